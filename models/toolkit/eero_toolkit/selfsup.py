@@ -1,0 +1,2 @@
+def add_selfsup_parser(sub):
+    pass
