@@ -55,6 +55,7 @@ def cmd_train(args) -> None:
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     arch, tcfg = _configs(args)
     ds = load_data(args, arch)
+    torch.manual_seed(tcfg.seed)  # the initial weights are part of the seeded run
     model = build_model(arch)
     if args.backbone_weights:
         try:
