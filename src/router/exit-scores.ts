@@ -1,0 +1,70 @@
+import { EeroError } from '../errors';
+import type { ExitOutputs, ScoredOutputs } from './exit-outputs';
+import { isScoredOutputs, validateExitOutputs } from './exit-outputs';
+import type { ScoringOptions } from './scores';
+import { resolveScoring, sameScoring, scoreRow, softmaxRow } from './scores';
+
+/**
+ * Scores and predictions of every exit for a whole set of outputs. Row `i`
+ * uses noise key `i`, so `policy.decide` on row `i` with key `i` sees exactly
+ * the same numbers (checked by the conformance suite).
+ */
+export function computeExitScores(outputs: ExitOutputs, scoring: Partial<ScoringOptions> = {}): ScoredOutputs {
+  validateExitOutputs(outputs);
+  const s = resolveScoring(scoring);
+  const { images, exits, classes } = outputs;
+  const probs = new Float64Array(classes);
+  const scratch = new Float64Array(classes);
+  const scores: Float64Array[] = [];
+  const predictions: Int32Array[] = [];
+  for (let l = 0; l < exits; l++) {
+    const logits = outputs.logits[l] as Float32Array;
+    const sc = new Float64Array(images);
+    const pr = new Int32Array(images);
+    for (let i = 0; i < images; i++) {
+      softmaxRow(logits, i * classes, classes, s.temperature, probs);
+      const r = scoreRow(probs, l, i, s, scratch);
+      sc[i] = r.score;
+      pr[i] = r.prediction;
+    }
+    scores.push(sc);
+    predictions.push(pr);
+  }
+  return { images, exits, labels: outputs.labels, scoring: Object.freeze(s), scores, predictions };
+}
+
+/** Reuse scored outputs when their scoring matches; score raw outputs otherwise. */
+export function ensureScored(data: ExitOutputs | ScoredOutputs, scoring: Readonly<ScoringOptions>): ScoredOutputs {
+  if (!isScoredOutputs(data)) return computeExitScores(data, scoring);
+  if (!sameScoring(data.scoring, scoring)) {
+    throw new EeroError(
+      'BAD_PARAMETER',
+      `scored outputs use ${JSON.stringify(data.scoring)}, the policy needs ${JSON.stringify(scoring)}`,
+    );
+  }
+  return data;
+}
+
+/**
+ * R[l] of EERO.md: the error rate of each exit alone over the labelled rows.
+ * Undefined when no row is labelled (the caller must then supply R).
+ */
+export function exitErrorRates(scored: ScoredOutputs): Float64Array | undefined {
+  let labelled = 0;
+  const wrong = new Float64Array(scored.exits);
+  for (let i = 0; i < scored.images; i++) {
+    const y = scored.labels[i] ?? -1;
+    if (y < 0) continue;
+    labelled++;
+    for (let l = 0; l < scored.exits; l++) {
+      if ((scored.predictions[l] as Int32Array)[i] !== y) wrong[l] = (wrong[l] as number) + 1;
+    }
+  }
+  if (labelled === 0) return undefined;
+  return wrong.map((w) => w / labelled);
+}
+
+/** Each exit's scores sorted ascending: all a threshold lookup needs. */
+export function sortedExitScores(scored: ScoredOutputs): Float64Array[] {
+  return scored.scores.map((s) => Float64Array.from(s).sort());
+}

@@ -1,0 +1,27 @@
+import { calibrateAccuracyTarget } from './accuracy-target-policy';
+import { calibrateEero } from './eero';
+import { calibrateFixedExit } from './fixed-exit-policy';
+import { calibrateGeometric } from './geometric-policy';
+import { calibrateGlobalThreshold } from './global-threshold-policy';
+import { calibratePatience } from './patience-policy';
+import type { PolicyFactory, PolicyKind } from './policy';
+
+/** Every policy's calibrate factory by name, for benchmarks and config. */
+export const POLICY_FACTORIES: Readonly<Record<PolicyKind, PolicyFactory>> = Object.freeze({
+  eero: calibrateEero,
+  'global-threshold': calibrateGlobalThreshold,
+  geometric: calibrateGeometric,
+  patience: calibratePatience,
+  'fixed-exit': calibrateFixedExit,
+  'accuracy-target': calibrateAccuracyTarget,
+});
+
+/** Whether a policy's calibration aims at the budget (accuracy-target does not). */
+export const BUDGETED_POLICIES: Readonly<Record<PolicyKind, boolean>> = Object.freeze({
+  eero: true,
+  'global-threshold': true,
+  geometric: true,
+  patience: true,
+  'fixed-exit': true,
+  'accuracy-target': false,
+});

@@ -1,0 +1,49 @@
+/**
+ * A tiny deterministic PRNG for tie-breaking noise. Not cryptographic; the
+ * only requirements are reproducibility across runs and platforms (integer
+ * maths via Math.imul, no Math.random) and a cheap way to derive independent
+ * streams.
+ */
+
+/** mulberry32: 32 bits of state, uniform doubles in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** murmur3's 32-bit finaliser: spreads every input bit over the output. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * Hash non-negative integers (up to 2^53) into one 32-bit seed. Used to give
+ * every (seed, row, exit) its own noise stream, so that a row's noise does not
+ * depend on which other rows share its batch or in which order they run.
+ */
+export function mixSeed(...words: readonly number[]): number {
+  let h = 0x9e3779b9;
+  for (const w of words) {
+    const lo = w >>> 0;
+    const hi = Math.floor(w / 4294967296) >>> 0;
+    h = fmix32((h ^ lo) + 0x7f4a7c15);
+    h = fmix32((h ^ hi) + 0x165667b1);
+  }
+  return h;
+}
+
+/** The noise stream of one row at one exit. */
+export function rowStream(seed: number, key: number, exit: number): () => number {
+  return mulberry32(mixSeed(seed, key, exit));
+}
