@@ -52,10 +52,26 @@ export function expectedCost(shares: ArrayLike<number>, costs: ArrayLike<number>
  * exp() underflows for the dearer exits, so the bracket always closes.
  */
 export function solveMu(costs: ArrayLike<number>, errorRates: ArrayLike<number>, budget: number, beta: number): number {
-  const w = new Float64Array(costs.length);
-  const fits = (mu: number): boolean => expectedCost(eeroWeights(costs, errorRates, mu, beta, w), costs) <= budget;
+  const m = costs.length;
+  // The mu-free part of each log weight, once: the bisection then costs one
+  // exp() per exit and step (this runs per request budget, see ThresholdCache).
+  const base = new Float64Array(m);
+  for (let l = 0; l < m; l++) base[l] = -Math.log(costs[l] as number) - (errorRates[l] as number) / beta;
+  const fits = (mu: number): boolean => {
+    let max = -Infinity;
+    for (let l = 0; l < m; l++) max = Math.max(max, (base[l] as number) - (mu * (costs[l] as number)) / beta);
+    let sum = 0;
+    let weighted = 0;
+    for (let l = 0; l < m; l++) {
+      const c = costs[l] as number;
+      const e = Math.exp((base[l] as number) - (mu * c) / beta - max);
+      sum += e;
+      weighted += e * c;
+    }
+    return weighted / sum <= budget;
+  };
   if (fits(0)) return 0;
-  const full = costs[costs.length - 1] as number;
+  const full = costs[m - 1] as number;
   const { bad, good } = bracketByDoubling(fits, beta / full);
   return bisect(fits, bad, good);
 }

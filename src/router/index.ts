@@ -44,13 +44,13 @@ export type {
   RowState,
   ThresholdPolicy,
 } from './policy';
-export { createRowState } from './policy';
+export { createRowState, makePolicy, makeThresholdPolicy } from './policy';
 export type { GeometricPolicy } from './geometric-policy';
 export { calibrateGeometric, geometricShares, solveGeometricLogQ } from './geometric-policy';
 export type { GlobalThresholdPolicy } from './global-threshold-policy';
-export { calibrateGlobalThreshold } from './global-threshold-policy';
+export { calibrateGlobalThreshold, exitsUnderThreshold } from './global-threshold-policy';
 export type { PatienceOptions, PatiencePolicy } from './patience-policy';
-export { calibratePatience } from './patience-policy';
+export { calibratePatience, exitsUnderPatience } from './patience-policy';
 export type { FixedExitOptions, FixedExitPolicy } from './fixed-exit-policy';
 export { calibrateFixedExit } from './fixed-exit-policy';
 export type { AccuracyTargetOptions, AccuracyTargetPolicy } from './accuracy-target-policy';
