@@ -40,7 +40,7 @@ function formatCost(v: number): string {
  * EERO.md step 3: every image pays at least the first exit, so no policy can
  * keep an average below cost[1]. The error names that cheapest feasible budget.
  */
-export function assertFeasibleBudget(costs: Float64Array, budget: number, costUnit = 'MACs'): void {
+export function assertFeasibleBudget(costs: Float64Array, budget: number, costUnit = 'MACs', firstExit = 1): void {
   validateBudget(budget);
   const cheapest = costs[0] as number;
   if (budget >= cheapest) return;
@@ -49,7 +49,7 @@ export function assertFeasibleBudget(costs: Float64Array, budget: number, costUn
   throw new EeroError(
     'BUDGET_INFEASIBLE',
     `budget ${formatCost(budget)} ${costUnit} (${pct(budget)} of the full model) is below the cheapest feasible ` +
-      `budget ${formatCost(cheapest)} ${costUnit} (${pct(cheapest)} of the full model: every image stops at exit 1)`,
+      `budget ${formatCost(cheapest)} ${costUnit} (${pct(cheapest)} of the full model: every image stops at exit ${firstExit})`,
     {
       details: {
         cheapestFeasible: cheapest,

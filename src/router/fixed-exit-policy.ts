@@ -33,8 +33,9 @@ export function calibrateFixedExit(
   } else if (!Number.isInteger(exit) || exit < 0 || exit >= m) {
     throw new EeroError('BAD_PARAMETER', `exit must be an integer in [0, ${m - 1}], got ${exit}`);
   } else {
-    // A named exit must still fit: its cost is every image's cost.
-    assertFeasibleBudget(c.subarray(exit), budget, options.costUnit);
+    // A named exit must still fit: its cost is every image's cost. (The
+    // percentages stay relative to the full model: subarray keeps cost[M].)
+    assertFeasibleBudget(c.subarray(exit), budget, options.costUnit, exit + 1);
   }
   const thresholds = new Float64Array(m).fill(Infinity).fill(-Infinity, exit);
   return makeThresholdPolicy('fixed-exit', thresholds, scoring, budget, { exit }) as FixedExitPolicy;

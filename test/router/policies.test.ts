@@ -93,7 +93,9 @@ describe('fixed exit', () => {
   });
 
   it('refuses a named exit the budget cannot afford', () => {
-    expect(() => calibrateFixedExit(calib, costs, 3, { exit: 2 })).toThrow(expect.objectContaining({ code: 'BUDGET_INFEASIBLE' }));
+    expect(() => calibrateFixedExit(calib, costs, 3, { exit: 2 })).toThrow(
+      expect.objectContaining({ code: 'BUDGET_INFEASIBLE', message: expect.stringContaining('stops at exit 3') }),
+    );
     expect(calibrateFixedExit(calib, costs, Infinity, { exit: 0 }).exit).toBe(0);
   });
 });
