@@ -1,0 +1,54 @@
+/**
+ * Every metric this service exports, by name. The dashboard and the alert
+ * rules in deploy/ are checked against this table (test/deploy), so a
+ * renamed metric breaks a test rather than a panel.
+ */
+export const METRIC_NAMES = {
+  images: 'eero_images_total',
+  forcedExits: 'eero_forced_exits_total',
+  macsSpent: 'eero_macs_spent_total',
+  budgetTargetRatio: 'eero_budget_target_ratio',
+  modelFullCost: 'eero_model_full_cost_macs',
+  ledgerBalance: 'eero_ledger_balance_macs',
+  requests: 'eero_requests_total',
+  requestDuration: 'eero_request_duration_seconds',
+  errors: 'eero_errors_total',
+  phaseDuration: 'eero_phase_duration_seconds',
+  stageDuration: 'eero_stage_duration_seconds',
+  batchSize: 'eero_batch_size',
+  inferenceExecutions: 'eero_inference_executions_total',
+  inferenceImages: 'eero_inference_images_total',
+  queueDepth: 'eero_queue_depth',
+} as const;
+
+export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+/** The only label names used; each has a small, bounded set of values. */
+export const LABEL_NAMES = ['model', 'policy', 'exit', 'stage', 'route', 'status', 'code', 'phase'] as const;
+export type LabelName = (typeof LABEL_NAMES)[number];
+
+export const PHASES = ['queue', 'preprocess', 'inference'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Buckets in seconds (base unit), and images per batch. */
+export const DEFAULT_BUCKETS = {
+  request: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  phase: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  stage: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  batch: [1, 2, 4, 8, 16, 32, 64, 128],
+} as const;
+
+/**
+ * The realised budget ratio over 5 minutes: MACs spent per image divided by
+ * the full model's MACs per image. Recorded as `eero:budget_realised_ratio:5m`
+ * in deploy/prometheus/rules.yml (kept equal by a test).
+ */
+export const REALISED_BUDGET_RATIO_PROMQL =
+  'sum by (model, policy) (rate(eero_macs_spent_total[5m]))' +
+  ' / sum by (model, policy) (rate(eero_images_total[5m]))' +
+  ' / on (model) group_left max by (model) (eero_model_full_cost_macs)';
+
+export const RECORDING_RULES = {
+  realisedRatio: 'eero:budget_realised_ratio:5m',
+  targetRatio: 'eero:budget_target_ratio',
+} as const;

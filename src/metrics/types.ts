@@ -1,0 +1,67 @@
+import type { Phase } from './names';
+
+/** One image, as it left the network. */
+export interface ImageRecord {
+  model: string;
+  /** Budget policy name (e.g. the budgets/*.yaml name). */
+  policy: string;
+  /** 1-based exit index the image left at. */
+  exit: number;
+  /** MACs actually spent on this image (cumulative cost of its exit). */
+  macs: number;
+  /** True when the budget ledger, not confidence, made it exit. */
+  forced: boolean;
+}
+
+/** One ledger's balance, read at scrape time. */
+export interface LedgerReading {
+  model: string;
+  policy: string;
+  balanceMacs: number;
+}
+
+/** One model's queue depth (images waiting for a batch), read at scrape time. */
+export interface QueueDepthReading {
+  model: string;
+  depth: number;
+}
+
+export type LedgerSource = () => Iterable<LedgerReading>;
+export type QueueDepthSource = () => Iterable<QueueDepthReading>;
+
+export interface MetricsOptions {
+  /** Distinct values allowed per label before new ones become "other"; default 64. */
+  labelValueLimit?: number;
+  /** Histogram bucket overrides, in seconds (batch: images). */
+  buckets?: {
+    request?: readonly number[];
+    phase?: readonly number[];
+    stage?: readonly number[];
+    batch?: readonly number[];
+  };
+  /** Told when a scrape-time source throws; the gauge is then left empty for that scrape. */
+  onSourceError?: (metric: string, error: unknown) => void;
+  /** Told when a label value is folded into "other". */
+  onLabelOverflow?: (label: string, value: string) => void;
+}
+
+/**
+ * The service's metrics, as methods. Callers never touch prom-client objects.
+ * Numbers are in base units: seconds, MACs, ratios (1 = the full model).
+ * Invalid numbers (negative, NaN) are programming errors and throw RangeError.
+ */
+export interface EeroMetrics {
+  recordImage(image: ImageRecord): void;
+  /** Target average cost as a fraction of the full model, and the full model's MACs per image. */
+  setBudget(model: string, policy: string, ratio: number, fullMacs: number): void;
+  observePhase(model: string, phase: Phase, seconds: number): void;
+  /** One engine stage run (1-based stage index), for a whole batch. */
+  observeStage(model: string, stage: number, seconds: number): void;
+  /** One execution of the engine over `size` images. */
+  observeBatch(model: string, size: number): void;
+  /** `route` is the route pattern (e.g. "/v1/classify"), never the raw path. */
+  recordRequest(route: string, status: number, seconds: number): void;
+  recordError(code: string): void;
+  setLedgerSource(source: LedgerSource | undefined): void;
+  setQueueDepthSource(source: QueueDepthSource | undefined): void;
+}
