@@ -62,3 +62,5 @@ export type { ThresholdCacheOptions, ThresholdRequest } from './threshold-cache'
 export { ThresholdCache } from './threshold-cache';
 export type { LedgerOptions, LedgerSnapshot } from './ledger';
 export { BudgetLedger } from './ledger';
+export type { SweepInput, SweepMethod, SweepPoint } from './budget-sweep';
+export { areaUnderCurve, budgetGrid, DEFAULT_METHODS, referencePoints, sweepBudgets } from './budget-sweep';

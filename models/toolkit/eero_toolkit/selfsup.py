@@ -33,13 +33,12 @@ def distill_loss(final_index: int):
 def train_selfsup(model, unlabeled, mean, std, cfg: TrainConfig):
     """Replace heads 1..M-1 with fresh ones and train only them; the backbone and final head stay frozen."""
     ssl = copy.deepcopy(model)
-    norm = ssl.cfg.family == "convnext"
     for p in ssl.parameters():
         p.requires_grad_(False)
     fresh = []
     for i in range(ssl.num_exits - 1):
         channels = ssl.heads[i].fc.in_features if not ssl.cfg.head_hidden else ssl.heads[i].fc[0].in_features
-        ssl.heads[i] = ExitHead(channels, ssl.cfg.num_classes, ssl.cfg.head_hidden, norm=norm)
+        ssl.heads[i] = ExitHead(channels, ssl.cfg.num_classes, ssl.cfg.head_hidden, norm=True)
         fresh += list(ssl.heads[i].parameters())
 
     class Frozen(torch.nn.Module):
