@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# EERO-serve: build with dev dependencies, run with production ones only.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# onnxruntime-node ships its CPU runtime; its install step would fetch CUDA files.
+ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY src ./src
+COPY benchmarks ./benchmarks
+RUN npm run build && npm prune --omit=dev && npm cache clean --force
+
+FROM node:20-bookworm-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production \
+    ONNXRUNTIME_NODE_INSTALL=skip
+# Files stay owned by root (read-only to the service); it runs as the image's `node` user.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY models/resnet18-fmnist ./models/resnet18-fmnist
+COPY models/convnext-fmnist ./models/convnext-fmnist
+COPY budgets ./budgets
+USER node
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# EERO_CONFIG (optional): path of a serve config YAML inside the container, e.g. a mounted file.
+CMD ["sh", "-c", "exec node dist/src/cli/main.js serve --port 8080 ${EERO_CONFIG:+--config \"$EERO_CONFIG\"}"]
