@@ -1,0 +1,96 @@
+import sharp from 'sharp';
+import type { FormatEnum, Metadata } from 'sharp';
+import { EeroError } from '../errors';
+import { fromSharpError } from './sharp-errors';
+import type { DecodableFormat } from './sniff-format';
+import { DECODABLE_FORMATS, FORMAT_MIME_TYPES, isDecodableFormat, sniffFormat } from './sniff-format';
+
+/** How strictly damaged pixel data is refused; sharp's `failOn` levels from most lenient up. */
+export type FailOn = 'truncated' | 'error' | 'warning';
+
+/** What the header says, read before any pixel is decoded. */
+export interface ImageHeader {
+  format: DecodableFormat;
+  /** Width and height as displayed, i.e. after EXIF orientation. */
+  width: number;
+  height: number;
+  /** EXIF orientation 1..8 (1 when absent); it is applied when decoding. */
+  orientation: number;
+  /** Frames or pages in the file; only the first is used. */
+  pages: number;
+  hasAlpha: boolean;
+  /** True when the image holds one colour channel (gray, or gray with alpha). */
+  isGray: boolean;
+}
+
+/** sharp's name for each decodable format (AVIF is read by its HEIF loader). */
+const SHARP_FORMAT: Readonly<Record<DecodableFormat, keyof FormatEnum>> = {
+  jpeg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  tiff: 'tiff',
+  avif: 'heif',
+};
+
+/** The formats this process can decode: the accepted list, less any this sharp build cannot read. */
+export function decodableFormats(): DecodableFormat[] {
+  return DECODABLE_FORMATS.filter((f) => sharp.format[SHARP_FORMAT[f]]?.input.buffer === true);
+}
+
+/** Refuses empty input, non-images and formats we do not decode, from the magic bytes alone. */
+export function checkMagic(bytes: Uint8Array): DecodableFormat {
+  if (bytes.length === 0) throw new EeroError('EMPTY_INPUT', 'The image is empty (zero bytes).');
+  const format = sniffFormat(bytes);
+  if (format === undefined) {
+    throw new EeroError('NOT_AN_IMAGE', 'The input is not an image in any recognised format.');
+  }
+  if (!isDecodableFormat(format) || !decodableFormats().includes(format)) {
+    const accepted = decodableFormats().join(', ');
+    throw new EeroError(
+      'UNSUPPORTED_FORMAT',
+      `The ${format} format (${FORMAT_MIME_TYPES[format]}) is not supported; send one of: ${accepted}.`,
+      { details: { format } },
+    );
+  }
+  return format;
+}
+
+/**
+ * Reads the header (no pixel decoding) and refuses an image whose declared
+ * size exceeds `limitInputPixels`, so a decompression bomb is stopped before
+ * any memory is committed to it.
+ */
+export async function readHeader(bytes: Uint8Array, limitInputPixels: number): Promise<ImageHeader> {
+  const format = checkMagic(bytes);
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
+  } catch (e) {
+    throw fromSharpError(e, format, limitInputPixels);
+  }
+  if (meta.format !== SHARP_FORMAT[format]) {
+    throw new EeroError('CORRUPT_IMAGE', `The file starts like ${format} but reads as ${meta.format}.`);
+  }
+  const { width, height } = meta;
+  if (!(width > 0 && height > 0)) {
+    throw new EeroError('CORRUPT_IMAGE', `The ${format} image declares no valid size.`);
+  }
+  if (width * height > limitInputPixels) {
+    throw new EeroError(
+      'TOO_MANY_PIXELS',
+      `The image is ${width}x${height} (${width * height} pixels), more than the allowed ${limitInputPixels}.`,
+      { details: { width, height, limitInputPixels } },
+    );
+  }
+  const colourChannels = meta.channels - (meta.hasAlpha ? 1 : 0);
+  return {
+    format,
+    width: meta.autoOrient.width,
+    height: meta.autoOrient.height,
+    orientation: meta.orientation ?? 1,
+    pages: meta.pages ?? 1,
+    hasAlpha: meta.hasAlpha,
+    isGray: colourChannels === 1,
+  };
+}

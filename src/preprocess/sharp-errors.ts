@@ -1,0 +1,31 @@
+import { EeroError } from '../errors';
+import type { ImageFormat } from './sniff-format';
+
+/** The first line of a libvips message, without its trailing newline noise. */
+function firstLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return (message.split('\n')[0] ?? '').trim();
+}
+
+/**
+ * Turns an error thrown by sharp while reading an image whose magic bytes
+ * already named `format` into one of ours. By then the bytes are known to be
+ * an image, so whatever libvips cannot read is a damaged or incomplete file.
+ */
+export function fromSharpError(e: unknown, format: ImageFormat, limitInputPixels: number): EeroError {
+  if (e instanceof EeroError) return e;
+  const detail = firstLine(e);
+  if (/exceeds pixel limit/i.test(detail)) {
+    return new EeroError('TOO_MANY_PIXELS', `The image has more than the allowed ${limitInputPixels} pixels.`, {
+      cause: e,
+      details: { limitInputPixels },
+    });
+  }
+  if (/^timeout/i.test(detail)) {
+    return new EeroError('TIMEOUT', `Decoding the ${format} image took too long (${detail}).`, { cause: e });
+  }
+  return new EeroError('CORRUPT_IMAGE', `The ${format} image is truncated or corrupt (${detail}).`, {
+    cause: e,
+    details: { format },
+  });
+}

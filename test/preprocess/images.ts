@@ -1,0 +1,106 @@
+/** Test images made with sharp from raw pixels, and specs to feed them through. */
+import sharp from 'sharp';
+import type { Sharp } from 'sharp';
+import type { InputSpec } from '../../src/config/manifest-types';
+
+export const LIMIT = { limitInputPixels: 50_000_000 };
+
+/** An identity-normalising spec: tensor = pixel / 255, no padding. */
+export function plainSpec(overrides: Partial<InputSpec> = {}): InputSpec {
+  const channels = overrides.channels ?? 3;
+  const width = overrides.width ?? 16;
+  const height = overrides.height ?? 16;
+  return {
+    channels,
+    colorSpace: channels === 1 ? 'gray' : 'srgb',
+    height,
+    width,
+    resize: { width, height, fit: 'fill' },
+    pad: [0, 0, 0, 0],
+    background: [0, 0, 0],
+    scale: 255,
+    mean: channels === 1 ? [0] : [0, 0, 0],
+    std: channels === 1 ? [1] : [1, 1, 1],
+    ...overrides,
+  };
+}
+
+export interface RawImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 1 | 2 | 3 | 4;
+}
+
+/** A raw image whose pixel (x, y, c) is `f(x, y, c)`. */
+export function rawImage(width: number, height: number, channels: 1 | 2 | 3 | 4, f: (x: number, y: number, c: number) => number): RawImage {
+  const data = Buffer.alloc(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) data[(y * width + x) * channels + c] = f(x, y, c);
+    }
+  }
+  return { data, width, height, channels };
+}
+
+export function fromRaw(img: RawImage): Sharp {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+}
+
+/** A deterministic pseudo-random byte sequence (xorshift32). */
+export function noiseBytes(n: number, seed = 12345): Buffer {
+  const out = Buffer.alloc(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = s & 0xff;
+  }
+  return out;
+}
+
+/** Channel `c` of pixel (x, y) of a CHW tensor with width `w` and height `h`. */
+export function at(data: Float32Array, w: number, h: number, c: number, x: number, y: number): number {
+  const v = data[c * w * h + y * w + x];
+  if (v === undefined) throw new RangeError(`No element at c=${c} x=${x} y=${y}.`);
+  return v;
+}
+
+/** The tensor as 8-bit values again (for pixel/255 specs). */
+export function toBytes(data: Float32Array): number[] {
+  return Array.from(data, (v) => Math.round(v * 255));
+}
+
+/** CHW bytes of an interleaved raw image, to compare with `toBytes` output. */
+export function chw(img: RawImage, channels = img.channels): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < img.width * img.height; i++) out.push(img.data[i * img.channels + c] as number);
+  }
+  return out;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = (CRC_TABLE[(c ^ b) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A valid PNG whose IHDR is rewritten to declare `width` x `height` (its data stays tiny). */
+export async function pngDeclaring(width: number, height: number): Promise<Buffer> {
+  const png = Buffer.from(await fromRaw(rawImage(4, 4, 1, () => 0)).toColourspace('b-w').png().toBuffer());
+  // Signature (8) + IHDR length (4) + "IHDR" (4): width at 16, height at 20, CRC of type+data at 29.
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+}
