@@ -72,7 +72,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   // A free port found now may be taken before Prometheus binds it: try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const started = spawnPrometheus(options.binary ?? 'prometheus', configFile, join(dir, `data-${attempt}`), port);
+    const started = spawnPrometheus(options.binary ?? 'prometheus', dir, port, attempt);
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitReady(url, started, options.readyTimeoutMs ?? 20000);
@@ -103,19 +103,43 @@ interface Started {
   stderrTail: () => string;
 }
 
-function spawnPrometheus(binary: string, configFile: string, dataDir: string, port: number): Started {
-  const child = spawn(
-    binary,
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${dataDir}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-      '--storage.tsdb.retention.time=1h',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+/**
+ * Prometheus runs under a small node guard that holds a pipe from this
+ * process: when the pipe closes (this process exited, crashed or was
+ * killed, however abruptly) or the guard gets SIGTERM, it stops Prometheus
+ * (SIGKILL after 3 s); when the parent is gone it also removes the temp dir.
+ */
+const GUARD = `
+const { spawn } = require('node:child_process');
+const { rmSync } = require('node:fs');
+const [dir, bin, ...args] = process.argv.slice(1);
+let parentGone = false;
+const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+const stop = () => { child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 3000).unref(); };
+process.stdin.on('end', () => { parentGone = true; stop(); });
+process.stdin.on('error', () => { parentGone = true; stop(); });
+process.stdin.resume();
+process.on('SIGTERM', stop);
+child.on('error', (e) => { console.error(String(e)); process.exit(127); });
+child.on('exit', (code) => {
+  if (parentGone) rmSync(dir, { recursive: true, force: true });
+  process.exit(code ?? 0);
+});
+`;
+
+function spawnPrometheus(binary: string, dir: string, port: number, attempt: number): Started {
+  const args = [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, `data-${attempt}`)}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+    '--storage.tsdb.retention.time=1h',
+  ];
+  const child = spawn(process.execPath, ['-e', GUARD, dir, binary, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   live.add(child);
+  // Never keep the test process alive because of Prometheus: the guard outlives nothing.
+  child.unref();
+  for (const stream of [child.stdin, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
   child.once('exit', () => live.delete(child));
   child.once('error', () => live.delete(child));
   let tail = '';
@@ -194,7 +218,7 @@ interface QueryResponse {
   error?: string;
 }
 
-/** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone (bounded). */
+/** SIGTERM to the guard (which stops Prometheus), then SIGKILL after 8 s; resolves once the process is gone (bounded). */
 async function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
     live.delete(child);
@@ -202,7 +226,7 @@ async function kill(child: ChildProcess): Promise<void> {
   }
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   child.kill('SIGTERM');
-  if (!(await within(exited, 5000))) {
+  if (!(await within(exited, 8000))) {
     child.kill('SIGKILL');
     await within(exited, 5000);
   }
@@ -214,7 +238,7 @@ function installExitHook(): void {
   exitHookInstalled = true;
   // Last resort when a test forgets stop() or the runner exits early: never leave Prometheus running.
   process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL');
+    for (const child of live) child.kill('SIGTERM');
     for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   });
 }
