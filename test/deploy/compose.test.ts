@@ -155,3 +155,36 @@ describe('dashboard and rules use only metrics that src/metrics registers', () =
     expect(exits).toBeDefined();
   });
 });
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('!'));
+  /** .dockerignore patterns as regexes (enough for ours: `**`, `*`, plain paths). */
+  const isIgnored = (path: string): boolean =>
+    ignored.some((p) => {
+      const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(.*/)?').replace(/\*/g, '[^/]*')}(/.*)?$`);
+      return re.test(path);
+    });
+  const contextCopies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
+
+  test('is multi-stage, runs as node, exposes 8080 with a /healthz health check', () => {
+    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim AS build$/m);
+    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim AS runtime$/m);
+    expect(dockerfile).toMatch(/ONNXRUNTIME_NODE_INSTALL=skip/);
+    expect(dockerfile).toMatch(/^RUN npm ci$/m);
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^EXPOSE 8080$/m);
+    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*fetch\('http:\/\/127\.0\.0\.1:8080\/healthz'\)/);
+    expect(dockerfile).toMatch(/^CMD .*node dist\/src\/cli\/main\.js serve --port 8080/m);
+  });
+
+  test('copies nothing that .dockerignore leaves out of the build context', () => {
+    expect(contextCopies).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', '.npmrc', 'src', 'models/resnet18-fmnist', 'budgets']));
+    expect(contextCopies.filter(isIgnored)).toEqual([]);
+    expect(['test', 'node_modules', 'models/toolkit', '.git', 'dist'].filter((p) => !isIgnored(p))).toEqual([]);
+  });
+});
