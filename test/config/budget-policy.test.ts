@@ -1,0 +1,120 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBudgetPolicy, writeBudgetPolicy, type BudgetPolicy } from '../../src/config';
+import { EeroError } from '../../src/errors';
+import { makeTempDir, removeDir } from './fake-bundle';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await makeTempDir();
+});
+afterEach(() => removeDir(dir));
+
+async function write(text: string): Promise<string> {
+  const file = join(dir, 'policy.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+async function failure(file: string): Promise<EeroError> {
+  try {
+    await loadBudgetPolicy(file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(EeroError);
+    return e as EeroError;
+  }
+  throw new Error('expected loadBudgetPolicy to fail');
+}
+
+describe('loadBudgetPolicy', () => {
+  test('a minimal policy gets the defaults', async () => {
+    const p = await loadBudgetPolicy(await write('name: half\nmodel: resnet18-fmnist\nbudget: 0.5\n'));
+    expect(p).toEqual({
+      name: 'half',
+      model: 'resnet18-fmnist',
+      budget: 0.5,
+      score: 'margin',
+      beta: 0.04,
+      costUnit: 'macs',
+      ledger: { enabled: true },
+    });
+  });
+
+  test('a full policy loads as written', async () => {
+    const p = await loadBudgetPolicy(
+      await write(
+        [
+          'name: cheap',
+          'model: convnext-fmnist',
+          'budgetMacs: 2.5e6',
+          'score: entropy',
+          'beta: 0.1',
+          'costUnit: seconds',
+          'ledger: {enabled: false, overdraft: 0.02}',
+          'accuracyTarget: 0.9',
+          'thresholds: [0.9, 0.5, .inf, -.inf]',
+        ].join('\n'),
+      ),
+    );
+    expect(p.budgetMacs).toBe(2.5e6);
+    expect(p.budget).toBeUndefined();
+    expect(p.ledger).toEqual({ enabled: false, overdraft: 0.02 });
+    expect(p.thresholds).toEqual([0.9, 0.5, Infinity, -Infinity]);
+  });
+
+  test.each([
+    ['budget: 0', 'budget', /> 0/],
+    ['budget: 0.5\nbudgetMacs: 100', 'budgetMacs', /exactly one/],
+    ['', 'budget', /exactly one/],
+    ['budget: 0.5\nscore: confidence', 'score', /"margin", "maxprob", "entropy"/],
+    ['budget: 0.5\nbeta: -1', 'beta', />= 0/],
+    ['budget: 0.5\ncostUnit: flops', 'costUnit', /"macs"/],
+    ['budget: 0.5\nledger: {enabled: yes}', 'ledger.enabled', /true or false/],
+    ['budget: 0.5\nledger: {overdraft: -1}', 'ledger.overdraft', />= 0/],
+    ['budget: 0.5\naccuracyTarget: 1.5', 'accuracyTarget', /<= 1/],
+    ['budget: 0.5\nthresholds: [0.1, x]', 'thresholds[1]', /"x"/],
+    ['budget: 0.5\nbugdet: 0.4', 'bugdet', /unknown field/],
+  ])('%j → CONFIG_INVALID at %s', async (extra, field, why) => {
+    const file = await write(`name: p\nmodel: m\n${extra}\n`);
+    const e = await failure(file);
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message.startsWith(`${file}: ${field}: `)).toBe(true);
+    expect(e.message).toMatch(why);
+  });
+
+  test('a missing model field is named', async () => {
+    const file = await write('name: p\nbudget: 0.5\n');
+    expect((await failure(file)).message).toBe(`${file}: model: expected a string, got nothing`);
+  });
+
+  test('not a mapping', async () => {
+    const file = await write('- 1\n- 2\n');
+    expect((await failure(file)).message).toBe(`${file}: (root): expected a mapping, got a list`);
+  });
+});
+
+describe('writeBudgetPolicy', () => {
+  test('round-trips, including infinite thresholds', async () => {
+    const policy: BudgetPolicy = {
+      name: 'p',
+      model: 'm',
+      budget: 0.42,
+      score: 'maxprob',
+      beta: 0.04,
+      costUnit: 'seconds',
+      ledger: { enabled: true, overdraft: 0.01 },
+      thresholds: [0.8, 0.6, Infinity],
+    };
+    const file = join(dir, 'out.yaml');
+    await writeBudgetPolicy(file, policy);
+    expect(await readFile(file, 'utf8')).toMatch(/^# /);
+    expect(await loadBudgetPolicy(file)).toEqual(policy);
+  });
+
+  test('refuses an invalid policy and writes nothing', async () => {
+    const file = join(dir, 'bad.yaml');
+    const bad = { name: 'p', model: 'm', budget: -1 } as BudgetPolicy;
+    await expect(writeBudgetPolicy(file, bad)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(readFile(file)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBundle, readBundleOutputs, readExitOutputs } from '../../src/config';
+import { EeroError } from '../../src/errors';
+import { encodeOutputs, makeTempDir, removeDir, writeFakeBundle } from './fake-bundle';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await makeTempDir();
+});
+afterEach(() => removeDir(dir));
+
+// 3 images, 2 exits, 4 classes.
+const labels = [2, -1, 0];
+const logits = [
+  [
+    [0.5, -1.25, 3, 0],
+    [1, 2, 3, 4],
+    [-0, 1e-7, -3.5, 100],
+  ],
+  [
+    [9, 8, 7, 6],
+    [0.1, 0.2, 0.3, 0.4],
+    [-1, -2, -3, -4],
+  ],
+];
+
+async function codeOf(p: Promise<unknown>): Promise<EeroError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(EeroError);
+    return e as EeroError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('readExitOutputs', () => {
+  test('reads labels and exit-major logits', async () => {
+    const file = join(dir, 'outputs-test.bin');
+    await writeFile(file, encodeOutputs(labels, logits));
+    const o = await readExitOutputs(file);
+    expect([o.images, o.exits, o.classes]).toEqual([3, 2, 4]);
+    expect(Array.from(o.labels)).toEqual(labels);
+    expect(o.logits).toHaveLength(2);
+    expect(Array.from(o.logits[0] as Float32Array)).toEqual(logits[0]!.flat().map(Math.fround));
+    expect(Array.from(o.logits[1] as Float32Array)).toEqual(logits[1]!.flat().map(Math.fround));
+  });
+
+  test.each([
+    ['truncated', (b: Buffer) => b.subarray(0, b.length - 4), /truncated or padded/],
+    ['padded', (b: Buffer) => Buffer.concat([b, Buffer.alloc(4)]), /truncated or padded/],
+    ['shorter than the header', (b: Buffer) => b.subarray(0, 10), /header/],
+    ['bad magic', (b: Buffer) => (b.write('XXXX', 0, 'latin1'), b), /magic/],
+    ['bad version', (b: Buffer) => (b.writeUInt32LE(2, 8), b), /version 2/],
+    ['huge N in header', (b: Buffer) => (b.writeUInt32LE(0xffffffff, 12), b), /expected/],
+  ])('%s → MODEL_INVALID naming the file', async (_name, mangle, why) => {
+    const file = join(dir, 'outputs-calibration.bin');
+    await writeFile(file, mangle(encodeOutputs(labels, logits)));
+    const e = await codeOf(readExitOutputs(file));
+    expect(e.code).toBe('MODEL_INVALID');
+    expect(e.message.startsWith(`${file}: `)).toBe(true);
+    expect(e.message).toMatch(why);
+  });
+
+  test('missing file → MODEL_FILE_MISSING', async () => {
+    const e = await codeOf(readExitOutputs(join(dir, 'nope.bin')));
+    expect(e.code).toBe('MODEL_FILE_MISSING');
+  });
+});
+
+describe('readBundleOutputs', () => {
+  test('checks the file against the manifest', async () => {
+    const fake = await writeFakeBundle(dir, 2);
+    const bytes = encodeOutputs(labels, logits);
+    await writeFile(join(dir, 'outputs-test.bin'), bytes);
+    fake.manifest.outputs.test.sha256 = createHash('sha256').update(bytes).digest('hex');
+    await fake.save();
+    const bundle = await loadBundle(dir);
+    const o = await readBundleOutputs(bundle, 'test');
+    expect(o.images).toBe(3);
+
+    fake.manifest.outputs.test.sha256 = 'c'.repeat(64);
+    await fake.save();
+    const stale = await loadBundle(dir);
+    expect((await codeOf(readBundleOutputs(stale, 'test'))).code).toBe('CHECKSUM_MISMATCH');
+    fake.manifest.outputs.test.images = 4;
+    await fake.save();
+    const wrongCount = await loadBundle(dir);
+    const e = await codeOf(readBundleOutputs(wrongCount, 'test', { verify: false }));
+    expect(e.code).toBe('MODEL_INVALID');
+    expect(e.message).toMatch(/images 3, manifest says 4/);
+  });
+});
