@@ -46,16 +46,10 @@ describe('ThresholdCache', () => {
     expect(c.get(4e8)).not.toBe(undefined);
   });
 
-  it('answers a new budget in well under a millisecond once scores are precomputed', () => {
+  it('computes each new budget from the precomputed scores without growing past one entry per budget', () => {
+    // Speed is measured in benchmarks/threshold-cache.ts (a ratio against full calibration), never here.
     const c = new ThresholdCache({ calibration, costs, maxEntries: 10000 });
-    c.get(3e8); // warm up the JIT
-    const n = 500;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) c.get(1.2e8 + i * 7e5);
-    const perCallMs = Number(process.hrtime.bigint() - start) / 1e6 / n;
-    expect(c.size).toBe(n + 1);
-    // Plain Node does a new budget in ~40 us here; jest's sandbox runs this
-    // maths ~10x slower, so 1 ms still catches a re-scoring or re-sorting.
-    expect(perCallMs).toBeLessThan(1);
+    for (let i = 0; i < 500; i++) c.get(1.2e8 + i * 7e5);
+    expect(c.size).toBe(500);
   });
 });
