@@ -1,0 +1,66 @@
+/** Types of the stage-wise early-exit engine. */
+import type { Bundle, ExecutionProviderName, Manifest } from '../config';
+
+export interface EngineOptions {
+  /** Threads inside one operator; default `os.availableParallelism()`. */
+  intraOpThreads?: number;
+  /** Threads across independent operators (sequential mode uses 1); default 1. */
+  interOpThreads?: number;
+  /** 'cpu' (default), or 'cuda' when the installed runtime has it (else cpu, with one log line). */
+  executionProvider?: ExecutionProviderName;
+}
+
+export interface EngineLogger {
+  warn(message: string): void;
+}
+
+/**
+ * Called after each stage with the logits of the rows that ran it.
+ * `logits` is rows.length x K, row-major; `rows` are the original row ids.
+ * Returns, per row, 1/true where that row leaves at this exit. At the last
+ * exit every row leaves and the answer is ignored.
+ */
+export type OnExit = (
+  exit: number,
+  logits: Float32Array,
+  rows: Int32Array,
+) => Uint8Array | readonly boolean[] | void;
+
+export interface StageTiming {
+  /** 0-based stage (= exit) index. */
+  stage: number;
+  /** Rows this stage ran on (0 when every row had left before it). */
+  rows: number;
+  /** Wall time of the stage's session.run, milliseconds. */
+  ms: number;
+  /** Time gathering the survivors' features after this stage, milliseconds. */
+  gatherMs: number;
+}
+
+export interface EngineRunResult {
+  batchSize: number;
+  classes: number;
+  /** Per original row: the 0-based exit it left at. */
+  exits: Int32Array;
+  /** Per original row: the logits of its exit; row i is `logits.subarray(i * classes, (i + 1) * classes)`. */
+  logits: Float32Array;
+  /** One entry per stage, in order. */
+  stages: StageTiming[];
+}
+
+export interface Engine {
+  readonly bundle: Bundle;
+  readonly manifest: Manifest;
+  /** The provider actually in use (after any fallback). */
+  readonly executionProvider: ExecutionProviderName;
+  readonly stageCount: number;
+  readonly classes: number;
+  /** C, H, W of one input image. */
+  readonly inputShape: readonly [number, number, number];
+  /** C * H * W: floats per image. */
+  readonly imageSize: number;
+  run(input: Float32Array, batchSize: number, onExit: OnExit, signal?: AbortSignal): Promise<EngineRunResult>;
+  /** Runs every stage once per batch size (default [1]) so first requests are not slow. */
+  warmup(batchSizes?: readonly number[]): Promise<void>;
+  dispose(): Promise<void>;
+}
