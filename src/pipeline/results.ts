@@ -1,0 +1,56 @@
+/** What the pipeline answers for one image. */
+
+export interface TopKEntry {
+  label: string;
+  classIndex: number;
+  probability: number;
+}
+
+export interface TraceEntry {
+  /** 1-based exit. */
+  exit: number;
+  score: number;
+  label: string;
+  probability: number;
+}
+
+export interface ImageResult {
+  label: string;
+  classIndex: number;
+  probability: number;
+  topk: TopKEntry[];
+  /** 1-based exit the image left at. */
+  exit: number;
+  exits: number;
+  /** Cumulative MACs paid (manifest cost of this exit). */
+  macs: number;
+  /** Cost as a fraction of the full model, in the policy's cost unit. */
+  costFraction: number;
+  /** True when the budget ledger, not confidence, made the image exit. */
+  forced: boolean;
+  trace?: TraceEntry[];
+}
+
+/** Softmax of one logits row (stable), as Float64 probabilities. */
+export function softmax(logits: ArrayLike<number>, offset: number, classes: number): Float64Array {
+  const out = new Float64Array(classes);
+  let max = -Infinity;
+  for (let c = 0; c < classes; c++) max = Math.max(max, logits[offset + c] as number);
+  let sum = 0;
+  for (let c = 0; c < classes; c++) {
+    const e = Math.exp((logits[offset + c] as number) - max);
+    out[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < classes; c++) out[c] = (out[c] as number) / sum;
+  return out;
+}
+
+export function topK(probs: Float64Array, labels: readonly string[], k: number): TopKEntry[] {
+  const idx = Array.from(probs.keys()).sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
+  return idx.slice(0, Math.max(1, Math.min(k, probs.length))).map((i) => ({
+    label: labels[i] ?? String(i),
+    classIndex: i,
+    probability: probs[i] as number,
+  }));
+}
