@@ -49,18 +49,31 @@ export async function openStageSessions(
     if (!runtimeHasCuda(ort)) {
       logger.warn('engine: executionProvider cuda requested but this onnxruntime has no CUDA provider; using cpu');
     } else {
-      try {
+      const failure = await probeCuda(ort, bundle, options);
+      if (failure === undefined) {
         return { sessions: await openAll(ort, bundle, sessionOptions(options, 'cuda')), executionProvider: 'cuda' };
-      } catch (e) {
-        // Open on cpu: if that fails too, the graph is at fault, and that error is the one to report.
-        const sessions = await openAll(ort, bundle, sessionOptions(options, 'cpu'));
-        const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-        logger.warn(`engine: CUDA execution provider failed to start (${why}); using cpu`);
-        return { sessions, executionProvider: 'cpu' };
       }
+      logger.warn(`engine: CUDA execution provider failed to start (${failure}); using cpu`);
     }
   }
   return { sessions: await openAll(ort, bundle, sessionOptions(options, 'cpu')), executionProvider: 'cpu' };
+}
+
+/**
+ * Open stage 1 on CUDA with onnxruntime's own logging quiet; the reason it
+ * fails, or undefined when it works. A graph that fails on cpu too is then
+ * reported by the cpu attempt.
+ */
+async function probeCuda(ort: OrtModule, bundle: Bundle, options: EngineOptions): Promise<string | undefined> {
+  try {
+    const quiet = { ...sessionOptions(options, 'cuda'), logSeverityLevel: 4 as const };
+    const session = await ort.InferenceSession.create(bundle.stagePaths[0] as string, quiet);
+    await session.release();
+    return undefined;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return why.split('\n')[0]?.slice(0, 300);
+  }
 }
 
 async function openAll(

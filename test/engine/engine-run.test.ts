@@ -122,8 +122,8 @@ describe('engine.run on the shipped bundle', () => {
     ['fractional batch', () => [new Float32Array(1024), 1.5]],
     ['not a Float32Array', () => [new Float64Array(1024), 1]],
   ] as const)('%s → BAD_PARAMETER', async (_name, make) => {
-    const [input, n] = make(2);
-    await expect(engine.run(input as Float32Array, n, () => [])).rejects.toMatchObject({ code: 'BAD_PARAMETER' });
+    const [input, n] = make(2) as unknown as readonly [Float32Array, number];
+    await expect(engine.run(input, n, () => [])).rejects.toMatchObject({ code: 'BAD_PARAMETER' });
   });
 
   test('an answer of the wrong length is refused', async () => {

@@ -58,7 +58,7 @@ async function imageTensor(file: string, m: Manifest): Promise<Float32Array> {
 export async function referenceLogits(bundle: Bundle, input: Float32Array, batch: number): Promise<Float32Array[]> {
   const m = bundle.manifest;
   const out: Float32Array[] = [];
-  let x = new ort.Tensor('float32', input, [batch, m.input.channels, m.input.height, m.input.width]);
+  let x: ort.Tensor = new ort.Tensor('float32', input, [batch, m.input.channels, m.input.height, m.input.width]);
   for (let l = 0; l < m.stages.length; l++) {
     const stage = m.stages[l]!;
     const session = await ort.InferenceSession.create(bundle.stagePaths[l]!, { intraOpNumThreads: 1 });

@@ -1,0 +1,147 @@
+/** @jest-environment ./test/engine/ort-environment.js */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { parse, stringify } from 'yaml';
+import { loadBundle } from '../../src/config';
+import { createEngine, profileStages, sessionOptions } from '../../src/engine';
+import { EeroError } from '../../src/errors';
+import { BUNDLE_DIR, TEST_ENGINE_OPTIONS, copyBundle } from './shipped-bundle';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await copyBundle();
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function failure(p: Promise<unknown>): Promise<EeroError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(EeroError);
+    return e as EeroError;
+  }
+  throw new Error('expected a failure');
+}
+
+async function editManifest(edit: (m: any) => void): Promise<void> {
+  const file = join(dir, 'manifest.yaml');
+  const m = parse(await readFile(file, 'utf8'));
+  edit(m);
+  await writeFile(file, stringify(m));
+}
+
+describe('loading a corrupted bundle', () => {
+  test('flipped bytes in a stage file: CHECKSUM_MISMATCH, or MODEL_INVALID from onnxruntime with verify off', async () => {
+    const file = join(dir, 'stage-2.onnx');
+    const bytes = await readFile(file);
+    for (let i = 0; i < 64; i++) bytes[i] = (bytes[i] as number) ^ 0xa5; // breaks the protobuf framing
+    await writeFile(file, bytes);
+
+    const mismatch = await failure(loadBundle(dir));
+    expect(mismatch.code).toBe('CHECKSUM_MISMATCH');
+    expect(mismatch.message).toContain(file);
+
+    const bundle = await loadBundle(dir, { verify: false });
+    const invalid = await failure(createEngine(bundle, TEST_ENGINE_OPTIONS));
+    expect(invalid.code).toBe('MODEL_INVALID');
+    expect(invalid.message.startsWith(`${file}: `)).toBe(true);
+    expect(invalid.cause).toBeDefined();
+  });
+
+  test('a truncated stage file with verify off: MODEL_INVALID naming it', async () => {
+    const file = join(dir, 'stage-3.onnx');
+    const bytes = await readFile(file);
+    await writeFile(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const bundle = await loadBundle(dir, { verify: false });
+    const e = await failure(createEngine(bundle, TEST_ENGINE_OPTIONS));
+    expect(e.code).toBe('MODEL_INVALID');
+    expect(e.message).toContain(file);
+  });
+
+  test('a tensor name the graph lacks: MODEL_INVALID naming the stage file and the name', async () => {
+    await editManifest((m) => (m.stages[1].input.name = 'image'));
+    const e = await failure(createEngine(await loadBundle(dir), TEST_ENGINE_OPTIONS));
+    expect(e.code).toBe('MODEL_INVALID');
+    expect(e.message).toContain(join(dir, 'stage-2.onnx'));
+    expect(e.message).toContain('"image"');
+  });
+
+  test('a missing output name is found too', async () => {
+    await editManifest((m) => (m.stages[0].logits.name = 'scores'));
+    const e = await failure(createEngine(await loadBundle(dir), TEST_ENGINE_OPTIONS));
+    expect(e.message).toContain(join(dir, 'stage-1.onnx'));
+    expect(e.message).toContain('"scores"');
+  });
+});
+
+describe('engine set-up', () => {
+  test('session options turn thread spinning off and default to sequential, all optimisations', () => {
+    const o = sessionOptions({ intraOpThreads: 3 }, 'cpu');
+    expect(o).toMatchObject({
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: 3,
+      interOpNumThreads: 1,
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    });
+  });
+
+  test('cuda: used when it starts, else cpu with exactly one log line', async () => {
+    const lines: string[] = [];
+    const bundle = await loadBundle(BUNDLE_DIR);
+    const engine = await createEngine(
+      bundle,
+      { ...TEST_ENGINE_OPTIONS, executionProvider: 'cuda' },
+      { logger: { warn: (line) => lines.push(line) } },
+    );
+    try {
+      if (engine.executionProvider === 'cpu') {
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(/cuda.*using cpu/i);
+      } else {
+        expect(lines).toHaveLength(0);
+      }
+      await engine.warmup([1, 2]);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  test('a runtime without CUDA: cpu, with exactly one log line saying so', async () => {
+    const lines: string[] = [];
+    const noCuda = { ...ort, listSupportedBackends: () => [{ name: 'cpu', bundled: true }] };
+    const engine = await createEngine(
+      await loadBundle(BUNDLE_DIR),
+      { ...TEST_ENGINE_OPTIONS, executionProvider: 'cuda' },
+      { logger: { warn: (line) => lines.push(line) }, ort: noCuda },
+    );
+    await engine.dispose();
+    expect(engine.executionProvider).toBe('cpu');
+    expect(lines).toEqual([expect.stringMatching(/no CUDA provider; using cpu/)]);
+  });
+
+  test('profileStages: positive seconds per stage, cumulative per exit', async () => {
+    const engine = await createEngine(await loadBundle(BUNDLE_DIR), TEST_ENGINE_OPTIONS);
+    try {
+      const p = await profileStages(engine, 4, { warmupRuns: 1, runs: 2 });
+      expect(p.stageSeconds).toHaveLength(engine.stageCount);
+      expect(p.stageSeconds.every((s) => s > 0 && s < 1)).toBe(true);
+      p.exitSeconds.forEach((s, l) => {
+        const sum = p.stageSeconds.slice(0, l + 1).reduce((a, b) => a + b, 0);
+        expect(s).toBeCloseTo(sum, 12);
+      });
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  test('after dispose, run is refused', async () => {
+    const engine = await createEngine(await loadBundle(BUNDLE_DIR), TEST_ENGINE_OPTIONS);
+    await engine.dispose();
+    await engine.dispose(); // idempotent
+    const e = await failure(engine.run(new Float32Array(engine.imageSize), 1, () => []));
+    expect(e.code).toBe('SHUTTING_DOWN');
+  });
+});
