@@ -1,4 +1,3 @@
-/** @jest-environment ./test/engine/ort-environment.js */
 import { resolve } from 'node:path';
 import { loadBundle } from '../../src/config';
 import { createEngine, type OnExit } from '../../src/engine';

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/engine/ort-environment.js */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/engine/ort-environment.js */
 import { loadBundle, type Bundle } from '../../src/config';
 import { createEngine, rowLogits, type Engine, type OnExit } from '../../src/engine';
 import { EeroError } from '../../src/errors';
