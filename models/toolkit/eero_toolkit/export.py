@@ -118,6 +118,33 @@ def export_stages(model, input_shape, out_dir: str) -> List[dict]:
     return stages
 
 
+class FullModel(nn.Module):
+    """The whole backbone and the final exit only: the no-early-exit reference graph."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.segments, self.head = model.segments, model.heads[-1]
+
+    def forward(self, x):
+        for seg in self.segments:
+            x = seg(x)
+        return self.head(x)
+
+
+def export_full_graph(model, input_shape, path: str) -> dict:
+    """One ONNX graph of the full network (no auxiliary heads), for speed comparisons."""
+    import onnx
+
+    x = torch.zeros((2,) + tuple(input_shape))
+    with torch.no_grad():
+        torch.onnx.export(FullModel(model).eval(), x, path, opset_version=OPSET, input_names=["input"],
+                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                          do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    return {"file": os.path.basename(path), "sha256": sha256(path), "bytes": os.path.getsize(path),
+            "input": {"name": "input", "shape": [-1] + list(input_shape)}, "logits": {"name": "logits", "shape": [-1, int(model.cfg.num_classes)]}}
+
+
 def write_fixtures(out_dir: str, ds: Dataset, model, count: int = 16) -> None:
     from PIL import Image
 
@@ -168,7 +195,8 @@ def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -
     costs = exit_costs(model, input_shape)
     log(f"{name}: folded {folded} BatchNorms; cumulative MACs per exit {costs['cumulative']}")
     stages = export_stages(model, input_shape, out_dir)
-    log(f"{name}: exported {len(stages)} stage graphs (opset {OPSET}, checker full_check passed)")
+    full_graph = export_full_graph(model, input_shape, os.path.join(out_dir, "full.onnx"))
+    log(f"{name}: exported {len(stages)} stage graphs and full.onnx (opset {OPSET}, checker full_check passed)")
     outputs, acc = {}, {}
     for split_name, split in (("calibration", ds.calibration), ("test", ds.test)):
         logits = predict_logits(model, split, ds.mean, ds.std)
@@ -197,6 +225,8 @@ def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -
                    "testAccuracy": round(acc["test"][i], 4)} for i, c in enumerate(costs["cumulative"])],
         "outputs": outputs,
         "fixtures": {"folder": "fixtures", "logits": "fixtures/logits.json"},
+        # The network without early exits as one graph: the speed reference of benchmarks/.
+        "reference": full_graph,
         "training": {"data": ckpt["data"], "splits": {"train": len(ds.train), "calibration": len(ds.calibration),
                                                       "test": len(ds.test)},
                      "recipe": ckpt["train"], "seconds": round(ckpt["seconds"]),
@@ -209,6 +239,29 @@ def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -
         f"({sum(os.path.getsize(os.path.join(dp, fn)) for dp, _, fns in os.walk(out_dir) for fn in fns) / 1e6:.1f} MB) "
         f"in {time.time() - t0:.0f}s")
     return manifest
+
+
+def cmd_export_untrained(args) -> None:
+    """Stage graphs of an untrained network (benchmarks: speed does not depend on the weights)."""
+    from .macs import exit_costs
+
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    torch.manual_seed(0)
+    arch = ArchConfig(family=args.family, width=args.width, stem=args.stem, exits=args.exits, in_channels=3,
+                      num_classes=args.classes, image_size=args.image_size)
+    model = build_model(arch).eval()
+    fold_batchnorm(model)
+    os.makedirs(args.out, exist_ok=True)
+    shape = (3, args.image_size, args.image_size)
+    stages = export_stages(model, shape, args.out)
+    full = export_full_graph(model, shape, os.path.join(args.out, "full.onnx"))
+    costs = exit_costs(model, shape)
+    import json as _json
+    with open(os.path.join(args.out, "graphs.json"), "w") as f:
+        _json.dump({"arch": arch.to_dict(), "untrained": True, "stages": stages, "reference": full,
+                    "macs": costs["cumulative"]}, f, indent=1)
+    log(f"untrained {arch.family} ({args.image_size}x{args.image_size}, width {args.width}): {len(stages)} stages, "
+        f"{costs['cumulative'][-1] / 1e9:.3f} GMACs; written to {args.out}")
 
 
 def cmd_export(args) -> None:
@@ -231,3 +284,14 @@ def add_export_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--readme", help="regenerate the tables of this README (e.g. models/README.md)")
     p.set_defaults(fn=cmd_export)
+
+    u = sub.add_parser("export-untrained", help="stage graphs + full graph of an untrained network (speed benchmarks)")
+    u.add_argument("--out", required=True)
+    u.add_argument("--family", default="resnet18", choices=["resnet18", "convnext"])
+    u.add_argument("--width", type=int, default=64)
+    u.add_argument("--stem", default="imagenet", choices=["small", "imagenet"])
+    u.add_argument("--exits", default="stage", choices=["block", "stage"])
+    u.add_argument("--image-size", dest="image_size", type=int, default=224)
+    u.add_argument("--classes", type=int, default=1000)
+    u.add_argument("--threads", type=int, default=0)
+    u.set_defaults(fn=cmd_export_untrained)
