@@ -22,6 +22,7 @@ const flags = {
   'no-ledger': { type: 'boolean', description: 'turn off the live budget ledger (exits by confidence only)' },
   'all-files': { type: 'boolean', description: 'try every file, not only image extensions' },
   threads: { type: 'string', description: 'onnxruntime intra-op threads (default: all cores)' },
+  'cost-unit': { type: 'string', description: 'what the budget counts: macs (manifest) | seconds (each stage profiled here at load)', default: 'macs' },
   'max-pixels': { type: 'string', description: 'refuse images with more pixels', default: '40000000' },
 } as const;
 
@@ -33,11 +34,16 @@ const spec: CommandSpec<typeof flags> = {
   examples: ['eero classify photos/ --budget 0.5 --out results.jsonl', 'eero classify data/ --policy budgets/resnet18-fmnist-0.5.yaml'],
 };
 
-function summaryText(s: FolderSummary, budgetFraction: number, fullMacs: number, skipped: number): string {
+function summaryText(s: FolderSummary, budgetFraction: number, fullMacs: number, skipped: number, unit: string): string {
   const ok = s.images - s.errors;
+  const avgMacs = ok ? s.macsSum / ok : 0;
+  const costLine =
+    unit === 'macs'
+      ? `realised average cost ${(100 * (ok ? s.costFractionSum / ok : 0)).toFixed(2)}% of the full model (${Math.round(avgMacs).toLocaleString('en-US')} MACs of ${fullMacs.toLocaleString('en-US')}); budget ${(100 * budgetFraction).toFixed(2)}%`
+      : `realised average cost ${(100 * (ok ? s.costFractionSum / ok : 0)).toFixed(2)}% of the full model's measured time (budget ${(100 * budgetFraction).toFixed(2)}%); ${((100 * avgMacs) / fullMacs).toFixed(2)}% of its MACs`;
   const lines = [
     `${s.stoppedEarly ? 'stopped early: ' : ''}${s.images} images (${s.errors} errors${skipped ? `, ${skipped} already done` : ''}) in ${s.seconds.toFixed(1)} s: ${(s.images / Math.max(s.seconds, 1e-9)).toFixed(1)} images/s`,
-    `realised average cost ${(100 * (ok ? s.costFractionSum / ok : 0)).toFixed(2)}% of the full model (${Math.round(ok ? s.macsSum / ok : 0).toLocaleString('en-US')} MACs of ${fullMacs.toLocaleString('en-US')}); budget ${(100 * budgetFraction).toFixed(2)}%; ${s.forced} exits forced by the ledger`,
+    `${costLine}; ${s.forced} exits forced by the ledger`,
   ];
   if (s.labelled > 0) lines.push(`accuracy ${((100 * s.correct) / s.labelled).toFixed(2)}% on ${s.labelled} images labelled by their folder`);
   lines.push(`time: read ${s.phase.read.toFixed(1)} s, preprocess ${s.phase.preprocess.toFixed(1)} s, engine ${s.phase.inference.toFixed(1)} s (overlapped)`);
@@ -67,7 +73,14 @@ export const classifyCommand = {
       const p = await loadBudgetPolicy(f.policy);
       request = { budget: p.budget ?? { macs: p.budgetMacs as number }, score: p.score, beta: p.beta, ledger: p.ledger.enabled && !f['no-ledger'], name: p.name, ...(p.thresholds ? { thresholds: p.thresholds } : {}) };
     }
-    const runtime = await loadModelRuntime(f.model as string, { ...(threads ? { engine: { intraOpThreads: threads } } : {}), ledger: request.ledger ?? true });
+    const costUnit = f['cost-unit'];
+    if (costUnit !== 'macs' && costUnit !== 'seconds') throw new EeroError('BAD_PARAMETER', `--cost-unit must be macs or seconds, got ${String(costUnit)}`);
+    const runtime = await loadModelRuntime(f.model as string, {
+      ...(threads ? { engine: { intraOpThreads: threads } } : {}),
+      ledger: request.ledger ?? true,
+      costUnit,
+      profileBatch: batch,
+    });
     try {
       const choice = runtime.budgets.choose(request);
       const all = await listFiles(root, { allFiles: f['all-files'], exclude: new Set([path.resolve(outFile)]) });
@@ -95,7 +108,7 @@ export const classifyCommand = {
         process.off('SIGINT', onSigint);
         out.close();
       }
-      process.stdout.write(summaryText(summary, choice.fraction, runtime.macs[runtime.macs.length - 1] as number, skipped) + `results: ${outFile}\n`);
+      process.stdout.write(summaryText(summary, choice.fraction, runtime.macs[runtime.macs.length - 1] as number, skipped, runtime.costUnit) + `results: ${outFile}\n`);
       return summary.stoppedEarly ? 130 : 0;
     } finally {
       await runtime.dispose();
