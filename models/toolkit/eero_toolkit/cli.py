@@ -35,7 +35,7 @@ def _configs(args) -> (ArchConfig, TrainConfig):
         arch.depths = [int(v) for v in args.depths.split(",")]
     if args.dims:
         arch.dims = [int(v) for v in args.dims.split(",")]
-    for k in ("epochs", "lr", "optimizer", "batch_size", "seed", "weight_decay"):
+    for k in ("epochs", "lr", "optimizer", "batch_size", "seed", "weight_decay", "label_smoothing", "warmup_epochs"):
         if getattr(args, k, None) is not None:
             setattr(tcfg, k, getattr(args, k))
     return arch, tcfg
@@ -57,6 +57,15 @@ def cmd_train(args) -> None:
     ds = load_data(args, arch)
     torch.manual_seed(tcfg.seed)  # the initial weights are part of the seeded run
     model = build_model(arch)
+    prev = {"history": [], "seconds": 0.0, "recipes": []}
+    if args.init_checkpoint:
+        # Continue from one of our own checkpoints with a fresh schedule (a fine-tuning pass).
+        try:
+            prev = torch.load(args.init_checkpoint, map_location="cpu")
+            model.load_state_dict(prev["state"])
+        except Exception as e:
+            raise ToolkitError(f"{args.init_checkpoint} is not a checkpoint of this architecture: {e}") from e
+        log(f"starting from {args.init_checkpoint} ({len(prev.get('history', []))} epochs)")
     if args.backbone_weights:
         try:
             state = torch.load(args.backbone_weights, map_location="cpu")
@@ -72,8 +81,9 @@ def cmd_train(args) -> None:
     t0 = time.time()
     history = train(model, ds.train, ds.calibration, ds.mean, ds.std, tcfg, log=log)
     os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
-    torch.save({"arch": arch.to_dict(), "train": tcfg.to_dict(), "history": history,
-                "seconds": time.time() - t0, "data": args.data, "labels": ds.labels,
+    torch.save({"arch": arch.to_dict(), "train": tcfg.to_dict(), "history": prev["history"] + history,
+                "recipes": prev.get("recipes", []) + [tcfg.to_dict()],
+                "seconds": prev["seconds"] + time.time() - t0, "data": args.data, "labels": ds.labels,
                 "mean": ds.mean, "std": ds.std, "source": ds.source, "state": model.state_dict()}, args.checkpoint)
     log(f"saved {args.checkpoint} after {time.time() - t0:.0f}s")
 
@@ -107,6 +117,9 @@ def main(argv=None) -> int:
     t.add_argument("--batch-size", dest="batch_size", type=int)
     t.add_argument("--seed", type=int)
     t.add_argument("--backbone-weights", dest="backbone_weights", help="torchvision checkpoint (.pth) to start from")
+    t.add_argument("--init-checkpoint", dest="init_checkpoint", help="start from this toolkit checkpoint (fine-tuning)")
+    t.add_argument("--label-smoothing", dest="label_smoothing", type=float)
+    t.add_argument("--warmup-epochs", dest="warmup_epochs", type=float)
     t.add_argument("--checkpoint", required=True, help="where to save the trained model (.pt)")
     t.set_defaults(fn=cmd_train)
 

@@ -229,7 +229,7 @@ def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -
         "reference": full_graph,
         "training": {"data": ckpt["data"], "splits": {"train": len(ds.train), "calibration": len(ds.calibration),
                                                       "test": len(ds.test)},
-                     "recipe": ckpt["train"], "seconds": round(ckpt["seconds"]),
+                     "recipes": ckpt.get("recipes") or [ckpt["train"]], "seconds": round(ckpt["seconds"]),
                      "epochs": len(ckpt["history"]), "macsPerSegment": costs["segment"], "macsPerHead": costs["head"]},
     }
     with open(os.path.join(out_dir, "manifest.yaml"), "w") as f:
