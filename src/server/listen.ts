@@ -1,0 +1,45 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+
+export interface Listening {
+  server: Server;
+  host: string;
+  port: number;
+  url: string;
+  /** Stop accepting; close idle keep-alive connections now and every connection after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Binds the app to host:port (port 0: any free one). */
+export function listen(app: Express, port: number, host: string, options: { requestTimeoutMs?: number } = {}): Promise<Listening> {
+  const server = createServer(app);
+  // Our own deadline (limits.requestTimeoutMs) answers 503 first; Node's is the backstop for a stalled upload.
+  if (options.requestTimeoutMs !== undefined) server.requestTimeout = options.requestTimeoutMs + 5000;
+  return new Promise<Listening>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      let closing: Promise<void> | undefined;
+      resolve({
+        server,
+        host: address.address,
+        port: address.port,
+        url: `http://${shown}:${address.port}`,
+        close(graceMs = 5000) {
+          closing ??= new Promise<void>((done) => {
+            const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+            server.close(() => {
+              clearTimeout(timer);
+              done();
+            });
+            server.closeIdleConnections();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * KServe Open Inference Protocol v2 (REST, JSON only: the binary-data
+ * extension is refused with 415). One input, `image`, BYTES: each element a
+ * base64-encoded image. Request `parameters`: budget, topk, trace, score.
+ * Outputs: label BYTES [n], probabilities FP32 [n, K], exit INT32 [n],
+ * cost_fraction FP32 [n], forced BOOL [n]; with topk: topk_labels BYTES [n, k]
+ * and topk_probabilities FP32 [n, k]; with trace: trace BYTES [n] (JSON text).
+ * An inference is all or nothing: the first bad image fails the request,
+ * `{"error": "CODE: input image i: message"}`, status as on /v1.
+ */
+import type { Express } from 'express';
+import { EeroError } from '../errors';
+import { classifyInputs, resolveModel, type ClassifyContext, type ImageAnswer } from './classify-request';
+import { requestDeadline, untilAborted } from './deadline';
+import { v2Metadata } from './model-info';
+import { parseClassifyParams, type RawParams } from './params';
+import { readBody } from './read-body';
+import { isReady } from './v1-routes';
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+function bad(message: string): EeroError {
+  return new EeroError('BAD_PARAMETER', message);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+interface V2Request {
+  id: string | undefined;
+  images: Buffer[];
+  parameters: RawParams;
+}
+
+export function parseInferRequest(text: string): V2Request {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    throw new EeroError('BAD_PARAMETER', `the request is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!isRecord(body)) throw bad('the request must be a JSON object with "inputs"');
+  const inputs = body.inputs;
+  if (!Array.isArray(inputs) || inputs.length !== 1 || !isRecord(inputs[0])) throw bad('"inputs" must hold exactly one tensor, "image"');
+  const input = inputs[0];
+  if (input.datatype !== 'BYTES') throw bad(`input "${String(input.name)}" must have datatype BYTES, got ${JSON.stringify(input.datatype)}`);
+  const inputParams = isRecord(input.parameters) ? input.parameters : {};
+  if (inputParams.binary_data_size !== undefined) {
+    throw new EeroError('UNSUPPORTED_MEDIA_TYPE', 'the binary data extension is not supported; send base64 strings in "data"');
+  }
+  const data: unknown[] = Array.isArray(input.data) ? input.data.flat(2) : [];
+  if (data.length === 0) throw new EeroError('EMPTY_INPUT', 'input "image" has no data');
+  const images = data.map((d, i) => {
+    if (typeof d !== 'string') throw bad(`input image ${i}: expected a base64 string`);
+    const s = d.replace(/\s+/g, '');
+    if (!BASE64.test(s)) throw bad(`input image ${i}: not valid base64`);
+    return Buffer.from(s, 'base64');
+  });
+  const parameters = isRecord(body.parameters) ? body.parameters : {};
+  return { id: typeof body.id === 'string' ? body.id : undefined, images, parameters };
+}
+
+function outputs(answers: Array<Extract<ImageAnswer, { ok: true }>>, classes: number, topk: number | undefined, trace: boolean): unknown[] {
+  const n = answers.length;
+  const probs = new Array<number>(n * classes).fill(0);
+  answers.forEach((a, i) => {
+    for (const t of a.result.topk) probs[i * classes + t.classIndex] = t.probability;
+  });
+  const out: unknown[] = [
+    { name: 'label', datatype: 'BYTES', shape: [n], data: answers.map((a) => a.result.label) },
+    { name: 'probabilities', datatype: 'FP32', shape: [n, classes], data: probs },
+    { name: 'exit', datatype: 'INT32', shape: [n], data: answers.map((a) => a.result.exit) },
+    { name: 'cost_fraction', datatype: 'FP32', shape: [n], data: answers.map((a) => a.result.costFraction) },
+    { name: 'forced', datatype: 'BOOL', shape: [n], data: answers.map((a) => a.result.forced) },
+  ];
+  if (topk !== undefined) {
+    const k = Math.min(topk, classes);
+    const top = answers.map((a) => a.result.topk.slice(0, k));
+    out.push({ name: 'topk_labels', datatype: 'BYTES', shape: [n, k], data: top.flatMap((t) => t.map((e) => e.label)) });
+    out.push({ name: 'topk_probabilities', datatype: 'FP32', shape: [n, k], data: top.flatMap((t) => t.map((e) => e.probability)) });
+  }
+  if (trace) out.push({ name: 'trace', datatype: 'BYTES', shape: [n], data: answers.map((a) => JSON.stringify(a.result.trace ?? [])) });
+  return out;
+}
+
+export function addV2Routes(app: Express, ctx: ClassifyContext): void {
+  const { deps } = ctx;
+  app.get('/v2/health/live', (_req, res) => {
+    res.json({ live: true });
+  });
+  app.get('/v2/health/ready', (_req, res) => {
+    const ready = isReady(deps);
+    res.status(ready ? 200 : 503).json({ ready });
+  });
+  app.get('/v2/models/:name', (req, res) => {
+    res.json(v2Metadata(resolveModel(deps, req.params.name)));
+  });
+  app.get('/v2/models/:name/ready', (req, res) => {
+    const entry = resolveModel(deps, req.params.name);
+    const ready = entry.warmed && deps.accepting();
+    res.status(ready ? 200 : 503).json({ name: entry.name, ready });
+  });
+  app.post('/v2/models/:name/infer', async (req, res) => {
+    const deadline = requestDeadline(req, res, deps.limits.requestTimeoutMs);
+    try {
+      const entry = resolveModel(deps, req.params.name);
+      const type = req.headers['content-type'];
+      if (type !== undefined && !req.is('application/json')) {
+        throw new EeroError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${type} (the binary data extension is not supported)`);
+      }
+      // base64 is 4/3 of the bytes; JSON framing on top.
+      const limit = Math.ceil((deps.limits.bodyBytes * 4) / 3) + 64 * 1024;
+      const request = parseInferRequest((await untilAborted(readBody(req, limit), deadline.signal)).toString('utf8'));
+      if (request.images.length > deps.limits.filesPerRequest) {
+        throw new EeroError('TOO_MANY_FILES', `more than ${deps.limits.filesPerRequest} images in one inference`, { details: { limit: deps.limits.filesPerRequest } });
+      }
+      const params = parseClassifyParams(request.parameters);
+      const classes = entry.runtime.labels.length;
+      const run = await untilAborted(
+        classifyInputs(ctx, entry, request.images.map((bytes) => ({ bytes })), params, deadline.signal, classes),
+        deadline.signal,
+      );
+      const ok = run.answers.map((a, i) => {
+        if (a.ok) return a;
+        throw new EeroError(a.error.code, `input image ${i}: ${a.error.message}`, { cause: a.error, ...(a.error.details ? { details: a.error.details } : {}) });
+      });
+      res.json({
+        model_name: entry.name,
+        model_version: '1',
+        ...(request.id === undefined ? {} : { id: request.id }),
+        parameters: { budget_policy: run.choice.name, budget_fraction: run.choice.fraction },
+        outputs: outputs(ok, classes, params.topk, params.trace),
+      });
+    } finally {
+      deadline.done();
+    }
+  });
+}
