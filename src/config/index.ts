@@ -6,6 +6,7 @@ export type {
   Manifest,
   OutputsRef,
   ResizeFit,
+  ReferenceSpec,
   StageSpec,
   TensorSpec,
 } from './manifest-types';

@@ -1,5 +1,5 @@
 /** The schema of a bundle's manifest.yaml (models/FORMAT.md) and its cross-field checks. */
-import type { ExitSpec, InputSpec, Manifest, StageSpec, TensorSpec } from './manifest-types';
+import type { ExitSpec, InputSpec, Manifest, ReferenceSpec, StageSpec, TensorSpec } from './manifest-types';
 import {
   anyRecord,
   arr,
@@ -37,6 +37,14 @@ const stageSpec: Schema<StageSpec> = obj({
   bytes: num({ integer: true, min: 1 }),
   input: tensorSpec,
   features: optional(tensorSpec),
+  logits: tensorSpec,
+});
+
+const referenceSpec: Schema<ReferenceSpec> = obj({
+  file: bundleFile,
+  sha256,
+  bytes: num({ integer: true, min: 1 }),
+  input: tensorSpec,
   logits: tensorSpec,
 });
 
@@ -84,6 +92,7 @@ const manifestFields: Schema<Manifest> = obj(
     exits: arr(exitSpec, { minLength: 1 }),
     outputs: obj({ calibration: outputsRef, test: outputsRef }),
     fixtures: optional(obj({ folder: bundleFile, logits: bundleFile })),
+    reference: optional(referenceSpec),
     training: optional(anyRecord()),
   },
   // Readers ignore fields a newer exporter may add.

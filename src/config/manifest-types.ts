@@ -48,6 +48,15 @@ export interface OutputsRef {
   images: number;
 }
 
+/** The network without early exits as one graph (models/FORMAT.md `reference`): benchmarks' speed reference. */
+export interface ReferenceSpec {
+  file: string;
+  sha256: string;
+  bytes: number;
+  input: TensorSpec;
+  logits: TensorSpec;
+}
+
 export interface Manifest {
   format: 1;
   name: string;
@@ -58,5 +67,6 @@ export interface Manifest {
   exits: ExitSpec[];
   outputs: { calibration: OutputsRef; test: OutputsRef };
   fixtures?: { folder: string; logits: string };
+  reference?: ReferenceSpec;
   training?: Record<string, unknown>;
 }
