@@ -7,7 +7,7 @@ export interface Listening {
   host: string;
   port: number;
   url: string;
-  /** Stop accepting; close idle keep-alive connections now and every connection after `graceMs`. */
+  /** Stop accepting; close keep-alive connections as they fall idle, and every connection after `graceMs`. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -31,8 +31,11 @@ export function listen(app: Express, port: number, host: string, options: { requ
         close(graceMs = 5000) {
           closing ??= new Promise<void>((done) => {
             const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+            // A keep-alive connection becomes idle once its last answer is written: close it then, not after keepAliveTimeout.
+            const sweep = setInterval(() => server.closeIdleConnections(), 25);
             server.close(() => {
               clearTimeout(timer);
+              clearInterval(sweep);
               done();
             });
             server.closeIdleConnections();

@@ -1,0 +1,89 @@
+import type { Service } from '../../src/server';
+import { serveCommand } from '../../src/cli/commands/serve';
+import { call, fixturePngs, postImage, startTestService } from './harness';
+
+const good = (): Buffer => fixturePngs()[0] as Buffer;
+
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('overload, request timeout and graceful shutdown', () => {
+  let service: Service | undefined;
+  afterEach(async () => {
+    await service?.close();
+    service = undefined;
+  });
+
+  test('a full queue answers 503 OVERLOADED with Retry-After, and the queued request still succeeds', async () => {
+    service = await startTestService({ batching: { maxBatch: 8, maxQueue: 1, maxWaitMs: 400 } });
+    const batcher = service.models.get('resnet18-fmnist')?.batcher;
+    const first = postImage(service.url, good());
+    await until(() => batcher?.depth === 1);
+    const refused = await postImage<{ error: { code: string } }>(service.url, good());
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('OVERLOADED');
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await first).status).toBe(200);
+    expect((await postImage(service.url, good())).status).toBe(200);
+    expect((await call<string>(`${service.url}/metrics`)).body).toMatch(/eero_errors_total\{code="OVERLOADED"\} 1/);
+  });
+
+  test('a request over limits.requestTimeoutMs answers 503 TIMEOUT and its queued image is dropped before the engine', async () => {
+    service = await startTestService({ batching: { maxBatch: 8, maxWaitMs: 2000, maxQueue: 64 }, limits: { requestTimeoutMs: 150 } });
+    const entry = service.models.get('resnet18-fmnist');
+    const t0 = Date.now();
+    const res = await postImage<{ error: { code: string } }>(service.url, good());
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('TIMEOUT');
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(entry?.batcher.depth).toBe(0);
+    expect(entry?.runtime.budgets.ledgerSnapshots().every((l) => l.snapshot.images === 0 && l.snapshot.inFlight === 0)).toBe(true);
+  });
+
+  test('close() finishes the queued request, stops readiness and listening, and disposes the models', async () => {
+    service = await startTestService({ batching: { maxBatch: 8, maxWaitMs: 30_000, maxQueue: 64 } });
+    const s = service;
+    const batcher = s.models.get('resnet18-fmnist')?.batcher;
+    const queued = postImage(s.url, good());
+    await until(() => batcher?.depth === 1);
+    const t0 = Date.now();
+    const closing = s.close();
+    expect((await queued).status).toBe(200);
+    await closing;
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+    await expect(s.models.get('resnet18-fmnist')?.runtime.engine.run(new Float32Array(1024), 1, () => undefined)).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+    service = undefined;
+  });
+
+  test('eero serve logs each start-up step, listens, and exits 0 on SIGTERM', async () => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const exit = serveCommand.run(['--port', '0', '--host', '127.0.0.1', '--budget', '0.4']);
+      await until(() => lines.some((l) => l.includes('listening on http://127.0.0.1:')), 20_000);
+      const url = /listening on (http:\/\/\S+)/.exec(lines.join(''))?.[1] as string;
+      expect((await call(`${url}/readyz`)).status).toBe(200);
+      const r = await postImage<{ budget: { fraction: number } }>(url, good());
+      expect(r.body.budget.fraction).toBe(0.4);
+      process.emit('SIGTERM', 'SIGTERM');
+      expect(await exit).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    const log = lines.join('');
+    expect(log).toMatch(/eero serve: config: defaults/);
+    expect(log).toMatch(/eero serve: model resnet18-fmnist: loaded/);
+    expect(log).toMatch(/eero serve: model resnet18-fmnist: warmed up/);
+    expect(log).toMatch(/eero serve: stopped/);
+  });
+});
