@@ -12,6 +12,8 @@ export interface BenchOptions {
   bundles: string[];
   /** onnxruntime intra-op threads (default: all cores). */
   threads: number | undefined;
+  /** run.ts only: the sections to run (default all). */
+  only: string[] | undefined;
 }
 
 /** The repository root, from the source (ts-jest) or the compiled file (dist/benchmarks/...). */
@@ -39,6 +41,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       out: { type: 'string' },
       bundle: { type: 'string', multiple: true },
       threads: { type: 'string' },
+      only: { type: 'string', multiple: true },
     },
     allowPositionals: false,
   });
@@ -50,6 +53,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     outDir: path.resolve(values.out ?? resultsDir(quick)),
     bundles: values.bundle?.map((b) => path.resolve(b)) ?? DEFAULT_BUNDLES,
     threads,
+    only: values.only?.flatMap((v) => v.split(',')),
   };
 }
 
