@@ -21,7 +21,7 @@ export function describeModel(entry: ServedModelEntry): Record<string, unknown> 
       testAccuracy: e.testAccuracy,
     })),
     fullMacs,
-    defaultBudget: { policy: choice.name, fraction: choice.fraction, ledger: choice.ledger !== undefined || entry.defaults.ledger !== false },
+    defaultBudget: { policy: choice.name, fraction: choice.fraction, ledger: entry.defaults.ledger !== false },
     feasibleBudget: { min: (runtime.costs[0] as number) / fullCost, max: 1 },
     ready: entry.warmed,
   };

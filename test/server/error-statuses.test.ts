@@ -66,6 +66,20 @@ describe('every refusal has its status and code, and the server keeps serving', 
     expect(error.details).toMatchObject({ limitBytes: BODY_BYTES });
   });
 
+  test('a chunked body (no Content-Length) that grows past limits.bodyBytes: 413 BODY_TOO_LARGE', async () => {
+    const chunk = noiseBytes(64 * 1024, 11);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > 2 * BODY_BYTES) controller.close();
+        else controller.enqueue(chunk);
+        sent += chunk.length;
+      },
+    });
+    const init = { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/octet-stream' } } as RequestInit;
+    await expectError(call(`${base}/v1/classify`, init), 413, 'BODY_TOO_LARGE');
+  });
+
   test('100 files in one multipart request: 413 TOO_MANY_FILES', async () => {
     const files = Array.from({ length: 100 }, (_, i) => ({ name: `${i}.png`, bytes: good }));
     const error = await expectError(postFiles(base, files), 413, 'TOO_MANY_FILES');
