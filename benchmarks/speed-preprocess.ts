@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import type { InputSpec } from '../src/config';
-import { createPreprocessor } from '../src/preprocess';
+import { configureSharp, createPreprocessor } from '../src/preprocess';
 import { FMNIST_DIR, readIdx } from './fmnist-pngs';
 import { interleave } from './support/interleave';
 import { median } from './support/format';
@@ -76,6 +76,8 @@ export async function preprocessSpeed(o: { quick: boolean; fmnistSpec: InputSpec
     ['4000x3000 JPEG', await testJpeg(4000, 3000), o.quick ? 2 : 20],
   ];
   const specs: Array<[string, InputSpec]> = [['bundle (gray 32x32)', o.fmnistSpec], ['ImageNet (sRGB 224 cover)', IMAGENET_SPEC]];
+  // The service's settings (src/server calls this at start-up): one libvips thread per image, no operation cache.
+  configureSharp();
   const concurrency = availableParallelism();
   const rows: PreprocessRow[] = [];
   for (const [image, bytes, n] of cases) {

@@ -115,7 +115,7 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
     '',
     '## Preprocessing (sharp, through src/preprocess)',
     '',
-    `Images/s with ${availableParallelism()} images in flight; the decode-only floor is sharp decoding the same bytes to raw pixels (no resize, no colour conversion, no normalisation).`,
+    `Images/s with ${availableParallelism()} images in flight and sharp set up as the service does (\`configureSharp()\`: one libvips thread per image, operation cache off); the decode-only floor is sharp decoding the same bytes to raw pixels (no resize, no colour conversion, no normalisation).`,
     '',
     markdownTable(
       ['image', 'target spec', 'preprocess images/s', 'decode-only images/s', 'preprocess / decode-only time'],
