@@ -69,3 +69,24 @@ export function numberFlag(name: string, raw: string | undefined, opts: { min?: 
   }
   return v;
 }
+
+/** A CLI command: its spec (flags, help) and what it does. */
+export interface Command {
+  spec: CommandSpec;
+  run(argv: string[]): Promise<number>;
+}
+
+/** Parse the flags, answer --help, then hand the parsed flags to `handler`. */
+export function defineCommand<F extends Record<string, FlagSpec>>(spec: CommandSpec<F>, handler: (args: Parsed<F>) => Promise<number>): Command {
+  return {
+    spec: spec as CommandSpec,
+    async run(argv: string[]): Promise<number> {
+      const args = parseCommand(spec, argv);
+      if (args.help) {
+        process.stdout.write(helpText(spec as CommandSpec));
+        return 0;
+      }
+      return handler(args);
+    },
+  };
+}

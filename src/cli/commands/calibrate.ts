@@ -12,7 +12,7 @@ import {
   type SweepMethod,
   type SweepPoint,
 } from '../../router';
-import { helpText, numberFlag, parseCommand, type CommandSpec } from '../args';
+import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { renderLineChart } from '../report/svg-chart';
 import { csvTable, markdownTable, type Cell } from '../report/tables';
 import { profileBundleSeconds } from './profile-seconds';
@@ -47,102 +47,94 @@ export function sharesCell(shares: number[]): string {
   return shares.map((s, i) => (s > 0 ? `${i + 1}:${Math.round(100 * s)}` : '')).filter(Boolean).join(' ');
 }
 
-export const calibrateCommand = {
-  spec: spec as CommandSpec,
-  async run(argv: string[]): Promise<number> {
-    const args = parseCommand(spec, argv);
-    if (args.help) {
-      process.stdout.write(helpText(spec));
-      return 0;
-    }
-    const f = args.flags;
-    const score = f.score as ScoreKind;
-    resolveScoring({ score });
-    const beta = numberFlag('beta', f.beta, { min: 1e-6, max: 100 }) as number;
-    const bundle = await loadBundle(f.model as string);
-    const m = bundle.manifest;
-    const [calibration, test] = await Promise.all([readBundleOutputs(bundle, 'calibration'), readBundleOutputs(bundle, 'test')]);
-    const macs = Float64Array.from(m.exits.map((e) => e.macs));
-    const full = macs[macs.length - 1] as number;
-    const fractions = f.budgets ? parseFractions('budgets', f.budgets) : budgetGrid(macs);
-    const methods: SweepMethod[] = [
-      { name: `EERO (${score})`, kind: 'eero', options: { score, beta } },
-      { name: 'global threshold', kind: 'global-threshold', options: { score } },
-      { name: 'geometric (MSDNet)', kind: 'geometric', options: { score } },
-      { name: 'patience', kind: 'patience' },
-    ];
-    const points = sweepBudgets({ calibration, test, costs: macs, fractions, methods, scoring: { score } });
-    const refs = referencePoints(test, macs, { score });
-    const seconds = f['no-profile'] ? undefined : await profileBundleSeconds(bundle, numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number);
-    const secondsOf = (p: SweepPoint): number | undefined =>
-      seconds ? p.exitShares.reduce((s, share, l) => s + share * (seconds[l] as number), 0) / (seconds[seconds.length - 1] as number) : undefined;
+export const calibrateCommand = defineCommand(spec, async (args) => {
+  const f = args.flags;
+  const score = f.score as ScoreKind;
+  resolveScoring({ score });
+  const beta = numberFlag('beta', f.beta, { min: 1e-6, max: 100 }) as number;
+  const bundle = await loadBundle(f.model as string);
+  const m = bundle.manifest;
+  const [calibration, test] = await Promise.all([readBundleOutputs(bundle, 'calibration'), readBundleOutputs(bundle, 'test')]);
+  const macs = Float64Array.from(m.exits.map((e) => e.macs));
+  const full = macs[macs.length - 1] as number;
+  const fractions = f.budgets ? parseFractions('budgets', f.budgets) : budgetGrid(macs);
+  const methods: SweepMethod[] = [
+    { name: `EERO (${score})`, kind: 'eero', options: { score, beta } },
+    { name: 'global threshold', kind: 'global-threshold', options: { score } },
+    { name: 'geometric (MSDNet)', kind: 'geometric', options: { score } },
+    { name: 'patience', kind: 'patience' },
+  ];
+  const points = sweepBudgets({ calibration, test, costs: macs, fractions, methods, scoring: { score } });
+  const refs = referencePoints(test, macs, { score });
+  const seconds = f['no-profile'] ? undefined : await profileBundleSeconds(bundle, numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number);
+  const secondsOf = (p: SweepPoint): number | undefined =>
+    seconds ? p.exitShares.reduce((s, share, l) => s + share * (seconds[l] as number), 0) / (seconds[seconds.length - 1] as number) : undefined;
 
-    const header = ['method', 'budget %', 'test accuracy %', 'realised MACs %', ...(seconds ? ['realised time %'] : []), 'exit shares % (exit:share)', 'within budget'];
-    const row = (p: SweepPoint): Cell[] => [
-      p.method,
-      Number.isFinite(p.budget) ? pct(p.budgetFraction) : '-',
-      pct(p.accuracy),
-      pct(p.costFraction),
-      ...(seconds ? [pct(secondsOf(p) as number)] : []),
-      sharesCell(p.exitShares),
-      Number.isFinite(p.budget) ? (p.violation ? 'NO' : 'yes') : '-',
-    ];
-    const rows = [...points, ...refs].map(row);
-    const reportDir = (f['report-dir'] as string).replace('<model>', m.name);
-    mkdirSync(reportDir, { recursive: true });
-    const exitTable = markdownTable(
-      ['exit', 'cumulative MACs', 'MACs % of full', ...(seconds ? ['measured time % of full'] : []), 'calibration acc. %', 'test acc. %'],
-      m.exits.map((e, l) => [e.exit, e.macs, pct(e.macs / full), ...(seconds ? [pct((seconds[l] as number) / (seconds[seconds.length - 1] as number))] : []), pct(e.calibrationAccuracy), pct(e.testAccuracy)]),
-    );
-    const md = [
-      `# Calibration report: ${m.name}`,
-      '',
-      `EERO calibrated on the calibration split (${calibration.images} images), evaluated on the test split (${test.images} images); score ${score}, beta ${beta}. Cost unit: MACs${seconds ? `; time measured per stage on this machine at batch ${f.batch}` : ''}.`,
-      '',
-      '## Exits',
-      '',
-      exitTable,
-      '## Accuracy against budget',
-      '',
-      markdownTable(header, rows),
-    ].join('\n');
-    writeFileSync(path.join(reportDir, 'calibration.md'), md);
-    writeFileSync(path.join(reportDir, 'calibration.csv'), csvTable(header, rows));
-    const series = methods.map((mm) => ({ name: mm.name, points: points.filter((p) => p.method === mm.name).map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]) }));
-    series.push({ name: 'single exits', points: refs.filter((p) => p.kind === 'fixed-exit').map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]), markersOnly: true } as (typeof series)[number]);
-    const orc = refs.find((p) => p.kind === 'oracle');
-    if (orc) series.push({ name: 'oracle', points: [[100 * orc.costFraction, 100 * orc.accuracy]], markersOnly: true } as (typeof series)[number]);
-    writeFileSync(
-      path.join(reportDir, 'accuracy-vs-cost.svg'),
-      renderLineChart(series, { title: `${m.name}: test accuracy against average cost`, xLabel: 'average cost (% of full model MACs)', yLabel: 'test accuracy (%)' }),
-    );
+  const header = ['method', 'budget %', 'test accuracy %', 'realised MACs %', ...(seconds ? ['realised time %'] : []), 'exit shares % (exit:share)', 'within budget'];
+  const row = (p: SweepPoint): Cell[] => [
+    p.method,
+    Number.isFinite(p.budget) ? pct(p.budgetFraction) : '-',
+    pct(p.accuracy),
+    pct(p.costFraction),
+    ...(seconds ? [pct(secondsOf(p) as number)] : []),
+    sharesCell(p.exitShares),
+    Number.isFinite(p.budget) ? (p.violation ? 'NO' : 'yes') : '-',
+  ];
+  const rows = [...points, ...refs].map(row);
+  const reportDir = (f['report-dir'] as string).replace('<model>', m.name);
+  mkdirSync(reportDir, { recursive: true });
+  const exitTable = markdownTable(
+    ['exit', 'cumulative MACs', 'MACs % of full', ...(seconds ? ['measured time % of full'] : []), 'calibration acc. %', 'test acc. %'],
+    m.exits.map((e, l) => [e.exit, e.macs, pct(e.macs / full), ...(seconds ? [pct((seconds[l] as number) / (seconds[seconds.length - 1] as number))] : []), pct(e.calibrationAccuracy), pct(e.testAccuracy)]),
+  );
+  const md = [
+    `# Calibration report: ${m.name}`,
+    '',
+    `EERO calibrated on the calibration split (${calibration.images} images), evaluated on the test split (${test.images} images); score ${score}, beta ${beta}. Cost unit: MACs${seconds ? `; time measured per stage on this machine at batch ${f.batch}` : ''}.`,
+    '',
+    '## Exits',
+    '',
+    exitTable,
+    '## Accuracy against budget',
+    '',
+    markdownTable(header, rows),
+  ].join('\n');
+  writeFileSync(path.join(reportDir, 'calibration.md'), md);
+  writeFileSync(path.join(reportDir, 'calibration.csv'), csvTable(header, rows));
+  const series = methods.map((mm) => ({ name: mm.name, points: points.filter((p) => p.method === mm.name).map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]) }));
+  series.push({ name: 'single exits', points: refs.filter((p) => p.kind === 'fixed-exit').map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]), markersOnly: true } as (typeof series)[number]);
+  const orc = refs.find((p) => p.kind === 'oracle');
+  if (orc) series.push({ name: 'oracle', points: [[100 * orc.costFraction, 100 * orc.accuracy]], markersOnly: true } as (typeof series)[number]);
+  writeFileSync(
+    path.join(reportDir, 'accuracy-vs-cost.svg'),
+    renderLineChart(series, { title: `${m.name}: test accuracy against average cost`, xLabel: 'average cost (% of full model MACs)', yLabel: 'test accuracy (%)' }),
+  );
 
-    const written: string[] = [];
-    for (const b of parseFractions('policy', f.policy as string)) {
-      const budget = b * full;
-      const policy = calibrateEero(calibration, macs, budget, { beta, score, costUnit: 'MACs' });
-      const file = path.join(f['budgets-dir'] as string, `${m.name}-${b}.yaml`);
-      const doc: BudgetPolicy = {
-        name: `${m.name}-${b}`,
-        model: m.name,
-        budget: b,
-        score,
-        beta,
-        costUnit: 'macs',
-        ledger: { enabled: true },
-        thresholds: Array.from(policy.thresholds),
-      };
-      mkdirSync(path.dirname(file), { recursive: true });
-      await writeBudgetPolicy(file, doc);
-      written.push(file);
-    }
-    const eero = points.filter((p) => p.kind === 'eero');
-    if (eero.some((p) => p.violation)) {
-      process.stderr.write('warning: EERO exceeded a budget on the test split (see the table)\n');
-    }
-    process.stdout.write(markdownTable(['EERO budget %', 'test accuracy %', 'realised MACs %', ...(seconds ? ['realised time %'] : [])], eero.map((p) => [pct(p.budgetFraction), pct(p.accuracy), pct(p.costFraction), ...(seconds ? [pct(secondsOf(p) as number)] : [])])));
-    process.stdout.write(`\nfull model: ${pct(refs[refs.length - 2]?.accuracy ?? NaN)}% test accuracy; oracle ${pct(orc?.accuracy ?? NaN)}%\n`);
-    process.stdout.write(`report: ${path.join(reportDir, 'calibration.md')}, calibration.csv, accuracy-vs-cost.svg\npolicies: ${written.join(', ')}\n`);
-    return 0;
-  },
-};
+  const written: string[] = [];
+  for (const b of parseFractions('policy', f.policy as string)) {
+    const budget = b * full;
+    const policy = calibrateEero(calibration, macs, budget, { beta, score, costUnit: 'MACs' });
+    const file = path.join(f['budgets-dir'] as string, `${m.name}-${b}.yaml`);
+    const doc: BudgetPolicy = {
+      name: `${m.name}-${b}`,
+      model: m.name,
+      budget: b,
+      score,
+      beta,
+      costUnit: 'macs',
+      ledger: { enabled: true },
+      thresholds: Array.from(policy.thresholds),
+    };
+    mkdirSync(path.dirname(file), { recursive: true });
+    await writeBudgetPolicy(file, doc);
+    written.push(file);
+  }
+  const eero = points.filter((p) => p.kind === 'eero');
+  if (eero.some((p) => p.violation)) {
+    process.stderr.write('warning: EERO exceeded a budget on the test split (see the table)\n');
+  }
+  process.stdout.write(markdownTable(['EERO budget %', 'test accuracy %', 'realised MACs %', ...(seconds ? ['realised time %'] : [])], eero.map((p) => [pct(p.budgetFraction), pct(p.accuracy), pct(p.costFraction), ...(seconds ? [pct(secondsOf(p) as number)] : [])])));
+  process.stdout.write(`\nfull model: ${pct(refs[refs.length - 2]?.accuracy ?? NaN)}% test accuracy; oracle ${pct(orc?.accuracy ?? NaN)}%\n`);
+  process.stdout.write(`report: ${path.join(reportDir, 'calibration.md')}, calibration.csv, accuracy-vs-cost.svg\npolicies: ${written.join(', ')}\n`);
+  return 0;
+});

@@ -3,7 +3,7 @@ import { DEFAULT_MODEL_PATH, loadBudgetPolicy } from '../../config';
 import { EeroError } from '../../errors';
 import { loadModelRuntime, type BudgetRequest } from '../../pipeline';
 import { resolveScoring, type ScoreKind } from '../../router';
-import { helpText, numberFlag, parseCommand, type CommandSpec } from '../args';
+import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { createProgress } from '../classify/progress';
 import { ResultsFile } from '../classify/results-file';
 import { runFolder, type FolderSummary } from '../classify/run-folder';
@@ -51,67 +51,59 @@ function summaryText(s: FolderSummary, budgetFraction: number, fullMacs: number,
   return lines.join('\n');
 }
 
-export const classifyCommand = {
-  spec: spec as CommandSpec,
-  async run(argv: string[]): Promise<number> {
-    const args = parseCommand(spec, argv);
-    if (args.help) {
-      process.stdout.write(helpText(spec));
-      return 0;
-    }
-    const f = args.flags;
-    const root = args.positionals[0];
-    if (root === undefined || args.positionals.length > 1) throw new EeroError('BAD_PARAMETER', 'give exactly one folder (see eero classify --help)');
-    const batch = numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number;
-    const topk = numberFlag('topk', f.topk, { min: 1, max: 1000, integer: true }) as number;
-    const maxPixels = numberFlag('max-pixels', f['max-pixels'], { min: 1, integer: true }) as number;
-    const threads = numberFlag('threads', f.threads, { min: 1, max: 1024, integer: true });
-    const outFile = f.out as string;
-    ResultsFile.formatOf(outFile);
-    let request: BudgetRequest = { budget: f.budget as string, score: resolveScoring({ score: f.score as ScoreKind }).score, ledger: !f['no-ledger'] };
-    if (f.policy) {
-      const p = await loadBudgetPolicy(f.policy);
-      request = { budget: p.budget ?? { macs: p.budgetMacs as number }, score: p.score, beta: p.beta, ledger: p.ledger.enabled && !f['no-ledger'], name: p.name, ...(p.thresholds ? { thresholds: p.thresholds } : {}) };
-    }
-    const costUnit = f['cost-unit'];
-    if (costUnit !== 'macs' && costUnit !== 'seconds') throw new EeroError('BAD_PARAMETER', `--cost-unit must be macs or seconds, got ${String(costUnit)}`);
-    const runtime = await loadModelRuntime(f.model as string, {
-      ...(threads ? { engine: { intraOpThreads: threads } } : {}),
-      ledger: request.ledger ?? true,
-      costUnit,
-      profileBatch: batch,
-    });
+export const classifyCommand = defineCommand(spec, async (args) => {
+  const f = args.flags;
+  const root = args.positionals[0];
+  if (root === undefined || args.positionals.length > 1) throw new EeroError('BAD_PARAMETER', 'give exactly one folder (see eero classify --help)');
+  const batch = numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number;
+  const topk = numberFlag('topk', f.topk, { min: 1, max: 1000, integer: true }) as number;
+  const maxPixels = numberFlag('max-pixels', f['max-pixels'], { min: 1, integer: true }) as number;
+  const threads = numberFlag('threads', f.threads, { min: 1, max: 1024, integer: true });
+  const outFile = f.out as string;
+  ResultsFile.formatOf(outFile);
+  let request: BudgetRequest = { budget: f.budget as string, score: resolveScoring({ score: f.score as ScoreKind }).score, ledger: !f['no-ledger'] };
+  if (f.policy) {
+    const p = await loadBudgetPolicy(f.policy);
+    request = { budget: p.budget ?? { macs: p.budgetMacs as number }, score: p.score, beta: p.beta, ledger: p.ledger.enabled && !f['no-ledger'], name: p.name, ...(p.thresholds ? { thresholds: p.thresholds } : {}) };
+  }
+  const costUnit = f['cost-unit'];
+  if (costUnit !== 'macs' && costUnit !== 'seconds') throw new EeroError('BAD_PARAMETER', `--cost-unit must be macs or seconds, got ${String(costUnit)}`);
+  const runtime = await loadModelRuntime(f.model as string, {
+    ...(threads ? { engine: { intraOpThreads: threads } } : {}),
+    ledger: request.ledger ?? true,
+    costUnit,
+    profileBatch: batch,
+  });
+  try {
+    const choice = runtime.budgets.choose(request);
+    const all = await listFiles(root, { allFiles: f['all-files'], exclude: new Set([path.resolve(outFile)]) });
+    const out = ResultsFile.open(outFile, !f.fresh);
+    const todo = all.filter((file) => !out.done.has(file));
+    const skipped = all.length - todo.length;
+    process.stderr.write(`classify: ${todo.length} images under ${root}${skipped ? ` (${skipped} already in ${outFile}, skipped)` : ''}; model ${runtime.name}, budget ${(100 * choice.fraction).toFixed(1)}% of ${runtime.macs[runtime.macs.length - 1]?.toLocaleString('en-US')} MACs\n`);
+    let stop = false;
+    const onSigint = (): void => {
+      if (stop) process.exit(130);
+      stop = true;
+      process.stderr.write('\nclassify: stopping after the current batch (Ctrl-C again to quit at once)\n');
+    };
+    process.on('SIGINT', onSigint);
+    const progress = createProgress(process.stderr);
+    let summary: FolderSummary;
     try {
-      const choice = runtime.budgets.choose(request);
-      const all = await listFiles(root, { allFiles: f['all-files'], exclude: new Set([path.resolve(outFile)]) });
-      const out = ResultsFile.open(outFile, !f.fresh);
-      const todo = all.filter((file) => !out.done.has(file));
-      const skipped = all.length - todo.length;
-      process.stderr.write(`classify: ${todo.length} images under ${root}${skipped ? ` (${skipped} already in ${outFile}, skipped)` : ''}; model ${runtime.name}, budget ${(100 * choice.fraction).toFixed(1)}% of ${runtime.macs[runtime.macs.length - 1]?.toLocaleString('en-US')} MACs\n`);
-      let stop = false;
-      const onSigint = (): void => {
-        if (stop) process.exit(130);
-        stop = true;
-        process.stderr.write('\nclassify: stopping after the current batch (Ctrl-C again to quit at once)\n');
-      };
-      process.on('SIGINT', onSigint);
-      const progress = createProgress(process.stderr);
-      let summary: FolderSummary;
-      try {
-        summary = await runFolder(runtime, out, {
-          ...request, root, files: todo, batch, topk, limitInputPixels: maxPixels, prefetch: 2,
-          shouldStop: () => stop,
-          onProgress: (done, errors) => progress.update({ done, total: todo.length, errors }),
-        });
-        progress.finish({ done: summary.images, total: todo.length, errors: summary.errors });
-      } finally {
-        process.off('SIGINT', onSigint);
-        out.close();
-      }
-      process.stdout.write(summaryText(summary, choice.fraction, runtime.macs[runtime.macs.length - 1] as number, skipped, runtime.costUnit) + `results: ${outFile}\n`);
-      return summary.stoppedEarly ? 130 : 0;
+      summary = await runFolder(runtime, out, {
+        ...request, root, files: todo, batch, topk, limitInputPixels: maxPixels, prefetch: 2,
+        shouldStop: () => stop,
+        onProgress: (done, errors) => progress.update({ done, total: todo.length, errors }),
+      });
+      progress.finish({ done: summary.images, total: todo.length, errors: summary.errors });
     } finally {
-      await runtime.dispose();
+      process.off('SIGINT', onSigint);
+      out.close();
     }
-  },
-};
+    process.stdout.write(summaryText(summary, choice.fraction, runtime.macs[runtime.macs.length - 1] as number, skipped, runtime.costUnit) + `results: ${outFile}\n`);
+    return summary.stoppedEarly ? 130 : 0;
+  } finally {
+    await runtime.dispose();
+  }
+});

@@ -3,7 +3,7 @@ import { defaultServeConfig, loadServeConfig, parseServeConfig, type ServeConfig
 import { EeroError } from '../../errors';
 import { parseBudget } from '../../router';
 import { startService, type Logger } from '../../server';
-import { helpText, numberFlag, parseCommand, type CommandSpec } from '../args';
+import { defineCommand, numberFlag, type CommandSpec } from '../args';
 
 const flags = {
   config: { type: 'string', short: 'c', description: 'serve config YAML (models, batching, limits, engine)', valueName: 'file' },
@@ -47,41 +47,33 @@ async function configFrom(f: { config?: string | undefined; port?: string | unde
   return parseServeConfig(config, f.config ?? 'command line');
 }
 
-export const serveCommand = {
-  spec: spec as CommandSpec,
-  async run(argv: string[]): Promise<number> {
-    const args = parseCommand(spec, argv);
-    if (args.help) {
-      process.stdout.write(helpText(spec));
-      return 0;
-    }
-    if (args.positionals.length > 0) throw new EeroError('BAD_PARAMETER', `serve takes no positional arguments (got ${args.positionals.join(' ')})`);
-    const config = await configFrom(args.flags);
-    logger.info(`config: ${args.flags.config ?? 'defaults'}; ${config.models.length} model(s); batching maxBatch ${config.batching.maxBatch}, maxWaitMs ${config.batching.maxWaitMs}, maxQueue ${config.batching.maxQueue}; ${config.engine.intraOpThreads} intra-op thread(s), ${config.engine.executionProvider}`);
-    const service = await startService(config, { logger });
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (stopping) {
-          logger.warn(`${signal} again: exiting now`);
-          process.exit(1);
-        }
-        stopping = true;
-        logger.info(`${signal}: shutting down`);
-        service.close().then(
-          () => {
-            process.off('SIGTERM', onSignal);
-            process.off('SIGINT', onSignal);
-            resolve(0);
-          },
-          (e: unknown) => {
-            logger.error(`shutdown failed: ${(e as Error).message}`);
-            resolve(1);
-          },
-        );
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
-  },
-};
+export const serveCommand = defineCommand(spec, async (args) => {
+  if (args.positionals.length > 0) throw new EeroError('BAD_PARAMETER', `serve takes no positional arguments (got ${args.positionals.join(' ')})`);
+  const config = await configFrom(args.flags);
+  logger.info(`config: ${args.flags.config ?? 'defaults'}; ${config.models.length} model(s); batching maxBatch ${config.batching.maxBatch}, maxWaitMs ${config.batching.maxWaitMs}, maxQueue ${config.batching.maxQueue}; ${config.engine.intraOpThreads} intra-op thread(s), ${config.engine.executionProvider}`);
+  const service = await startService(config, { logger });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info(`${signal}: shutting down`);
+      service.close().then(
+        () => {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          resolve(0);
+        },
+        (e: unknown) => {
+          logger.error(`shutdown failed: ${(e as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+});

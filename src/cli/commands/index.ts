@@ -1,0 +1,9 @@
+import type { Command } from '../args';
+import { calibrateCommand } from './calibrate';
+import { classifyCommand } from './classify';
+import { modelsCommand } from './models';
+import { serveCommand } from './serve';
+
+export type { Command };
+
+export const COMMANDS: Command[] = [serveCommand, classifyCommand, calibrateCommand, modelsCommand];
