@@ -45,7 +45,8 @@ export const DEFAULT_METHODS: readonly SweepMethod[] = [
 export function budgetGrid(costs: ArrayLike<number>, steps = 10): number[] {
   const c = validateCosts(costs);
   const lo = (c[0] as number) / (c[c.length - 1] as number);
-  const out = new Set<number>([+lo.toFixed(4)]);
+  // Round the cheapest point up: rounded down it fell below cost[1] and was skipped.
+  const out = new Set<number>([Math.ceil(lo * 1e4) / 1e4]);
   for (let i = 1; i <= steps; i++) {
     const f = +(lo + ((1 - lo) * i) / steps).toFixed(4);
     out.add(f);

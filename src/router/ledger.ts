@@ -17,7 +17,8 @@ import { assertFeasibleBudget, validateCosts } from './budget';
  *
  * Savings are capped at `maxCredit` so that a long easy stretch cannot
  * fund a long hard one: over any window of n' images (not only prefixes)
- * the spend is then at most n' B + maxCredit + overdraft. The cap only
+ * the spend is then at most n' B + maxCredit + overdraft (+ B per image in
+ * flight, whose credit the cap leaves alone). The cap only
  * removes credit, so the prefix bound above still holds.
  */
 export interface LedgerOptions {
@@ -69,9 +70,10 @@ export class BudgetLedger {
 
   /** An image arrives: it earns B and pays for stage 1. */
   admit(): void {
-    // B - cost[1] >= 0 and the balance is always <= maxCredit, so capping
-    // after the charge never lowers the balance: admission keeps the bound.
-    this.balance = Math.min(this.maxCredit, this.balance + (this.budget - this.firstCost));
+    // No cap here: the credit of images still in flight is theirs to spend.
+    // (Capping at admission clipped whole batches: 64 images admitted at once
+    // at budget 1 lost half their credit and were forced out early.)
+    this.balance += this.budget - this.firstCost;
     this.inFlight++;
   }
 
@@ -102,10 +104,11 @@ export class BudgetLedger {
    */
   settle(chargedCost: number, actualCost = chargedCost): void {
     if (this.inFlight <= 0) throw new EeroError('INTERNAL', 'ledger: settle without admit');
-    this.balance = Math.min(this.maxCredit, this.balance + chargedCost - actualCost);
+    this.inFlight--;
+    // Cap the savings, leaving each image still in flight the budget it brought.
+    this.balance = Math.min(this.maxCredit + this.inFlight * this.budget, this.balance + chargedCost - actualCost);
     this.spent += actualCost;
     this.images++;
-    this.inFlight--;
   }
 
   snapshot(): LedgerSnapshot {

@@ -85,6 +85,19 @@ describe('BudgetLedger', () => {
     expect(ledger.snapshot().spent - before).toBeLessThanOrEqual(100 * budget + maxCredit + FULL);
   });
 
+  it('never forces an exit at the full budget when a large batch is admitted at once', () => {
+    // Regression: admitting 256 rows together used to clip their credit at the savings cap.
+    const costs = [1, 2, 3, 4, 5, 6, 7, 8];
+    const ledger = new BudgetLedger({ budget: 8, costs, maxCredit: 8 });
+    for (let i = 0; i < 256; i++) ledger.admit();
+    for (let l = 0; l + 1 < costs.length; l++) {
+      for (let i = 0; i < 256; i++) expect(ledger.mayContinue(costs[l]!, costs[l + 1]!)).toBe(true);
+    }
+    for (let i = 0; i < 256; i++) ledger.settle(8);
+    expect(ledger.snapshot().forcedExits).toBe(0);
+    expect(ledger.snapshot().averageCost).toBe(8);
+  });
+
   it('books a measured cost above the charged one', () => {
     const ledger = new BudgetLedger({ budget: 2, costs });
     ledger.admit();
