@@ -2,9 +2,9 @@
  * HTTP load on loopback with autocannon: throughput and p50/p99 latency of
  * POST /v1/classify (one Fashion-MNIST fixture PNG per request, default budget
  * 0.5, ledger on) at concurrency 1, 8, 32, 64, with dynamic batching on
- * (maxBatch 32, maxWaitMs 2) and off (maxBatch 1). Both services run in this
- * process; the two modes alternate at each concurrency (and the order flips
- * every repetition) so that drift hits both alike. Not a test.
+ * (maxBatch 32 with maxWaitMs 0, the default, and 2) and off (maxBatch 1). All
+ * services run in this process; the modes take turns at each concurrency (the
+ * first one rotates) so that drift hits all alike. Not a test.
  * Usage: npm run build && node dist/benchmarks/http-load.js [--seconds 5] [--reps 1] [--out benchmarks/results/http-load.md]
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const dir = path.join(BUNDLE, 'fixtures');
   const bodies = readdirSync(dir).filter((f) => f.endsWith('.png')).sort().map((f) => readFileSync(path.join(dir, f)));
   const modes: Array<[string, Service]> = [
+    ['batching on, default (maxBatch 32, maxWaitMs 0)', await startService(config(32, 0))],
     ['batching on (maxBatch 32, maxWaitMs 2)', await startService(config(32, 2))],
     ['batching off (maxBatch 1)', await startService(config(1, 0))],
   ];
@@ -80,7 +81,9 @@ async function main(): Promise<void> {
     for (const [, s] of modes) await measure('warm-up', s, 8, 1, bodies);
     for (let r = 0; r < reps; r++) {
       for (const [i, c] of CONCURRENCY.entries()) {
-        const order = (i + r) % 2 === 0 ? modes : [...modes].reverse();
+        // Rotate which mode goes first, so drift on a shared machine favours none.
+        const k = (i + r) % modes.length;
+        const order = [...modes.slice(k), ...modes.slice(0, k)];
         for (const [mode, s] of order) {
           const cell = await measure(mode, s, c, seconds, bodies);
           cells.push(cell);

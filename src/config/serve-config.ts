@@ -53,7 +53,9 @@ export function defaultServeConfig(): ServeConfig {
     port: 8080,
     host: '0.0.0.0',
     models: [{ name: 'resnet18-fmnist', path: DEFAULT_MODEL_PATH }],
-    batching: { maxBatch: 32, maxWaitMs: 2, maxQueue: 1024 },
+    // maxWaitMs 0 (Triton's default delay): a lone request runs at once; batches form
+    // from the requests that arrive while a batch runs. Measured in benchmarks/http-load.
+    batching: { maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 },
     limits: { bodyBytes: 20 * 1024 * 1024, inputPixels: 40e6, filesPerRequest: 64, requestTimeoutMs: 30_000 },
     engine: { intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' },
   };

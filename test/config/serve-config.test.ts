@@ -20,7 +20,7 @@ async function write(text: string): Promise<string> {
 describe('serve config', () => {
   test('defaults', () => {
     const d = defaultServeConfig();
-    expect(d.batching).toEqual({ maxBatch: 32, maxWaitMs: 2, maxQueue: 1024 });
+    expect(d.batching).toEqual({ maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 });
     expect(d.limits).toEqual({ bodyBytes: 20 * 1024 * 1024, inputPixels: 40e6, filesPerRequest: 64, requestTimeoutMs: 30000 });
     expect(d.engine).toEqual({ intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' });
     expect(d.models).toHaveLength(1);
@@ -53,7 +53,7 @@ describe('serve config', () => {
       { name: 'convnext-fmnist', path: resolve(dir, 'bundles/convnext-fmnist/'), policy: '/etc/eero/half.yaml', budget: 0.5 },
       { name: 'r18', path: '/abs/resnet' },
     ]);
-    expect(c.batching).toEqual({ maxBatch: 8, maxWaitMs: 2, maxQueue: 1024 });
+    expect(c.batching).toEqual({ maxBatch: 8, maxWaitMs: 0, maxQueue: 1024 });
     expect(c.engine).toEqual({ intraOpThreads: 2, interOpThreads: 1, executionProvider: 'cuda' });
   });
 
