@@ -1,6 +1,8 @@
 import { EeroError } from '../errors';
 import {
   BudgetLedger,
+  calibrateAccuracyTarget,
+  type ExitOutputs,
   makeThresholdPolicy,
   parseBudget,
   resolveBudget,
@@ -31,6 +33,12 @@ export interface BudgetRequest {
   ledger?: boolean;
   /** Pinned thresholds (from a budgets/*.yaml written by `eero calibrate`). */
   thresholds?: number[];
+  /**
+   * The accuracy-target rule instead of EERO: exit where the exit agrees with
+   * the final one on at least this fraction of calibration images at this
+   * confidence. The budget still bounds spending through the ledger.
+   */
+  accuracyTarget?: number;
   name?: string;
 }
 
@@ -40,9 +48,11 @@ export interface BudgetRequest {
  */
 export class BudgetChooser {
   private readonly ledgers = new Map<string, BudgetLedger>();
+  private readonly targetPolicies = new Map<string, ExitPolicy>();
 
   constructor(
     private readonly cache: ThresholdCache,
+    private readonly calibration: ExitOutputs,
     private readonly costs: Float64Array,
     private readonly macs: Float64Array,
     private readonly costUnit: string,
@@ -59,7 +69,13 @@ export class BudgetChooser {
     const beta = req.beta ?? this.defaults.beta;
     if (!(beta > 0) || !Number.isFinite(beta)) throw new EeroError('BAD_PARAMETER', `beta must be a positive number, got ${beta}`);
     let policy: ExitPolicy;
-    if (req.thresholds) {
+    if (req.accuracyTarget !== undefined) {
+      const t = req.accuracyTarget;
+      if (!(t > 0 && t <= 1)) throw new EeroError('BAD_PARAMETER', `accuracy target must be in (0, 1], got ${t}`);
+      const key = `${score}|${t}`;
+      policy = this.targetPolicies.get(key) ?? calibrateAccuracyTarget(this.calibration, this.costs, budget, { target: t, score });
+      this.targetPolicies.set(key, policy);
+    } else if (req.thresholds) {
       if (req.thresholds.length !== this.costs.length) {
         throw new EeroError('BAD_PARAMETER', `policy has ${req.thresholds.length} thresholds for ${this.costs.length} exits`);
       }
@@ -68,7 +84,7 @@ export class BudgetChooser {
       policy = this.cache.get(budget, { score, beta });
     }
     const fraction = budget / full;
-    const name = req.name ?? `${score}-${+fraction.toFixed(4)}`;
+    const name = req.name ?? (req.accuracyTarget !== undefined ? `agree-${req.accuracyTarget}` : `${score}-${+fraction.toFixed(4)}`);
     const ledger = (req.ledger ?? this.defaults.ledger) ? this.ledgerFor(`${name}|${budget}`, budget) : undefined;
     return { name, policy, ledger, budget, fraction };
   }

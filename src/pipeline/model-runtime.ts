@@ -59,7 +59,7 @@ export async function loadModelRuntime(dir: string, options: RuntimeOptions = {}
     }
     const costs = costUnit === 'seconds' ? (seconds as Float64Array) : macs;
     const cache = new ThresholdCache({ calibration, costs, costUnit: costUnit === 'macs' ? 'MACs' : 'seconds' });
-    const budgets = new BudgetChooser(cache, costs, macs, costUnit === 'macs' ? 'MACs' : 'seconds', {
+    const budgets = new BudgetChooser(cache, calibration, costs, macs, costUnit === 'macs' ? 'MACs' : 'seconds', {
       budget: options.defaultBudget ?? { fraction: 0.5 },
       ledger: options.ledger ?? true,
       score: options.defaultScore ?? 'margin',

@@ -66,6 +66,15 @@ describe('classifyImages', () => {
     }
   });
 
+  it('routes by the accuracy-target rule when asked, exiting where the exit agrees with the final one', async () => {
+    const choice = runtime.budgets.choose({ budget: 1, accuracyTarget: 0.99, ledger: false });
+    expect(choice.policy.kind).toBe('accuracy-target');
+    const report = await classifyImages(runtime, fixtures, { ...LIMIT, budget: 1, accuracyTarget: 0.99, ledger: false });
+    const sim = evaluatePolicy(choice.policy, fixtureOutputs(), runtime.costs);
+    expect(report.outcomes.map((o) => (o.ok ? o.result.exit - 1 : -1))).toEqual(Array.from(sim.exitOf));
+    await expect(classifyImages(runtime, fixtures, { ...LIMIT, accuracyTarget: 1.5 })).rejects.toMatchObject({ code: 'BAD_PARAMETER' });
+  });
+
   it('turns a bad image into an error outcome and still classifies the rest', async () => {
     const garbage = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
     const truncated = fixtures[0]!.subarray(0, Math.floor(fixtures[0]!.length / 2));

@@ -15,6 +15,7 @@ const flags = {
   budget: { type: 'string', short: 'b', description: 'average cost per image: a fraction of the full model (0.5, 50%) or MACs (6e6, 6M)', default: '0.5' },
   policy: { type: 'string', description: 'a budgets/*.yaml policy (overrides --budget/--score)', valueName: 'file' },
   score: { type: 'string', description: 'confidence score: margin | maxprob | entropy', default: 'margin' },
+  'accuracy-target': { type: 'string', description: 'instead of EERO: exit where an exit agrees with the final one on this fraction of calibration images (e.g. 0.99); the budget still caps spending', valueName: 'fraction' },
   out: { type: 'string', short: 'o', description: 'results file, .csv or .jsonl', default: 'results.csv', valueName: 'file' },
   topk: { type: 'string', short: 'k', description: 'classes per image in the output', default: '3' },
   batch: { type: 'string', description: 'images per engine batch', default: '64' },
