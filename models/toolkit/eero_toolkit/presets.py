@@ -13,6 +13,13 @@ PRESETS = {
         TrainConfig(epochs=12, optimizer="adamw", lr=3e-3, weight_decay=0.05, batch_size=128,
                     label_smoothing=0.1),
     ),
+    # Second pass for ConvNeXt, from the first pass's weights (`--init-checkpoint`): a short
+    # low-learning-rate schedule without label smoothing.
+    "convnext-fmnist-finetune": (
+        ArchConfig(family="convnext", depths=[2, 2, 6, 2], dims=[16, 32, 64, 128], patch=2, exits="block"),
+        TrainConfig(epochs=4, optimizer="adamw", lr=1e-3, weight_decay=0.05, batch_size=128,
+                    warmup_epochs=0.2, label_smoothing=0.0),
+    ),
     # CI's smoke run: a tiny net on a few hundred images.
     "tiny-smoke": (
         ArchConfig(family="resnet18", width=4, stem="small", exits="stage"),
