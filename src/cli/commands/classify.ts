@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { DEFAULT_MODEL_PATH, loadBudgetPolicy } from '../../config';
 import { EeroError } from '../../errors';
 import { loadModelRuntime, type BudgetRequest } from '../../pipeline';
-import { resolveScoring, type ScoreKind } from '../../router';
+import { mulberry32, resolveScoring, type ScoreKind } from '../../router';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { createProgress } from '../classify/progress';
 import { ResultsFile } from '../classify/results-file';
@@ -22,6 +22,7 @@ const flags = {
   fresh: { type: 'boolean', description: 'overwrite the output instead of resuming it' },
   'no-ledger': { type: 'boolean', description: 'turn off the live budget ledger (exits by confidence only)' },
   'all-files': { type: 'boolean', description: 'try every file, not only image extensions' },
+  order: { type: 'string', description: 'processing (and output) order: shuffled (seeded; the ledger then sees a representative stream) | sorted', default: 'shuffled' },
   threads: { type: 'string', description: 'onnxruntime intra-op threads (default: all cores)' },
   'cost-unit': { type: 'string', description: 'what the budget counts: macs (manifest) | seconds (each stage profiled here at load)', default: 'macs' },
   'max-pixels': { type: 'string', description: 'refuse images with more pixels', default: '40000000' },
@@ -52,6 +53,25 @@ function summaryText(s: FolderSummary, budgetFraction: number, fullMacs: number,
   return lines.join('\n');
 }
 
+/**
+ * Folders are often sorted by class, and a class-sorted stream is a run of hard
+ * images after easy ones: the live ledger would force exits in the hard
+ * stretch (measured: 2,275 of 10,000 Fashion-MNIST test images at budget 0.5).
+ * A seeded shuffle makes the stream representative, so the ledger only acts on
+ * a real shift; resuming is by file name, so the order needs no state.
+ */
+function ordered(files: string[], order: string): string[] {
+  if (order === 'sorted') return files;
+  if (order !== 'shuffled') throw new EeroError('BAD_PARAMETER', `--order must be shuffled or sorted, got ${order}`);
+  const rand = mulberry32(0x5eed);
+  const out = [...files];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j] as string, out[i] as string];
+  }
+  return out;
+}
+
 export const classifyCommand = defineCommand(spec, async (args) => {
   const f = args.flags;
   const root = args.positionals[0];
@@ -79,7 +99,7 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     const choice = runtime.budgets.choose(request);
     const all = await listFiles(root, { allFiles: f['all-files'], exclude: new Set([path.resolve(outFile)]) });
     const out = ResultsFile.open(outFile, !f.fresh);
-    const todo = all.filter((file) => !out.done.has(file));
+    const todo = ordered(all.filter((file) => !out.done.has(file)), f.order as string);
     const skipped = all.length - todo.length;
     process.stderr.write(`classify: ${todo.length} images under ${root}${skipped ? ` (${skipped} already in ${outFile}, skipped)` : ''}; model ${runtime.name}, budget ${(100 * choice.fraction).toFixed(1)}% of ${runtime.macs[runtime.macs.length - 1]?.toLocaleString('en-US')} MACs\n`);
     let stop = false;
