@@ -34,7 +34,7 @@ import {
 } from './accuracy-sweep';
 import { pct, si } from './support/format';
 import { runMain, type BenchOptions } from './support/options';
-import { loadBundleOutputs, type BundleOutputs } from './support/outputs';
+import { subsample, loadBundleOutputs, type BundleOutputs } from './support/outputs';
 import { provenance, shout, writeOutput, type SectionResult } from './support/report';
 
 export interface BundleAccuracy {
@@ -148,7 +148,10 @@ export async function runAccuracy(o: BenchOptions): Promise<AccuracyResult> {
   const bundles: BundleAccuracy[] = [];
   for (const dir of o.bundles) {
     const t0 = performance.now();
-    bundles.push(analyseBundle(await loadBundleOutputs(dir), o.quick, o.outDir));
+    const loaded = await loadBundleOutputs(dir);
+    // Quick mode is a smoke run: 1,000 images per split keep it well under a minute even in jest.
+    const outputs = o.quick ? { ...loaded, calibration: subsample(loaded.calibration, 1000, 1), test: subsample(loaded.test, 1000, 2) } : loaded;
+    bundles.push(analyseBundle(outputs, o.quick, o.outDir));
     process.stderr.write(`accuracy: ${path.basename(dir)} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   }
   const warnings = bundles.flatMap((b) =>

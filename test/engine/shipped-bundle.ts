@@ -41,7 +41,8 @@ async function imageTensor(file: string, m: Manifest): Promise<Float32Array> {
   const { channels, height, width, resize, pad, scale, mean, std } = m.input;
   if (channels !== 1) throw new Error('test helper handles gray bundles only');
   const [top, right, bottom, left] = pad;
-  const { data } = await sharp(file)
+  // From a buffer: configureSharp (the service's set-up, process-wide) allows only buffer loaders.
+  const { data } = await sharp(await readFile(file))
     .greyscale()
     .resize(resize.width, resize.height, { fit: 'fill' })
     .extend({ top, right, bottom, left, background: { r: 0, g: 0, b: 0 } })
