@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBundle, readBundleOutputs, readExitOutputs } from '../../src/config';
-import { EeroError } from '../../src/errors';
 import { encodeOutputs, makeTempDir, removeDir, writeFakeBundle } from './fake-bundle';
+import { eeroFailure } from '../support/eero-failure';
 
 let dir: string;
 beforeEach(async () => {
@@ -26,15 +26,6 @@ const logits = [
   ],
 ];
 
-async function codeOf(p: Promise<unknown>): Promise<EeroError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EeroError);
-    return e as EeroError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('readExitOutputs', () => {
   test('reads labels and exit-major logits', async () => {
@@ -58,14 +49,14 @@ describe('readExitOutputs', () => {
   ])('%s → MODEL_INVALID naming the file', async (_name, mangle, why) => {
     const file = join(dir, 'outputs-calibration.bin');
     await writeFile(file, mangle(encodeOutputs(labels, logits)));
-    const e = await codeOf(readExitOutputs(file));
+    const e = await eeroFailure(readExitOutputs(file));
     expect(e.code).toBe('MODEL_INVALID');
     expect(e.message.startsWith(`${file}: `)).toBe(true);
     expect(e.message).toMatch(why);
   });
 
   test('missing file → MODEL_FILE_MISSING', async () => {
-    const e = await codeOf(readExitOutputs(join(dir, 'nope.bin')));
+    const e = await eeroFailure(readExitOutputs(join(dir, 'nope.bin')));
     expect(e.code).toBe('MODEL_FILE_MISSING');
   });
 });
@@ -84,11 +75,11 @@ describe('readBundleOutputs', () => {
     fake.manifest.outputs.test.sha256 = 'c'.repeat(64);
     await fake.save();
     const stale = await loadBundle(dir);
-    expect((await codeOf(readBundleOutputs(stale, 'test'))).code).toBe('CHECKSUM_MISMATCH');
+    expect((await eeroFailure(readBundleOutputs(stale, 'test'))).code).toBe('CHECKSUM_MISMATCH');
     fake.manifest.outputs.test.images = 4;
     await fake.save();
     const wrongCount = await loadBundle(dir);
-    const e = await codeOf(readBundleOutputs(wrongCount, 'test', { verify: false }));
+    const e = await eeroFailure(readBundleOutputs(wrongCount, 'test', { verify: false }));
     expect(e.code).toBe('MODEL_INVALID');
     expect(e.message).toMatch(/images 3, manifest says 4/);
   });

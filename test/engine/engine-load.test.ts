@@ -4,8 +4,8 @@ import * as ort from 'onnxruntime-node';
 import { parse, stringify } from 'yaml';
 import { loadBundle } from '../../src/config';
 import { createEngine, profileStages, sessionOptions } from '../../src/engine';
-import { EeroError } from '../../src/errors';
 import { BUNDLE_DIR, TEST_ENGINE_OPTIONS, copyBundle } from './shipped-bundle';
+import { eeroFailure } from '../support/eero-failure';
 
 let dir: string;
 beforeEach(async () => {
@@ -13,15 +13,6 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-async function failure(p: Promise<unknown>): Promise<EeroError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(EeroError);
-    return e as EeroError;
-  }
-  throw new Error('expected a failure');
-}
 
 async function editManifest(edit: (m: any) => void): Promise<void> {
   const file = join(dir, 'manifest.yaml');
@@ -37,12 +28,12 @@ describe('loading a corrupted bundle', () => {
     for (let i = 0; i < 64; i++) bytes[i] = (bytes[i] as number) ^ 0xa5; // breaks the protobuf framing
     await writeFile(file, bytes);
 
-    const mismatch = await failure(loadBundle(dir));
+    const mismatch = await eeroFailure(loadBundle(dir));
     expect(mismatch.code).toBe('CHECKSUM_MISMATCH');
     expect(mismatch.message).toContain(file);
 
     const bundle = await loadBundle(dir, { verify: false });
-    const invalid = await failure(createEngine(bundle, TEST_ENGINE_OPTIONS));
+    const invalid = await eeroFailure(createEngine(bundle, TEST_ENGINE_OPTIONS));
     expect(invalid.code).toBe('MODEL_INVALID');
     expect(invalid.message.startsWith(`${file}: `)).toBe(true);
     expect(invalid.cause).toBeDefined();
@@ -53,14 +44,14 @@ describe('loading a corrupted bundle', () => {
     const bytes = await readFile(file);
     await writeFile(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const bundle = await loadBundle(dir, { verify: false });
-    const e = await failure(createEngine(bundle, TEST_ENGINE_OPTIONS));
+    const e = await eeroFailure(createEngine(bundle, TEST_ENGINE_OPTIONS));
     expect(e.code).toBe('MODEL_INVALID');
     expect(e.message).toContain(file);
   });
 
   test('a tensor name the graph lacks: MODEL_INVALID naming the stage file and the name', async () => {
     await editManifest((m) => (m.stages[1].input.name = 'image'));
-    const e = await failure(createEngine(await loadBundle(dir), TEST_ENGINE_OPTIONS));
+    const e = await eeroFailure(createEngine(await loadBundle(dir), TEST_ENGINE_OPTIONS));
     expect(e.code).toBe('MODEL_INVALID');
     expect(e.message).toContain(join(dir, 'stage-2.onnx'));
     expect(e.message).toContain('"image"');
@@ -68,7 +59,7 @@ describe('loading a corrupted bundle', () => {
 
   test('a missing output name is found too', async () => {
     await editManifest((m) => (m.stages[0].logits.name = 'scores'));
-    const e = await failure(createEngine(await loadBundle(dir), TEST_ENGINE_OPTIONS));
+    const e = await eeroFailure(createEngine(await loadBundle(dir), TEST_ENGINE_OPTIONS));
     expect(e.message).toContain(join(dir, 'stage-1.onnx'));
     expect(e.message).toContain('"scores"');
   });
@@ -140,7 +131,7 @@ describe('engine set-up', () => {
     const engine = await createEngine(await loadBundle(BUNDLE_DIR), TEST_ENGINE_OPTIONS);
     await engine.dispose();
     await engine.dispose(); // idempotent
-    const e = await failure(engine.run(new Float32Array(engine.imageSize), 1, () => []));
+    const e = await eeroFailure(engine.run(new Float32Array(engine.imageSize), 1, () => []));
     expect(e.code).toBe('SHUTTING_DOWN');
   });
 });
