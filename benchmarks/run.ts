@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { runAccuracy } from './accuracy';
 import { runE2e } from './e2e';
 import { runSpeed } from './speed';
+import { runStageOverhead } from './stage-overhead';
 import { runThresholdCache } from './threshold-cache';
 import { REPO_ROOT, runMain, type BenchOptions } from './support/options';
 import { provenance, shout, writeOutput, type SectionResult } from './support/report';
@@ -41,6 +42,7 @@ const SECTIONS: Record<string, (o: BenchOptions) => Promise<SectionResult>> = {
   speed: runSpeed,
   e2e: runE2e,
   'threshold-cache': runThresholdCache,
+  'stage-overhead': runStageOverhead,
   'http-load': runHttpLoad,
 };
 

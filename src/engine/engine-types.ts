@@ -8,6 +8,12 @@ export interface EngineOptions {
   interOpThreads?: number;
   /** 'cpu' (default), or 'cuda' when the installed runtime has it (else cpu, with one log line). */
   executionProvider?: ExecutionProviderName;
+  /**
+   * onnxruntime's graph optimisation level, default 'all'. 'all' includes the
+   * blocked NCHWc conv layout, which each stage boundary must undo and redo
+   * (benchmarks/stage-overhead.ts measures what that costs).
+   */
+  graphOptimization?: 'all' | 'extended' | 'basic' | 'disabled';
 }
 
 export interface EngineLogger {

@@ -18,7 +18,7 @@ export function sessionOptions(
 ): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: options.graphOptimization ?? 'all',
     executionMode: 'sequential',
     intraOpNumThreads: options.intraOpThreads ?? availableParallelism(),
     interOpNumThreads: options.interOpThreads ?? 1,
