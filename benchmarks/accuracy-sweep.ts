@@ -48,9 +48,7 @@ export interface Sweep {
  * it is replaced by the exact fraction (plus a hair for the round trip).
  */
 export function gridFor(costs: Float64Array, quick: boolean): number[] {
-  const grid = budgetGrid(costs, quick ? 5 : 10);
-  const cheapest = ((costs[0] as number) / (costs[costs.length - 1] as number)) * (1 + 1e-12);
-  return [cheapest, ...grid.slice(1)];
+  return budgetGrid(costs, quick ? 5 : 10);
 }
 
 /** Budget fractions as map keys: f * full / full is not always f. */

@@ -1,5 +1,5 @@
 import { toEeroError, type EeroError } from '../errors';
-import type { BudgetRequest } from './budget-choice';
+import type { BudgetChoice, BudgetRequest } from './budget-choice';
 import type { ModelRuntime } from './model-runtime';
 import type { ImageResult } from './results';
 import { runBatch, type StageTiming } from './run-batch';
@@ -64,8 +64,12 @@ export async function prepareBatch(
 }
 
 /** Run a prepared batch with one budget choice for all its images. */
-export async function classifyPrepared(runtime: ModelRuntime, prepared: PreparedBatch, options: Omit<ClassifyOptions, 'limitInputPixels'>): Promise<ClassifyBatchReport> {
-  const choice = runtime.budgets.choose(options);
+export async function classifyPrepared(
+  runtime: ModelRuntime,
+  prepared: PreparedBatch,
+  choice: BudgetChoice,
+  options: Pick<ClassifyOptions, 'topk' | 'trace' | 'key' | 'signal'> = {},
+): Promise<ClassifyBatchReport> {
   const key = options.key ?? 0;
   const batch = prepared.rows.length
     ? await runBatch(
@@ -87,7 +91,7 @@ export async function classifyPrepared(runtime: ModelRuntime, prepared: Prepared
 
 /** Preprocess and classify a batch of encoded images in one call. */
 export async function classifyImages(runtime: ModelRuntime, images: Uint8Array[], options: ClassifyOptions): Promise<ClassifyBatchReport> {
-  runtime.budgets.choose(options); // refuse a bad budget before decoding anything
+  const choice = runtime.budgets.choose(options); // refuses a bad budget before decoding anything
   const prepared = await prepareBatch(runtime, images, options);
-  return classifyPrepared(runtime, prepared, options);
+  return classifyPrepared(runtime, prepared, choice, options);
 }

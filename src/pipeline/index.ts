@@ -10,4 +10,4 @@ export { runBatch } from './run-batch';
 export type { ClassifyBatchReport, ClassifyOptions, ImageOutcome, PreparedBatch } from './classify-images';
 export { classifyImages, classifyPrepared, prepareBatch } from './classify-images';
 export type { ImageResult, TopKEntry, TraceEntry } from './results';
-export { softmax, topK } from './results';
+export { topK } from './results';

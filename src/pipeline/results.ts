@@ -31,21 +31,6 @@ export interface ImageResult {
   trace?: TraceEntry[];
 }
 
-/** Softmax of one logits row (stable), as Float64 probabilities. */
-export function softmax(logits: ArrayLike<number>, offset: number, classes: number): Float64Array {
-  const out = new Float64Array(classes);
-  let max = -Infinity;
-  for (let c = 0; c < classes; c++) max = Math.max(max, logits[offset + c] as number);
-  let sum = 0;
-  for (let c = 0; c < classes; c++) {
-    const e = Math.exp((logits[offset + c] as number) - max);
-    out[c] = e;
-    sum += e;
-  }
-  for (let c = 0; c < classes; c++) out[c] = (out[c] as number) / sum;
-  return out;
-}
-
 export function topK(probs: Float64Array, labels: readonly string[], k: number): TopKEntry[] {
   const idx = Array.from(probs.keys()).sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
   return idx.slice(0, Math.max(1, Math.min(k, probs.length))).map((i) => ({

@@ -1,6 +1,6 @@
 import type { BudgetChoice } from './budget-choice';
-import { softmax, topK, type ImageResult, type TraceEntry } from './results';
-import type { RowState } from '../router';
+import { topK, type ImageResult, type TraceEntry } from './results';
+import { softmaxRow, type RowState } from '../router';
 
 /** Per-image controls of one batch row. */
 export interface RowRequest {
@@ -46,7 +46,7 @@ export class BatchRouter {
       const state = this.states[r] as RowState;
       let leaves = req.choice.policy.decideLogits(exit, logits, j * k, k, state);
       if (req.trace) {
-        const p = softmax(logits, j * k, k);
+        const p = softmaxRow(logits, j * k, k);
         this.traces[r]?.push({ exit: exit + 1, score: state.score, label: this.labels[state.prediction] ?? String(state.prediction), probability: p[state.prediction] ?? NaN });
       }
       if (!leaves && !last && req.choice.ledger && !req.choice.ledger.mayContinue(this.costs[exit] as number, this.costs[exit + 1] as number)) {
@@ -66,7 +66,7 @@ export class BatchRouter {
       const exit = exitOf[r] as number;
       const state = this.states[r] as RowState;
       req.choice.ledger?.settle(this.costs[exit] as number);
-      const probs = softmax(logits, r * k, k);
+      const probs = softmaxRow(logits, r * k, k);
       // The label is the policy's tie-broken prediction at the exit, identical to calibration's.
       const cls = state.prediction >= 0 ? state.prediction : (topK(probs, this.labels, 1)[0]?.classIndex ?? 0);
       const result: ImageResult = {

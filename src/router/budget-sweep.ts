@@ -5,7 +5,7 @@ import { evaluatePolicy, oracle, type Evaluation } from './evaluate';
 import { calibrateFixedExit } from './fixed-exit-policy';
 import { POLICY_FACTORIES, BUDGETED_POLICIES } from './policies';
 import type { ExitPolicy, PolicyKind, PolicyOptions } from './policy';
-import { resolveScoring, type ScoringOptions } from './scores';
+import { resolveScoring, type ScoreKind, type ScoringOptions } from './scores';
 
 /**
  * Accuracy against average cost for many methods and budgets, calibrated on
@@ -34,19 +34,22 @@ export interface SweepPoint {
   policy?: ExitPolicy;
 }
 
-export const DEFAULT_METHODS: readonly SweepMethod[] = [
-  { name: 'EERO (margin)', kind: 'eero', options: { score: 'margin' } },
-  { name: 'global threshold', kind: 'global-threshold', options: { score: 'margin' } },
-  { name: 'geometric (MSDNet)', kind: 'geometric', options: { score: 'margin' } },
-  { name: 'patience', kind: 'patience' },
-];
+/** EERO and the budgeted baselines, all on one score. */
+export function sweepMethods(score: ScoreKind = 'margin', beta?: number): SweepMethod[] {
+  return [
+    { name: `EERO (${score})`, kind: 'eero', options: { score, ...(beta === undefined ? {} : { beta }) } },
+    { name: 'global threshold', kind: 'global-threshold', options: { score } },
+    { name: 'geometric (MSDNet)', kind: 'geometric', options: { score } },
+    { name: 'patience', kind: 'patience' },
+  ];
+}
 
 /** A grid of budget fractions from the cheapest exit to the full cost. */
 export function budgetGrid(costs: ArrayLike<number>, steps = 10): number[] {
   const c = validateCosts(costs);
   const lo = (c[0] as number) / (c[c.length - 1] as number);
-  // Round the cheapest point up: rounded down it fell below cost[1] and was skipped.
-  const out = new Set<number>([Math.ceil(lo * 1e4) / 1e4]);
+  // The exact cheapest fraction, nudged up so that fraction * full never falls below cost[1].
+  const out = new Set<number>([lo * (1 + 1e-12)]);
   for (let i = 1; i <= steps; i++) {
     const f = +(lo + ((1 - lo) * i) / steps).toFixed(4);
     out.add(f);
@@ -84,7 +87,7 @@ export function sweepBudgets(input: SweepInput): SweepPoint[] {
   const costs = validateCosts(input.costs);
   const full = costs[costs.length - 1] as number;
   const points: SweepPoint[] = [];
-  for (const m of input.methods ?? DEFAULT_METHODS) {
+  for (const m of input.methods ?? sweepMethods()) {
     const { score, seed, temperature } = { ...input.scoring, ...m.options };
     const scoring = resolveScoring({ ...(score ? { score } : {}), ...(seed !== undefined ? { seed } : {}), ...(temperature !== undefined ? { temperature } : {}) });
     const cal = ensureScored(input.calibration, scoring);

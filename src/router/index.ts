@@ -63,4 +63,4 @@ export { ThresholdCache } from './threshold-cache';
 export type { LedgerOptions, LedgerSnapshot } from './ledger';
 export { BudgetLedger } from './ledger';
 export type { SweepInput, SweepMethod, SweepPoint } from './budget-sweep';
-export { areaUnderCurve, budgetGrid, DEFAULT_METHODS, referencePoints, sweepBudgets } from './budget-sweep';
+export { areaUnderCurve, budgetGrid, referencePoints, sweepBudgets, sweepMethods } from './budget-sweep';

@@ -1,10 +1,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { EeroError, toEeroError } from '../../errors';
-import { classifyPrepared, prepareBatch, type BudgetRequest, type ModelRuntime, type PreparedBatch } from '../../pipeline';
+import { classifyPrepared, prepareBatch, type BudgetChoice, type ModelRuntime, type PreparedBatch } from '../../pipeline';
 import type { ResultRow, ResultsFile } from './results-file';
 
-export interface FolderRunOptions extends BudgetRequest {
+export interface FolderRunOptions {
+  /** The budget's policy and ledger, resolved once for the whole run. */
+  choice: BudgetChoice;
   root: string;
   files: string[];
   batch: number;
@@ -86,7 +88,7 @@ export async function runFolder(runtime: ModelRuntime, out: ResultsFile, opts: F
     fill();
     const files = batches[b] as string[];
     s.phase.preprocess += prepared.preprocessSeconds;
-    const report = await classifyPrepared(runtime, prepared, { ...opts, key: b * opts.batch });
+    const report = await classifyPrepared(runtime, prepared, opts.choice, { topk: opts.topk, key: b * opts.batch });
     s.phase.inference += report.inferenceSeconds;
     const rows: ResultRow[] = report.outcomes.map((o, i) => {
       const file = files[i] as string;

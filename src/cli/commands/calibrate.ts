@@ -8,8 +8,8 @@ import {
   referencePoints,
   resolveScoring,
   sweepBudgets,
+  sweepMethods,
   type ScoreKind,
-  type SweepMethod,
   type SweepPoint,
 } from '../../router';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
@@ -58,12 +58,7 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   const macs = Float64Array.from(m.exits.map((e) => e.macs));
   const full = macs[macs.length - 1] as number;
   const fractions = f.budgets ? parseFractions('budgets', f.budgets) : budgetGrid(macs);
-  const methods: SweepMethod[] = [
-    { name: `EERO (${score})`, kind: 'eero', options: { score, beta } },
-    { name: 'global threshold', kind: 'global-threshold', options: { score } },
-    { name: 'geometric (MSDNet)', kind: 'geometric', options: { score } },
-    { name: 'patience', kind: 'patience' },
-  ];
+  const methods = sweepMethods(score, beta);
   const points = sweepBudgets({ calibration, test, costs: macs, fractions, methods, scoring: { score } });
   const refs = referencePoints(test, macs, { score });
   const seconds = f['no-profile'] ? undefined : await profileBundleSeconds(bundle, numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number);

@@ -113,7 +113,7 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     let summary: FolderSummary;
     try {
       summary = await runFolder(runtime, out, {
-        ...request, root, files: todo, batch, topk, limitInputPixels: maxPixels, prefetch: 2,
+        choice, root, files: todo, batch, topk, limitInputPixels: maxPixels, prefetch: 2,
         shouldStop: () => stop,
         onProgress: (done, errors) => progress.update({ done, total: todo.length, errors }),
       });
