@@ -73,6 +73,22 @@ describe('eero classify <folder>', () => {
     expect(new Set(second.map((r) => r.file)).size).toBe(first.length);
   });
 
+  it('routes by the accuracy-target rule with --accuracy-target, and refuses a target out of range', async () => {
+    const root = makeFolder();
+    const out = path.join(root, 'target.csv');
+    const meanCost = (file: string): number => {
+      const good = csvRows(file).filter((r) => r[9] === '');
+      expect(good).toHaveLength(pngs.length);
+      return good.reduce((sum, r) => sum + Number(r[6]), 0) / good.length;
+    };
+    expect((await run([root, ...common, '--out', out, '--budget', '1', '--accuracy-target', '0.999'])).code).toBe(0);
+    const loose = path.join(root, 'loose.csv');
+    expect((await run([root, ...common, '--out', loose, '--budget', '1', '--accuracy-target', '0.8'])).code).toBe(0);
+    // A stricter agreement target raises every threshold, so images leave later.
+    expect(meanCost(out)).toBeGreaterThan(meanCost(loose));
+    await expect(run([root, ...common, '--out', out, '--fresh', '--accuracy-target', '1.5'])).rejects.toMatchObject({ code: 'BAD_PARAMETER' });
+  });
+
   it('refuses a budget below the cheapest exit with exit code and message', async () => {
     const root = makeFolder();
     const err = await run([root, ...common, '--out', path.join(root, 'r.csv'), '--budget', '0.01']).catch((e: unknown) => e);

@@ -82,10 +82,24 @@ export const classifyCommand = defineCommand(spec, async (args) => {
   const threads = numberFlag('threads', f.threads, { min: 1, max: 1024, integer: true });
   const outFile = f.out as string;
   ResultsFile.formatOf(outFile);
-  let request: BudgetRequest = { budget: f.budget as string, score: resolveScoring({ score: f.score as ScoreKind }).score, ledger: !f['no-ledger'] };
+  const accuracyTarget = numberFlag('accuracy-target', f['accuracy-target'], { min: 1e-6, max: 1 });
+  let request: BudgetRequest = {
+    budget: f.budget as string,
+    score: resolveScoring({ score: f.score as ScoreKind }).score,
+    ledger: !f['no-ledger'],
+    ...(accuracyTarget !== undefined ? { accuracyTarget } : {}),
+  };
   if (f.policy) {
     const p = await loadBudgetPolicy(f.policy);
-    request = { budget: p.budget ?? { macs: p.budgetMacs as number }, score: p.score, beta: p.beta, ledger: p.ledger.enabled && !f['no-ledger'], name: p.name, ...(p.thresholds ? { thresholds: p.thresholds } : {}) };
+    request = {
+      budget: p.budget ?? { macs: p.budgetMacs as number },
+      score: p.score,
+      beta: p.beta,
+      ledger: p.ledger.enabled && !f['no-ledger'],
+      name: p.name,
+      // Pinned thresholds are EERO's; a policy with an accuracy target recomputes its own.
+      ...(p.accuracyTarget !== undefined ? { accuracyTarget: p.accuracyTarget } : p.thresholds ? { thresholds: p.thresholds } : {}),
+    };
   }
   const costUnit = f['cost-unit'];
   if (costUnit !== 'macs' && costUnit !== 'seconds') throw new EeroError('BAD_PARAMETER', `--cost-unit must be macs or seconds, got ${String(costUnit)}`);
