@@ -20,6 +20,9 @@ export async function readExitOutputs(path: string): Promise<ExitOutputs> {
   return decodeExitOutputs(buf, path);
 }
 
+/** Bytes per logit by format version: 1 stores float32, 2 float16 (models/FORMAT.md). */
+const LOGIT_BYTES: Record<number, 2 | 4> = { 1: 4, 2: 2 };
+
 export function decodeExitOutputs(buf: Buffer, path: string): ExitOutputs {
   const bad = (why: string): never => {
     throw new EeroError('MODEL_INVALID', `${path}: ${why}`, { details: { file: path } });
@@ -27,36 +30,49 @@ export function decodeExitOutputs(buf: Buffer, path: string): ExitOutputs {
   if (buf.length < HEADER_BYTES) bad(`${buf.length} bytes is shorter than the ${HEADER_BYTES}-byte header`);
   if (buf.toString('latin1', 0, 8) !== MAGIC) bad(`bad magic, expected ${MAGIC}`);
   const version = buf.readUInt32LE(8);
-  if (version !== 1) bad(`unsupported version ${version}, expected 1`);
+  const width = LOGIT_BYTES[version] ?? bad(`unsupported version ${version}, expected 1 or 2`);
   const images = buf.readUInt32LE(12);
   const exits = buf.readUInt32LE(16);
   const classes = buf.readUInt32LE(20);
   if (images < 1 || exits < 1 || classes < 2) bad(`bad sizes N=${images} M=${exits} K=${classes}`);
   // Sizes come from the file: compute in doubles so a huge header cannot wrap.
-  const expected = HEADER_BYTES + 4 * images + 4 * exits * images * classes;
+  const expected = HEADER_BYTES + 4 * images + width * exits * images * classes;
   if (buf.length !== expected) {
     bad(`${buf.length} bytes, expected ${expected} for N=${images} M=${exits} K=${classes} (truncated or padded)`);
   }
-  // Copy out of the Buffer so each array is aligned and owns its memory.
   const labels = new Int32Array(images);
   for (let i = 0; i < images; i++) labels[i] = buf.readInt32LE(HEADER_BYTES + 4 * i);
   const logits: Float32Array[] = [];
   const perExit = images * classes;
   let offset = HEADER_BYTES + 4 * images;
   for (let l = 0; l < exits; l++) {
-    const bytes = new Uint8Array(perExit * 4);
-    buf.copy(bytes, 0, offset, offset + perExit * 4);
-    logits.push(littleEndianFloats(bytes));
-    offset += perExit * 4;
+    logits.push(width === 4 ? float32s(buf, offset, perExit) : float16s(buf, offset, perExit));
+    offset += perExit * width;
   }
   return { images, exits, classes, labels, logits };
 }
 
-function littleEndianFloats(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) return out;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Float32Array.from({ length: out.length }, (_, i) => view.getFloat32(4 * i, true));
+/** Copies out of the Buffer, so each array is aligned and owns its memory. */
+function float32s(buf: Buffer, offset: number, count: number): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = buf.readFloatLE(offset + 4 * i);
+  return out;
+}
+
+function float16s(buf: Buffer, offset: number, count: number): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = halfToFloat(buf.readUInt16LE(offset + 2 * i));
+  return out;
+}
+
+/** IEEE 754 binary16 to a number, subnormals, infinities and NaN included. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 export interface ReadBundleOutputsOptions {

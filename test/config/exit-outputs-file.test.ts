@@ -39,12 +39,38 @@ describe('readExitOutputs', () => {
     expect(Array.from(o.logits[1] as Float32Array)).toEqual(logits[1]!.flat().map(Math.fround));
   });
 
+  test('reads version 2, float16 logits, bit patterns included', async () => {
+    // One image, one exit, 8 classes: 1, -2, 65504 (largest), 2^-24 (smallest subnormal),
+    // 1/3 rounded, -0, Infinity, NaN.
+    const halves = [0x3c00, 0xc000, 0x7bff, 0x0001, 0x3555, 0x8000, 0x7c00, 0x7e00];
+    const buf = Buffer.alloc(24 + 4 + 2 * halves.length);
+    buf.write('EEROLGT1', 0, 'latin1');
+    [2, 1, 1, halves.length].forEach((v, i) => buf.writeUInt32LE(v, 8 + 4 * i));
+    buf.writeInt32LE(7, 24);
+    halves.forEach((h, i) => buf.writeUInt16LE(h, 28 + 2 * i));
+    const file = join(dir, 'outputs-test.bin');
+    await writeFile(file, buf);
+    const o = await readExitOutputs(file);
+    expect(Array.from(o.labels)).toEqual([7]);
+    expect(Array.from(o.logits[0] as Float32Array)).toEqual([
+      1, -2, 65504, Math.fround(2 ** -24), Math.fround(0.333251953125), -0, Infinity, NaN,
+    ]);
+  });
+
+  test('a version 2 file sized for float32 is rejected as padded', async () => {
+    const file = join(dir, 'outputs-test.bin');
+    const bytes = encodeOutputs(labels, logits);
+    bytes.writeUInt32LE(2, 8);
+    await writeFile(file, bytes);
+    expect((await eeroFailure(readExitOutputs(file))).message).toMatch(/truncated or padded/);
+  });
+
   test.each([
     ['truncated', (b: Buffer) => b.subarray(0, b.length - 4), /truncated or padded/],
     ['padded', (b: Buffer) => Buffer.concat([b, Buffer.alloc(4)]), /truncated or padded/],
     ['shorter than the header', (b: Buffer) => b.subarray(0, 10), /header/],
     ['bad magic', (b: Buffer) => (b.write('XXXX', 0, 'latin1'), b), /magic/],
-    ['bad version', (b: Buffer) => (b.writeUInt32LE(2, 8), b), /version 2/],
+    ['bad version', (b: Buffer) => (b.writeUInt32LE(3, 8), b), /version 3/],
     ['huge N in header', (b: Buffer) => (b.writeUInt32LE(0xffffffff, 12), b), /expected/],
   ])('%s → MODEL_INVALID naming the file', async (_name, mangle, why) => {
     const file = join(dir, 'outputs-calibration.bin');

@@ -67,10 +67,10 @@ def test_outputs_file_layout_matches_the_format(bundle):
     raw = open(os.path.join(bundle, "outputs-test.bin"), "rb").read()
     assert raw[:8] == b"EEROLGT1"
     version, n, exits, k = struct.unpack("<IIII", raw[8:24])
-    assert (version, n, exits, k) == (1, m["outputs"]["test"]["images"], 4, 10)
-    assert len(raw) == 24 + 4 * n + 4 * exits * n * k
+    assert (version, n, exits, k) == (2, m["outputs"]["test"]["images"], 4, 10)
+    assert len(raw) == 24 + 4 * n + 2 * exits * n * k
     labels = np.frombuffer(raw, "<i4", n, 24)
-    logits = np.frombuffer(raw, "<f4", exits * n * k, 24 + 4 * n).reshape(exits, n, k)
+    logits = np.frombuffer(raw, "<f2", exits * n * k, 24 + 4 * n).reshape(exits, n, k)
     acc = float((logits[-1].argmax(-1) == labels).mean())
     assert abs(acc - m["exits"][-1]["testAccuracy"]) < 1e-3
 
