@@ -8,17 +8,14 @@ PRESETS = {
         # Later exits weigh more ("linear"): the final exit trains faster (70% vs 64% in a short test).
         TrainConfig(epochs=12, optimizer="sgd", lr=0.1, weight_decay=5e-4, batch_size=128, exit_weights="linear"),
     ),
+    # Wider than the first recipe ([16..128] with 16 epochs underfit: 90.5% on training images),
+    # layer scale 1 instead of torchvision's 1e-6 (short schedule), no label smoothing, and later
+    # exits weigh more so that twelve exit losses do not starve the final one.
     "convnext-fmnist": (
-        ArchConfig(family="convnext", depths=[2, 2, 6, 2], dims=[16, 32, 64, 128], patch=2, exits="block"),
-        TrainConfig(epochs=12, optimizer="adamw", lr=3e-3, weight_decay=0.05, batch_size=128,
-                    label_smoothing=0.1),
-    ),
-    # Second pass for ConvNeXt, from the first pass's weights (`--init-checkpoint`): a short
-    # low-learning-rate schedule without label smoothing.
-    "convnext-fmnist-finetune": (
-        ArchConfig(family="convnext", depths=[2, 2, 6, 2], dims=[16, 32, 64, 128], patch=2, exits="block"),
-        TrainConfig(epochs=4, optimizer="adamw", lr=1e-3, weight_decay=0.05, batch_size=128,
-                    warmup_epochs=0.2, label_smoothing=0.0),
+        ArchConfig(family="convnext", depths=[2, 2, 6, 2], dims=[24, 48, 96, 192], patch=2, exits="block",
+                   layer_scale=1.0),
+        TrainConfig(epochs=20, optimizer="adamw", lr=2e-3, weight_decay=0.05, batch_size=128,
+                    exit_weights="linear"),
     ),
     # CI's smoke run: a tiny net on a few hundred images.
     "tiny-smoke": (
