@@ -28,7 +28,7 @@ def _configs(args) -> (ArchConfig, TrainConfig):
         arch, tcfg = ArchConfig.from_dict(arch.to_dict()), TrainConfig(**tcfg.to_dict())
     else:
         arch, tcfg = ArchConfig(), TrainConfig()
-    for k in ("family", "width", "stem", "exits", "head_hidden", "patch"):
+    for k in ("family", "width", "stem", "exits", "head_hidden", "patch", "layer_scale"):
         if getattr(args, k, None) is not None:
             setattr(arch, k, getattr(args, k))
     if args.depths:
@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     t.add_argument("--depths")
     t.add_argument("--dims")
     t.add_argument("--patch", type=int)
+    t.add_argument("--layer-scale", dest="layer_scale", type=float, help="ConvNeXt blocks' initial layer scale")
     t.add_argument("--epochs", type=int)
     t.add_argument("--lr", type=float)
     t.add_argument("--weight-decay", dest="weight_decay", type=float)

@@ -124,3 +124,27 @@ def test_selfsup_trains_only_fresh_heads_and_keeps_the_backbone(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("segments.") or k.startswith("heads.3."))
     assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("heads.0."))
     assert "| 1 |" in open(report).read()
+
+
+def test_outputs_versions_store_float32_or_float16_logits(tmp_path):
+    from eero_toolkit.export import write_outputs
+
+    logits = torch.tensor([[[1.0, -2.5, 1 / 3]], [[7.0, 0.0, -0.1]]])  # 2 exits, 1 image, 3 classes
+    labels = torch.tensor([2])
+    for version, dtype, width in ((1, "<f4", 4), (2, "<f2", 2)):
+        path = tmp_path / f"v{version}.bin"
+        write_outputs(str(path), logits, labels, version=version)
+        raw = path.read_bytes()
+        assert struct.unpack("<I", raw[8:12])[0] == version
+        assert len(raw) == 24 + 4 + width * 2 * 3
+        got = np.frombuffer(raw, dtype, 6, 28).reshape(2, 1, 3)
+        np.testing.assert_allclose(got, logits.numpy(), atol=0 if version == 1 else 1e-3)
+
+
+@needs_data
+def test_train_flags_reach_the_convnext_architecture(tmp_path):
+    ckpt = tmp_path / "c.pt"
+    assert main(["train", "--family", "convnext", "--depths", "1,1,1,1", "--dims", "8,8,8,8", "--layer-scale", "0.5",
+                 "--exits", "stage", "--epochs", "1", "--limit", "128", "--checkpoint", str(ckpt), "--threads", "1"]) == 0
+    arch = torch.load(ckpt)["arch"]
+    assert (arch["layer_scale"], arch["dims"], arch["depths"]) == (0.5, [8, 8, 8, 8], [1, 1, 1, 1])
