@@ -35,7 +35,8 @@ def _configs(args) -> (ArchConfig, TrainConfig):
         arch.depths = [int(v) for v in args.depths.split(",")]
     if args.dims:
         arch.dims = [int(v) for v in args.dims.split(",")]
-    for k in ("epochs", "lr", "optimizer", "batch_size", "seed", "weight_decay", "label_smoothing", "warmup_epochs"):
+    for k in ("epochs", "lr", "optimizer", "batch_size", "seed", "weight_decay", "label_smoothing", "warmup_epochs",
+              "exit_weights"):
         if getattr(args, k, None) is not None:
             setattr(tcfg, k, getattr(args, k))
     return arch, tcfg
@@ -121,6 +122,8 @@ def main(argv=None) -> int:
     t.add_argument("--init-checkpoint", dest="init_checkpoint", help="start from this toolkit checkpoint (fine-tuning)")
     t.add_argument("--label-smoothing", dest="label_smoothing", type=float)
     t.add_argument("--warmup-epochs", dest="warmup_epochs", type=float)
+    t.add_argument("--exit-weights", dest="exit_weights", choices=["uniform", "linear"],
+                   help="uniform, or linear: exit l of L weighs l/L in the loss")
     t.add_argument("--checkpoint", required=True, help="where to save the trained model (.pt)")
     t.set_defaults(fn=cmd_train)
 

@@ -142,9 +142,11 @@ def test_outputs_versions_store_float32_or_float16_logits(tmp_path):
 
 
 @needs_data
-def test_train_flags_reach_the_convnext_architecture(tmp_path):
+def test_train_flags_reach_the_convnext_architecture_and_the_recipe(tmp_path):
     ckpt = tmp_path / "c.pt"
     assert main(["train", "--family", "convnext", "--depths", "1,1,1,1", "--dims", "8,8,8,8", "--layer-scale", "0.5",
-                 "--exits", "stage", "--epochs", "1", "--limit", "128", "--checkpoint", str(ckpt), "--threads", "1"]) == 0
-    arch = torch.load(ckpt)["arch"]
+                 "--exits", "stage", "--exit-weights", "linear", "--epochs", "1", "--limit", "128", "--checkpoint", str(ckpt), "--threads", "1"]) == 0
+    saved = torch.load(ckpt)
+    arch = saved["arch"]
+    assert saved["train"]["exit_weights"] == "linear"
     assert (arch["layer_scale"], arch["dims"], arch["depths"]) == (0.5, [8, 8, 8, 8], [1, 1, 1, 1])
