@@ -5,7 +5,6 @@
  */
 import {
   areaUnderCurve,
-  budgetGrid,
   referencePoints,
   sweepBudgets,
   type ExitOutputs,
@@ -40,15 +39,6 @@ export interface Sweep {
   /** Each exit alone and the oracle, on test. */
   reference: SweepPoint[];
   fullAccuracy: number;
-}
-
-/**
- * budgetGrid, except that its first point (the cheapest exit) is rounded to 4
- * decimals, which can fall just below cost[1] and be skipped as infeasible:
- * it is replaced by the exact fraction (plus a hair for the round trip).
- */
-export function gridFor(costs: Float64Array, quick: boolean): number[] {
-  return budgetGrid(costs, quick ? 5 : 10);
 }
 
 /** Budget fractions as map keys: f * full / full is not always f. */

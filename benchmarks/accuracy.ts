@@ -6,6 +6,7 @@
  * Usage: node dist/benchmarks/accuracy.js [--quick] [--out DIR] [--bundle DIR ...]
  */
 import * as path from 'node:path';
+import { budgetGrid } from '../src/router';
 import { paperClaims, type Claim } from './accuracy-paper';
 import {
   accuracyChart,
@@ -23,7 +24,6 @@ import {
   ACCURACY_METHODS,
   commonRangeAuc,
   EERO_MARGIN,
-  gridFor,
   overthinking,
   runSweep,
   violations,
@@ -58,7 +58,7 @@ export interface AccuracyResult extends SectionResult {
 }
 
 export function analyseBundle(b: BundleOutputs, quick: boolean, outDir: string): BundleAccuracy {
-  const fractions = gridFor(b.costs, quick);
+  const fractions = budgetGrid(b.costs, quick ? 5 : 10);
   const seeds = quick ? [1, 2] : [1, 2, 3, 4, 5];
   const sweep = runSweep(b.calibration, b.test, b.costs, fractions);
   const resplits = runResplits(b.calibration, b.test, b.costs, fractions, seeds);

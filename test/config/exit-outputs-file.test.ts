@@ -26,7 +26,6 @@ const logits = [
   ],
 ];
 
-
 describe('readExitOutputs', () => {
   test('reads labels and exit-major logits', async () => {
     const file = join(dir, 'outputs-test.bin');
