@@ -31,7 +31,10 @@ export function methodTable(sweep: Sweep, method: string): string {
     const flag = (p: SweepPoint): string => (p.violation ? ' **OVER BUDGET**' : '');
     return [[pct(f, 1), pct(t.accuracy), `${pct(t.costFraction, 2)}${flag(t)}`, `${pct(c.costFraction, 2)}${flag(c)}`, shares(t)]];
   });
-  return markdownTable(['budget %', 'test accuracy %', 'realised cost % (test)', 'realised cost % (calibration)', 'exit shares % (test)'], rows);
+  return markdownTable(
+    ['budget %', 'test accuracy %', 'realised cost % (test)', 'realised cost % (calibration)', 'exit shares % (test)'],
+    rows,
+  );
 }
 
 export function referenceTable(sweep: Sweep, costs: Float64Array): string {
@@ -65,12 +68,20 @@ export function seedTable(table: SeedTable, fractions: number[], withCost = fals
 export function overthinkingTable(over: Overthinking[]): string {
   return markdownTable(
     ['method', 'best accuracy − full model', 'at budget %', 'realised cost %'],
-    over.map((o) => [o.method, `${o.gain >= 0 ? '+' : ''}${(100 * o.gain).toFixed(2)} pts`, pct(o.budgetFraction, 1), pct(o.costFraction, 1)]),
+    over.map((o) => [
+      o.method,
+      `${o.gain >= 0 ? '+' : ''}${(100 * o.gain).toFixed(2)} pts`,
+      pct(o.budgetFraction, 1),
+      pct(o.costFraction, 1),
+    ]),
   );
 }
 
 export function claimsTable(claims: Claim[]): string {
-  return markdownTable(['claim', 'paper', 'ours', 'verdict'], claims.map((c) => [c.claim, c.paper, c.ours, `**${c.verdict}**`]));
+  return markdownTable(
+    ['claim', 'paper', 'ours', 'verdict'],
+    claims.map((c) => [c.claim, c.paper, c.ours, `**${c.verdict}**`]),
+  );
 }
 
 export function violationLines(bad: Violation[]): string[] {
@@ -78,16 +89,21 @@ export function violationLines(bad: Violation[]): string[] {
   return [
     `## ⚠️ BUDGET VIOLATIONS: ${bad.length} (realised cost above the budget)`,
     '',
-    markdownTable(['split', 'method', 'budget %', 'realised cost %'], bad.map((v) => [v.split, v.method, pct(v.budgetFraction, 2), pct(v.costFraction, 3)])),
+    markdownTable(
+      ['split', 'method', 'budget %', 'realised cost %'],
+      bad.map((v) => [v.split, v.method, pct(v.budgetFraction, 2), pct(v.costFraction, 3)]),
+    ),
     '',
-    'EERO\'s guarantee holds on the calibration distribution; a violation on the calibration split is a bug, one on the test split is a finite-sample overshoot.',
+    "EERO's guarantee holds on the calibration distribution; a violation on the calibration split is a bug, one on the test split is a finite-sample overshoot.",
   ];
 }
 
 export function accuracyChart(name: string, sweep: Sweep): string {
   const series: ChartSeries[] = [...byMethod(sweep.test)].map(([m, ps]) => ({
     name: m,
-    points: [...ps].sort((a, b) => a.costFraction - b.costFraction).map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]),
+    points: [...ps]
+      .sort((a, b) => a.costFraction - b.costFraction)
+      .map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]),
     ...(m.startsWith('EERO (') && m !== 'EERO (margin)' ? { dashed: true } : {}),
   }));
   const exits = sweep.reference.filter((p) => p.kind === 'fixed-exit');

@@ -37,7 +37,12 @@ const nearest = (fractions: number[], target: number): number =>
   fractions.reduce((a, b) => (Math.abs(b - target) < Math.abs(a - target) ? b : a));
 
 function eeroVsGeometric(r: Resplits, fractions: number[]): Claim[] {
-  return ([[0.6 / 1.264, 1.3], [1.0 / 1.264, 3.3]] as const).map(([target, gain]) => {
+  return (
+    [
+      [0.6 / 1.264, 1.3],
+      [1.0 / 1.264, 3.3],
+    ] as const
+  ).map(([target, gain]) => {
     const f = nearest(fractions, target);
     const d = paired(r, EERO_MARGIN, GEOMETRIC, f);
     const s = sign(d);
@@ -60,19 +65,30 @@ function patienceAbove70(r: Resplits, fractions: number[]): Claim {
     claim: 'Patience (PABEE) beats EERO above ~70% of the full cost',
     paper: 'patience ahead above ~70%; it cannot be set to a budget (here: the most patient n whose calibration cost fits)',
     ours: `patience − EERO (mean over re-splits): ${diffs || 'no budget ≥ 70%'}; patience ahead beyond the spread at ${wins}/${high.length}, behind at ${losses}/${high.length}`,
-    verdict: high.length === 0 ? 'not measured' : wins > losses && wins > high.length / 2 ? 'agrees' : losses > wins ? 'disagrees' : 'inconclusive',
+    verdict:
+      high.length === 0
+        ? 'not measured'
+        : wins > losses && wins > high.length / 2
+          ? 'agrees'
+          : losses > wins
+            ? 'disagrees'
+            : 'inconclusive',
   };
 }
 
 function overthinkingClaim(r: Resplits, fractions: number[], shipped: Overthinking | undefined, bestExit: SweepPoint, full: number): Claim {
-  const perSeed = r.fullAccuracy.map((fa, i) => Math.max(...fractions.map((f) => (r.table.get(EERO_MARGIN)?.get(fractionKey(f))?.accuracy[i] ?? -Infinity) - fa)));
+  const perSeed = r.fullAccuracy.map((fa, i) =>
+    Math.max(...fractions.map((f) => (r.table.get(EERO_MARGIN)?.get(fractionKey(f))?.accuracy[i] ?? -Infinity) - fa)),
+  );
   const s = sign(perSeed);
   return {
     claim: 'Overthinking: within a budget ≤ 100%, EERO beats the full model (some exits are better than the last)',
     paper: '+2.0 pts: 50.7% at 76% of the cost vs 48.7% (ResNet-18, CIFAR-100, one auxiliary exit)',
     ours:
       `largest EERO gain over the full model: ${pts(mean(perSeed))} ± ${fixed(100 * std(perSeed), 2)} over ${perSeed.length} re-splits` +
-      (shipped ? `; shipped split ${pts(shipped.gain)} at budget ${pct(shipped.budgetFraction, 1)}% (cost ${pct(shipped.costFraction, 1)}%)` : '') +
+      (shipped
+        ? `; shipped split ${pts(shipped.gain)} at budget ${pct(shipped.budgetFraction, 1)}% (cost ${pct(shipped.costFraction, 1)}%)`
+        : '') +
       `; best single exit: ${bestExit.method}, ${pct(bestExit.accuracy)}% vs full ${pct(full)}%`,
     verdict: s > 0 ? 'agrees' : s < 0 ? 'disagrees' : 'inconclusive',
   };
@@ -89,7 +105,13 @@ export function paperClaims(sweep: Sweep, r: Resplits, over: Overthinking[], bad
   return [
     ...eeroVsGeometric(r, sweep.fractions),
     patienceAbove70(r, sweep.fractions),
-    overthinkingClaim(r, sweep.fractions, over.find((o) => o.method === EERO_MARGIN), bestExit, sweep.fullAccuracy),
+    overthinkingClaim(
+      r,
+      sweep.fractions,
+      over.find((o) => o.method === EERO_MARGIN),
+      bestExit,
+      sweep.fullAccuracy,
+    ),
     {
       claim: 'An oracle exiting at the first correct head is far above the full model',
       paper: '58% vs 48.7% (+9.3 pts)',
@@ -98,8 +120,9 @@ export function paperClaims(sweep: Sweep, r: Resplits, over: Overthinking[], bad
     },
     {
       claim: 'The realised average cost never exceeds the budget',
-      paper: 'never exceeded (on the paper\'s evaluation sets)',
-      ours: `EERO over budget at ${calBad} budgets on the calibration split and ${testBad.length} on the test split` +
+      paper: "never exceeded (on the paper's evaluation sets)",
+      ours:
+        `EERO over budget at ${calBad} budgets on the calibration split and ${testBad.length} on the test split` +
         (testBad.length ? ` (by at most ${fixed(100 * worst, 2)} pts of the full cost)` : ''),
       verdict: calBad > 0 ? 'disagrees' : testBad.length === 0 ? 'agrees' : 'inconclusive',
     },

@@ -3,14 +3,7 @@
  * sweep, the reference marks, the area under each curve over a common cost
  * range, and the overthinking gain.
  */
-import {
-  areaUnderCurve,
-  referencePoints,
-  sweepBudgets,
-  type ExitOutputs,
-  type SweepMethod,
-  type SweepPoint,
-} from '../src/router';
+import { areaUnderCurve, referencePoints, sweepBudgets, type ExitOutputs, type SweepMethod, type SweepPoint } from '../src/router';
 
 export const EERO_MARGIN = 'EERO (margin)';
 export const GEOMETRIC = 'geometric (MSDNet)';
@@ -28,7 +21,9 @@ export const ACCURACY_METHODS: readonly SweepMethod[] = [
 ];
 
 /** The methods re-run on every re-split (EERO's default score and the baselines). */
-export const SEED_METHODS: readonly SweepMethod[] = ACCURACY_METHODS.filter((m) => m.name !== 'EERO (maxprob)' && m.name !== 'EERO (entropy)');
+export const SEED_METHODS: readonly SweepMethod[] = ACCURACY_METHODS.filter(
+  (m) => m.name !== 'EERO (maxprob)' && m.name !== 'EERO (entropy)',
+);
 
 export interface Sweep {
   fractions: number[];

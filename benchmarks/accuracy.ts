@@ -19,7 +19,15 @@ import {
   summaryTable,
   violationLines,
 } from './accuracy-markdown';
-import { BETAS, runBetas, runCalibrationSizes, runResplits, type CalibrationSizes, type Resplits, type SeedTable } from './accuracy-robustness';
+import {
+  BETAS,
+  runBetas,
+  runCalibrationSizes,
+  runResplits,
+  type CalibrationSizes,
+  type Resplits,
+  type SeedTable,
+} from './accuracy-robustness';
 import {
   ACCURACY_METHODS,
   commonRangeAuc,
@@ -106,7 +114,7 @@ function bundleMarkdown(a: BundleAccuracy): string[] {
     '',
     `### Area under the curve (realised cost ${pct(lo, 1)}% to ${pct(hi, 1)}%)`,
     '',
-    'The common range is the span of realised cost fractions that every method\'s curve covers (the largest of the curves\' lowest costs to the smallest of their highest), so that no curve is extrapolated; each curve is cut at its ends by linear interpolation and `areaUnderCurve` is divided by the width: the mean accuracy over that range.',
+    "The common range is the span of realised cost fractions that every method's curve covers (the largest of the curves' lowest costs to the smallest of their highest), so that no curve is extrapolated; each curve is cut at its ends by linear interpolation and `areaUnderCurve` is divided by the width: the mean accuracy over that range.",
     '',
     aucTable(a.auc),
     '',
@@ -150,18 +158,24 @@ export async function runAccuracy(o: BenchOptions): Promise<AccuracyResult> {
     const t0 = performance.now();
     const loaded = await loadBundleOutputs(dir);
     // Quick mode is a smoke run: 1,000 images per split keep it well under a minute even in jest.
-    const outputs = o.quick ? { ...loaded, calibration: subsample(loaded.calibration, 1000, 1), test: subsample(loaded.test, 1000, 2) } : loaded;
+    const outputs = o.quick
+      ? { ...loaded, calibration: subsample(loaded.calibration, 1000, 1), test: subsample(loaded.test, 1000, 2) }
+      : loaded;
     bundles.push(analyseBundle(outputs, o.quick, o.outDir));
     process.stderr.write(`accuracy: ${path.basename(dir)} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   }
   const warnings = bundles.flatMap((b) =>
-    b.violations.map((v) => `${b.name}: ${v.method} realised ${pct(v.costFraction, 3)}% at budget ${pct(v.budgetFraction, 2)}% on the ${v.split} split`),
+    b.violations.map(
+      (v) => `${b.name}: ${v.method} realised ${pct(v.costFraction, 3)}% at budget ${pct(v.budgetFraction, 2)}% on the ${v.split} split`,
+    ),
   );
   for (const w of warnings) shout(`BUDGET VIOLATION ${w}`);
   const text = [
     '# Accuracy against compute budget',
     '',
-    ...provenance(o.quick, ['From the bundles\' all-exit outputs (`outputs-calibration.bin`, `outputs-test.bin`); no network is run. Cost = cumulative MACs from the manifest.']),
+    ...provenance(o.quick, [
+      "From the bundles' all-exit outputs (`outputs-calibration.bin`, `outputs-test.bin`); no network is run. Cost = cumulative MACs from the manifest.",
+    ]),
     ...bundles.flatMap(bundleMarkdown),
   ].join('\n');
   const file = writeOutput(o.outDir, 'accuracy.md', text);

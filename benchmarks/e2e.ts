@@ -60,7 +60,17 @@ export function parseSummary(text: string): Omit<ClassifyRun, 'bundle' | 'budget
 async function classifyOnce(bundle: string, folder: string, budget: number, threads: number | undefined): Promise<ClassifyRun> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'eero-e2e-'));
   try {
-    const argv = [folder, '--model', bundle, '--budget', String(budget), '--out', path.join(tmp, 'results.jsonl'), '--fresh', ...(threads ? ['--threads', String(threads)] : [])];
+    const argv = [
+      folder,
+      '--model',
+      bundle,
+      '--budget',
+      String(budget),
+      '--out',
+      path.join(tmp, 'results.jsonl'),
+      '--fresh',
+      ...(threads ? ['--threads', String(threads)] : []),
+    ];
     const entry = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'commands', 'classify.js');
     const script = `require(${JSON.stringify(entry)}).classifyCommand.run(${JSON.stringify(argv)}).then((c) => { process.exitCode = c; }, (e) => { console.error(e.stack || e); process.exitCode = 1; })`;
     const t0 = performance.now();
@@ -98,13 +108,44 @@ export async function runE2e(o: BenchOptions): Promise<E2eResult> {
       `${count} PNG files under benchmarks/data/${path.basename(folder)}/<class>/ (written by benchmarks/fmnist-pngs.ts); each run is a fresh process running the classify command (batch 64, ledger on, the CLI's defaults) with \`--fresh\`; budgets alternate 100%, 50%, ... The time columns are the command's own summary: read, preprocess and engine overlap (reading and preprocessing run ahead of the engine), so they do not add up to the total.`,
     ]),
     markdownTable(
-      ['bundle', 'budget %', 'images', 'errors', 'images/s', 'accuracy %', 'realised cost %', 'forced exits', 'read s', 'preprocess s', 'engine s', 'classify s', 'process wall s'],
-      runs.map((r) => [r.bundle, fixed(100 * r.budget, 0), r.images, r.errors, fixed(r.imagesPerSecond, 1), fixed(r.accuracy, 2), fixed(r.costPercent, 2), r.forced, fixed(r.read, 1), fixed(r.preprocess, 1), fixed(r.engine, 1), fixed(r.seconds, 1), fixed(r.wallSeconds, 1)]),
+      [
+        'bundle',
+        'budget %',
+        'images',
+        'errors',
+        'images/s',
+        'accuracy %',
+        'realised cost %',
+        'forced exits',
+        'read s',
+        'preprocess s',
+        'engine s',
+        'classify s',
+        'process wall s',
+      ],
+      runs.map((r) => [
+        r.bundle,
+        fixed(100 * r.budget, 0),
+        r.images,
+        r.errors,
+        fixed(r.imagesPerSecond, 1),
+        fixed(r.accuracy, 2),
+        fixed(r.costPercent, 2),
+        r.forced,
+        fixed(r.read, 1),
+        fixed(r.preprocess, 1),
+        fixed(r.engine, 1),
+        fixed(r.seconds, 1),
+        fixed(r.wallSeconds, 1),
+      ]),
     ),
     '',
     '## images/s at 50% against 100%',
     '',
-    markdownTable(['bundle', 'images/s ratio (mean of runs)'], ratios.map((r) => [r.name, `${fixed(r.ratio, 2)}×`])),
+    markdownTable(
+      ['bundle', 'images/s ratio (mean of runs)'],
+      ratios.map((r) => [r.name, `${fixed(r.ratio, 2)}×`]),
+    ),
     '',
   ].join('\n');
   const file = writeOutput(o.outDir, 'e2e.md', text);

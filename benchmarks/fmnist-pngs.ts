@@ -14,7 +14,14 @@ export function readIdx(file: string): { dims: number[]; data: Uint8Array } {
   const buf = gunzipSync(readFileSync(file));
   const ndim = buf[3] as number;
   const dims = Array.from({ length: ndim }, (_, i) => buf.readUInt32BE(4 + 4 * i));
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + 4 + 4 * ndim, dims.reduce((a, b) => a * b, 1)) };
+  return {
+    dims,
+    data: new Uint8Array(
+      buf.buffer,
+      buf.byteOffset + 4 + 4 * ndim,
+      dims.reduce((a, b) => a * b, 1),
+    ),
+  };
 }
 
 export async function writeFmnistPngs(out: string, count = 10000): Promise<number> {

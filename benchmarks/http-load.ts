@@ -33,7 +33,13 @@ interface Cell {
 
 function config(maxBatch: number, maxWaitMs: number): ServeConfig {
   const d = defaultServeConfig();
-  return { ...d, port: 0, host: '127.0.0.1', models: [{ name: 'resnet18-fmnist', path: BUNDLE }], batching: { maxBatch, maxWaitMs, maxQueue: 4096 } };
+  return {
+    ...d,
+    port: 0,
+    host: '127.0.0.1',
+    models: [{ name: 'resnet18-fmnist', path: BUNDLE }],
+    batching: { maxBatch, maxWaitMs, maxQueue: 4096 },
+  };
 }
 
 /** Mean engine batch size so far, from the service's own counters. */
@@ -65,11 +71,20 @@ async function measure(mode: string, service: Service, connections: number, seco
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, reps: { type: 'string', default: '1' }, out: { type: 'string', default: path.join(ROOT, 'benchmarks', 'results', 'http-load.md') } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '5' },
+      reps: { type: 'string', default: '1' },
+      out: { type: 'string', default: path.join(ROOT, 'benchmarks', 'results', 'http-load.md') },
+    },
+  });
   const seconds = Number(values.seconds);
   const reps = Number(values.reps);
   const dir = path.join(BUNDLE, 'fixtures');
-  const bodies = readdirSync(dir).filter((f) => f.endsWith('.png')).sort().map((f) => readFileSync(path.join(dir, f)));
+  const bodies = readdirSync(dir)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => readFileSync(path.join(dir, f)));
   const modes: Array<[string, Service]> = [
     ['batching on, default (maxBatch 32, maxWaitMs 0)', await startService(config(32, 0))],
     ['batching on (maxBatch 32, maxWaitMs 2)', await startService(config(32, 2))],
@@ -87,7 +102,9 @@ async function main(): Promise<void> {
         for (const [mode, s] of order) {
           const cell = await measure(mode, s, c, seconds, bodies);
           cells.push(cell);
-          process.stderr.write(`${mode}, ${c} connections: ${cell.requestsPerSecond.toFixed(0)} req/s, p50 ${cell.p50} ms, p99 ${cell.p99} ms, mean batch ${cell.meanBatch.toFixed(1)}\n`);
+          process.stderr.write(
+            `${mode}, ${c} connections: ${cell.requestsPerSecond.toFixed(0)} req/s, p50 ${cell.p50} ms, p99 ${cell.p99} ms, mean batch ${cell.meanBatch.toFixed(1)}\n`,
+          );
         }
       }
     }
@@ -98,7 +115,15 @@ async function main(): Promise<void> {
     modes.map(([mode]) => {
       const mine = cells.filter((x) => x.mode === mode && x.connections === c);
       const avg = (f: (x: Cell) => number): number => mine.reduce((s, x) => s + f(x), 0) / mine.length;
-      return [c, mode, +avg((x) => x.requestsPerSecond).toFixed(0), +avg((x) => x.p50).toFixed(1), +avg((x) => x.p99).toFixed(1), +avg((x) => x.meanBatch).toFixed(1), mine.reduce((s, x) => s + x.non2xx + x.errors, 0)];
+      return [
+        c,
+        mode,
+        +avg((x) => x.requestsPerSecond).toFixed(0),
+        +avg((x) => x.p50).toFixed(1),
+        +avg((x) => x.p99).toFixed(1),
+        +avg((x) => x.meanBatch).toFixed(1),
+        mine.reduce((s, x) => s + x.non2xx + x.errors, 0),
+      ];
     }),
   );
   const table = markdownTable(['connections', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'mean engine batch', 'non-2xx + errors'], rows);

@@ -23,15 +23,25 @@ async function runHttpLoad(o: BenchOptions): Promise<SectionResult> {
   const entry = path.join(REPO_ROOT, 'dist', 'benchmarks', 'http-load.js');
   const file = path.join(o.outDir, 'http-load.md');
   if (!existsSync(entry)) {
-    return { section: 'http-load', file: '', extraFiles: [], headlines: ['skipped: dist/benchmarks/http-load.js is not built (benchmarks/http-load.ts absent)'], warnings: [] };
+    return {
+      section: 'http-load',
+      file: '',
+      extraFiles: [],
+      headlines: ['skipped: dist/benchmarks/http-load.js is not built (benchmarks/http-load.ts absent)'],
+      warnings: [],
+    };
   }
-  const { stdout } = await run(process.execPath, [entry, '--seconds', o.quick ? '1' : '5', '--reps', '1', '--out', file], { cwd: REPO_ROOT, maxBuffer: 1 << 24 });
+  const { stdout } = await run(process.execPath, [entry, '--seconds', o.quick ? '1' : '5', '--reps', '1', '--out', file], {
+    cwd: REPO_ROOT,
+    maxBuffer: 1 << 24,
+  });
   process.stderr.write(stdout);
   // Best req/s per mode, from the report's table rows: | connections | mode | req/s | p50 | p99 | ...
   const best = new Map<string, [number, string, string]>();
   for (const m of readFileSync(file, 'utf8').matchAll(/^\| (\d+) \| ([^|]+?) \| (\d+) \| (\d+) \| (\d+) \|/gm)) {
     const [, conns, mode, rps, p50, p99] = m as unknown as string[];
-    if (Number(rps) > (best.get(mode as string)?.[0] ?? -1)) best.set(mode as string, [Number(rps), conns as string, `p50 ${p50} ms, p99 ${p99} ms`]);
+    if (Number(rps) > (best.get(mode as string)?.[0] ?? -1))
+      best.set(mode as string, [Number(rps), conns as string, `p50 ${p50} ms, p99 ${p99} ms`]);
   }
   const headlines = [...best].map(([mode, [rps, conns, lat]]) => `${mode}: best ${rps} req/s at ${conns} connections (${lat})`);
   return { section: 'http-load', file, extraFiles: [], headlines: headlines.length ? headlines : ['see the report'], warnings: [] };
@@ -61,7 +71,13 @@ export async function runAll(o: BenchOptions): Promise<SectionResult[]> {
     } catch (e) {
       failed.push(name);
       shout(`section ${name} FAILED: ${(e as Error).stack ?? String(e)}`);
-      results.push({ section: name, file: '', extraFiles: [], headlines: [`FAILED: ${(e as Error).message.split('\n')[0]}`], warnings: [`${name} failed`] });
+      results.push({
+        section: name,
+        file: '',
+        extraFiles: [],
+        headlines: [`FAILED: ${(e as Error).message.split('\n')[0]}`],
+        warnings: [`${name} failed`],
+      });
     }
     process.stderr.write(`=== ${name}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
   }
@@ -70,8 +86,12 @@ export async function runAll(o: BenchOptions): Promise<SectionResult[]> {
   const text = [
     '# Benchmarks: headline numbers',
     '',
-    ...provenance(o.quick, [`Suite time ${((performance.now() - t0) / 1000).toFixed(0)} s. Run with \`npm run bench${o.quick ? ' -- --quick' : ''}\`; each section also runs alone (\`node dist/benchmarks/<section>.js\`). How the numbers are made: benchmarks/README.md.`]),
-    ...(warnings.length ? ['## ⚠️ Warnings', '', ...warnings.map((w) => `- **${w}**`), ''] : ['No warnings: no budget violations, no missed speed target, every section ran.', '']),
+    ...provenance(o.quick, [
+      `Suite time ${((performance.now() - t0) / 1000).toFixed(0)} s. Run with \`npm run bench${o.quick ? ' -- --quick' : ''}\`; each section also runs alone (\`node dist/benchmarks/<section>.js\`). How the numbers are made: benchmarks/README.md.`,
+    ]),
+    ...(warnings.length
+      ? ['## ⚠️ Warnings', '', ...warnings.map((w) => `- **${w}**`), '']
+      : ['No warnings: no budget violations, no missed speed target, every section ran.', '']),
     ...results.flatMap((r) => [
       `## ${r.section}${r.file ? ` ([${rel(r.file)}](${rel(r.file)}))` : ''}`,
       '',

@@ -56,7 +56,10 @@ export async function measuredPeak(quick: boolean, threads: number): Promise<{ m
       await engine.run(input, rows, stay);
       seconds.push((performance.now() - t0) / 1000);
     }
-    return { macsPerSecond: (rows * k * n) / Math.min(...seconds), note: `MatMul ${rows}×${k} @ ${k}×${n} float32, ${threads} threads, fastest of ${seconds.length} runs` };
+    return {
+      macsPerSecond: (rows * k * n) / Math.min(...seconds),
+      note: `MatMul ${rows}×${k} @ ${k}×${n} float32, ${threads} threads, fastest of ${seconds.length} runs`,
+    };
   } finally {
     await engine.dispose();
   }
@@ -70,5 +73,10 @@ export async function cpuPeak(quick: boolean, threads = availableParallelism()):
   } catch (e) {
     measured.note = `not measured: ${(e as Error).message.split('\n')[0]}`;
   }
-  return { measuredMacsPerSecond: measured.macsPerSecond, matmul: measured.note, theoreticalMacsPerSecond: t.macsPerSecond, theory: t.explanation };
+  return {
+    measuredMacsPerSecond: measured.macsPerSecond,
+    matmul: measured.note,
+    theoreticalMacsPerSecond: t.macsPerSecond,
+    theory: t.explanation,
+  };
 }

@@ -54,7 +54,12 @@ async function testJpeg(width: number, height: number): Promise<Uint8Array> {
         px[i + 2] = (255 * y) / height + noise;
       }
     }
-    writeFileSync(file, await sharp(px, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
+    writeFileSync(
+      file,
+      await sharp(px, { raw: { width, height, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toBuffer(),
+    );
   }
   return new Uint8Array(readFileSync(file));
 }
@@ -62,9 +67,11 @@ async function testJpeg(width: number, height: number): Promise<Uint8Array> {
 /** `n` images through `fn`, `concurrency` at a time (sharp decodes off the main thread). */
 async function throughput(n: number, concurrency: number, fn: () => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < n) await fn();
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) await fn();
+    }),
+  );
 }
 
 export async function preprocessSpeed(o: { quick: boolean; fmnistSpec: InputSpec }): Promise<PreprocessRow[]> {
@@ -75,7 +82,10 @@ export async function preprocessSpeed(o: { quick: boolean; fmnistSpec: InputSpec
     ['640x480 JPEG', await testJpeg(640, 480), o.quick ? 10 : 300],
     ['4000x3000 JPEG', await testJpeg(4000, 3000), o.quick ? 2 : 20],
   ];
-  const specs: Array<[string, InputSpec]> = [['bundle (gray 32x32)', o.fmnistSpec], ['ImageNet (sRGB 224 cover)', IMAGENET_SPEC]];
+  const specs: Array<[string, InputSpec]> = [
+    ['bundle (gray 32x32)', o.fmnistSpec],
+    ['ImageNet (sRGB 224 cover)', IMAGENET_SPEC],
+  ];
   // The service's settings (src/server calls this at start-up): one libvips thread per image, no operation cache.
   configureSharp();
   const concurrency = availableParallelism();

@@ -73,7 +73,14 @@ export async function r18Speed(o: { quick: boolean; threads: number }): Promise<
         { name: 'full', run: () => pass(eRef, input, n, batch, 1) },
         { name: 'staged', run: () => pass(eStaged, input, n, batch, m) },
       ];
-      for (const v of variants) await pass(v.name === 'full' ? eRef : eStaged, input.subarray(0, batch * eStaged.imageSize), batch, batch, v.name === 'full' ? 1 : m);
+      for (const v of variants)
+        await pass(
+          v.name === 'full' ? eRef : eStaged,
+          input.subarray(0, batch * eStaged.imageSize),
+          batch,
+          batch,
+          v.name === 'full' ? 1 : m,
+        );
       const timed = await interleave(variants, o.quick ? 1 : 3);
       const full = timed.get('full') as Timed<void>;
       const st = timed.get('staged') as Timed<void>;

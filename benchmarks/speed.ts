@@ -56,7 +56,11 @@ function peakLines(peak: Peak, engines: EngineSpeed[], r18: R18Speed | undefined
   if (r18 && r16) achieved.push(['ResNet-18 224x224 full model, batch 16', r16.imagesPerSecondFull * r18.fullMacs]);
   const above = achieved.filter(([, v]) => v > peak.measuredMacsPerSecond).map(([n]) => n);
   return [
-    ...(above.length ? [`- **Note:** ${above.join(', ')} ran faster than the MatMul \"peak\": the single MatMul did not reach this CPU's peak in this run (other load, or MLAS's convolution kernels beat its GEMM); read the theoretical figure as the ceiling.`] : []),
+    ...(above.length
+      ? [
+          `- **Note:** ${above.join(', ')} ran faster than the MatMul \"peak\": the single MatMul did not reach this CPU's peak in this run (other load, or MLAS's convolution kernels beat its GEMM); read the theoretical figure as the ceiling.`,
+        ]
+      : []),
     `- Measured peak: **${si(peak.measuredMacsPerSecond)}MAC/s** (${peak.matmul || 'n/a'}).`,
     `- Theoretical FMA peak: **${si(peak.theoreticalMacsPerSecond)}MAC/s** = ${peak.theory}.`,
     '',
@@ -79,7 +83,10 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
   const checks = engines.map((e) => ({ e, ...efficiencyCheck(e) }));
   if (!o.quick) {
     for (const c of checks) {
-      if (c.judged && c.worst < EFFICIENCY_TARGET) warnings.push(`${c.e.name}: achieved/ideal speed-up ${pct(c.worst, 0)}% at batch 64, below the ${pct(EFFICIENCY_TARGET, 0)}% target`);
+      if (c.judged && c.worst < EFFICIENCY_TARGET)
+        warnings.push(
+          `${c.e.name}: achieved/ideal speed-up ${pct(c.worst, 0)}% at batch 64, below the ${pct(EFFICIENCY_TARGET, 0)}% target`,
+        );
     }
   }
   for (const w of warnings) shout(w);
@@ -96,7 +103,14 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
         : c && c.judged
           ? `${c.worst >= EFFICIENCY_TARGET ? '✅ met' : '❌ **MISSED**'}: worst achieved/ideal ${pct(c.worst, 0)}% over ${c.judged} budgets`
           : 'no budget at batch 64 saves ≥ 5% of the MACs, so nothing to judge';
-      return [`## ${e.name} (${si(e.fullMacs)} MACs)`, '', `Target at batch 64, achieved/ideal ≥ ${pct(EFFICIENCY_TARGET, 0)}%: ${verdict}.${e.skipped.length ? ` Skipped: ${e.skipped.join('; ')}.` : ''}`, '', engineTable(e), ''];
+      return [
+        `## ${e.name} (${si(e.fullMacs)} MACs)`,
+        '',
+        `Target at batch 64, achieved/ideal ≥ ${pct(EFFICIENCY_TARGET, 0)}%: ${verdict}.${e.skipped.length ? ` Skipped: ${e.skipped.join('; ')}.` : ''}`,
+        '',
+        engineTable(e),
+        '',
+      ];
     }),
     '## ResNet-18, ImageNet-shaped (224x224, width 64), UNTRAINED weights',
     '',
@@ -107,11 +121,19 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
     r18
       ? markdownTable(
           ['batch', 'images', 'full (one graph) images/s', 'stage-wise images/s', 'speed-up', 'ideal (MACs)', 'achieved / ideal'],
-          r18.rows.map((r) => [r.batch, r.images, fixed(r.imagesPerSecondFull, 1), fixed(r.imagesPerSecondStaged, 1), `${fixed(r.speedup, 2)}×`, `${fixed(r.ideal, 2)}×`, `${pct(r.speedup / r.ideal, 0)}%`]),
+          r18.rows.map((r) => [
+            r.batch,
+            r.images,
+            fixed(r.imagesPerSecondFull, 1),
+            fixed(r.imagesPerSecondStaged, 1),
+            `${fixed(r.speedup, 2)}×`,
+            `${fixed(r.ideal, 2)}×`,
+            `${pct(r.speedup / r.ideal, 0)}%`,
+          ]),
         )
       : '',
     '',
-    '## The CPU\'s peak and what the full models reach',
+    "## The CPU's peak and what the full models reach",
     '',
     ...peakLines(peak, engines, r18),
     '',
@@ -121,7 +143,13 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
     '',
     markdownTable(
       ['image', 'target spec', 'preprocess images/s', 'decode-only images/s', 'preprocess / decode-only time'],
-      preprocess.map((r) => [r.image, r.spec, fixed(r.imagesPerSecond, 1), fixed(r.decodeOnlyPerSecond, 1), `${fixed(r.decodeOnlyPerSecond / r.imagesPerSecond, 2)}×`]),
+      preprocess.map((r) => [
+        r.image,
+        r.spec,
+        fixed(r.imagesPerSecond, 1),
+        fixed(r.decodeOnlyPerSecond, 1),
+        `${fixed(r.decodeOnlyPerSecond / r.imagesPerSecond, 2)}×`,
+      ]),
     ),
     '',
   ].join('\n');
@@ -132,7 +160,12 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
       const r = e.rows.find((x) => x.batch === 64 && x.budget === 0.5);
       return `${e.name}, batch 64, budget 50%: ${r ? `${fixed(r.speedup, 2)}× faster than the one graph (ideal ${fixed(r.ideal, 2)}×, ${pct(r.speedup / r.ideal, 0)}%)` : 'n/a'}; worst achieved/ideal at batch 64 ${pct(worst, 0)}%`;
     }),
-    ...(r18 ? r18.rows.map((r) => `ResNet-18 224x224 (untrained, fixed equal exit mix), batch ${r.batch}: ${fixed(r.speedup, 2)}× (ideal ${fixed(r.ideal, 2)}×)`) : []),
+    ...(r18
+      ? r18.rows.map(
+          (r) =>
+            `ResNet-18 224x224 (untrained, fixed equal exit mix), batch ${r.batch}: ${fixed(r.speedup, 2)}× (ideal ${fixed(r.ideal, 2)}×)`,
+        )
+      : []),
     `CPU peak: measured ${si(peak.measuredMacsPerSecond)}MAC/s, theoretical ${si(peak.theoreticalMacsPerSecond)}MAC/s`,
   ];
   return { section: 'speed', file, extraFiles: [], headlines, warnings, engines, r18, peak, preprocess };

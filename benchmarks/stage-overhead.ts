@@ -33,7 +33,9 @@ export async function runStageOverhead(o: BenchOptions): Promise<SectionResult> 
   const headlines: string[] = [];
   for (const dir of o.bundles) {
     const bundle = await loadBundle(dir);
-    const input = new Float32Array(batch * bundle.manifest.input.channels * bundle.manifest.input.height * bundle.manifest.input.width).map((_, i) => Math.sin(i));
+    const input = new Float32Array(batch * bundle.manifest.input.channels * bundle.manifest.input.height * bundle.manifest.input.width).map(
+      (_, i) => Math.sin(i),
+    );
     for (const level of LEVELS) {
       const options: EngineOptions = { graphOptimization: level, ...(o.threads ? { intraOpThreads: o.threads } : {}) };
       const [stages, full] = await Promise.all([createEngine(bundle, options), createEngine(referenceBundle(bundle), options)]);
@@ -53,7 +55,10 @@ export async function runStageOverhead(o: BenchOptions): Promise<SectionResult> 
         const msOf = (s: number[]): number => (1000 * median(s)) / rounds;
         const slowdown = 1 / speedup(one, st);
         rows.push([bundle.manifest.name, level, +msOf(one.seconds).toFixed(1), +msOf(st.seconds).toFixed(1), `${slowdown.toFixed(2)}×`]);
-        if (level === 'all') headlines.push(`${bundle.manifest.name}: every row through every stage takes ${slowdown.toFixed(2)}× the one graph's time at batch 64 ('all')`);
+        if (level === 'all')
+          headlines.push(
+            `${bundle.manifest.name}: every row through every stage takes ${slowdown.toFixed(2)}× the one graph's time at batch 64 ('all')`,
+          );
       } finally {
         await Promise.all([stages.dispose(), full.dispose()]);
       }

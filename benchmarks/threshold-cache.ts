@@ -67,9 +67,22 @@ export async function runThresholdCache(o: BenchOptions): Promise<ThresholdCache
     }
     const cacheMicros = 1000 * median(cacheTimes);
     const fullMicros = 1000 * median(fullTimes);
-    rows.push({ bundle: b.name, budgets: count, calibrationImages: b.calibration.images, exits: b.calibration.exits, constructMs, cacheMicros, fullMicros, ratio: fullMicros / cacheMicros, direct: fullTimes.length, mismatches });
+    rows.push({
+      bundle: b.name,
+      budgets: count,
+      calibrationImages: b.calibration.images,
+      exits: b.calibration.exits,
+      constructMs,
+      cacheMicros,
+      fullMicros,
+      ratio: fullMicros / cacheMicros,
+      direct: fullTimes.length,
+      mismatches,
+    });
   }
-  const warnings = rows.filter((r) => r.mismatches > 0).map((r) => `${r.bundle}: ThresholdCache and calibrateEero disagree on ${r.mismatches} budgets`);
+  const warnings = rows
+    .filter((r) => r.mismatches > 0)
+    .map((r) => `${r.bundle}: ThresholdCache and calibrateEero disagree on ${r.mismatches} budgets`);
   for (const w of warnings) shout(w);
   const text = [
     '# Thresholds for a new budget: ThresholdCache against calibrateEero',
@@ -78,14 +91,37 @@ export async function runThresholdCache(o: BenchOptions): Promise<ThresholdCache
       `${count} distinct budgets from the cheapest exit to 100% (on the cache's 1e-6 resolution grid, so both compute the same B), each a cache miss; on every ${DIRECT_EVERY}th budget a full \`calibrateEero\` from the raw calibration logits runs right after the cache. Median times; thresholds compared exactly on those budgets.`,
     ]),
     markdownTable(
-      ['bundle', 'calibration images', 'exits', 'cache set-up ms (once)', 'budgets (cache / calibrateEero)', 'new budget, cache µs', 'new budget, calibrateEero µs', 'ratio', 'threshold mismatches'],
-      rows.map((r) => [r.bundle, r.calibrationImages, r.exits, fixed(r.constructMs, 1), `${r.budgets} / ${r.direct}`, fixed(r.cacheMicros, 1), fixed(r.fullMicros, 1), `${fixed(r.ratio, 0)}×`, r.mismatches]),
+      [
+        'bundle',
+        'calibration images',
+        'exits',
+        'cache set-up ms (once)',
+        'budgets (cache / calibrateEero)',
+        'new budget, cache µs',
+        'new budget, calibrateEero µs',
+        'ratio',
+        'threshold mismatches',
+      ],
+      rows.map((r) => [
+        r.bundle,
+        r.calibrationImages,
+        r.exits,
+        fixed(r.constructMs, 1),
+        `${r.budgets} / ${r.direct}`,
+        fixed(r.cacheMicros, 1),
+        fixed(r.fullMicros, 1),
+        `${fixed(r.ratio, 0)}×`,
+        r.mismatches,
+      ]),
     ),
     '',
   ].join('\n');
   const file = writeOutput(o.outDir, 'threshold-cache.md', text);
   process.stdout.write(`threshold-cache: wrote ${file}\n`);
-  const headlines = rows.map((r) => `${r.bundle}: a new budget costs ${fixed(r.cacheMicros, 1)} µs from the cache vs ${fixed(r.fullMicros, 0)} µs for calibrateEero (${fixed(r.ratio, 0)}×), ${r.mismatches} mismatches`);
+  const headlines = rows.map(
+    (r) =>
+      `${r.bundle}: a new budget costs ${fixed(r.cacheMicros, 1)} µs from the cache vs ${fixed(r.fullMicros, 0)} µs for calibrateEero (${fixed(r.ratio, 0)}×), ${r.mismatches} mismatches`,
+  );
   return { section: 'threshold-cache', file, extraFiles: [], headlines, warnings, rows };
 }
 

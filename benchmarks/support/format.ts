@@ -25,7 +25,12 @@ export function median(xs: readonly number[]): number {
 export const pctMeanStd = (xs: readonly number[], digits = 2): string => `${pct(mean(xs), digits)} ± ${pct(std(xs), digits)}`;
 
 export const si = (v: number): string => {
-  const units: Array<[number, string]> = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const units: Array<[number, string]> = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   const u = units.find(([f]) => Math.abs(v) >= f);
   return u ? `${(v / u[0]).toPrecision(3)}${u[1]}` : v.toPrecision(3);
 };

@@ -31,7 +31,10 @@ function syntheticManifest(name: string, input: InputSpec, classes: number, stag
     input,
     stages,
     exits: macs.map((m, i) => ({ exit: i + 1, macs: m, calibrationAccuracy: 0, testAccuracy: 0 })),
-    outputs: { calibration: { file: 'none', sha256: '0'.repeat(64), images: 1 }, test: { file: 'none', sha256: '0'.repeat(64), images: 1 } },
+    outputs: {
+      calibration: { file: 'none', sha256: '0'.repeat(64), images: 1 },
+      test: { file: 'none', sha256: '0'.repeat(64), images: 1 },
+    },
   };
 }
 
@@ -64,18 +67,54 @@ export function untrainedBundles(dir: string): { staged: Bundle; reference: Bund
   const size = shape[2] as number;
   const classes = g.reference.logits.shape[1] as number;
   const none = { calibration: path.join(dir, 'none'), test: path.join(dir, 'none') };
-  const ref: StageSpec = { file: g.reference.file, sha256: g.reference.sha256, bytes: g.reference.bytes, input: g.reference.input, logits: g.reference.logits };
+  const ref: StageSpec = {
+    file: g.reference.file,
+    sha256: g.reference.sha256,
+    bytes: g.reference.bytes,
+    input: g.reference.input,
+    logits: g.reference.logits,
+  };
   return {
-    staged: { dir, manifest: syntheticManifest('untrained', rgbInput(size), classes, g.stages, g.macs), stagePaths: g.stages.map((s) => path.join(dir, s.file)), outputPaths: none },
-    reference: { dir, manifest: syntheticManifest('untrained-full', rgbInput(size), classes, [ref], [g.macs[g.macs.length - 1] as number]), stagePaths: [path.join(dir, ref.file)], outputPaths: none },
+    staged: {
+      dir,
+      manifest: syntheticManifest('untrained', rgbInput(size), classes, g.stages, g.macs),
+      stagePaths: g.stages.map((s) => path.join(dir, s.file)),
+      outputPaths: none,
+    },
+    reference: {
+      dir,
+      manifest: syntheticManifest('untrained-full', rgbInput(size), classes, [ref], [g.macs[g.macs.length - 1] as number]),
+      stagePaths: [path.join(dir, ref.file)],
+      outputPaths: none,
+    },
     macs: g.macs,
   };
 }
 
 /** A graph `logits = reshape(input, [-1, k]) @ W` (W: k x n), input shaped [-1, 1, 1, k]. */
 export function matmulBundle(file: string, k: number, n: number): Bundle {
-  const input: InputSpec = { ...rgbInput(1), channels: 1, colorSpace: 'gray', height: 1, width: k, resize: { width: k, height: 1, fit: 'fill' }, mean: [0], std: [1] };
-  const stage: StageSpec = { file: path.basename(file), sha256: '0'.repeat(64), bytes: 1, input: { name: 'input', shape: [-1, 1, 1, k] }, logits: { name: 'logits', shape: [-1, n] } };
+  const input: InputSpec = {
+    ...rgbInput(1),
+    channels: 1,
+    colorSpace: 'gray',
+    height: 1,
+    width: k,
+    resize: { width: k, height: 1, fit: 'fill' },
+    mean: [0],
+    std: [1],
+  };
+  const stage: StageSpec = {
+    file: path.basename(file),
+    sha256: '0'.repeat(64),
+    bytes: 1,
+    input: { name: 'input', shape: [-1, 1, 1, k] },
+    logits: { name: 'logits', shape: [-1, n] },
+  };
   const none = { calibration: file, test: file };
-  return { dir: path.dirname(file), manifest: syntheticManifest('matmul', input, n, [stage], [k * n]), stagePaths: [file], outputPaths: none };
+  return {
+    dir: path.dirname(file),
+    manifest: syntheticManifest('matmul', input, n, [stage], [k * n]),
+    stagePaths: [file],
+    outputPaths: none,
+  };
 }

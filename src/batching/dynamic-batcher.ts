@@ -20,9 +20,12 @@ interface Pending {
 }
 
 function checkOptions(o: BatcherOptions): void {
-  const bad = (name: string, v: number, min: number, integer: boolean): boolean => !(Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)));
-  if (bad('maxBatch', o.maxBatch, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: maxBatch must be an integer >= 1, got ${o.maxBatch}`);
-  if (bad('maxQueue', o.maxQueue, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: maxQueue must be an integer >= 1, got ${o.maxQueue}`);
+  const bad = (name: string, v: number, min: number, integer: boolean): boolean =>
+    !(Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)));
+  if (bad('maxBatch', o.maxBatch, 1, true))
+    throw new EeroError('CONFIG_INVALID', `batcher: maxBatch must be an integer >= 1, got ${o.maxBatch}`);
+  if (bad('maxQueue', o.maxQueue, 1, true))
+    throw new EeroError('CONFIG_INVALID', `batcher: maxQueue must be an integer >= 1, got ${o.maxQueue}`);
   if (bad('maxWaitMs', o.maxWaitMs, 0, false)) throw new EeroError('CONFIG_INVALID', `batcher: maxWaitMs must be >= 0, got ${o.maxWaitMs}`);
 }
 
@@ -90,7 +93,11 @@ export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): B
     const queueSeconds = taken.map((p) => (start - p.enqueuedAt) / 1000);
     const report: BatchReport = { size: n, inferenceSeconds: 0, stages: [], queueSeconds };
     try {
-      const out = await runBatch(runtime, input, taken.map((p) => p.row.request));
+      const out = await runBatch(
+        runtime,
+        input,
+        taken.map((p) => p.row.request),
+      );
       report.inferenceSeconds = out.inferenceSeconds;
       report.stages = out.stages;
       const inferenceMs = out.inferenceSeconds * 1000;
@@ -112,11 +119,18 @@ export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): B
   };
 
   const refusal = (rows: number): EeroError | undefined => {
-    if (draining) return new EeroError('SHUTTING_DOWN', 'the service is shutting down', { details: { retryAfterSeconds: options.retryAfterSeconds ?? 1 } });
-    if (queue.length + rows > maxQueue) {
-      return new EeroError('OVERLOADED', `the queue of model ${runtime.name} is full (${queue.length} of ${maxQueue} images waiting); retry later`, {
-        details: { queueDepth: queue.length, maxQueue, retryAfterSeconds: options.retryAfterSeconds ?? 1 },
+    if (draining)
+      return new EeroError('SHUTTING_DOWN', 'the service is shutting down', {
+        details: { retryAfterSeconds: options.retryAfterSeconds ?? 1 },
       });
+    if (queue.length + rows > maxQueue) {
+      return new EeroError(
+        'OVERLOADED',
+        `the queue of model ${runtime.name} is full (${queue.length} of ${maxQueue} images waiting); retry later`,
+        {
+          details: { queueDepth: queue.length, maxQueue, retryAfterSeconds: options.retryAfterSeconds ?? 1 },
+        },
+      );
     }
     return undefined;
   };
@@ -126,7 +140,9 @@ export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): B
     if (refused) return Promise.reject(refused);
     if (signal?.aborted) return Promise.reject(toEeroError(signal.reason, 'ABORTED'));
     if (!(row.input instanceof Float32Array) || row.input.length !== imageLength) {
-      return Promise.reject(new EeroError('INTERNAL', `batcher: a row must be a Float32Array of ${imageLength} floats, got ${row.input?.length}`));
+      return Promise.reject(
+        new EeroError('INTERNAL', `batcher: a row must be a Float32Array of ${imageLength} floats, got ${row.input?.length}`),
+      );
     }
     return new Promise<BatchedResult>((resolve, reject) => {
       const pending: Pending = { row, enqueuedAt: now(), resolve, reject, signal, onAbort: undefined };

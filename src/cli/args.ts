@@ -57,12 +57,19 @@ export function helpText(spec: CommandSpec): string {
 }
 
 /** Parse a number flag with bounds, naming the flag in the error. */
-export function numberFlag(name: string, raw: string | undefined, opts: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+export function numberFlag(
+  name: string,
+  raw: string | undefined,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
   if (raw === undefined) return undefined;
   const v = Number(raw);
   const bad =
-    raw.trim() === '' || !Number.isFinite(v) || (opts.integer === true && !Number.isInteger(v)) ||
-    (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max);
+    raw.trim() === '' ||
+    !Number.isFinite(v) ||
+    (opts.integer === true && !Number.isInteger(v)) ||
+    (opts.min !== undefined && v < opts.min) ||
+    (opts.max !== undefined && v > opts.max);
   if (bad) {
     const range = `${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}`;
     throw new EeroError('BAD_PARAMETER', `--${name} must be ${range}, got ${JSON.stringify(raw)}`);
@@ -77,7 +84,10 @@ export interface Command {
 }
 
 /** Parse the flags, answer --help, then hand the parsed flags to `handler`. */
-export function defineCommand<F extends Record<string, FlagSpec>>(spec: CommandSpec<F>, handler: (args: Parsed<F>) => Promise<number>): Command {
+export function defineCommand<F extends Record<string, FlagSpec>>(
+  spec: CommandSpec<F>,
+  handler: (args: Parsed<F>) => Promise<number>,
+): Command {
   return {
     spec: spec as CommandSpec,
     async run(argv: string[]): Promise<number> {

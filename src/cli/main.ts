@@ -13,7 +13,7 @@ function usage(): string {
     'Commands:',
     ...rows,
     '',
-    'Run `eero <command> --help` for a command\'s options.',
+    "Run `eero <command> --help` for a command's options.",
     '',
   ].join('\n');
 }

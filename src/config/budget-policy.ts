@@ -40,10 +40,7 @@ const policyFields = obj({
   score: withDefault(oneOf(['margin', 'maxprob', 'entropy'] as const), () => DEFAULT_SCORE),
   beta: withDefault(num({ min: 0 }), () => DEFAULT_BETA),
   costUnit: withDefault(oneOf(['macs', 'seconds'] as const), (): CostUnit => 'macs'),
-  ledger: withDefault(
-    obj({ enabled: withDefault(bool(), () => true), overdraft: optional(num({ min: 0 })) }),
-    () => ({ enabled: true }),
-  ),
+  ledger: withDefault(obj({ enabled: withDefault(bool(), () => true), overdraft: optional(num({ min: 0 })) }), () => ({ enabled: true })),
   accuracyTarget: optional(num({ above: 0, max: 1 })),
   thresholds: optional(arr(num({ infinite: true }), { minLength: 1 })),
 });

@@ -32,9 +32,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   const manifest = parseWithSchema(manifestSchema, raw, manifestPath, 'MODEL_INVALID');
   const stagePaths = manifest.stages.map((s) => join(dir, s.file));
   await Promise.all(
-    manifest.stages.map((stage, l) =>
-      checkFile(stagePaths[l] as string, stage.bytes, stage.sha256, options.verify ?? true),
-    ),
+    manifest.stages.map((stage, l) => checkFile(stagePaths[l] as string, stage.bytes, stage.sha256, options.verify ?? true)),
   );
   return {
     dir,
@@ -60,11 +58,9 @@ export async function checkFile(file: string, bytes: number, sha256: string, ver
   if (!verify) return;
   const expected = sha256.toLowerCase();
   if (size !== bytes) {
-    throw new EeroError(
-      'CHECKSUM_MISMATCH',
-      `${file}: size ${size} bytes, manifest says ${bytes} (sha256 expected ${expected})`,
-      { details: { file, expectedBytes: bytes, actualBytes: size, expected } },
-    );
+    throw new EeroError('CHECKSUM_MISMATCH', `${file}: size ${size} bytes, manifest says ${bytes} (sha256 expected ${expected})`, {
+      details: { file, expectedBytes: bytes, actualBytes: size, expected },
+    });
   }
   const actual = await sha256File(file);
   if (actual !== expected) {

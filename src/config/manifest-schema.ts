@@ -1,18 +1,6 @@
 /** The schema of a bundle's manifest.yaml (models/FORMAT.md) and its cross-field checks. */
 import type { ExitSpec, InputSpec, Manifest, ReferenceSpec, StageSpec, TensorSpec } from './manifest-types';
-import {
-  anyRecord,
-  arr,
-  child,
-  fail,
-  item,
-  num,
-  obj,
-  oneOf,
-  optional,
-  str,
-  type Schema,
-} from './schema';
+import { anyRecord, arr, child, fail, item, num, obj, oneOf, optional, str, type Schema } from './schema';
 
 const HEX64 = /^[0-9a-f]{64}$/i;
 /** A plain file name inside the bundle: no folders going up, no absolute paths. */

@@ -117,7 +117,12 @@ function serveConfigSchema(defaults: ServeConfig): Schema<ServeConfig> {
 }
 
 function baseName(path: string): string {
-  return path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || path;
+  return (
+    path
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() || path
+  );
 }
 
 /** Validate an already-parsed value (e.g. from flags merged over a file). */

@@ -7,11 +7,7 @@ import { EeroError, type ErrorCode } from '../errors';
  * Read and parse one YAML file. A missing file gives `missingCode`; a syntax
  * error (or a duplicate key) gives `code` with the file and line.
  */
-export async function readYamlFile(
-  file: string,
-  code: ErrorCode,
-  missingCode: ErrorCode = code,
-): Promise<unknown> {
+export async function readYamlFile(file: string, code: ErrorCode, missingCode: ErrorCode = code): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -26,11 +26,7 @@ export interface EngineLogger {
  * Returns, per row, 1/true where that row leaves at this exit. At the last
  * exit every row leaves and the answer is ignored.
  */
-export type OnExit = (
-  exit: number,
-  logits: Float32Array,
-  rows: Int32Array,
-) => Uint8Array | readonly boolean[] | void;
+export type OnExit = (exit: number, logits: Float32Array, rows: Int32Array) => Uint8Array | readonly boolean[] | void;
 
 export interface StageTiming {
   /** 0-based stage (= exit) index. */

@@ -28,12 +28,7 @@ export async function createEngine(bundle: Bundle, options: EngineOptions = {}, 
   const classes = manifest.labels.length;
   let disposed = false;
 
-  const run = async (
-    input: Float32Array,
-    batchSize: number,
-    onExit: OnExit,
-    signal?: AbortSignal,
-  ): Promise<EngineRunResult> => {
+  const run = async (input: Float32Array, batchSize: number, onExit: OnExit, signal?: AbortSignal): Promise<EngineRunResult> => {
     if (disposed) throw new EeroError('SHUTTING_DOWN', 'engine: already disposed');
     checkInput(input, batchSize, imageSize);
     const exits = new Int32Array(batchSize).fill(-1);
@@ -142,10 +137,7 @@ async function runStage(
 
 function checkedData(value: Ort.OnnxValue | undefined, dims: number[], file: string, name: string): Float32Array {
   const ok =
-    value !== undefined &&
-    value.type === 'float32' &&
-    value.dims.length === dims.length &&
-    value.dims.every((d, i) => d === dims[i]);
+    value !== undefined && value.type === 'float32' && value.dims.length === dims.length && value.dims.every((d, i) => d === dims[i]);
   if (!ok || !(value.data instanceof Float32Array)) {
     const got = value ? `${value.type} [${value.dims.join(', ')}]` : 'nothing';
     throw new EeroError('MODEL_INVALID', `${file}: output "${name}" is ${got}, expected float32 [${dims.join(', ')}]`, {

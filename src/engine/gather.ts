@@ -10,10 +10,7 @@ export interface RowSplit {
 
 export function splitRows(answer: Uint8Array | readonly boolean[] | void, rows: number, exit: number): RowSplit {
   if (answer === undefined || answer === null || answer.length !== rows) {
-    throw new EeroError(
-      'INTERNAL',
-      `onExit(${exit}) answered ${answer == null ? 'nothing' : `${answer.length} values`} for ${rows} rows`,
-    );
+    throw new EeroError('INTERNAL', `onExit(${exit}) answered ${answer == null ? 'nothing' : `${answer.length} values`} for ${rows} rows`);
   }
   const leave: number[] = [];
   const keep: number[] = [];

@@ -19,11 +19,7 @@ export interface StageProfile {
   exitSeconds: number[];
 }
 
-export async function profileStages(
-  engine: Engine,
-  batchSize: number,
-  options: ProfileOptions = {},
-): Promise<StageProfile> {
+export async function profileStages(engine: Engine, batchSize: number, options: ProfileOptions = {}): Promise<StageProfile> {
   const warmupRuns = options.warmupRuns ?? 2;
   const runs = options.runs ?? 5;
   if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(warmupRuns) || warmupRuns < 0) {

@@ -12,10 +12,7 @@ export interface OpenedStages {
   executionProvider: ExecutionProviderName;
 }
 
-export function sessionOptions(
-  options: EngineOptions,
-  provider: ExecutionProviderName,
-): Ort.InferenceSession.SessionOptions {
+export function sessionOptions(options: EngineOptions, provider: ExecutionProviderName): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider],
     graphOptimizationLevel: options.graphOptimization ?? 'all',
@@ -76,19 +73,13 @@ async function probeCuda(ort: OrtModule, bundle: Bundle, options: EngineOptions)
   }
 }
 
-async function openAll(
-  ort: OrtModule,
-  bundle: Bundle,
-  options: Ort.InferenceSession.SessionOptions,
-): Promise<Ort.InferenceSession[]> {
+async function openAll(ort: OrtModule, bundle: Bundle, options: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession[]> {
   const opened = await Promise.allSettled(
     bundle.manifest.stages.map((stage, l) => openStage(ort, bundle.stagePaths[l] as string, stage, options)),
   );
   const failure = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) {
-    await Promise.all(
-      opened.map((r) => (r.status === 'fulfilled' ? r.value.release().catch(() => undefined) : undefined)),
-    );
+    await Promise.all(opened.map((r) => (r.status === 'fulfilled' ? r.value.release().catch(() => undefined) : undefined)));
     throw failure.reason;
   }
   return opened.map((r) => (r as PromiseFulfilledResult<Ort.InferenceSession>).value);

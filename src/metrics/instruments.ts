@@ -31,11 +31,36 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
   const registers = [registry];
   const b = { ...DEFAULT_BUCKETS, ...options.buckets };
   return {
-    images: new Counter({ name: N.images, help: 'Images classified, by the exit they left at', labelNames: ['model', 'policy', 'exit'], registers }),
-    forcedExits: new Counter({ name: N.forcedExits, help: 'Images made to exit by the budget ledger rather than by confidence', labelNames: ['model', 'policy'], registers }),
-    macsSpent: new Counter({ name: N.macsSpent, help: 'Multiply-accumulate operations actually spent on classified images', labelNames: ['model', 'policy'], registers }),
-    budgetTargetRatio: new Gauge({ name: N.budgetTargetRatio, help: 'Target average cost per image as a fraction of the full model', labelNames: ['model', 'policy'], registers }),
-    modelFullCost: new Gauge({ name: N.modelFullCost, help: "Full model's cost per image in MACs (cost of the last exit)", labelNames: ['model'], registers }),
+    images: new Counter({
+      name: N.images,
+      help: 'Images classified, by the exit they left at',
+      labelNames: ['model', 'policy', 'exit'],
+      registers,
+    }),
+    forcedExits: new Counter({
+      name: N.forcedExits,
+      help: 'Images made to exit by the budget ledger rather than by confidence',
+      labelNames: ['model', 'policy'],
+      registers,
+    }),
+    macsSpent: new Counter({
+      name: N.macsSpent,
+      help: 'Multiply-accumulate operations actually spent on classified images',
+      labelNames: ['model', 'policy'],
+      registers,
+    }),
+    budgetTargetRatio: new Gauge({
+      name: N.budgetTargetRatio,
+      help: 'Target average cost per image as a fraction of the full model',
+      labelNames: ['model', 'policy'],
+      registers,
+    }),
+    modelFullCost: new Gauge({
+      name: N.modelFullCost,
+      help: "Full model's cost per image in MACs (cost of the last exit)",
+      labelNames: ['model'],
+      registers,
+    }),
     ledgerBalance: new Gauge({
       name: N.ledgerBalance,
       help: 'Budget ledger balance in MACs (credit saved; negative = overdraft), read at scrape time',
@@ -45,14 +70,53 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
         collectors.ledgerBalance(this);
       },
     }),
-    requests: new Counter({ name: N.requests, help: 'HTTP requests answered, by route pattern and status code', labelNames: ['route', 'status'], registers }),
-    requestDuration: new Histogram({ name: N.requestDuration, help: 'HTTP request duration in seconds, by route pattern', labelNames: ['route'], buckets: [...b.request], registers }),
+    requests: new Counter({
+      name: N.requests,
+      help: 'HTTP requests answered, by route pattern and status code',
+      labelNames: ['route', 'status'],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: N.requestDuration,
+      help: 'HTTP request duration in seconds, by route pattern',
+      labelNames: ['route'],
+      buckets: [...b.request],
+      registers,
+    }),
     errors: new Counter({ name: N.errors, help: 'Errors by EeroError code', labelNames: ['code'], registers }),
-    phaseDuration: new Histogram({ name: N.phaseDuration, help: 'Time per image in each phase (queue, preprocess, inference), in seconds', labelNames: ['model', 'phase'], buckets: [...b.phase], registers }),
-    stageDuration: new Histogram({ name: N.stageDuration, help: 'Duration of one engine stage run over a batch, in seconds', labelNames: ['model', 'stage'], buckets: [...b.stage], registers }),
-    batchSize: new Histogram({ name: N.batchSize, help: 'Images per engine execution', labelNames: ['model'], buckets: [...b.batch], registers }),
-    inferenceExecutions: new Counter({ name: N.inferenceExecutions, help: 'Engine executions (batches run)', labelNames: ['model'], registers }),
-    inferenceImages: new Counter({ name: N.inferenceImages, help: 'Images run through the engine (average batch = images / executions)', labelNames: ['model'], registers }),
+    phaseDuration: new Histogram({
+      name: N.phaseDuration,
+      help: 'Time per image in each phase (queue, preprocess, inference), in seconds',
+      labelNames: ['model', 'phase'],
+      buckets: [...b.phase],
+      registers,
+    }),
+    stageDuration: new Histogram({
+      name: N.stageDuration,
+      help: 'Duration of one engine stage run over a batch, in seconds',
+      labelNames: ['model', 'stage'],
+      buckets: [...b.stage],
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: N.batchSize,
+      help: 'Images per engine execution',
+      labelNames: ['model'],
+      buckets: [...b.batch],
+      registers,
+    }),
+    inferenceExecutions: new Counter({
+      name: N.inferenceExecutions,
+      help: 'Engine executions (batches run)',
+      labelNames: ['model'],
+      registers,
+    }),
+    inferenceImages: new Counter({
+      name: N.inferenceImages,
+      help: 'Images run through the engine (average batch = images / executions)',
+      labelNames: ['model'],
+      registers,
+    }),
     queueDepth: new Gauge({
       name: N.queueDepth,
       help: 'Images waiting in the batcher queue, read at scrape time',

@@ -48,8 +48,14 @@ export async function prepareBatch(
     images.map((bytes, i) =>
       bytes instanceof Uint8Array
         ? runtime.preprocessor
-            .preprocessInto(bytes, tensor, i * len, { limitInputPixels: options.limitInputPixels, ...(options.signal ? { signal: options.signal } : {}) })
-            .then(() => undefined, (e: unknown) => toEeroError(e, 'CORRUPT_IMAGE'))
+            .preprocessInto(bytes, tensor, i * len, {
+              limitInputPixels: options.limitInputPixels,
+              ...(options.signal ? { signal: options.signal } : {}),
+            })
+            .then(
+              () => undefined,
+              (e: unknown) => toEeroError(e, 'CORRUPT_IMAGE'),
+            )
         : bytes,
     ),
   );

@@ -47,9 +47,19 @@ export class BatchRouter {
       let leaves = req.choice.policy.decideLogits(exit, logits, j * k, k, state);
       if (req.trace) {
         const p = softmaxRow(logits, j * k, k);
-        this.traces[r]?.push({ exit: exit + 1, score: state.score, label: this.labels[state.prediction] ?? String(state.prediction), probability: p[state.prediction] ?? NaN });
+        this.traces[r]?.push({
+          exit: exit + 1,
+          score: state.score,
+          label: this.labels[state.prediction] ?? String(state.prediction),
+          probability: p[state.prediction] ?? NaN,
+        });
       }
-      if (!leaves && !last && req.choice.ledger && !req.choice.ledger.mayContinue(this.costs[exit] as number, this.costs[exit + 1] as number)) {
+      if (
+        !leaves &&
+        !last &&
+        req.choice.ledger &&
+        !req.choice.ledger.mayContinue(this.costs[exit] as number, this.costs[exit + 1] as number)
+      ) {
         leaves = true;
         this.forced[r] = 1;
       }

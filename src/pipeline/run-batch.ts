@@ -19,7 +19,12 @@ export interface BatchOutcome {
  * Run a batch (`input`: rows.length images, NCHW) through the stages, each
  * row leaving where its policy and ledger say.
  */
-export async function runBatch(runtime: ModelRuntime, input: Float32Array, rows: RowRequest[], signal?: AbortSignal): Promise<BatchOutcome> {
+export async function runBatch(
+  runtime: ModelRuntime,
+  input: Float32Array,
+  rows: RowRequest[],
+  signal?: AbortSignal,
+): Promise<BatchOutcome> {
   const router = new BatchRouter(rows, runtime.costs, runtime.labels);
   const start = performance.now();
   const run = await runtime.engine.run(input, rows.length, router.onExit, signal);

@@ -71,8 +71,12 @@ export async function decodePixels(
     throw fromSharpError(e, header.format, options.limitInputPixels);
   }
   const { data, info } = out;
-  if (info.width !== plan.width || info.height !== plan.height || info.channels !== channels
-    || data.length !== plan.width * plan.height * channels) {
+  if (
+    info.width !== plan.width ||
+    info.height !== plan.height ||
+    info.channels !== channels ||
+    data.length !== plan.width * plan.height * channels
+  ) {
     throw new EeroError(
       'INTERNAL',
       `Preprocessing produced ${info.width}x${info.height}x${info.channels} (${data.length} bytes), ` +

@@ -7,34 +7,19 @@ import { luma601 } from './input-plan';
  * gray -> gray copies, gray -> sRGB repeats the gray value, sRGB -> gray takes
  * ITU-R 601 luma (as PIL's `convert('L')`), sRGB -> sRGB de-interleaves.
  */
-export function writeNormalised(
-  pixels: Uint8Array,
-  pixelChannels: 1 | 3,
-  plan: InputPlan,
-  target: Float32Array,
-  offset: number,
-): void {
+export function writeNormalised(pixels: Uint8Array, pixelChannels: 1 | 3, plan: InputPlan, target: Float32Array, offset: number): void {
   const area = plan.height * plan.width;
   if (pixels.length !== area * pixelChannels) {
     throw new RangeError(`Expected ${area * pixelChannels} pixel bytes, got ${pixels.length}.`);
   }
   if (!Number.isInteger(offset) || offset < 0 || offset + plan.length > target.length) {
-    throw new RangeError(
-      `Cannot write ${plan.length} floats at offset ${offset} into a tensor of ${target.length}.`,
-    );
+    throw new RangeError(`Cannot write ${plan.length} floats at offset ${offset} into a tensor of ${target.length}.`);
   }
   if (plan.channels === 1) writeGray(pixels, pixelChannels, plan.lut[0] as Float32Array, target, offset, area);
   else writeColour(pixels, pixelChannels, plan.lut, target, offset, area);
 }
 
-function writeGray(
-  pixels: Uint8Array,
-  pixelChannels: 1 | 3,
-  lut: Float32Array,
-  target: Float32Array,
-  offset: number,
-  area: number,
-): void {
+function writeGray(pixels: Uint8Array, pixelChannels: 1 | 3, lut: Float32Array, target: Float32Array, offset: number, area: number): void {
   if (pixelChannels === 1) {
     for (let i = 0; i < area; i++) target[offset + i] = lut[pixels[i] as number] as number;
     return;

@@ -89,11 +89,7 @@ export function createPreprocessor(spec: InputSpec): Preprocessor {
  * EeroErrors: EMPTY_INPUT, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, CORRUPT_IMAGE,
  * TOO_MANY_PIXELS (from the header, before decoding), TIMEOUT, ABORTED.
  */
-export function preprocessImage(
-  bytes: Uint8Array,
-  spec: InputSpec,
-  options: PreprocessOptions,
-): Promise<PreprocessedImage> {
+export function preprocessImage(bytes: Uint8Array, spec: InputSpec, options: PreprocessOptions): Promise<PreprocessedImage> {
   return createPreprocessor(spec).preprocess(bytes, options);
 }
 

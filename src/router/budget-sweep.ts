@@ -89,7 +89,11 @@ export function sweepBudgets(input: SweepInput): SweepPoint[] {
   const points: SweepPoint[] = [];
   for (const m of input.methods ?? sweepMethods()) {
     const { score, seed, temperature } = { ...input.scoring, ...m.options };
-    const scoring = resolveScoring({ ...(score ? { score } : {}), ...(seed !== undefined ? { seed } : {}), ...(temperature !== undefined ? { temperature } : {}) });
+    const scoring = resolveScoring({
+      ...(score ? { score } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
+    });
     const cal = ensureScored(input.calibration, scoring);
     const test = ensureScored(input.test, scoring);
     for (const f of input.fractions) {
@@ -105,7 +109,11 @@ export function sweepBudgets(input: SweepInput): SweepPoint[] {
 }
 
 /** Each exit alone, and the oracle (first exit that is right): the reference marks. */
-export function referencePoints(test: ExitOutputs | ScoredOutputs, costs: ArrayLike<number>, scoring?: Partial<ScoringOptions>): SweepPoint[] {
+export function referencePoints(
+  test: ExitOutputs | ScoredOutputs,
+  costs: ArrayLike<number>,
+  scoring?: Partial<ScoringOptions>,
+): SweepPoint[] {
   const c = validateCosts(costs);
   const full = c[c.length - 1] as number;
   const scored = ensureScored(test, resolveScoring(scoring));

@@ -77,7 +77,10 @@ export const MAX_BUDGET_MACS = 1e15;
  */
 export function parseBudget(raw: string | number): BudgetSpec {
   const fail = (): never => {
-    throw new EeroError('BAD_PARAMETER', `budget "${String(raw)}" is neither a fraction of the full model (0 < f <= 1, e.g. 0.5 or 50%) nor MACs (e.g. 6e8, 600M)`);
+    throw new EeroError(
+      'BAD_PARAMETER',
+      `budget "${String(raw)}" is neither a fraction of the full model (0 < f <= 1, e.g. 0.5 or 50%) nor MACs (e.g. 6e8, 600M)`,
+    );
   };
   if (typeof raw === 'number') return checkSpec(raw <= 1 ? { fraction: raw } : { macs: raw });
   const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(%|k|m|g|t)?\s*(macs?)?\s*$/i.exec(raw);
@@ -94,9 +97,8 @@ export function parseBudget(raw: string | number): BudgetSpec {
 }
 
 function checkSpec(spec: BudgetSpec): BudgetSpec {
-  const [name, value, max] = 'fraction' in spec
-    ? ['fraction', spec.fraction, MAX_BUDGET_FRACTION] as const
-    : ['MACs', spec.macs, MAX_BUDGET_MACS] as const;
+  const [name, value, max] =
+    'fraction' in spec ? (['fraction', spec.fraction, MAX_BUDGET_FRACTION] as const) : (['MACs', spec.macs, MAX_BUDGET_MACS] as const);
   if (!Number.isFinite(value) || value <= 0 || value > max) {
     throw new EeroError('BAD_PARAMETER', `budget ${name} must be in (0, ${max}], got ${value}`, {
       details: { [name]: value, max },

@@ -105,7 +105,12 @@ export function evaluatePolicy(
     ledger.admit();
     let l = 0;
     for (; l < scored.exits; l++) {
-      const leaves = policy.decideScored(l, (scored.scores[l] as Float64Array)[i] as number, (scored.predictions[l] as Int32Array)[i] as number, states[i] as RowState);
+      const leaves = policy.decideScored(
+        l,
+        (scored.scores[l] as Float64Array)[i] as number,
+        (scored.predictions[l] as Int32Array)[i] as number,
+        states[i] as RowState,
+      );
       if (leaves || !ledger.mayContinue(c[l] as number, c[l + 1] as number)) break;
     }
     exitOf[i] = l;

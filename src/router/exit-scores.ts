@@ -37,10 +37,7 @@ export function computeExitScores(outputs: ExitOutputs, scoring: Partial<Scoring
 export function ensureScored(data: ExitOutputs | ScoredOutputs, scoring: Readonly<ScoringOptions>): ScoredOutputs {
   if (!isScoredOutputs(data)) return computeExitScores(data, scoring);
   if (!sameScoring(data.scoring, scoring)) {
-    throw new EeroError(
-      'BAD_PARAMETER',
-      `scored outputs use ${JSON.stringify(data.scoring)}, the policy needs ${JSON.stringify(scoring)}`,
-    );
+    throw new EeroError('BAD_PARAMETER', `scored outputs use ${JSON.stringify(data.scoring)}, the policy needs ${JSON.stringify(scoring)}`);
   }
   return data;
 }

@@ -6,17 +6,7 @@ export type { ExitOutputs, ScoredOutputs } from './exit-outputs';
 export { isScoredOutputs, validateExitOutputs } from './exit-outputs';
 export { mixSeed, mulberry32, rowStream } from './prng';
 export type { ScoreKind, ScoredRow, ScoringOptions } from './scores';
-export {
-  addTieNoise,
-  argmax,
-  DEFAULT_SCORING,
-  resolveScoring,
-  SCORE_KINDS,
-  scoreProbs,
-  scoreRow,
-  softmaxRow,
-  TIE_NOISE,
-} from './scores';
+export { addTieNoise, argmax, DEFAULT_SCORING, resolveScoring, SCORE_KINDS, scoreProbs, scoreRow, softmaxRow, TIE_NOISE } from './scores';
 export { computeExitScores, ensureScored, exitErrorRates, sortedExitScores } from './exit-scores';
 export type { BudgetSpec } from './budget';
 export {
@@ -34,16 +24,7 @@ export type { ExitThresholds } from './eero-thresholds';
 export { cumulativeShares, thresholdsFromShares } from './eero-thresholds';
 export type { EeroCalibration, EeroOptions, EeroPolicy } from './eero';
 export { calibrateEero, calibrateEeroSorted, DEFAULT_BETA } from './eero';
-export type {
-  CalibrationData,
-  ExitPolicy,
-  ExitRule,
-  PolicyFactory,
-  PolicyKind,
-  PolicyOptions,
-  RowState,
-  ThresholdPolicy,
-} from './policy';
+export type { CalibrationData, ExitPolicy, ExitRule, PolicyFactory, PolicyKind, PolicyOptions, RowState, ThresholdPolicy } from './policy';
 export { createRowState, makePolicy, makeThresholdPolicy } from './policy';
 export type { GeometricPolicy } from './geometric-policy';
 export { calibrateGeometric, geometricShares, solveGeometricLogQ } from './geometric-policy';

@@ -39,14 +39,25 @@ export function resolveModel(deps: AppDeps, name: string | undefined): ServedMod
 export function chooseBudget(entry: ServedModelEntry, params: Pick<ClassifyParams, 'budget' | 'score'>): BudgetChoice {
   if (params.budget === undefined && params.score === undefined) return entry.runtime.budgets.choose(entry.defaults);
   const { thresholds: _pinned, name: _name, ...rest } = entry.defaults;
-  return entry.runtime.budgets.choose({ ...rest, ...(params.budget === undefined ? {} : { budget: params.budget }), ...(params.score ? { score: params.score } : {}) });
+  return entry.runtime.budgets.choose({
+    ...rest,
+    ...(params.budget === undefined ? {} : { budget: params.budget }),
+    ...(params.score ? { score: params.score } : {}),
+  });
 }
 
 /**
  * Bad images come back as error answers; request-wide failures (bad budget,
  * overload, timeout, shutdown) are thrown.
  */
-export async function classifyInputs(ctx: ClassifyContext, entry: ServedModelEntry, images: ImageInput[], params: ClassifyParams, signal: AbortSignal, topk = params.topk): Promise<ClassifyRun> {
+export async function classifyInputs(
+  ctx: ClassifyContext,
+  entry: ServedModelEntry,
+  images: ImageInput[],
+  params: ClassifyParams,
+  signal: AbortSignal,
+  topk = params.topk,
+): Promise<ClassifyRun> {
   const { deps } = ctx;
   const { runtime, batcher } = entry;
   const choice = chooseBudget(entry, params);
@@ -67,7 +78,10 @@ export async function classifyInputs(ctx: ClassifyContext, entry: ServedModelEnt
     }
     const preprocessMs = deps.clock() - start;
     deps.metrics.observePhase(entry.name, 'preprocess', preprocessMs / 1000);
-    const result = await batcher.submit({ input: data, request: { choice, topk: rowTopk, trace: params.trace, key: ctx.nextKey() } }, signal);
+    const result = await batcher.submit(
+      { input: data, request: { choice, topk: rowTopk, trace: params.trace, key: ctx.nextKey() } },
+      signal,
+    );
     deps.metrics.recordImage({ model: entry.name, policy: choice.name, exit: result.exit, macs: result.macs, forced: result.forced });
     return { ok: true, result, preprocessMs };
   };

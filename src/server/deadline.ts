@@ -11,7 +11,9 @@ export interface Deadline {
 export function requestDeadline(_req: Request, res: Response, timeoutMs: number): Deadline {
   const controller = new AbortController();
   const timer = setTimeout(() => {
-    controller.abort(new EeroError('TIMEOUT', `the request took longer than ${timeoutMs} ms`, { details: { timeoutMs, retryAfterSeconds: 1 } }));
+    controller.abort(
+      new EeroError('TIMEOUT', `the request took longer than ${timeoutMs} ms`, { details: { timeoutMs, retryAfterSeconds: 1 } }),
+    );
   }, timeoutMs);
   const onClose = (): void => {
     clearTimeout(timer);

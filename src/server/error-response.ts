@@ -47,7 +47,10 @@ export function asEeroError(e: unknown): EeroError {
 export function sendError(deps: AppDeps, req: Request, res: Response, e: unknown): void {
   const error = asEeroError(e);
   deps.metrics.recordError(error.code);
-  if (error.code === 'INTERNAL') deps.logger.error(`${req.method} ${req.path}: ${error.cause instanceof Error ? (error.cause.stack ?? error.message) : (error.stack ?? error.message)}`);
+  if (error.code === 'INTERNAL')
+    deps.logger.error(
+      `${req.method} ${req.path}: ${error.cause instanceof Error ? (error.cause.stack ?? error.message) : (error.stack ?? error.message)}`,
+    );
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;

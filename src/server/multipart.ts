@@ -60,13 +60,19 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
       stream.on('data', (chunk: Buffer) => {
         total += chunk.length;
         if (total > limits.bodyBytes) {
-          fail(new EeroError('BODY_TOO_LARGE', `the files together are larger than the limit of ${limits.bodyBytes} bytes`, { details: { limitBytes: limits.bodyBytes } }));
+          fail(
+            new EeroError('BODY_TOO_LARGE', `the files together are larger than the limit of ${limits.bodyBytes} bytes`, {
+              details: { limitBytes: limits.bodyBytes },
+            }),
+          );
           return;
         }
         chunks.push(chunk);
       });
       stream.on('limit', () => {
-        entry.bytes = new EeroError('BODY_TOO_LARGE', `file is larger than the limit of ${limits.bodyBytes} bytes`, { details: { limitBytes: limits.bodyBytes } });
+        entry.bytes = new EeroError('BODY_TOO_LARGE', `file is larger than the limit of ${limits.bodyBytes} bytes`, {
+          details: { limitBytes: limits.bodyBytes },
+        });
       });
       stream.on('end', () => {
         if (!(entry.bytes instanceof EeroError)) entry.bytes = Buffer.concat(chunks);
@@ -80,7 +86,9 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
       fail(new EeroError('TOO_MANY_FILES', `more than ${limits.files} files in one request`, { details: { limit: limits.files } }));
     });
     parser.on('fieldsLimit', () => fail(new EeroError('BAD_PARAMETER', `more than ${MAX_FIELDS} form fields`)));
-    parser.on('error', (e: unknown) => fail(new EeroError('BAD_PARAMETER', `malformed multipart request: ${(e as Error).message}`, { cause: e })));
+    parser.on('error', (e: unknown) =>
+      fail(new EeroError('BAD_PARAMETER', `malformed multipart request: ${(e as Error).message}`, { cause: e })),
+    );
     parser.on('close', () => {
       if (settled) return;
       settled = true;

@@ -16,7 +16,12 @@ export function resultJson(model: string, choice: BudgetChoice, answer: Extract<
     cost: { macs: r.macs, fraction: r.costFraction },
     forced: r.forced,
     budget: { policy: choice.name, fraction: choice.fraction },
-    timings: { queueMs: round(r.timings.queueMs), preprocessMs: round(answer.preprocessMs), inferenceMs: round(r.timings.inferenceMs), batchSize: r.timings.batchSize },
+    timings: {
+      queueMs: round(r.timings.queueMs),
+      preprocessMs: round(answer.preprocessMs),
+      inferenceMs: round(r.timings.inferenceMs),
+      batchSize: r.timings.batchSize,
+    },
     ...(r.trace ? { trace: r.trace } : {}),
   };
 }

@@ -41,11 +41,24 @@ async function defaultsFor(m: ServedModel, options: ServiceOptions): Promise<{ r
   }
   const p = await loadBudgetPolicy(policyFile);
   const spec: BudgetSpec = p.budget !== undefined ? { fraction: p.budget } : { macs: p.budgetMacs as number };
-  const request: BudgetRequest = { budget: spec, score: p.score, beta: p.beta, ledger: p.ledger.enabled, name: p.name, ...(p.thresholds ? { thresholds: p.thresholds } : {}) };
+  const request: BudgetRequest = {
+    budget: spec,
+    score: p.score,
+    beta: p.beta,
+    ledger: p.ledger.enabled,
+    name: p.name,
+    ...(p.thresholds ? { thresholds: p.thresholds } : {}),
+  };
   return { request, spec, source: `policy ${p.name} (${policyFile})` };
 }
 
-async function loadModel(config: ServeConfig, m: ServedModel, metrics: EeroMetrics, options: ServiceOptions, log: Logger): Promise<ServedModelEntry> {
+async function loadModel(
+  config: ServeConfig,
+  m: ServedModel,
+  metrics: EeroMetrics,
+  options: ServiceOptions,
+  log: Logger,
+): Promise<ServedModelEntry> {
   const defaults = await defaultsFor(m, options);
   const t0 = performance.now();
   const runtime = await loadModelRuntime(m.path, {
@@ -58,7 +71,9 @@ async function loadModel(config: ServeConfig, m: ServedModel, metrics: EeroMetri
   });
   try {
     const choice = runtime.budgets.choose(defaults.request);
-    log.info(`model ${m.name}: loaded ${m.path} (${runtime.manifest.exits.length} exits, ${runtime.labels.length} classes, ${runtime.engine.executionProvider}) in ${Math.round(performance.now() - t0)} ms; default ${defaults.source}, ${(100 * choice.fraction).toFixed(1)}% of the full cost, ledger ${choice.ledger ? 'on' : 'off'}`);
+    log.info(
+      `model ${m.name}: loaded ${m.path} (${runtime.manifest.exits.length} exits, ${runtime.labels.length} classes, ${runtime.engine.executionProvider}) in ${Math.round(performance.now() - t0)} ms; default ${defaults.source}, ${(100 * choice.fraction).toFixed(1)}% of the full cost, ledger ${choice.ledger ? 'on' : 'off'}`,
+    );
     const fullMacs = runtime.macs[runtime.macs.length - 1] as number;
     metrics.setBudget(m.name, choice.name, choice.fraction, fullMacs);
     const batcher = createBatcher(runtime, {
@@ -96,7 +111,9 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   const sharp = configureSharp();
   log.info(`sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${sharp.threads} thread(s) per image`);
   const registry = createRegistry({ defaultMetrics: options.defaultMetrics ?? true });
-  const metrics = createMetrics(registry, { onSourceError: (name, e) => log.warn(`metrics: ${name} source failed: ${toEeroError(e).message}`) });
+  const metrics = createMetrics(registry, {
+    onSourceError: (name, e) => log.warn(`metrics: ${name} source failed: ${toEeroError(e).message}`),
+  });
   const models = new Map<string, ServedModelEntry>();
   let accepting = true;
   try {

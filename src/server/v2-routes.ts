@@ -44,7 +44,8 @@ export function parseInferRequest(text: string): V2Request {
   const inputs = body.inputs;
   if (!Array.isArray(inputs) || inputs.length !== 1 || !isRecord(inputs[0])) throw bad('"inputs" must hold exactly one tensor, "image"');
   const input = inputs[0];
-  if (input.datatype !== 'BYTES') throw bad(`input "${String(input.name)}" must have datatype BYTES, got ${JSON.stringify(input.datatype)}`);
+  if (input.datatype !== 'BYTES')
+    throw bad(`input "${String(input.name)}" must have datatype BYTES, got ${JSON.stringify(input.datatype)}`);
   const inputParams = isRecord(input.parameters) ? input.parameters : {};
   if (inputParams.binary_data_size !== undefined) {
     throw new EeroError('UNSUPPORTED_MEDIA_TYPE', 'the binary data extension is not supported; send base64 strings in "data"');
@@ -107,23 +108,38 @@ export function addV2Routes(app: Express, ctx: ClassifyContext): void {
       const entry = resolveModel(deps, req.params.name);
       const type = req.headers['content-type'];
       if (type !== undefined && !req.is('application/json')) {
-        throw new EeroError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${type} (the binary data extension is not supported)`);
+        throw new EeroError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `expected application/json, got ${type} (the binary data extension is not supported)`,
+        );
       }
       // base64 is 4/3 of the bytes; JSON framing on top.
       const limit = Math.ceil((deps.limits.bodyBytes * 4) / 3) + 64 * 1024;
       const request = parseInferRequest((await untilAborted(readBody(req, limit), deadline.signal)).toString('utf8'));
       if (request.images.length > deps.limits.filesPerRequest) {
-        throw new EeroError('TOO_MANY_FILES', `more than ${deps.limits.filesPerRequest} images in one inference`, { details: { limit: deps.limits.filesPerRequest } });
+        throw new EeroError('TOO_MANY_FILES', `more than ${deps.limits.filesPerRequest} images in one inference`, {
+          details: { limit: deps.limits.filesPerRequest },
+        });
       }
       const params = parseClassifyParams(request.parameters);
       const classes = entry.runtime.labels.length;
       const run = await untilAborted(
-        classifyInputs(ctx, entry, request.images.map((bytes) => ({ bytes })), params, deadline.signal, classes),
+        classifyInputs(
+          ctx,
+          entry,
+          request.images.map((bytes) => ({ bytes })),
+          params,
+          deadline.signal,
+          classes,
+        ),
         deadline.signal,
       );
       const ok = run.answers.map((a, i) => {
         if (a.ok) return a;
-        throw new EeroError(a.error.code, `input image ${i}: ${a.error.message}`, { cause: a.error, ...(a.error.details ? { details: a.error.details } : {}) });
+        throw new EeroError(a.error.code, `input image ${i}: ${a.error.message}`, {
+          cause: a.error,
+          ...(a.error.details ? { details: a.error.details } : {}),
+        });
       });
       res.json({
         model_name: entry.name,

@@ -13,7 +13,9 @@ beforeAll(async () => {
   runtime = await loadModelRuntime(RESNET_BUNDLE, { engine: { intraOpThreads: 1 } });
   const dir = join(RESNET_BUNDLE, 'fixtures');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.png')).sort();
-  images = await Promise.all(files.map(async (f) => (await runtime.preprocessor.preprocess(await readFile(join(dir, f)), { limitInputPixels: 1e6 })).data));
+  images = await Promise.all(
+    files.map(async (f) => (await runtime.preprocessor.preprocess(await readFile(join(dir, f)), { limitInputPixels: 1e6 })).data),
+  );
   cheapest = (runtime.costs[0] as number) / (runtime.costs[runtime.costs.length - 1] as number);
 });
 afterAll(() => runtime?.dispose());

@@ -29,7 +29,16 @@ describe('benchmarks: accuracy section, quick mode', () => {
       expect(readFileSync(b.plot, 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
     }
     const subheadings = md.split('\n').filter((line) => line.startsWith('### '));
-    for (const heading of ['Accuracy against budget', 'Each exit alone', 'Area under the curve', 'Re-splits', 'temperature beta', 'calibration set size', 'Overthinking', 'Compared with the paper']) {
+    for (const heading of [
+      'Accuracy against budget',
+      'Each exit alone',
+      'Area under the curve',
+      'Re-splits',
+      'temperature beta',
+      'calibration set size',
+      'Overthinking',
+      'Compared with the paper',
+    ]) {
       expect(subheadings.filter((line) => line.includes(heading))).toHaveLength(result.bundles.length);
     }
     expect(result.headlines).toHaveLength(result.bundles.length);
@@ -41,7 +50,9 @@ describe('benchmarks: accuracy section, quick mode', () => {
       expect(f[0]).toBeCloseTo((b.costs[0] as number) / (b.costs[b.costs.length - 1] as number), 9);
       expect(f[f.length - 1]).toBe(1);
       const methods = new Set(b.sweep.test.map((p) => p.method));
-      expect([...methods]).toEqual(expect.arrayContaining(['EERO (margin)', 'EERO (maxprob)', 'EERO (entropy)', 'global threshold', 'geometric (MSDNet)', 'patience']));
+      expect([...methods]).toEqual(
+        expect.arrayContaining(['EERO (margin)', 'EERO (maxprob)', 'EERO (entropy)', 'global threshold', 'geometric (MSDNet)', 'patience']),
+      );
       expect(b.sweep.test).toHaveLength(methods.size * f.length);
       expect(b.sweep.reference.map((p) => p.method)).toEqual([...Array.from(b.costs, (_, l) => `exit ${l + 1} alone`), 'oracle']);
       for (const p of b.sweep.test) expect(p.exitShares.reduce((a, s) => a + s, 0)).toBeCloseTo(1, 9);

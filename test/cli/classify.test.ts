@@ -5,7 +5,9 @@ import { classifyCommand } from '../../src/cli/commands/classify';
 import { RESNET_BUNDLE } from '../support/bundles';
 
 const fixtureDir = path.join(RESNET_BUNDLE, 'fixtures');
-const pngs = readdirSync(fixtureDir).filter((f) => f.endsWith('.png')).sort();
+const pngs = readdirSync(fixtureDir)
+  .filter((f) => f.endsWith('.png'))
+  .sort();
 const labels = (JSON.parse(readFileSync(path.join(fixtureDir, 'logits.json'), 'utf8')) as { labels: number[] }).labels;
 
 /** A folder like a user's: images in class-index subfolders, plus a corrupt image and a text file. */
@@ -34,7 +36,11 @@ async function run(args: string[]): Promise<{ code: number; stdout: string }> {
 }
 
 const csvRows = (file: string): string[][] =>
-  readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
 
 describe('eero classify <folder>', () => {
   const common = ['--model', RESNET_BUNDLE, '--threads', '1', '--batch', '5'];
@@ -68,7 +74,10 @@ describe('eero classify <folder>', () => {
     appendFileSync(out, '{"file":"3/torn');
     const { code } = await run([root, ...common, '--out', out]);
     expect(code).toBe(0);
-    const second = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string });
+    const second = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string });
     expect(second).toHaveLength(first.length);
     expect(new Set(second.map((r) => r.file)).size).toBe(first.length);
   });
@@ -86,7 +95,9 @@ describe('eero classify <folder>', () => {
     expect((await run([root, ...common, '--out', loose, '--budget', '1', '--accuracy-target', '0.8'])).code).toBe(0);
     // A stricter agreement target raises every threshold, so images leave later.
     expect(meanCost(out)).toBeGreaterThan(meanCost(loose));
-    await expect(run([root, ...common, '--out', out, '--fresh', '--accuracy-target', '1.5'])).rejects.toMatchObject({ code: 'BAD_PARAMETER' });
+    await expect(run([root, ...common, '--out', out, '--fresh', '--accuracy-target', '1.5'])).rejects.toMatchObject({
+      code: 'BAD_PARAMETER',
+    });
   });
 
   it('refuses a budget below the cheapest exit with exit code and message', async () => {

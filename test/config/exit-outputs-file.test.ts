@@ -52,7 +52,14 @@ describe('readExitOutputs', () => {
     const o = await readExitOutputs(file);
     expect(Array.from(o.labels)).toEqual([7]);
     expect(Array.from(o.logits[0] as Float32Array)).toEqual([
-      1, -2, 65504, Math.fround(2 ** -24), Math.fround(0.333251953125), -0, Infinity, NaN,
+      1,
+      -2,
+      65504,
+      Math.fround(2 ** -24),
+      Math.fround(0.333251953125),
+      -0,
+      Infinity,
+      NaN,
     ]);
   });
 

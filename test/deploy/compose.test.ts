@@ -102,8 +102,14 @@ describe('prometheus config and rules', () => {
 
 describe('dashboard and rules use only metrics that src/metrics registers', () => {
   test('metricNamesIn finds selectors and skips functions, aggregations, labels and strings', () => {
-    expect(metricNamesIn(REALISED_BUDGET_RATIO_PROMQL)).toEqual(['eero_images_total', 'eero_macs_spent_total', 'eero_model_full_cost_macs']);
-    expect(metricNamesIn('histogram_quantile(0.99, sum by (le, phase) (rate(x_seconds_bucket{model=~"$model", a="b c"}[$__rate_interval])))')).toEqual(['x_seconds_bucket']);
+    expect(metricNamesIn(REALISED_BUDGET_RATIO_PROMQL)).toEqual([
+      'eero_images_total',
+      'eero_macs_spent_total',
+      'eero_model_full_cost_macs',
+    ]);
+    expect(
+      metricNamesIn('histogram_quantile(0.99, sum by (le, phase) (rate(x_seconds_bucket{model=~"$model", a="b c"}[$__rate_interval])))'),
+    ).toEqual(['x_seconds_bucket']);
     expect(metricNamesIn('label_values(eero_queue_depth, model)')).toEqual(['eero_queue_depth']);
     expect(metricNamesIn('a:b:5m > on (model) group_left c * 1e9 and d offset 5m')).toEqual(['a:b:5m', 'c', 'd']);
   });
@@ -129,7 +135,8 @@ describe('dashboard and rules use only metrics that src/metrics registers', () =
       }
     }
     // Recording rules count as showing the metrics they are built from.
-    for (const r of rules) if (r.record !== undefined && used.has(r.record)) for (const n of metricNamesIn(r.expr)) used.add(familyName(n, histograms));
+    for (const r of rules)
+      if (r.record !== undefined && used.has(r.record)) for (const n of metricNamesIn(r.expr)) used.add(familyName(n, histograms));
     expect([...registered.keys()].filter((n) => !used.has(n))).toEqual([]);
   });
 
@@ -165,7 +172,12 @@ describe('Dockerfile', () => {
   /** .dockerignore patterns as regexes (enough for ours: `**`, `*`, plain paths). */
   const isIgnored = (path: string): boolean =>
     ignored.some((p) => {
-      const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(.*/)?').replace(/\*/g, '[^/]*')}(/.*)?$`);
+      const re = new RegExp(
+        `^${p
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*\*\//g, '(.*/)?')
+          .replace(/\*/g, '[^/]*')}(/.*)?$`,
+      );
       return re.test(path);
     });
   const contextCopies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
@@ -183,7 +195,9 @@ describe('Dockerfile', () => {
   });
 
   test('copies nothing that .dockerignore leaves out of the build context', () => {
-    expect(contextCopies).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', '.npmrc', 'src', 'models/resnet18-fmnist', 'budgets']));
+    expect(contextCopies).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', '.npmrc', 'src', 'models/resnet18-fmnist', 'budgets']),
+    );
     expect(contextCopies.filter(isIgnored)).toEqual([]);
     expect(['test', 'node_modules', 'models/toolkit', '.git', 'dist'].filter((p) => !isIgnored(p))).toEqual([]);
   });

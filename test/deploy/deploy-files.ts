@@ -25,7 +25,17 @@ export interface Dashboard {
 }
 
 export interface RuleFile {
-  groups: { name: string; rules: { record?: string; alert?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
+  groups: {
+    name: string;
+    rules: {
+      record?: string;
+      alert?: string;
+      expr: string;
+      for?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    }[];
+  }[];
 }
 
 export function readDashboard(): Dashboard {
@@ -48,8 +58,39 @@ export function withVariablesExpanded(expr: string): string {
   return expr.replace(/\$__rate_interval|\$__interval/g, '1m').replace(/\$\{?\w+\}?/g, '.*');
 }
 
-const AGGREGATIONS = ['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk'];
-const KEYWORDS = new Set([...AGGREGATIONS, 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'Inf', 'NaN', 'inf', 'nan']);
+const AGGREGATIONS = [
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+];
+const KEYWORDS = new Set([
+  ...AGGREGATIONS,
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'Inf',
+  'NaN',
+  'inf',
+  'nan',
+]);
 
 /**
  * Metric (and recording rule) names an expression selects: identifiers that are

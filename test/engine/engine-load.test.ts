@@ -13,7 +13,6 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-
 async function editManifest(edit: (m: any) => void): Promise<void> {
   const file = join(dir, 'manifest.yaml');
   const m = parse(await readFile(file, 'utf8'));

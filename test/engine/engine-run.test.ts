@@ -1,14 +1,7 @@
 import { loadBundle, type Bundle } from '../../src/config';
 import { createEngine, rowLogits, type Engine, type OnExit } from '../../src/engine';
 import { EeroError } from '../../src/errors';
-import {
-  BUNDLE_DIR,
-  TEST_ENGINE_OPTIONS,
-  loadFixtures,
-  maxAbsDiff,
-  referenceLogits,
-  type Fixtures,
-} from './shipped-bundle';
+import { BUNDLE_DIR, TEST_ENGINE_OPTIONS, loadFixtures, maxAbsDiff, referenceLogits, type Fixtures } from './shipped-bundle';
 
 let bundle: Bundle;
 let engine: Engine;
@@ -37,8 +30,7 @@ function recorder(leave: (exit: number, row: number) => boolean) {
 }
 
 const never = (): boolean => false;
-const refRow = (exit: number, row: number): Float32Array =>
-  reference[exit]!.subarray(row * engine.classes, (row + 1) * engine.classes);
+const refRow = (exit: number, row: number): Float32Array => reference[exit]!.subarray(row * engine.classes, (row + 1) * engine.classes);
 
 describe('engine.run on the shipped bundle', () => {
   test('describes the bundle', () => {

@@ -85,7 +85,10 @@ describe('createMetrics', () => {
     expect(valueOf(f, 'eero_inference_images_total', { model: 'm' })).toBe(10);
     expect(valueOf(f, 'eero_batch_size_bucket', { model: 'm', le: '2' })).toBe(1);
     expect(valueOf(f, 'eero_batch_size_bucket', { model: 'm', le: '8' })).toBe(2);
-    const batchBounds = f.get('eero_batch_size')?.samples.filter((s) => s.name === 'eero_batch_size_bucket').map((s) => s.labels.le);
+    const batchBounds = f
+      .get('eero_batch_size')
+      ?.samples.filter((s) => s.name === 'eero_batch_size_bucket')
+      .map((s) => s.labels.le);
     expect(batchBounds).toEqual(['1', '2', '4', '8', '16', '32', '64', '128', '+Inf']);
     expect(valueOf(f, 'eero_requests_total', { route: '/v1/classify', status: '415' })).toBe(1);
     expect(valueOf(f, 'eero_request_duration_seconds_count', { route: '/v1/classify' })).toBe(2);

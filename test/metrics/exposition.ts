@@ -39,7 +39,8 @@ export function parseExposition(text: string): Map<string, Family> {
     if (s === null) throw new Error(`unparsable exposition line: ${line}`);
     const name = s[1] as string;
     const labels: Record<string, string> = {};
-    for (const l of (s[2] ?? '').matchAll(LABEL)) labels[l[1] as string] = (l[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    for (const l of (s[2] ?? '').matchAll(LABEL))
+      labels[l[1] as string] = (l[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const value = s[3] === '+Inf' ? Infinity : s[3] === '-Inf' ? -Infinity : Number(s[3]);
     family(familyOf(name, families)).samples.push({ name, labels, value });
   }

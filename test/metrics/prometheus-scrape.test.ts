@@ -1,6 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { REALISED_BUDGET_RATIO_PROMQL, RECORDING_RULES, createMetrics, createRegistry, renderMetrics, type EeroMetrics } from '../../src/metrics';
+import {
+  REALISED_BUDGET_RATIO_PROMQL,
+  RECORDING_RULES,
+  createMetrics,
+  createRegistry,
+  renderMetrics,
+  type EeroMetrics,
+} from '../../src/metrics';
 import { RULES_FILE, dashboardExpressions, readDashboard, withVariablesExpanded } from '../deploy/deploy-files';
 import { hasBinary, startPrometheus, type PrometheusHandle } from '../support/prometheus';
 

@@ -6,7 +6,10 @@ import { calibrateEero, evaluatePolicy, type ExitOutputs } from '../../src/route
 import { RESNET_BUNDLE } from '../support/bundles';
 
 const fixtureDir = path.join(RESNET_BUNDLE, 'fixtures');
-const fixtures = readdirSync(fixtureDir).filter((f) => f.endsWith('.png')).sort().map((f) => new Uint8Array(readFileSync(path.join(fixtureDir, f))));
+const fixtures = readdirSync(fixtureDir)
+  .filter((f) => f.endsWith('.png'))
+  .sort()
+  .map((f) => new Uint8Array(readFileSync(path.join(fixtureDir, f))));
 const torchLogits = (JSON.parse(readFileSync(path.join(fixtureDir, 'logits.json'), 'utf8')) as { logits: number[][][] }).logits;
 const LIMIT = { limitInputPixels: 1e6 };
 
@@ -98,7 +101,13 @@ describe('classifyImages', () => {
       for (let i = 0; i < 48; i++) {
         const px = Buffer.alloc(28 * 28);
         for (let j = 0; j < px.length; j++) px[j] = (j * 7919 + i * 104729) % 251;
-        out.push(new Uint8Array(await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer()));
+        out.push(
+          new Uint8Array(
+            await sharp(px, { raw: { width: 28, height: 28, channels: 1 } })
+              .png()
+              .toBuffer(),
+          ),
+        );
       }
       return out;
     });

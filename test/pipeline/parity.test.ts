@@ -25,7 +25,9 @@ describe.each([
     const n = fx.files.length;
     const input = new Float32Array(n * pre.imageLength);
     await Promise.all(
-      fx.files.map((f, i) => pre.preprocessInto(readFileSync(path.join(dir, 'fixtures', f)), input, i * pre.imageLength, { limitInputPixels: 1e6 })),
+      fx.files.map((f, i) =>
+        pre.preprocessInto(readFileSync(path.join(dir, 'fixtures', f)), input, i * pre.imageLength, { limitInputPixels: 1e6 }),
+      ),
     );
     engine = await createEngine(bundle, { intraOpThreads: 1 });
     const k = bundle.manifest.labels.length;

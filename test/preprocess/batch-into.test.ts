@@ -4,7 +4,9 @@ import { fromRaw, LIMIT, plainSpec, rawImage } from './images';
 const spec = plainSpec({ width: 4, height: 4, mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.3] });
 
 async function png(value: number): Promise<Buffer> {
-  return fromRaw(rawImage(4, 4, 3, (x, y, c) => (value + x * 10 + y * 3 + c) & 0xff)).png().toBuffer();
+  return fromRaw(rawImage(4, 4, 3, (x, y, c) => (value + x * 10 + y * 3 + c) & 0xff))
+    .png()
+    .toBuffer();
 }
 
 describe('writing images into a caller-provided NCHW tensor', () => {

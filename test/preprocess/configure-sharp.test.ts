@@ -24,8 +24,12 @@ describe('configureSharp', () => {
     configureSharp({ threads: 1, restrictLoaders: true });
     const img = fromRaw(rawImage(8, 8, 3, (x, y, c) => x + y + c));
     const encoded = await Promise.all([
-      img.clone().jpeg().toBuffer(), img.clone().png().toBuffer(), img.clone().webp().toBuffer(),
-      img.clone().gif().toBuffer(), img.clone().tiff().toBuffer(), img.clone().avif().toBuffer(),
+      img.clone().jpeg().toBuffer(),
+      img.clone().png().toBuffer(),
+      img.clone().webp().toBuffer(),
+      img.clone().gif().toBuffer(),
+      img.clone().tiff().toBuffer(),
+      img.clone().avif().toBuffer(),
     ]);
     const spec = plainSpec({ width: 8, height: 8 });
     const formats = await Promise.all(encoded.map(async (bytes) => (await preprocessImage(bytes, spec, LIMIT)).facts.format));

@@ -4,7 +4,18 @@ import { decodableFormats, preprocessImage } from '../../src/preprocess';
 import { at, chw, fromRaw, LIMIT, plainSpec, rawImage, toBytes } from './images';
 
 /** Four flat colours in 8x8 blocks: survives every codec, lossy ones nearly. */
-const blocks = rawImage(16, 16, 3, (x, y, c) => [[200, 40, 90], [20, 160, 250], [255, 255, 0], [10, 10, 10]][(y >> 3) * 2 + (x >> 3)]![c]!);
+const blocks = rawImage(
+  16,
+  16,
+  3,
+  (x, y, c) =>
+    [
+      [200, 40, 90],
+      [20, 160, 250],
+      [255, 255, 0],
+      [10, 10, 10],
+    ][(y >> 3) * 2 + (x >> 3)]![c]!,
+);
 const spec = plainSpec();
 
 function maxDiff(a: number[], b: number[]): number {
@@ -49,7 +60,10 @@ describe('decoding special encodings', () => {
   it('reads a 16-bit RGB PNG as its 8-bit values', async () => {
     const img = rawImage(16, 16, 3, (x, y, c) => (x * 16 + y + c * 50) & 0xff);
     const wide = new Uint16Array(img.data.length).map((_, i) => (img.data[i] as number) * 257);
-    const png = await sharp(wide, { raw: { width: 16, height: 16, channels: 3 } }).toColourspace('rgb16').png().toBuffer();
+    const png = await sharp(wide, { raw: { width: 16, height: 16, channels: 3 } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
     expect((await sharp(png).metadata()).depth).toBe('ushort');
     const out = await preprocessImage(png, spec, LIMIT);
     expect(toBytes(out.data)).toEqual(chw(img));
@@ -58,7 +72,10 @@ describe('decoding special encodings', () => {
   it('reads a 16-bit gray PNG as its 8-bit values', async () => {
     const img = rawImage(16, 16, 1, (x, y) => x * 16 + y);
     const wide = new Uint16Array(img.data.length).map((_, i) => (img.data[i] as number) * 257);
-    const png = await sharp(wide, { raw: { width: 16, height: 16, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+    const png = await sharp(wide, { raw: { width: 16, height: 16, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
     expect((await sharp(png).metadata()).space).toBe('grey16');
     const out = await preprocessImage(png, plainSpec({ channels: 1 }), LIMIT);
     expect(toBytes(out.data)).toEqual(chw(img));
@@ -96,7 +113,9 @@ describe('decoding special encodings', () => {
   it('uses only the first frame of an animated GIF', async () => {
     // Two 8x8 frames stacked: white, then black.
     const frames = rawImage(8, 16, 3, (_x, y) => (y < 8 ? 255 : 0));
-    const gif = await sharp(frames.data, { raw: { width: 8, height: 16, channels: 3, pageHeight: 8 } }).gif().toBuffer();
+    const gif = await sharp(frames.data, { raw: { width: 8, height: 16, channels: 3, pageHeight: 8 } })
+      .gif()
+      .toBuffer();
     const out = await preprocessImage(gif, plainSpec({ width: 8, height: 8 }), LIMIT);
     expect(out.facts).toMatchObject({ format: 'gif', pages: 2, width: 8, height: 8 });
     expect(toBytes(out.data).every((v) => v === 255)).toBe(true);

@@ -35,7 +35,10 @@ describe('Fashion-MNIST preprocessing parity', () => {
   pixels[1] = 255;
 
   it('pads a 28x28 gray PNG with zeros and normalises it exactly as the torch reference', async () => {
-    const png = await fromRaw(rawImage(28, 28, 1, (x, y) => pixels[y * 28 + x] as number)).toColourspace('b-w').png().toBuffer();
+    const png = await fromRaw(rawImage(28, 28, 1, (x, y) => pixels[y * 28 + x] as number))
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
     const out = await preprocessImage(png, FMNIST, LIMIT);
     expect(out.shape).toEqual([1, 32, 32]);
     expect(out.data).toEqual(reference(pixels));
@@ -50,7 +53,9 @@ describe('Fashion-MNIST preprocessing parity', () => {
   });
 
   it('gives the same tensor when the gray PNG is stored as RGB', async () => {
-    const rgb = await fromRaw(rawImage(28, 28, 3, (x, y) => pixels[y * 28 + x] as number)).png().toBuffer();
+    const rgb = await fromRaw(rawImage(28, 28, 3, (x, y) => pixels[y * 28 + x] as number))
+      .png()
+      .toBuffer();
     const out = await preprocessImage(rgb, FMNIST, LIMIT);
     expect(out.facts.isGray).toBe(false);
     expect(out.data).toEqual(reference(pixels));

@@ -97,7 +97,12 @@ function crc32(bytes: Uint8Array): number {
 
 /** A valid PNG whose IHDR is rewritten to declare `width` x `height` (its data stays tiny). */
 export async function pngDeclaring(width: number, height: number): Promise<Buffer> {
-  const png = Buffer.from(await fromRaw(rawImage(4, 4, 1, () => 0)).toColourspace('b-w').png().toBuffer());
+  const png = Buffer.from(
+    await fromRaw(rawImage(4, 4, 1, () => 0))
+      .toColourspace('b-w')
+      .png()
+      .toBuffer(),
+  );
   // Signature (8) + IHDR length (4) + "IHDR" (4): width at 16, height at 20, CRC of type+data at 29.
   png.writeUInt32BE(width, 16);
   png.writeUInt32BE(height, 20);

@@ -86,19 +86,25 @@ describe('preprocessing refuses bad input with its own code', () => {
   });
 
   it('TOO_MANY_PIXELS for a large flat image compressed small', async () => {
-    const flat = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#808080' } }).png({ compressionLevel: 9 }).toBuffer();
+    const flat = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: '#808080' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     expect(flat.length).toBeLessThan(100_000);
     await expectCode(flat, 'TOO_MANY_PIXELS', { limitInputPixels: 1_000_000 });
   });
 
   it('accepts an image of exactly limitInputPixels', async () => {
-    const png = await fromRaw(rawImage(16, 16, 3, () => 9)).png().toBuffer();
+    const png = await fromRaw(rawImage(16, 16, 3, () => 9))
+      .png()
+      .toBuffer();
     await expect(preprocessImage(png, spec, { limitInputPixels: 256 })).resolves.toBeDefined();
     await expectCode(png, 'TOO_MANY_PIXELS', { limitInputPixels: 255 });
   });
 
   it('ABORTED when the signal is already aborted', async () => {
-    const png = await fromRaw(rawImage(16, 16, 3, () => 9)).png().toBuffer();
+    const png = await fromRaw(rawImage(16, 16, 3, () => 9))
+      .png()
+      .toBuffer();
     const controller = new AbortController();
     controller.abort();
     await expect(preprocessImage(png, spec, { ...LIMIT, signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });

@@ -33,9 +33,16 @@ describe('resize fit modes', () => {
 
   it('contain puts bars left and right of a tall image, in the background colour', async () => {
     const tall = rawImage(10, 40, 3, () => 255);
-    const out = await preprocessImage(await fromRaw(tall).png().toBuffer(), plainSpec({
-      width: 20, height: 20, resize: { width: 20, height: 20, fit: 'contain' }, background: [0, 0, 255],
-    }), LIMIT);
+    const out = await preprocessImage(
+      await fromRaw(tall).png().toBuffer(),
+      plainSpec({
+        width: 20,
+        height: 20,
+        resize: { width: 20, height: 20, fit: 'contain' },
+        background: [0, 0, 255],
+      }),
+      LIMIT,
+    );
     const px = (x: number, y: number) => [0, 1, 2].map((c) => Math.round(at(out.data, 20, 20, c, x, y) * 255));
     // Content is 5x20, centred: columns 7..11 (the odd bar column goes right).
     for (let x = 0; x < 20; x++) {
@@ -58,7 +65,10 @@ describe('resize fit modes', () => {
     const png = await fromRaw(checker).toColourspace('b-w').png().toBuffer();
     const out = await preprocessImage(png, graySpec('fill'), LIMIT);
     // Away from the edges (where libvips extends the border) every output pixel averages its neighbourhood.
-    for (let y = 2; y < 18; y++) row(out.data, 20, 20, y).slice(2, 18).forEach((v) => expect(Math.abs(v - 127.5)).toBeLessThanOrEqual(1));
+    for (let y = 2; y < 18; y++)
+      row(out.data, 20, 20, y)
+        .slice(2, 18)
+        .forEach((v) => expect(Math.abs(v - 127.5)).toBeLessThanOrEqual(1));
     toBytes(out.data).forEach((v) => expect(Math.abs(v - 127.5)).toBeLessThanOrEqual(10));
   });
 
@@ -76,8 +86,11 @@ describe('padding', () => {
   it('pads top, right, bottom and left with the background', async () => {
     const img = rawImage(4, 3, 3, () => 255);
     const spec = plainSpec({
-      width: 4 + 4 + 2, height: 3 + 1 + 3, resize: { width: 4, height: 3, fit: 'fill' },
-      pad: [1, 2, 3, 4], background: [10, 20, 30],
+      width: 4 + 4 + 2,
+      height: 3 + 1 + 3,
+      resize: { width: 4, height: 3, fit: 'fill' },
+      pad: [1, 2, 3, 4],
+      background: [10, 20, 30],
     });
     const out = await preprocessImage(await fromRaw(img).png().toBuffer(), spec, LIMIT);
     expect(out.shape).toEqual([3, 7, 10]);
@@ -95,7 +108,12 @@ describe('padding', () => {
     const ga = rawImage(2, 1, 2, (x, _y, c) => (c === 0 ? 200 : x === 0 ? 0 : 255));
     const png = await fromRaw(ga).toColourspace('b-w').png().toBuffer();
     const spec = plainSpec({
-      channels: 1, width: 3, height: 1, resize: { width: 2, height: 1, fit: 'fill' }, pad: [0, 1, 0, 0], background: [10, 200, 30],
+      channels: 1,
+      width: 3,
+      height: 1,
+      resize: { width: 2, height: 1, fit: 'fill' },
+      pad: [0, 1, 0, 0],
+      background: [10, 200, 30],
     });
     const out = await preprocessImage(png, spec, LIMIT);
     expect(toBytes(out.data)).toEqual([124, 200, 124]);

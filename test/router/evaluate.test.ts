@@ -5,8 +5,14 @@ import { handScored, syntheticOutputs } from './synthetic';
 
 // Two exits, four images. Exit 1 scores 0.9, 0.2, 0.7, 0.1; predictions at exit 1 / exit 2.
 const data = handScored(
-  [[0.9, 0.2, 0.7, 0.1], [0, 0, 0, 0]],
-  [[1, 0, 2, 0], [1, 1, 0, 0]],
+  [
+    [0.9, 0.2, 0.7, 0.1],
+    [0, 0, 0, 0],
+  ],
+  [
+    [1, 0, 2, 0],
+    [1, 1, 0, 0],
+  ],
   [1, 1, 0, 3],
 );
 const costs = [1, 3];

@@ -64,8 +64,16 @@ describe('global threshold', () => {
 describe('patience', () => {
   // 3 exits. Row 0 agrees at once, row 1 settles at exit 2, row 2 never agrees.
   const s = handScored(
-    [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
-    [[4, 1, 1], [4, 2, 2], [4, 2, 3]],
+    [
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ],
+    [
+      [4, 1, 1],
+      [4, 2, 2],
+      [4, 2, 3],
+    ],
     [4, 2, 3],
   );
   const c3 = [1, 2, 3];
@@ -103,8 +111,14 @@ describe('fixed exit', () => {
 describe('accuracy target', () => {
   // Exit 1 scores 0.9..0.5; agreement with the final exit: yes, yes, no, yes, yes.
   const s = handScored(
-    [[0.9, 0.8, 0.7, 0.6, 0.5], [0, 0, 0, 0, 0]],
-    [[1, 1, 0, 1, 1], [1, 1, 1, 1, 1]],
+    [
+      [0.9, 0.8, 0.7, 0.6, 0.5],
+      [0, 0, 0, 0, 0],
+    ],
+    [
+      [1, 1, 0, 1, 1],
+      [1, 1, 1, 1, 1],
+    ],
     [1, 1, 1, 1, 1],
   );
 
@@ -115,13 +129,33 @@ describe('accuracy target', () => {
   });
 
   it('never exits early when no set meets the target', () => {
-    const none = handScored([[0.9, 0.8], [0, 0]], [[0, 0], [1, 1]], [1, 1]);
+    const none = handScored(
+      [
+        [0.9, 0.8],
+        [0, 0],
+      ],
+      [
+        [0, 0],
+        [1, 1],
+      ],
+      [1, 1],
+    );
     expect(calibrateAccuracyTarget(none, [1, 2], undefined).thresholds[0]).toBe(Infinity);
   });
 
   it('judges a run of tied scores as one set', () => {
     // The two 0.8s (one agrees, one not) pass or fail together: 2/3 < 0.9.
-    const tied = handScored([[0.9, 0.8, 0.8], [0, 0, 0]], [[1, 1, 0], [1, 1, 1]], [1, 1, 1]);
+    const tied = handScored(
+      [
+        [0.9, 0.8, 0.8],
+        [0, 0, 0],
+      ],
+      [
+        [1, 1, 0],
+        [1, 1, 1],
+      ],
+      [1, 1, 1],
+    );
     expect(calibrateAccuracyTarget(tied, [1, 2], undefined, { target: 0.9 }).thresholds[0]).toBe(0.9);
   });
 });

@@ -62,7 +62,7 @@ export function runPolicyConformance(name: string, factory: PolicyFactory, optio
       });
 
       if (options.tunable) {
-        it('uses most of a budget that lies between two exits\' costs', () => {
+        it("uses most of a budget that lies between two exits' costs", () => {
           FRACTIONS.forEach((f, i) => {
             if (f < 0.3 || f > 0.85) return;
             const cost = evaluatePolicy(policies[i] as ExitPolicy, calibScored, COSTS).averageCost;
@@ -116,7 +116,9 @@ export function runPolicyConformance(name: string, factory: PolicyFactory, optio
             if (a) break;
           }
           if (l !== batch.exitOf[i] || viaProbs.prediction !== batch.predictions[i]) {
-            throw new Error(`row ${i}: decide() left at ${l} predicting ${viaProbs.prediction}, batch at ${batch.exitOf[i]} predicting ${batch.predictions[i]}`);
+            throw new Error(
+              `row ${i}: decide() left at ${l} predicting ${viaProbs.prediction}, batch at ${batch.exitOf[i]} predicting ${batch.predictions[i]}`,
+            );
           }
         }
       }

@@ -1,11 +1,4 @@
-import {
-  computeExitScores,
-  scoreProbs,
-  scoreRow,
-  softmaxRow,
-  TIE_NOISE,
-  resolveScoring,
-} from '../../src/router';
+import { computeExitScores, scoreProbs, scoreRow, softmaxRow, TIE_NOISE, resolveScoring } from '../../src/router';
 import { syntheticOutputs } from './synthetic';
 
 describe('softmaxRow', () => {
@@ -60,7 +53,8 @@ describe('tie-breaking noise', () => {
   it('changes with the seed', () => {
     const other = resolveScoring({ seed: 4 });
     let differ = 0;
-    for (let key = 0; key < 50; key++) if (scoreRow(flat, 0, key, scoring).prediction !== scoreRow(flat, 0, key, other).prediction) differ++;
+    for (let key = 0; key < 50; key++)
+      if (scoreRow(flat, 0, key, scoring).prediction !== scoreRow(flat, 0, key, other).prediction) differ++;
     expect(differ).toBeGreaterThan(10);
   });
 

@@ -51,7 +51,9 @@ describe('a short bounded load', () => {
       rss.push(process.memoryUsage().rss);
     }
     const mb = (v: number): number => v / 2 ** 20;
-    process.stdout.write(`heap after rounds (MB): ${heap.map((h) => mb(h).toFixed(1)).join(', ')}; rss: ${rss.map((r) => mb(r).toFixed(0)).join(', ')}\n`);
+    process.stdout.write(
+      `heap after rounds (MB): ${heap.map((h) => mb(h).toFixed(1)).join(', ')}; rss: ${rss.map((r) => mb(r).toFixed(0)).join(', ')}\n`,
+    );
     // Rounds 2 -> 4 (round 1 warms caches, pools and JIT): a leak of even 1 KB per request would show as > 0.25 MB.
     expect(mb((heap[3] as number) - (heap[1] as number))).toBeLessThan(8);
     expect(mb((rss[3] as number) - (rss[1] as number))).toBeLessThan(64);

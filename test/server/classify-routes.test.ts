@@ -62,7 +62,11 @@ describe('POST /v1/classify and the model routes on a real server', () => {
       { name: 'junk.bin', bytes: Buffer.from('not an image at all'), type: 'application/octet-stream' },
       { name: 'b.png', bytes: pngs[1] as Buffer },
     ];
-    const res = await postFiles<{ model: string; results: Array<ImageJson & { file: string; error?: { code: string; message: string } }> }>(base, files, { budget: '1', topk: '2' });
+    const res = await postFiles<{ model: string; results: Array<ImageJson & { file: string; error?: { code: string; message: string } }> }>(
+      base,
+      files,
+      { budget: '1', topk: '2' },
+    );
     expect(res.status).toBe(200);
     const [a, junk, b] = res.body.results;
     expect(res.body.results.map((r) => r.file)).toEqual(['a.png', 'junk.bin', 'b.png']);

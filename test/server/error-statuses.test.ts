@@ -34,7 +34,9 @@ describe('every refusal has its status and code, and the server keeps serving', 
   });
 
   test('a truncated PNG and a truncated JPEG: 400 CORRUPT_IMAGE', async () => {
-    const png = await sharp(noiseBytes(64 * 64, 3), { raw: { width: 64, height: 64, channels: 1 } }).png().toBuffer();
+    const png = await sharp(noiseBytes(64 * 64, 3), { raw: { width: 64, height: 64, channels: 1 } })
+      .png()
+      .toBuffer();
     await expectError(postImage(base, png.subarray(0, png.length >> 1)), 400, 'CORRUPT_IMAGE');
     const jpeg = await sharp(good).resize(64, 64).jpeg().toBuffer();
     await expectError(postImage(base, jpeg.subarray(0, jpeg.length >> 1), '', 'image/jpeg'), 400, 'CORRUPT_IMAGE');
@@ -62,7 +64,11 @@ describe('every refusal has its status and code, and the server keeps serving', 
   });
 
   test('a body over limits.bodyBytes: 413 BODY_TOO_LARGE', async () => {
-    const error = await expectError(postImage(base, noiseBytes(BODY_BYTES + 1000, 5), '', 'application/octet-stream'), 413, 'BODY_TOO_LARGE');
+    const error = await expectError(
+      postImage(base, noiseBytes(BODY_BYTES + 1000, 5), '', 'application/octet-stream'),
+      413,
+      'BODY_TOO_LARGE',
+    );
     expect(error.details).toMatchObject({ limitBytes: BODY_BYTES });
   });
 
@@ -122,7 +128,18 @@ describe('every refusal has its status and code, and the server keeps serving', 
 
   test('errors are counted by code in /metrics', async () => {
     const text = (await call<string>(`${base}/metrics`)).body;
-    for (const code of ['NOT_AN_IMAGE', 'CORRUPT_IMAGE', 'TOO_MANY_PIXELS', 'EMPTY_INPUT', 'UNSUPPORTED_MEDIA_TYPE', 'BODY_TOO_LARGE', 'TOO_MANY_FILES', 'BAD_PARAMETER', 'BUDGET_INFEASIBLE', 'UNKNOWN_MODEL']) {
+    for (const code of [
+      'NOT_AN_IMAGE',
+      'CORRUPT_IMAGE',
+      'TOO_MANY_PIXELS',
+      'EMPTY_INPUT',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'BODY_TOO_LARGE',
+      'TOO_MANY_FILES',
+      'BAD_PARAMETER',
+      'BUDGET_INFEASIBLE',
+      'UNKNOWN_MODEL',
+    ]) {
       expect(text).toMatch(new RegExp(`eero_errors_total\\{code="${code}"\\} [1-9]`));
     }
     expect(text).toMatch(/eero_requests_total\{route="\/v1\/classify",status="413"\} [1-9]/);

@@ -52,11 +52,21 @@ export async function call<T = Record<string, unknown>>(url: string, init: Reque
   return { status: res.status, headers: res.headers, body: (type.includes('json') ? JSON.parse(text) : text) as T };
 }
 
-export function postImage<T = Record<string, unknown>>(base: string, bytes: Uint8Array, query = '', contentType = 'image/png'): Promise<Answer<T>> {
+export function postImage<T = Record<string, unknown>>(
+  base: string,
+  bytes: Uint8Array,
+  query = '',
+  contentType = 'image/png',
+): Promise<Answer<T>> {
   return call<T>(`${base}/v1/classify${query}`, { method: 'POST', body: bytes, headers: { 'content-type': contentType } });
 }
 
-export function postFiles<T = Record<string, unknown>>(base: string, files: Array<{ name: string; bytes: Uint8Array; type?: string }>, fields: Record<string, string> = {}, query = ''): Promise<Answer<T>> {
+export function postFiles<T = Record<string, unknown>>(
+  base: string,
+  files: Array<{ name: string; bytes: Uint8Array; type?: string }>,
+  fields: Record<string, string> = {},
+  query = '',
+): Promise<Answer<T>> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   for (const f of files) form.append('image', new Blob([f.bytes], { type: f.type ?? 'image/png' }), f.name);

@@ -14,7 +14,12 @@ afterAll(() => service?.close());
 async function candidates(): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (const p of fixturePngs()) {
-    out.push(p, await sharp(p).negate().png().toBuffer(), await sharp(p).rotate(90).png().toBuffer(), await sharp(p).blur(2).png().toBuffer());
+    out.push(
+      p,
+      await sharp(p).negate().png().toBuffer(),
+      await sharp(p).rotate(90).png().toBuffer(),
+      await sharp(p).blur(2).png().toBuffer(),
+    );
   }
   return out;
 }
@@ -31,7 +36,9 @@ describe('the live budget ledger on a stream of hard images', () => {
     // Hard = leaves after exit 1 on confidence alone (no ledger) at this budget.
     const pool0 = await candidates();
     const alone = await classifyImages(runtime, pool0, { budget, ledger: false, limitInputPixels: 1e7 });
-    const hard = alone.outcomes.flatMap((o, i) => (o.ok && o.result.exit > 1 ? [{ bytes: pool0[i] as Buffer, cost: o.result.costFraction }] : []));
+    const hard = alone.outcomes.flatMap((o, i) =>
+      o.ok && o.result.exit > 1 ? [{ bytes: pool0[i] as Buffer, cost: o.result.costFraction }] : [],
+    );
     expect(hard.length).toBeGreaterThan(0);
     const n = 48;
     const stream = Array.from({ length: n }, (_, i) => hard[i % hard.length] as { bytes: Buffer; cost: number });

@@ -58,7 +58,9 @@ describe('overload, request timeout and graceful shutdown', () => {
     await closing;
     expect(Date.now() - t0).toBeLessThan(10_000);
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
-    await expect(s.models.get('resnet18-fmnist')?.runtime.engine.run(new Float32Array(1024), 1, () => undefined)).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
+    await expect(s.models.get('resnet18-fmnist')?.runtime.engine.run(new Float32Array(1024), 1, () => undefined)).rejects.toMatchObject({
+      code: 'SHUTTING_DOWN',
+    });
     service = undefined;
   });
 

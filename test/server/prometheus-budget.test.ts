@@ -63,6 +63,8 @@ suite(`a real Prometheus scraping the running service${why}`, () => {
     // And it agrees with what the answers themselves say was spent (rate() over the window covers these n).
     const direct = answers.reduce((sum, a) => sum + a.cost.fraction, 0) / n;
     expect(realised as number).toBeCloseTo(direct, 1);
-    process.stdout.write(`realised budget ratio via Prometheus ${(realised as number).toFixed(4)} (direct ${direct.toFixed(4)}), target ${TARGET}, tolerance ${tolerance.toFixed(4)}\n`);
+    process.stdout.write(
+      `realised budget ratio via Prometheus ${(realised as number).toFixed(4)} (direct ${direct.toFixed(4)}), target ${TARGET}, tolerance ${tolerance.toFixed(4)}\n`,
+    );
   }, 45_000);
 });

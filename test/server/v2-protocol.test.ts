@@ -26,11 +26,19 @@ interface V2Answer {
 }
 
 function infer(body: unknown, model = 'resnet18-fmnist', contentType = 'application/json'): ReturnType<typeof call<V2Answer>> {
-  return call<V2Answer>(`${base}/v2/models/${model}/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': contentType } });
+  return call<V2Answer>(`${base}/v2/models/${model}/infer`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': contentType },
+  });
 }
 
 function imagesRequest(images: Buffer[], parameters: Record<string, unknown> = {}): unknown {
-  return { id: 'req-1', inputs: [{ name: 'image', datatype: 'BYTES', shape: [images.length], data: images.map((b) => b.toString('base64')) }], parameters };
+  return {
+    id: 'req-1',
+    inputs: [{ name: 'image', datatype: 'BYTES', shape: [images.length], data: images.map((b) => b.toString('base64')) }],
+    parameters,
+  };
 }
 
 const output = (a: V2Answer, name: string): V2Output => {
@@ -43,7 +51,12 @@ describe('KServe Open Inference Protocol v2', () => {
   test('health, model metadata and model readiness', async () => {
     expect((await call(`${base}/v2/health/live`)).status).toBe(200);
     expect((await call(`${base}/v2/health/ready`)).status).toBe(200);
-    const meta = await call<{ name: string; platform: string; inputs: unknown[]; outputs: Array<{ name: string; datatype: string; shape: number[] }> }>(`${base}/v2/models/resnet18-fmnist`);
+    const meta = await call<{
+      name: string;
+      platform: string;
+      inputs: unknown[];
+      outputs: Array<{ name: string; datatype: string; shape: number[] }>;
+    }>(`${base}/v2/models/resnet18-fmnist`);
     expect(meta.status).toBe(200);
     expect(meta.body.platform).toBe('eero');
     expect(meta.body.inputs).toEqual([{ name: 'image', datatype: 'BYTES', shape: [-1] }]);
@@ -90,7 +103,15 @@ describe('KServe Open Inference Protocol v2', () => {
       [infer({ inputs: [] }), 422, 'BAD_PARAMETER'],
       [infer(imagesRequest([pngs[0] as Buffer]), 'resnet18-fmnist', 'application/octet-stream'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       [infer(imagesRequest(Array.from({ length: 17 }, () => pngs[0] as Buffer))), 413, 'TOO_MANY_FILES'],
-      [call<V2Answer>(`${base}/v2/models/resnet18-fmnist/infer`, { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } }), 422, 'BAD_PARAMETER'],
+      [
+        call<V2Answer>(`${base}/v2/models/resnet18-fmnist/infer`, {
+          method: 'POST',
+          body: '{not json',
+          headers: { 'content-type': 'application/json' },
+        }),
+        422,
+        'BAD_PARAMETER',
+      ],
       [call<V2Answer>(`${base}/v2/models/nope/ready`), 404, 'UNKNOWN_MODEL'],
     ];
     for (const [answer, status, code] of cases) {

@@ -87,14 +87,14 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
 }
 
 function configText(options: StartPrometheusOptions, interval: number, job: string): string {
-  const lines = [
-    'global:',
-    `  scrape_interval: ${interval}s`,
-    `  scrape_timeout: ${interval}s`,
-    `  evaluation_interval: ${interval}s`,
-  ];
+  const lines = ['global:', `  scrape_interval: ${interval}s`, `  scrape_timeout: ${interval}s`, `  evaluation_interval: ${interval}s`];
   if (options.rulesFile !== undefined) lines.push('rule_files:', `  - ${JSON.stringify(resolve(options.rulesFile))}`);
-  lines.push('scrape_configs:', `  - job_name: ${JSON.stringify(job)}`, '    static_configs:', `      - targets: ${JSON.stringify(options.targets)}`);
+  lines.push(
+    'scrape_configs:',
+    `  - job_name: ${JSON.stringify(job)}`,
+    '    static_configs:',
+    `      - targets: ${JSON.stringify(options.targets)}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -172,20 +172,30 @@ async function waitReady(url: string, started: Started, timeoutMs: number): Prom
 function handle(url: string, child: ChildProcess, dir: string, job: string): PrometheusHandle {
   let stopped: Promise<void> | undefined;
   const queryVector = async (promql: string): Promise<VectorSample[]> => {
-    const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+    const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`, {
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    });
     const body = (await res.json()) as QueryResponse;
-    if (body.status !== 'success' || body.data === undefined) throw new Error(`query ${promql}: ${body.errorType ?? res.status}: ${body.error ?? ''}`);
+    if (body.status !== 'success' || body.data === undefined)
+      throw new Error(`query ${promql}: ${body.errorType ?? res.status}: ${body.error ?? ''}`);
     const { resultType, result } = body.data;
     if (resultType === 'scalar') return [{ labels: {}, value: Number((result as [number, string])[1]) }];
     if (resultType !== 'vector') throw new Error(`query ${promql}: expected an instant vector, got ${resultType}`);
-    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ labels: s.metric, value: Number(s.value[1]) }));
+    return (result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
+      labels: s.metric,
+      value: Number(s.value[1]),
+    }));
   };
   const query = async (promql: string): Promise<number | undefined> => {
     const samples = await queryVector(promql);
     if (samples.length > 1) throw new Error(`query ${promql}: ${samples.length} series, expected at most one (use queryVector)`);
     return samples[0]?.value;
   };
-  const waitForValue = async (promql: string, accept: (v: number | undefined) => boolean, timeoutMs = 15000): Promise<number | undefined> => {
+  const waitForValue = async (
+    promql: string,
+    accept: (v: number | undefined) => boolean,
+    timeoutMs = 15000,
+  ): Promise<number | undefined> => {
     const deadline = Date.now() + timeoutMs;
     let last: number | undefined;
     for (;;) {

@@ -19,7 +19,19 @@ export interface ResultRow {
 
 export type ResultsFormat = 'csv' | 'jsonl';
 
-const CSV_COLUMNS = ['file', 'label', 'class_index', 'probability', 'exit', 'macs', 'cost_fraction', 'forced', 'topk', 'error_code', 'error_message'] as const;
+const CSV_COLUMNS = [
+  'file',
+  'label',
+  'class_index',
+  'probability',
+  'exit',
+  'macs',
+  'cost_fraction',
+  'forced',
+  'topk',
+  'error_code',
+  'error_message',
+] as const;
 
 function csvCell(v: unknown): string {
   if (v === undefined || v === null) return '';
@@ -30,15 +42,35 @@ function csvCell(v: unknown): string {
 function formatRow(row: ResultRow, format: ResultsFormat): string {
   const r = (x: number | undefined, d: number): number | undefined => (x === undefined ? undefined : Number(x.toFixed(d)));
   if (format === 'jsonl') {
-    return JSON.stringify({
-      file: row.file, label: row.label, class_index: row.classIndex, probability: r(row.probability, 6),
-      exit: row.exit, macs: row.macs, cost_fraction: r(row.costFraction, 6), forced: row.forced,
-      topk: row.topk?.map((t) => ({ label: t.label, probability: r(t.probability, 6) })),
-      error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
-    }) + '\n';
+    return (
+      JSON.stringify({
+        file: row.file,
+        label: row.label,
+        class_index: row.classIndex,
+        probability: r(row.probability, 6),
+        exit: row.exit,
+        macs: row.macs,
+        cost_fraction: r(row.costFraction, 6),
+        forced: row.forced,
+        topk: row.topk?.map((t) => ({ label: t.label, probability: r(t.probability, 6) })),
+        error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
+      }) + '\n'
+    );
   }
   const topk = row.topk?.map((t) => `${t.label}:${t.probability.toFixed(4)}`).join(';');
-  const cells = [row.file, row.label, row.classIndex, r(row.probability, 6), row.exit, row.macs, r(row.costFraction, 6), row.forced, topk, row.errorCode, row.errorMessage];
+  const cells = [
+    row.file,
+    row.label,
+    row.classIndex,
+    r(row.probability, 6),
+    row.exit,
+    row.macs,
+    r(row.costFraction, 6),
+    row.forced,
+    topk,
+    row.errorCode,
+    row.errorMessage,
+  ];
   return cells.map(csvCell).join(',') + '\n';
 }
 

@@ -62,8 +62,17 @@ async function readAll(root: string, files: string[]): Promise<{ bytes: Array<Ui
  */
 export async function runFolder(runtime: ModelRuntime, out: ResultsFile, opts: FolderRunOptions): Promise<FolderSummary> {
   const s: FolderSummary = {
-    images: 0, errors: 0, seconds: 0, exitCounts: new Array<number>(runtime.costs.length).fill(0), forced: 0,
-    macsSum: 0, costFractionSum: 0, labelled: 0, correct: 0, stoppedEarly: false, phase: { read: 0, preprocess: 0, inference: 0 },
+    images: 0,
+    errors: 0,
+    seconds: 0,
+    exitCounts: new Array<number>(runtime.costs.length).fill(0),
+    forced: 0,
+    macsSum: 0,
+    costFractionSum: 0,
+    labelled: 0,
+    correct: 0,
+    stoppedEarly: false,
+    phase: { read: 0, preprocess: 0, inference: 0 },
   };
   const batches: string[][] = [];
   for (let i = 0; i < opts.files.length; i += opts.batch) batches.push(opts.files.slice(i, i + opts.batch));
@@ -106,7 +115,17 @@ export async function runFolder(runtime: ModelRuntime, out: ResultsFile, opts: F
         s.labelled++;
         if (y === r.classIndex) s.correct++;
       }
-      return { file, label: r.label, classIndex: r.classIndex, probability: r.probability, exit: r.exit, macs: r.macs, costFraction: r.costFraction, forced: r.forced, topk: r.topk };
+      return {
+        file,
+        label: r.label,
+        classIndex: r.classIndex,
+        probability: r.probability,
+        exit: r.exit,
+        macs: r.macs,
+        costFraction: r.costFraction,
+        forced: r.forced,
+        topk: r.topk,
+      };
     });
     try {
       out.write(rows);

@@ -19,7 +19,11 @@ import { profileBundleSeconds } from './profile-seconds';
 
 const flags = {
   model: { type: 'string', short: 'm', description: 'bundle folder', default: DEFAULT_MODEL_PATH, valueName: 'dir' },
-  budgets: { type: 'string', description: 'budget fractions to report, comma-separated (default: a grid from the cheapest exit to 1)', valueName: 'list' },
+  budgets: {
+    type: 'string',
+    description: 'budget fractions to report, comma-separated (default: a grid from the cheapest exit to 1)',
+    valueName: 'list',
+  },
   policy: { type: 'string', description: 'budget fractions to write as budgets/<model>-<budget>.yaml', default: '0.5', valueName: 'list' },
   score: { type: 'string', description: 'EERO score: margin | maxprob | entropy', default: 'margin' },
   beta: { type: 'string', description: 'EERO temperature', default: String(DEFAULT_BETA) },
@@ -31,7 +35,8 @@ const flags = {
 
 const spec: CommandSpec<typeof flags> = {
   name: 'calibrate',
-  summary: 'Calibrate EERO on a bundle\'s calibration outputs; report accuracy against cost on its test outputs beside the baselines; write budget policies.',
+  summary:
+    "Calibrate EERO on a bundle's calibration outputs; report accuracy against cost on its test outputs beside the baselines; write budget policies.",
   usage: 'eero calibrate [--model dir] [--budgets 0.3,0.5,0.7] [--policy 0.5]',
   flags,
   examples: ['eero calibrate --model models/resnet18-fmnist --policy 0.5,0.7'],
@@ -44,7 +49,10 @@ function parseFractions(name: string, raw: string): number[] {
 const pct = (v: number): number => +(100 * v).toFixed(2);
 
 export function sharesCell(shares: number[]): string {
-  return shares.map((s, i) => (s > 0 ? `${i + 1}:${Math.round(100 * s)}` : '')).filter(Boolean).join(' ');
+  return shares
+    .map((s, i) => (s > 0 ? `${i + 1}:${Math.round(100 * s)}` : ''))
+    .filter(Boolean)
+    .join(' ');
 }
 
 export const calibrateCommand = defineCommand(spec, async (args) => {
@@ -61,11 +69,23 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   const methods = sweepMethods(score, beta);
   const points = sweepBudgets({ calibration, test, costs: macs, fractions, methods, scoring: { score } });
   const refs = referencePoints(test, macs, { score });
-  const seconds = f['no-profile'] ? undefined : await profileBundleSeconds(bundle, numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number);
+  const seconds = f['no-profile']
+    ? undefined
+    : await profileBundleSeconds(bundle, numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number);
   const secondsOf = (p: SweepPoint): number | undefined =>
-    seconds ? p.exitShares.reduce((s, share, l) => s + share * (seconds[l] as number), 0) / (seconds[seconds.length - 1] as number) : undefined;
+    seconds
+      ? p.exitShares.reduce((s, share, l) => s + share * (seconds[l] as number), 0) / (seconds[seconds.length - 1] as number)
+      : undefined;
 
-  const header = ['method', 'budget %', 'test accuracy %', 'realised MACs %', ...(seconds ? ['realised time %'] : []), 'exit shares % (exit:share)', 'within budget'];
+  const header = [
+    'method',
+    'budget %',
+    'test accuracy %',
+    'realised MACs %',
+    ...(seconds ? ['realised time %'] : []),
+    'exit shares % (exit:share)',
+    'within budget',
+  ];
   const row = (p: SweepPoint): Cell[] => [
     p.method,
     Number.isFinite(p.budget) ? pct(p.budgetFraction) : '-',
@@ -80,7 +100,14 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   mkdirSync(reportDir, { recursive: true });
   const exitTable = markdownTable(
     ['exit', 'cumulative MACs', 'MACs % of full', ...(seconds ? ['measured time % of full'] : []), 'calibration acc. %', 'test acc. %'],
-    m.exits.map((e, l) => [e.exit, e.macs, pct(e.macs / full), ...(seconds ? [pct((seconds[l] as number) / (seconds[seconds.length - 1] as number))] : []), pct(e.calibrationAccuracy), pct(e.testAccuracy)]),
+    m.exits.map((e, l) => [
+      e.exit,
+      e.macs,
+      pct(e.macs / full),
+      ...(seconds ? [pct((seconds[l] as number) / (seconds[seconds.length - 1] as number))] : []),
+      pct(e.calibrationAccuracy),
+      pct(e.testAccuracy),
+    ]),
   );
   const md = [
     `# Calibration report: ${m.name}`,
@@ -96,13 +123,25 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   ].join('\n');
   writeFileSync(path.join(reportDir, 'calibration.md'), md);
   writeFileSync(path.join(reportDir, 'calibration.csv'), csvTable(header, rows));
-  const series = methods.map((mm) => ({ name: mm.name, points: points.filter((p) => p.method === mm.name).map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]) }));
-  series.push({ name: 'single exits', points: refs.filter((p) => p.kind === 'fixed-exit').map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]), markersOnly: true } as (typeof series)[number]);
+  const series = methods.map((mm) => ({
+    name: mm.name,
+    points: points.filter((p) => p.method === mm.name).map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]),
+  }));
+  series.push({
+    name: 'single exits',
+    points: refs.filter((p) => p.kind === 'fixed-exit').map((p) => [100 * p.costFraction, 100 * p.accuracy] as [number, number]),
+    markersOnly: true,
+  } as (typeof series)[number]);
   const orc = refs.find((p) => p.kind === 'oracle');
-  if (orc) series.push({ name: 'oracle', points: [[100 * orc.costFraction, 100 * orc.accuracy]], markersOnly: true } as (typeof series)[number]);
+  if (orc)
+    series.push({ name: 'oracle', points: [[100 * orc.costFraction, 100 * orc.accuracy]], markersOnly: true } as (typeof series)[number]);
   writeFileSync(
     path.join(reportDir, 'accuracy-vs-cost.svg'),
-    renderLineChart(series, { title: `${m.name}: test accuracy against average cost`, xLabel: 'average cost (% of full model MACs)', yLabel: 'test accuracy (%)' }),
+    renderLineChart(series, {
+      title: `${m.name}: test accuracy against average cost`,
+      xLabel: 'average cost (% of full model MACs)',
+      yLabel: 'test accuracy (%)',
+    }),
   );
 
   const written: string[] = [];
@@ -128,8 +167,17 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   if (eero.some((p) => p.violation)) {
     process.stderr.write('warning: EERO exceeded a budget on the test split (see the table)\n');
   }
-  process.stdout.write(markdownTable(['EERO budget %', 'test accuracy %', 'realised MACs %', ...(seconds ? ['realised time %'] : [])], eero.map((p) => [pct(p.budgetFraction), pct(p.accuracy), pct(p.costFraction), ...(seconds ? [pct(secondsOf(p) as number)] : [])])));
-  process.stdout.write(`\nfull model: ${pct(refs[refs.length - 2]?.accuracy ?? NaN)}% test accuracy; oracle ${pct(orc?.accuracy ?? NaN)}%\n`);
-  process.stdout.write(`report: ${path.join(reportDir, 'calibration.md')}, calibration.csv, accuracy-vs-cost.svg\npolicies: ${written.join(', ')}\n`);
+  process.stdout.write(
+    markdownTable(
+      ['EERO budget %', 'test accuracy %', 'realised MACs %', ...(seconds ? ['realised time %'] : [])],
+      eero.map((p) => [pct(p.budgetFraction), pct(p.accuracy), pct(p.costFraction), ...(seconds ? [pct(secondsOf(p) as number)] : [])]),
+    ),
+  );
+  process.stdout.write(
+    `\nfull model: ${pct(refs[refs.length - 2]?.accuracy ?? NaN)}% test accuracy; oracle ${pct(orc?.accuracy ?? NaN)}%\n`,
+  );
+  process.stdout.write(
+    `report: ${path.join(reportDir, 'calibration.md')}, calibration.csv, accuracy-vs-cost.svg\npolicies: ${written.join(', ')}\n`,
+  );
   return 0;
 });

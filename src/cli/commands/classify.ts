@@ -12,19 +12,37 @@ import { markdownTable } from '../report/tables';
 
 const flags = {
   model: { type: 'string', short: 'm', description: 'bundle folder', default: DEFAULT_MODEL_PATH, valueName: 'dir' },
-  budget: { type: 'string', short: 'b', description: 'average cost per image: a fraction of the full model (0.5, 50%) or MACs (6e6, 6M)', default: '0.5' },
+  budget: {
+    type: 'string',
+    short: 'b',
+    description: 'average cost per image: a fraction of the full model (0.5, 50%) or MACs (6e6, 6M)',
+    default: '0.5',
+  },
   policy: { type: 'string', description: 'a budgets/*.yaml policy (overrides --budget/--score)', valueName: 'file' },
   score: { type: 'string', description: 'confidence score: margin | maxprob | entropy', default: 'margin' },
-  'accuracy-target': { type: 'string', description: 'instead of EERO: exit where an exit agrees with the final one on this fraction of calibration images (e.g. 0.99); the budget still caps spending', valueName: 'fraction' },
+  'accuracy-target': {
+    type: 'string',
+    description:
+      'instead of EERO: exit where an exit agrees with the final one on this fraction of calibration images (e.g. 0.99); the budget still caps spending',
+    valueName: 'fraction',
+  },
   out: { type: 'string', short: 'o', description: 'results file, .csv or .jsonl', default: 'results.csv', valueName: 'file' },
   topk: { type: 'string', short: 'k', description: 'classes per image in the output', default: '3' },
   batch: { type: 'string', description: 'images per engine batch', default: '64' },
   fresh: { type: 'boolean', description: 'overwrite the output instead of resuming it' },
   'no-ledger': { type: 'boolean', description: 'turn off the live budget ledger (exits by confidence only)' },
   'all-files': { type: 'boolean', description: 'try every file, not only image extensions' },
-  order: { type: 'string', description: 'processing (and output) order: shuffled (seeded; the ledger then sees a representative stream) | sorted', default: 'shuffled' },
+  order: {
+    type: 'string',
+    description: 'processing (and output) order: shuffled (seeded; the ledger then sees a representative stream) | sorted',
+    default: 'shuffled',
+  },
   threads: { type: 'string', description: 'onnxruntime intra-op threads (default: all cores)' },
-  'cost-unit': { type: 'string', description: 'what the budget counts: macs (manifest) | seconds (each stage profiled here at load)', default: 'macs' },
+  'cost-unit': {
+    type: 'string',
+    description: 'what the budget counts: macs (manifest) | seconds (each stage profiled here at load)',
+    default: 'macs',
+  },
   'max-pixels': { type: 'string', description: 'refuse images with more pixels', default: '40000000' },
 } as const;
 
@@ -47,9 +65,18 @@ function summaryText(s: FolderSummary, budgetFraction: number, fullMacs: number,
     `${s.stoppedEarly ? 'stopped early: ' : ''}${s.images} images (${s.errors} errors${skipped ? `, ${skipped} already done` : ''}) in ${s.seconds.toFixed(1)} s: ${(s.images / Math.max(s.seconds, 1e-9)).toFixed(1)} images/s`,
     `${costLine}; ${s.forced} exits forced by the ledger`,
   ];
-  if (s.labelled > 0) lines.push(`accuracy ${((100 * s.correct) / s.labelled).toFixed(2)}% on ${s.labelled} images labelled by their folder`);
-  lines.push(`time: read ${s.phase.read.toFixed(1)} s, preprocess ${s.phase.preprocess.toFixed(1)} s, engine ${s.phase.inference.toFixed(1)} s (overlapped)`);
-  lines.push('', markdownTable(['exit', 'images', 'share %'], s.exitCounts.map((c, i) => [i + 1, c, ok ? +((100 * c) / ok).toFixed(2) : 0])));
+  if (s.labelled > 0)
+    lines.push(`accuracy ${((100 * s.correct) / s.labelled).toFixed(2)}% on ${s.labelled} images labelled by their folder`);
+  lines.push(
+    `time: read ${s.phase.read.toFixed(1)} s, preprocess ${s.phase.preprocess.toFixed(1)} s, engine ${s.phase.inference.toFixed(1)} s (overlapped)`,
+  );
+  lines.push(
+    '',
+    markdownTable(
+      ['exit', 'images', 'share %'],
+      s.exitCounts.map((c, i) => [i + 1, c, ok ? +((100 * c) / ok).toFixed(2) : 0]),
+    ),
+  );
   return lines.join('\n');
 }
 
@@ -75,7 +102,8 @@ function ordered(files: string[], order: string): string[] {
 export const classifyCommand = defineCommand(spec, async (args) => {
   const f = args.flags;
   const root = args.positionals[0];
-  if (root === undefined || args.positionals.length > 1) throw new EeroError('BAD_PARAMETER', 'give exactly one folder (see eero classify --help)');
+  if (root === undefined || args.positionals.length > 1)
+    throw new EeroError('BAD_PARAMETER', 'give exactly one folder (see eero classify --help)');
   const batch = numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number;
   const topk = numberFlag('topk', f.topk, { min: 1, max: 1000, integer: true }) as number;
   const maxPixels = numberFlag('max-pixels', f['max-pixels'], { min: 1, integer: true }) as number;
@@ -102,7 +130,8 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     };
   }
   const costUnit = f['cost-unit'];
-  if (costUnit !== 'macs' && costUnit !== 'seconds') throw new EeroError('BAD_PARAMETER', `--cost-unit must be macs or seconds, got ${String(costUnit)}`);
+  if (costUnit !== 'macs' && costUnit !== 'seconds')
+    throw new EeroError('BAD_PARAMETER', `--cost-unit must be macs or seconds, got ${String(costUnit)}`);
   const runtime = await loadModelRuntime(f.model as string, {
     ...(threads ? { engine: { intraOpThreads: threads } } : {}),
     ledger: request.ledger ?? true,
@@ -113,9 +142,14 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     const choice = runtime.budgets.choose(request);
     const all = await listFiles(root, { allFiles: f['all-files'], exclude: new Set([path.resolve(outFile)]) });
     const out = ResultsFile.open(outFile, !f.fresh);
-    const todo = ordered(all.filter((file) => !out.done.has(file)), f.order as string);
+    const todo = ordered(
+      all.filter((file) => !out.done.has(file)),
+      f.order as string,
+    );
     const skipped = all.length - todo.length;
-    process.stderr.write(`classify: ${todo.length} images under ${root}${skipped ? ` (${skipped} already in ${outFile}, skipped)` : ''}; model ${runtime.name}, budget ${(100 * choice.fraction).toFixed(1)}% of ${runtime.macs[runtime.macs.length - 1]?.toLocaleString('en-US')} MACs\n`);
+    process.stderr.write(
+      `classify: ${todo.length} images under ${root}${skipped ? ` (${skipped} already in ${outFile}, skipped)` : ''}; model ${runtime.name}, budget ${(100 * choice.fraction).toFixed(1)}% of ${runtime.macs[runtime.macs.length - 1]?.toLocaleString('en-US')} MACs\n`,
+    );
     let stop = false;
     const onSigint = (): void => {
       if (stop) process.exit(130);
@@ -127,7 +161,13 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     let summary: FolderSummary;
     try {
       summary = await runFolder(runtime, out, {
-        choice, root, files: todo, batch, topk, limitInputPixels: maxPixels, prefetch: 2,
+        choice,
+        root,
+        files: todo,
+        batch,
+        topk,
+        limitInputPixels: maxPixels,
+        prefetch: 2,
         shouldStop: () => stop,
         onProgress: (done, errors) => progress.update({ done, total: todo.length, errors }),
       });
@@ -136,7 +176,10 @@ export const classifyCommand = defineCommand(spec, async (args) => {
       process.off('SIGINT', onSigint);
       out.close();
     }
-    process.stdout.write(summaryText(summary, choice.fraction, runtime.macs[runtime.macs.length - 1] as number, skipped, runtime.costUnit) + `results: ${outFile}\n`);
+    process.stdout.write(
+      summaryText(summary, choice.fraction, runtime.macs[runtime.macs.length - 1] as number, skipped, runtime.costUnit) +
+        `results: ${outFile}\n`,
+    );
     return summary.stoppedEarly ? 130 : 0;
   } finally {
     await runtime.dispose();

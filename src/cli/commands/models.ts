@@ -19,17 +19,25 @@ export const modelsCommand = defineCommand(spec, async (args) => {
   const dir = args.flags.dir as string;
   const dirs = args.positionals.length
     ? args.positionals
-    : (await fs.readdir(dir, { withFileTypes: true }).catch(() => []))
-        .filter((e) => e.isDirectory())
-        .map((e) => path.join(dir, e.name));
+    : (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
   for (const d of dirs) {
-    const exists = await fs.stat(path.join(d, 'manifest.yaml')).then(() => true, () => false);
+    const exists = await fs.stat(path.join(d, 'manifest.yaml')).then(
+      () => true,
+      () => false,
+    );
     if (!exists) continue;
     const b = await loadBundle(d, { verify: false });
     const m = b.manifest;
     const full = m.exits[m.exits.length - 1]?.macs ?? 1;
-    process.stdout.write(`\n${m.name} (${d}): ${String(m.architecture.family)}, ${m.exits.length} exits, ${m.labels.length} classes, input ${m.input.channels}x${m.input.height}x${m.input.width}\n\n`);
-    process.stdout.write(markdownTable(['exit', 'MACs', '% of full', 'test acc. %'], m.exits.map((e) => [e.exit, e.macs, +((100 * e.macs) / full).toFixed(1), +(100 * e.testAccuracy).toFixed(2)])));
+    process.stdout.write(
+      `\n${m.name} (${d}): ${String(m.architecture.family)}, ${m.exits.length} exits, ${m.labels.length} classes, input ${m.input.channels}x${m.input.height}x${m.input.width}\n\n`,
+    );
+    process.stdout.write(
+      markdownTable(
+        ['exit', 'MACs', '% of full', 'test acc. %'],
+        m.exits.map((e) => [e.exit, e.macs, +((100 * e.macs) / full).toFixed(1), +(100 * e.testAccuracy).toFixed(2)]),
+      ),
+    );
   }
   return 0;
 });

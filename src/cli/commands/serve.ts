@@ -7,11 +7,15 @@ import { defineCommand, numberFlag, type CommandSpec } from '../args';
 
 const flags = {
   config: { type: 'string', short: 'c', description: 'serve config YAML (models, batching, limits, engine)', valueName: 'file' },
-  port: { type: 'string', short: 'p', description: 'port (default: env PORT, else the config\'s, 8080)' },
-  host: { type: 'string', description: 'address to bind (default: the config\'s, 0.0.0.0)' },
-  model: { type: 'string', short: 'm', description: 'serve this one bundle folder instead of the config\'s models', valueName: 'dir' },
-  budget: { type: 'string', short: 'b', description: 'default budget of every model: a fraction of the full model (0.5) or MACs (default 0.5)' },
-  policy: { type: 'string', description: 'a budgets/*.yaml policy as every model\'s default', valueName: 'file' },
+  port: { type: 'string', short: 'p', description: "port (default: env PORT, else the config's, 8080)" },
+  host: { type: 'string', description: "address to bind (default: the config's, 0.0.0.0)" },
+  model: { type: 'string', short: 'm', description: "serve this one bundle folder instead of the config's models", valueName: 'dir' },
+  budget: {
+    type: 'string',
+    short: 'b',
+    description: 'default budget of every model: a fraction of the full model (0.5) or MACs (default 0.5)',
+  },
+  policy: { type: 'string', description: "a budgets/*.yaml policy as every model's default", valueName: 'file' },
 } as const;
 
 const spec: CommandSpec<typeof flags> = {
@@ -28,7 +32,14 @@ const logger: Logger = {
   error: (line) => process.stderr.write(`eero serve: error: ${line}\n`),
 };
 
-async function configFrom(f: { config?: string | undefined; port?: string | undefined; host?: string | undefined; model?: string | undefined; budget?: string | undefined; policy?: string | undefined }): Promise<ServeConfig> {
+async function configFrom(f: {
+  config?: string | undefined;
+  port?: string | undefined;
+  host?: string | undefined;
+  model?: string | undefined;
+  budget?: string | undefined;
+  policy?: string | undefined;
+}): Promise<ServeConfig> {
   const config = f.config ? await loadServeConfig(f.config) : defaultServeConfig();
   if (f.budget !== undefined && f.policy !== undefined) throw new EeroError('BAD_PARAMETER', 'give --budget or --policy, not both');
   const port = numberFlag('port', f.port ?? process.env.PORT, { min: 0, max: 65535, integer: true });
@@ -48,9 +59,12 @@ async function configFrom(f: { config?: string | undefined; port?: string | unde
 }
 
 export const serveCommand = defineCommand(spec, async (args) => {
-  if (args.positionals.length > 0) throw new EeroError('BAD_PARAMETER', `serve takes no positional arguments (got ${args.positionals.join(' ')})`);
+  if (args.positionals.length > 0)
+    throw new EeroError('BAD_PARAMETER', `serve takes no positional arguments (got ${args.positionals.join(' ')})`);
   const config = await configFrom(args.flags);
-  logger.info(`config: ${args.flags.config ?? 'defaults'}; ${config.models.length} model(s); batching maxBatch ${config.batching.maxBatch}, maxWaitMs ${config.batching.maxWaitMs}, maxQueue ${config.batching.maxQueue}; ${config.engine.intraOpThreads} intra-op thread(s), ${config.engine.executionProvider}`);
+  logger.info(
+    `config: ${args.flags.config ?? 'defaults'}; ${config.models.length} model(s); batching maxBatch ${config.batching.maxBatch}, maxWaitMs ${config.batching.maxWaitMs}, maxQueue ${config.batching.maxQueue}; ${config.engine.intraOpThreads} intra-op thread(s), ${config.engine.executionProvider}`,
+  );
   const service = await startService(config, { logger });
   return new Promise<number>((resolve) => {
     let stopping = false;

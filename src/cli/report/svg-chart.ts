@@ -46,8 +46,18 @@ export function renderLineChart(series: ChartSeries[], opts: ChartOptions): stri
   const H = opts.height ?? 480;
   const m = { left: 64, right: 200, top: 40, bottom: 52 };
   const all = series.flatMap((s) => s.points);
-  const [x0, x1] = opts.xDomain ?? domain(all.map((p) => p[0]), 0.02);
-  const [y0, y1] = opts.yDomain ?? domain(all.map((p) => p[1]), 0.05);
+  const [x0, x1] =
+    opts.xDomain ??
+    domain(
+      all.map((p) => p[0]),
+      0.02,
+    );
+  const [y0, y1] =
+    opts.yDomain ??
+    domain(
+      all.map((p) => p[1]),
+      0.05,
+    );
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const sx = (x: number): number => m.left + ((x - x0) / (x1 - x0 || 1)) * pw;
