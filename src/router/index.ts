@@ -45,3 +45,6 @@ export type { LedgerOptions, LedgerSnapshot } from './ledger';
 export { BudgetLedger } from './ledger';
 export type { SweepInput, SweepMethod, SweepPoint } from './budget-sweep';
 export { areaUnderCurve, budgetGrid, referencePoints, sweepBudgets, sweepMethods } from './budget-sweep';
+export { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBentkusPValue, hoeffdingPValue } from './binomial-tail';
+export type { ProportionInterval } from './wilson';
+export { wilsonInterval, Z_95 } from './wilson';
