@@ -48,3 +48,5 @@ export { areaUnderCurve, budgetGrid, referencePoints, sweepBudgets, sweepMethods
 export { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBentkusPValue, hoeffdingPValue } from './binomial-tail';
 export type { ProportionInterval } from './wilson';
 export { wilsonInterval, Z_95 } from './wilson';
+export type { AgreementCacheOptions } from './agreement-recalibration';
+export { agreementThresholdCache, disagreementRates, finalExitPredictions, withAgreementLabels } from './agreement-recalibration';
