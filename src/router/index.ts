@@ -50,3 +50,23 @@ export type { ProportionInterval } from './wilson';
 export { wilsonInterval, Z_95 } from './wilson';
 export type { AgreementCacheOptions } from './agreement-recalibration';
 export { agreementThresholdCache, disagreementRates, finalExitPredictions, withAgreementLabels } from './agreement-recalibration';
+export type {
+  Certificate,
+  CertifiedPolicy,
+  CertifyOptions,
+  Flavour,
+  Guarantee,
+  Losses,
+  PathPoint,
+  SequenceResult,
+  TestedPoint,
+} from './certify';
+export {
+  calibrateCertified,
+  certificationPath,
+  DEFAULT_GUARANTEE,
+  fixedSequenceTest,
+  lossesOf,
+  selectScoredRows,
+  splitRows,
+} from './certify';

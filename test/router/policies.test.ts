@@ -1,6 +1,7 @@
 import {
   BUDGETED_POLICIES,
   calibrateAccuracyTarget,
+  calibrateCertified,
   calibrateFixedExit,
   calibrateGeometric,
   calibrateGlobalThreshold,
@@ -10,7 +11,7 @@ import {
   geometricShares,
   POLICY_FACTORIES,
 } from '../../src/router';
-import type { PolicyKind } from '../../src/router';
+import type { CalibrationData, CertifiedPolicy, CertifyOptions, PolicyKind } from '../../src/router';
 import { exitsUnderThreshold } from '../../src/router/global-threshold-policy';
 import { exitsUnderPatience } from '../../src/router/patience-policy';
 import { runPolicyConformance } from './policy-conformance';
@@ -22,6 +23,12 @@ for (const kind of Object.keys(POLICY_FACTORIES) as PolicyKind[]) {
     tunable: kind === 'eero' || kind === 'geometric' || kind === 'global-threshold',
   });
 }
+
+// A budget is only a cap for the certified policy (it throws below its certified cost), so the suite's
+// budget sweep runs it without one, as accuracy-target ignores its budget; certify.test.ts covers the cap.
+const certifiedFactory = (data: CalibrationData, costs: ArrayLike<number>, _budget: number, options?: CertifyOptions): CertifiedPolicy =>
+  calibrateCertified(data, costs, undefined, options);
+runPolicyConformance('certified', certifiedFactory, { budgeted: false, tunable: false });
 
 const costs = [1, 2, 3.5, 5];
 const calib = computeExitScores(syntheticOutputs({ images: 1000, seed: 5 }));
