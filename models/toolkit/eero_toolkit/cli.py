@@ -1,4 +1,4 @@
-"""`python3 -m eero_toolkit <command>`: train, export, selfsup, build (train + export)."""
+"""`python3 -m eero_toolkit <command>`: train, export, compose (early-exit.onnx + shared weights), selfsup."""
 from __future__ import annotations
 
 import argparse

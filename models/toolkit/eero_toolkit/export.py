@@ -18,6 +18,7 @@ from torchvision.models.resnet import BasicBlock
 from . import ToolkitError
 from .archs import ArchConfig, build_model
 from .data import Dataset, Split, load_fashion_mnist, load_folder, to_input
+from .early_exit import compose_bundle
 from .macs import exit_costs
 from .readme import write_readme
 from .train import accuracies, predict_logits
@@ -182,9 +183,15 @@ def write_fixtures(out_dir: str, ds: Dataset, model, count: int = 16) -> None:
                               for j in range(len(picked))]}, f)
 
 
-def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -> dict:
+def write_manifest(path: str, manifest: dict, header: str) -> None:
     import yaml
 
+    with open(path, "w") as f:
+        f.write(header + "\n")
+        yaml.safe_dump(manifest, f, sort_keys=False, default_flow_style=None, width=120)
+
+
+def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -> dict:
     t0 = time.time()
     ckpt, model = load_checkpoint(ckpt_path)
     arch = ArchConfig.from_dict(ckpt["arch"])
@@ -237,9 +244,10 @@ def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -
                      "recipes": ckpt.get("recipes") or [ckpt["train"]], "seconds": round(ckpt["seconds"]),
                      "epochs": len(ckpt["history"]), "macsPerSegment": costs["segment"], "macsPerHead": costs["head"]},
     }
-    with open(os.path.join(out_dir, "manifest.yaml"), "w") as f:
-        f.write(f"# EERO bundle, written by models/toolkit ({time.strftime('%Y-%m-%d')}); format: models/FORMAT.md\n")
-        yaml.safe_dump(manifest, f, sort_keys=False, default_flow_style=None, width=120)
+    # early-exit.onnx, composed from the stage graphs; every graph's weights move into weights.bin.
+    compose_bundle(out_dir, manifest)
+    write_manifest(os.path.join(out_dir, "manifest.yaml"), manifest,
+                   f"# EERO bundle, written by models/toolkit ({time.strftime('%Y-%m-%d')}); format: models/FORMAT.md")
     log(f"{name}: final exit test accuracy {acc['test'][-1] * 100:.2f}%; bundle written to {out_dir} "
         f"({sum(os.path.getsize(os.path.join(dp, fn)) for dp, _, fns in os.walk(out_dir) for fn in fns) / 1e6:.1f} MB) "
         f"in {time.time() - t0:.0f}s")
@@ -280,6 +288,23 @@ def cmd_export(args) -> None:
         write_readme(args.readme)
 
 
+def cmd_compose(args) -> None:
+    """Rewrite an existing bundle in place: early-exit.onnx and the shared weights.bin."""
+    import yaml
+
+    path = os.path.join(args.bundle, "manifest.yaml")
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise ToolkitError(f"{path}: cannot be read ({e.strerror})") from e
+    header = text.splitlines()[0] if text.startswith("#") else "# EERO bundle; format: models/FORMAT.md"
+    manifest = compose_bundle(args.bundle, yaml.safe_load(text))
+    write_manifest(path, manifest, header)
+    log(f"{args.bundle}: early-exit.onnx ({manifest['earlyExit']['bytes']} bytes) and weights.bin "
+        f"({manifest['weights']['bytes']} bytes) written; manifest updated")
+
+
 def add_export_parser(sub) -> None:
     p = sub.add_parser("export", help="export a checkpoint as an EERO bundle folder")
     p.add_argument("--checkpoint", required=True)
@@ -289,6 +314,10 @@ def add_export_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--readme", help="regenerate the tables of this README (e.g. models/README.md)")
     p.set_defaults(fn=cmd_export)
+
+    c = sub.add_parser("compose", help="add early-exit.onnx to a bundle and share its weights in weights.bin")
+    c.add_argument("--bundle", required=True, help="bundle folder, rewritten in place, e.g. ../resnet18-fmnist")
+    c.set_defaults(fn=cmd_compose)
 
     u = sub.add_parser("export-untrained", help="stage graphs + full graph of an untrained network (speed benchmarks)")
     u.add_argument("--out", required=True)

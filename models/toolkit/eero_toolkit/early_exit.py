@@ -1,0 +1,351 @@
+"""early-exit.onnx: the whole multi-exit network as one graph that routes rows in-graph.
+
+Composed from the bundle's stage graphs (their nodes and weights unchanged), so the service runs a
+whole early-exit batch in one onnxruntime call. Interface: models/FORMAT.md "early-exit.onnx".
+
+Per exit l: the stage's nodes on the rows that reached it, the score of each row computed in float64
+as src/router/scores.ts does (softmax with the row maximum subtracted, tie noise added to the
+probabilities, then margin / maxprob / entropy), the decision `score >= thresholds[row, l]`, and
+`Compress` (axis 0) of the features and row ids of the rows that continue. Blocks l+1..M sit in the
+then-branch of an `If` on "some row continues": without it, a batch whose rows have all left still
+runs every later kernel on zero rows (measured: ~1.5 ms of empty ConvNeXt blocks at batch 1).
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from . import ToolkitError
+
+OPSET = 17
+SCORE_KINDS = {"margin": 0, "maxprob": 1, "entropy": 2}
+INPUTS = {"input": "input", "thresholds": "thresholds", "temperature": "temperature", "noise": "noise",
+          "scoreKind": "score_kind"}
+OUTPUTS = {"rows": "exit{l}_rows", "logits": "exit{l}_logits", "scores": "exit{l}_scores", "leave": "exit{l}_leave"}
+
+
+def batch_dim(exit_no: int) -> str:
+    """The symbolic row count of the rows that reach exit `exit_no` (1-based)."""
+    return "batch" if exit_no == 1 else f"n{exit_no}"
+
+
+def local_name(level: int, exit_no: int, kind: str) -> str:
+    """Exit `exit_no`'s output `kind` as seen in the graph of nesting level `level` (1 = main graph).
+
+    Names must be unique across nested graphs (ONNX's SSA rule), so only the main graph uses the
+    interface names."""
+    name = OUTPUTS[kind].format(l=exit_no)
+    return name if level == 1 else f"l{level}/{name}"
+
+
+class _Builder:
+    """Nodes and initializers tagged with the nesting level they run in (the exit they belong to)
+    and, per value, the exit whose row count leads its shape."""
+
+    def __init__(self):
+        self.nodes: List[Tuple[int, object]] = []
+        self.initializers: List[Tuple[int, object]] = []
+        self.value_info: List[object] = []
+        self.rows_of: Dict[str, int] = {}
+        self._count = 0
+
+    def node(self, op: str, inputs: List[str], level: int, rows: Optional[int] = None, out: Optional[str] = None,
+             outputs: int = 1, **attrs):
+        from onnx import helper
+
+        self._count += 1
+        names = [out] if out else [f"ee/{op}_{self._count}_{i}" for i in range(outputs)]
+        self.nodes.append((level, helper.make_node(op, inputs, names, name=f"ee/{op}_{self._count}", **attrs)))
+        for n in names:
+            self.rows_of[n] = rows or level
+        return names[0] if outputs == 1 else names
+
+    def const(self, value, dtype: str, scalar: bool = False, level: int = 1) -> str:
+        """A Constant node, not an initializer: every initializer lives in weights.bin."""
+        import numpy as np
+        from onnx import helper, numpy_helper
+
+        arr = np.array(value if scalar else np.atleast_1d(value), dtype=dtype)
+        self._count += 1
+        name = f"ee/const_{self._count}"
+        self.nodes.append((level, helper.make_node("Constant", [], [name], name=name,
+                                                   value=numpy_helper.from_array(arr, name))))
+        return name
+
+
+def _leading_transpose(stage) -> Optional[List[int]]:
+    """The perm when every consumer of the stage's input is the same row-keeping Transpose.
+
+    ConvNeXt's downsampling stages start NCHW -> NHWC for their LayerNorm, and the stage before ends
+    NHWC -> NCHW. Transposing before the boundary's Compress instead of after it (the two commute
+    when axis 0 stays first) lets onnxruntime cancel the pair, as it does in full.onnx."""
+    from onnx import helper
+
+    name = stage.graph.input[0].name
+    users = [n for n in stage.graph.node if name in n.input]
+    perms = [[int(v) for v in helper.get_attribute_value(a)] for n in users if n.op_type == "Transpose"
+             for a in n.attribute if a.name == "perm"]
+    if users and len(perms) == len(users) and all(p == perms[0] for p in perms) and perms[0][0] == 0:
+        return perms[0]
+    return None
+
+
+def _add_stage(b: _Builder, stage, spec: dict, l: int, x: str, transposed: bool) -> Optional[str]:
+    """Copy a stage graph's nodes and initializers under the prefix `s<l>/`; returns its features value.
+    With `transposed`, `x` is already the stage's input after its leading Transpose."""
+    from onnx import helper
+
+    graph, prefix = stage.graph, f"s{l}/"
+    inputs = [i.name for i in graph.input if i.name not in {t.name for t in graph.initializer}]
+    if inputs != [spec["input"]["name"]]:
+        raise ToolkitError(f"stage {l}: graph inputs {inputs}, manifest says {spec['input']['name']}")
+    outs = {o.name for o in graph.output}
+    features = spec.get("features", {}).get("name")
+    if spec["logits"]["name"] not in outs or (features and features not in outs):
+        raise ToolkitError(f"stage {l}: outputs {sorted(outs)} lack the manifest's logits/features")
+    rename = {spec["logits"]["name"]: local_name(l, l, "logits")}
+    skip = set()
+    for n in graph.node:
+        if transposed and n.op_type == "Transpose" and spec["input"]["name"] in n.input:
+            rename[n.output[0]], skip = x, skip | {n.output[0]}
+    rename.setdefault(spec["input"]["name"], x)
+
+    def r(name: str) -> str:
+        return name if name == "" else rename.get(name, prefix + name)
+
+    for t in graph.initializer:
+        copy = type(t)()
+        copy.CopyFrom(t)
+        copy.name = r(t.name)
+        b.initializers.append((l, copy))
+    for n in graph.node:
+        if n.output[0] in skip:
+            continue
+        copy = helper.make_node(n.op_type, [r(i) for i in n.input], [r(o) for o in n.output],
+                                name=prefix + n.name if n.name else None, domain=n.domain or None)
+        copy.attribute.extend(n.attribute)
+        b.nodes.append((l, copy))
+        for o in copy.output:
+            b.rows_of[o] = l
+    return r(features) if features else None
+
+
+def _scores(b: _Builder, logits: str, noise: str, g: Dict[str, str], l: int) -> str:
+    """float64 scores of one exit, op for op as src/router/scores.ts computes them."""
+    from onnx import TensorProto
+
+    n = lambda op, ins, **kw: b.node(op, ins, l, **kw)  # noqa: E731
+    z = n("Cast", [logits], to=TensorProto.DOUBLE)
+    shifted = n("Sub", [z, n("ReduceMax", [z], axes=[1], keepdims=1)])  # logit - row max, then / T
+    e = n("Exp", [n("Div", [shifted, "temperature"])])
+    noisy = n("Add", [n("Div", [e, n("ReduceSum", [e, g["axis1"]], keepdims=1)]), noise])
+    # top1 and top2 as scoreProbs finds them (top2 = top1 on a tie). Not TopK: onnxruntime's CPU
+    # TopK dies of a division by zero (SIGFPE) on zero rows.
+    top1 = n("ReduceMax", [noisy], axes=[1], keepdims=0)
+    first = n("Equal", [g["classes"], n("ArgMax", [noisy], axis=1, keepdims=1)])  # the first max only
+    top2 = n("ReduceMax", [n("Where", [first, g["minus_inf"], noisy])], axes=[1], keepdims=0)
+    # Negated entropy: sum p log p over p > 0 (a p <= 0 contributes 0, as in scoreProbs).
+    terms = n("Where", [n("Greater", [noisy, g["zero"]]), n("Mul", [noisy, n("Log", [noisy])]), g["zero"]])
+    entropy = n("ReduceSum", [terms, g["axis1"]], keepdims=0)
+    return n("Where", [g["is_margin"], n("Sub", [top1, top2]), n("Where", [g["is_maxprob"], top1, entropy])],
+             out=local_name(l, l, "scores"))
+
+
+def _build_flat(stages: List[object], specs: List[dict], classes: int) -> _Builder:
+    """Every node, tagged with its nesting level; the exits' outputs under their level-local names."""
+    from onnx import TensorProto, helper
+
+    m, b = len(stages), _Builder()
+    g = {"axis1": b.const(1, "int64"), "classes": b.const(list(range(classes)), "int64"),
+         "zero": b.const(0.0, "float64", scalar=True), "minus_inf": b.const(float("-inf"), "float64", scalar=True)}
+    g["is_margin"] = b.node("Equal", ["score_kind", b.const(SCORE_KINDS["margin"], "int64")], 1)
+    g["is_maxprob"] = b.node("Equal", ["score_kind", b.const(SCORE_KINDS["maxprob"], "int64")], 1)
+    count = b.node("Squeeze", [b.node("Shape", ["input"], 1, end=1), b.const(0, "int64")], 1)
+    rows = b.node("Range", [b.const(0, "int64", scalar=True), count, b.const(1, "int64", scalar=True)], 1,
+                  out=local_name(1, 1, "rows"))
+    x, transposed = "input", False
+    for l in range(1, m + 1):
+        if l > 1:
+            rows = b.node("Identity", [rows], l, out=local_name(l, l, "rows"))  # a branch's own output
+        features = _add_stage(b, stages[l - 1], specs[l - 1], l, x, transposed)
+        column = b.const(l - 1, "int64", scalar=True)
+        noise = b.node("Gather", ["noise", column], l, rows=1, axis=1)  # [batch, K]
+        if l > 1:
+            noise = b.node("Gather", [noise, rows], l, axis=0)  # [n_l, K]
+        scores = _scores(b, local_name(l, l, "logits"), noise, g, l)
+        leave = local_name(l, l, "leave")
+        if l == m:  # the last exit takes every row that reached it
+            b.node("ConstantOfShape", [b.node("Shape", [rows], l)], l, out=leave,
+                   value=helper.make_tensor("true", TensorProto.BOOL, [1], [True]))
+            break
+        threshold = b.node("Gather", ["thresholds", column], l, rows=1, axis=1)  # [batch]
+        if l > 1:
+            threshold = b.node("Gather", [threshold, rows], l, axis=0)
+        stay = b.node("Not", [b.node("GreaterOrEqual", [scores, threshold], l, out=leave)], l)
+        shape = [batch_dim(l + 1)] + list(specs[l - 1]["features"]["shape"][1:])
+        perm = _leading_transpose(stages[l])
+        if perm:
+            features, shape = b.node("Transpose", [features], l, perm=perm), [shape[p] for p in perm]
+        x, transposed = b.node("Compress", [features, stay], l, rows=l + 1, axis=0, out=f"x{l + 1}"), bool(perm)
+        rows = b.node("Compress", [rows, stay], l, rows=l + 1, axis=0, out=f"rows{l + 1}")
+        # Shape inference cannot tell a Compress output's row count: state it, named, so that
+        # inference carries the name through the next block.
+        b.value_info += [helper.make_tensor_value_info(x, TensorProto.FLOAT, shape),
+                         helper.make_tensor_value_info(rows, TensorProto.INT64, [batch_dim(l + 1)])]
+        b.node("Greater", [b.node("Size", [rows], l), b.const(0, "int64", scalar=True)], l, out=f"go{l + 1}")
+    return b
+
+
+def _value_infos(b: _Builder, inputs) -> Dict[str, object]:
+    """Shape inference on the flat graph; each value's row dimension named after its exit.
+
+    onnxruntime needs the names: with an anonymous row count after a Compress, its NCHWc layout
+    transformer reshapes residual Adds with `Reshape(0, -1, ...)`, which fails on zero rows."""
+    from onnx import helper, shape_inference
+
+    graph = helper.make_graph([n for _, n in b.nodes], "flat", inputs, [],
+                              initializer=[t for _, t in b.initializers], value_info=b.value_info)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    inferred = shape_inference.infer_shapes(model, strict_mode=True).graph
+    infos = {}
+    for vi in inferred.value_info:
+        dims = vi.type.tensor_type.shape.dim
+        # An unknown row count is anonymous or named unk__<i> by onnx's inference.
+        if dims and not dims[0].HasField("dim_value") and (not dims[0].dim_param
+                                                           or dims[0].dim_param.startswith("unk__")):
+            dims[0].dim_param = batch_dim(b.rows_of[vi.name])
+        if not vi.type.tensor_type.HasField("shape") or any(
+                not d.HasField("dim_value") and (not d.dim_param or d.dim_param.startswith("unk__")) for d in dims):
+            raise ToolkitError(f"early exit: shape inference left {vi.name} without a full shape")
+        infos[vi.name] = vi
+    return infos
+
+
+def _exit_outputs(level: int, first: int, m: int, infos: Dict[str, object]) -> List[object]:
+    """value_infos of exits first..m's outputs under their names in graph `level`."""
+    out = []
+    for k in range(first, m + 1):
+        for kind in OUTPUTS:
+            vi = type(infos[local_name(k, k, kind)])()
+            vi.CopyFrom(infos[local_name(k, k, kind)])
+            vi.name = local_name(level, k, kind)
+            out.append(vi)
+    return out
+
+
+def _empty_branch(level: int, first: int, m: int, infos: Dict[str, object]):
+    """The else-branch: exits first..m reached by no row, as empty tensors."""
+    import numpy as np
+    from onnx import helper, mapping, numpy_helper
+
+    nodes, outputs = [], []
+    for vi in _exit_outputs(level, first, m, infos):
+        vi.name = f"l{level}/none/{vi.name.split('/')[-1]}"
+        tt = vi.type.tensor_type
+        shape = [0] + [d.dim_value for d in tt.shape.dim[1:]]
+        value = numpy_helper.from_array(np.zeros(shape, mapping.TENSOR_TYPE_TO_NP_TYPE[tt.elem_type]), vi.name)
+        nodes.append(helper.make_node("Constant", [], [vi.name], value=value))
+        tt.shape.dim[0].ClearField("dim_param")
+        tt.shape.dim[0].dim_value = 0
+        outputs.append(vi)
+    return helper.make_graph(nodes, f"none-from-exit-{first}", [], outputs)
+
+
+def _nest(b: _Builder, m: int, infos: Dict[str, object]):
+    """Graph of level 1 with blocks 2..m nested in Ifs; returns (nodes, initializers, value_info)."""
+    from onnx import helper
+
+    inner = None
+    for level in range(m, 0, -1):
+        nodes = [n for lv, n in b.nodes if lv == level] + ([inner] if inner else [])
+        inits = [t for lv, t in b.initializers if lv == level]
+        produced = {o for n in nodes for o in n.output}
+        own = {local_name(level, level, kind) for kind in OUTPUTS}  # the graph's outputs
+        value_info = [infos[v] for v in sorted(produced - own) if v in infos]
+        if level == 1:
+            return nodes, inits, value_info
+        if inner is not None:
+            value_info += _exit_outputs(level, level + 1, m, infos)
+        body = helper.make_graph(nodes, f"from-exit-{level}", [], _exit_outputs(level, level, m, infos),
+                                 initializer=inits, value_info=value_info)
+        inner = helper.make_node("If", [f"go{level}"], [vi.name for vi in _exit_outputs(level - 1, level, m, infos)],
+                                 name=f"ee/if_exit_{level}", then_branch=body,
+                                 else_branch=_empty_branch(level - 1, level, m, infos))
+
+
+def compose_early_exit(stages: List[object], specs: List[dict], classes: int) -> object:
+    """One ModelProto from the stage graphs (loaded with their data) and their manifest specs."""
+    from onnx import TensorProto, helper
+
+    m = len(stages)
+    if m < 1 or len(specs) != m:
+        raise ToolkitError("early exit: need one manifest spec per stage graph")
+    if classes < 2:
+        raise ToolkitError("early exit: the margin score needs at least 2 classes")
+    b = _build_flat(stages, specs, classes)
+    chw = [d.dim_value for d in stages[0].graph.input[0].type.tensor_type.shape.dim[1:]]
+    inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch"] + chw),
+              helper.make_tensor_value_info("thresholds", TensorProto.DOUBLE, ["batch", m]),
+              helper.make_tensor_value_info("temperature", TensorProto.DOUBLE, [1]),
+              helper.make_tensor_value_info("noise", TensorProto.DOUBLE, ["batch", m, classes]),
+              helper.make_tensor_value_info("score_kind", TensorProto.INT64, [1])]
+    infos = _value_infos(b, inputs)
+    nodes, inits, value_info = _nest(b, m, infos)
+    graph = helper.make_graph(nodes, "early-exit", inputs, _exit_outputs(1, 1, m, infos), initializer=inits,
+                              value_info=value_info)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="eero_toolkit")
+    model.ir_version = stages[0].ir_version
+    return model
+
+
+EARLY_EXIT_FILE = "early-exit.onnx"
+
+
+def compose_bundle(bundle_dir: str, manifest: dict) -> dict:
+    """Write `early-exit.onnx` into a bundle and move every graph's weights into one shared
+    `weights.bin`; returns `manifest` with the rewritten files' sha256/bytes and the `weights` and
+    `earlyExit` blocks (models/FORMAT.md). Idempotent: a composed bundle is recomposed to the same
+    bytes, since the graphs are read back with their external data first."""
+    import os
+
+    import onnx
+
+    from .external_weights import share_weights
+
+    def load(name: str):
+        path = os.path.join(bundle_dir, name)
+        if not os.path.exists(path):
+            raise ToolkitError(f"{path}: missing; compose needs the bundle's stage graphs and full.onnx")
+        return onnx.load(path)  # with its external data, if any
+
+    stages = [load(s["file"]) for s in manifest["stages"]]
+    reference = load(manifest["reference"]["file"])
+    model = compose_early_exit(stages, manifest["stages"], len(manifest["labels"]))
+    onnx.checker.check_model(model, full_check=True)
+    files = [(s["file"], g) for s, g in zip(manifest["stages"], stages)]
+    files += [(manifest["reference"]["file"], reference), (EARLY_EXIT_FILE, model)]
+    weights = share_weights(files, bundle_dir)
+    for name, _ in files:
+        onnx.checker.check_model(os.path.join(bundle_dir, name), full_check=True)
+    for spec in manifest["stages"] + [manifest["reference"]]:
+        spec.update(_file_facts(bundle_dir, spec["file"]))
+    early = {"file": EARLY_EXIT_FILE, **_file_facts(bundle_dir, EARLY_EXIT_FILE), "inputs": dict(INPUTS),
+             "outputs": dict(OUTPUTS)}
+    # The new blocks go right after `reference`; yaml keeps the key order.
+    out = {}
+    for key, value in manifest.items():
+        if key not in ("weights", "earlyExit"):
+            out[key] = value
+        if key == "reference":
+            out["weights"], out["earlyExit"] = weights, early
+    manifest.clear()
+    manifest.update(out)
+    return manifest
+
+
+def _file_facts(bundle_dir: str, name: str) -> dict:
+    import hashlib
+    import os
+
+    with open(os.path.join(bundle_dir, name), "rb") as f:
+        data = f.read()
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
