@@ -1,0 +1,204 @@
+/**
+ * Running a bundle's early-exit.onnx (models/FORMAT.md `earlyExit`): the whole
+ * multi-exit network as one graph that scores, decides and compresses rows
+ * itself, so a batch costs one onnxruntime call instead of one per stage.
+ */
+import type * as Ort from 'onnxruntime-node';
+import { EeroError } from '../errors';
+
+type OrtModule = typeof Ort;
+
+/** What the runner needs from a manifest: the graph's tensor names and sizes. */
+export interface EarlyExitGraphSpec {
+  /** The graph's file, relative to the bundle folder. */
+  file: string;
+  inputs: { input: string; thresholds: string; temperature: string; noise: string; scoreKind: string };
+  /** Output name templates, `{l}` = the 1-based exit. */
+  outputs: { rows: string; logits: string; scores: string; leave: string };
+  /** M exits. */
+  exits: number;
+  /** K classes. */
+  classes: number;
+  /** One image's tensor dims after the batch axis, [C, H, W]. */
+  inputDims: readonly number[];
+}
+
+/** The fields of a manifest the spec comes from (structural: any manifest type with them fits). */
+export interface EarlyExitManifestFields {
+  stages: readonly unknown[];
+  labels: readonly string[];
+  input: { channels: number; height: number; width: number };
+  earlyExit?: { file: string; inputs: EarlyExitGraphSpec['inputs']; outputs: EarlyExitGraphSpec['outputs'] } | undefined;
+}
+
+/** 0 margin, 1 maxprob, 2 entropy: the graph's `score_kind`. */
+export type ScoreKindCode = 0 | 1 | 2;
+
+export interface EarlyExitRun {
+  /** 0-based exit each row left at. */
+  exits: Int32Array;
+  /** batch x K: each row's (raw, untempered) logits at its exit. */
+  logits: Float32Array;
+  /** Per exit: the rows that reached it (increasing) and their scores there, for traces. */
+  reached: Array<{ rows: Int32Array; scores: Float64Array }>;
+  /** Wall milliseconds of the onnxruntime call. */
+  ms: number;
+}
+
+export interface EarlyExitGraph {
+  readonly spec: EarlyExitGraphSpec;
+  run(
+    input: Float32Array,
+    batch: number,
+    thresholds: Float64Array,
+    temperature: number,
+    noise: Float64Array,
+    scoreKind: ScoreKindCode,
+  ): Promise<EarlyExitRun>;
+  release(): Promise<void>;
+}
+
+export function earlyExitGraphSpec(manifest: EarlyExitManifestFields): EarlyExitGraphSpec {
+  const ee = manifest.earlyExit;
+  if (ee === undefined) throw new EeroError('MODEL_INVALID', 'the bundle has no earlyExit graph (models/FORMAT.md)');
+  const { channels, height, width } = manifest.input;
+  return {
+    file: ee.file,
+    inputs: ee.inputs,
+    outputs: ee.outputs,
+    exits: manifest.stages.length,
+    classes: manifest.labels.length,
+    inputDims: [channels, height, width],
+  };
+}
+
+function outputName(template: string, exit: number): string {
+  return template.replaceAll('{l}', String(exit));
+}
+
+export async function openEarlyExitGraph(
+  ort: OrtModule,
+  file: string,
+  spec: EarlyExitGraphSpec,
+  sessionOptions: Ort.InferenceSession.SessionOptions,
+): Promise<EarlyExitGraph> {
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(file, sessionOptions);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new EeroError('MODEL_INVALID', `${file}: onnxruntime cannot load the early-exit graph: ${why}`, { cause: e, details: { file } });
+  }
+  const outputs = Array.from({ length: spec.exits }, (_, i) =>
+    (['rows', 'logits', 'scores', 'leave'] as const).map((kind) => outputName(spec.outputs[kind], i + 1)),
+  );
+  const missing = [
+    ...Object.values(spec.inputs)
+      .filter((name) => !session.inputNames.includes(name))
+      .map((name) => `input "${name}"`),
+    ...outputs
+      .flat()
+      .filter((name) => !session.outputNames.includes(name))
+      .map((name) => `output "${name}"`),
+  ];
+  if (missing.length > 0) {
+    await session.release().catch(() => undefined);
+    throw new EeroError('MODEL_INVALID', `${file}: the early-exit graph lacks ${missing.join(', ')}`, { details: { file, missing } });
+  }
+  return new Runner(ort, file, session, spec, outputs);
+}
+
+class Runner implements EarlyExitGraph {
+  private readonly imageSize: number;
+
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly file: string,
+    private readonly session: Ort.InferenceSession,
+    readonly spec: EarlyExitGraphSpec,
+    /** Per exit: its rows, logits, scores and leave output names. */
+    private readonly outputs: string[][],
+  ) {
+    this.imageSize = spec.inputDims.reduce((a, b) => a * b, 1);
+  }
+
+  async run(
+    input: Float32Array,
+    batch: number,
+    thresholds: Float64Array,
+    temperature: number,
+    noise: Float64Array,
+    scoreKind: ScoreKindCode,
+  ): Promise<EarlyExitRun> {
+    const { exits: m, classes: k, inputs } = this.spec;
+    this.check(input.length === batch * this.imageSize, `input holds ${input.length} values, not ${batch} x ${this.imageSize}`);
+    this.check(thresholds.length === batch * m, `thresholds hold ${thresholds.length} values, not ${batch} x ${m}`);
+    this.check(noise.length === batch * m * k, `noise holds ${noise.length} values, not ${batch} x ${m} x ${k}`);
+    this.check(temperature > 0 && Number.isFinite(temperature), `temperature must be a positive number, got ${temperature}`);
+    if (batch === 0) return { exits: new Int32Array(0), logits: new Float32Array(0), reached: [], ms: 0 };
+    const T = this.ort.Tensor;
+    const feeds = {
+      [inputs.input]: new T('float32', input, [batch, ...this.spec.inputDims]),
+      [inputs.thresholds]: new T('float64', thresholds, [batch, m]),
+      [inputs.temperature]: new T('float64', Float64Array.of(temperature), [1]),
+      [inputs.noise]: new T('float64', noise, [batch, m, k]),
+      [inputs.scoreKind]: new T('int64', BigInt64Array.of(BigInt(scoreKind)), [1]),
+    };
+    const t0 = performance.now();
+    let result: Ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run(feeds);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new EeroError('INTERNAL', `${this.file}: early-exit graph run failed: ${why}`, { cause: e, details: { file: this.file } });
+    }
+    const ms = performance.now() - t0;
+    return { ...this.collect(result, batch), ms };
+  }
+
+  /** Each row's exit and logits from the per-exit outputs. */
+  private collect(result: Ort.InferenceSession.ReturnType, batch: number): Omit<EarlyExitRun, 'ms'> {
+    const k = this.spec.classes;
+    const exits = new Int32Array(batch).fill(-1);
+    const logits = new Float32Array(batch * k);
+    const reached = this.outputs.map(([rowsName, logitsName, scoresName, leaveName], l) => {
+      const rows = Int32Array.from(this.data(result, rowsName as string, 'int64'), Number);
+      const exitLogits = this.data(result, logitsName as string, 'float32');
+      const scores = this.data(result, scoresName as string, 'float64');
+      const leave = this.data(result, leaveName as string, 'bool');
+      this.check(
+        exitLogits.length === rows.length * k && scores.length === rows.length && leave.length === rows.length,
+        `exit ${l + 1}: outputs of mismatched lengths`,
+      );
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as number;
+        this.check(row >= 0 && row < batch && exits[row] === -1, `exit ${l + 1}: row ${row} out of range or already gone`);
+        if (leave[i]) {
+          exits[row] = l;
+          logits.set(exitLogits.subarray(i * k, (i + 1) * k), row * k);
+        }
+      }
+      return { rows, scores: Float64Array.from(scores) };
+    });
+    this.check(!exits.includes(-1), 'a row left at no exit');
+    return { exits, logits, reached };
+  }
+
+  private data<K extends 'int64' | 'float32' | 'float64' | 'bool'>(
+    result: Ort.InferenceSession.ReturnType,
+    name: string,
+    type: K,
+  ): Ort.Tensor.DataTypeMap[K] {
+    const value = result[name];
+    this.check(value !== undefined && 'type' in value && value.type === type, `output "${name}" is not a ${type} tensor`);
+    return (value as Ort.TypedTensor<K>).data;
+  }
+
+  private check(ok: boolean, what: string): asserts ok {
+    if (!ok) throw new EeroError('INTERNAL', `${this.file}: ${what}`, { details: { file: this.file } });
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
