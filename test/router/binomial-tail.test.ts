@@ -1,4 +1,15 @@
+import { isEeroError } from '../../src/errors';
 import { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBentkusPValue, hoeffdingPValue } from '../../src/router';
+
+/** The EeroError code `f` throws, or undefined if it throws none. */
+function codeOf(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    return isEeroError(e) ? e.code : undefined;
+  }
+  return undefined;
+}
 
 /** P(Bin(n, p) <= k) by the textbook sum of C(n, j) p^j q^(n-j), fine for small n. */
 function bruteCdf(k: number, n: number, p: number): number {
@@ -16,12 +27,12 @@ describe('binomial tail', () => {
     // [k, n, p, P(Bin(n, p) <= k)]
     const known: [number, number, number, number][] = [
       [2, 10, 0.5, 0.0546875],
-      [5, 20, 0.3, 0.41637082944748143],
-      [12, 2500, 0.01, 0.0030329040115330133],
-      [3, 300, 0.001, 0.99973867145853383],
-      [9800, 1e6, 0.01, 0.022212510364736511],
-      [10100, 1e6, 0.01, 0.84376050314507679],
-      [9000, 1e6, 0.01, 8.3504159169235831e-25],
+      [5, 20, 0.3, 0.41637082944748144],
+      [12, 2500, 0.01, 0.003032904011533013],
+      [3, 300, 0.001, 0.9997386714585338],
+      [9800, 1e6, 0.01, 0.02221251036473651],
+      [10100, 1e6, 0.01, 0.8437605031450768],
+      [9000, 1e6, 0.01, 8.350415916923583e-25],
       [0, 1e6, 1e-5, 4.539765980761299e-5],
       [499000, 1e6, 0.5, 0.0228041499326948],
       [500500, 1e6, 0.5, 0.8415865958480527],
@@ -34,7 +45,7 @@ describe('binomial tail', () => {
 
   it('stays finite in log space far below double precision (n = 1e6)', () => {
     expect(binomialLogCdf(0, 1e6, 0.01)).toBeCloseTo(-10050.335853501441, 8);
-    expect(binomialLogCdf(100, 1e6, 0.01) / -9492.0311591172619).toBeCloseTo(1, 12);
+    expect(binomialLogCdf(100, 1e6, 0.01) / -9492.031159117261).toBeCloseTo(1, 12);
     expect(binomialCdf(100, 1e6, 0.01)).toBe(0);
   });
 
@@ -61,8 +72,8 @@ describe('binomial tail', () => {
     expect(binomialCdf(0, 10, 0)).toBe(1);
     expect(binomialCdf(9, 10, 1)).toBe(0);
     expect(binomialCdf(0, 0, 0.3)).toBe(1);
-    expect(() => binomialCdf(1.5, 10, 0.5)).toThrow(expect.objectContaining({ code: 'BAD_PARAMETER' }));
-    expect(() => binomialCdf(1, 10, 1.2)).toThrow(expect.objectContaining({ code: 'BAD_PARAMETER' }));
+    expect(codeOf(() => binomialCdf(1.5, 10, 0.5))).toBe('BAD_PARAMETER');
+    expect(codeOf(() => binomialCdf(1, 10, 1.2))).toBe('BAD_PARAMETER');
   });
 
   it('is a valid p-value: P(p-value <= u) <= u whenever the true rate is >= alpha (exact enumeration)', () => {
@@ -93,7 +104,7 @@ describe('Hoeffding–Bentkus', () => {
   });
 
   it('is e times the binomial tail (Bentkus) or the Chernoff bound (Hoeffding), capped at 1', () => {
-    expect(bentkusPValue(12 / 2500, 2500, 0.01)).toBeCloseTo(Math.E * 0.0030329040115330133, 15);
+    expect(bentkusPValue(12 / 2500, 2500, 0.01)).toBeCloseTo(Math.E * 0.003032904011533013, 15);
     expect(hoeffdingPValue(0, 300, 0.01) / 0.99 ** 300).toBeCloseTo(1, 13);
     expect(hoeffdingPValue(0.02, 300, 0.01)).toBe(1);
     expect(hoeffdingBentkusPValue(0.5, 100, 0.01)).toBe(1);
