@@ -21,7 +21,7 @@ import { ThresholdCache } from './threshold-cache';
  * computeExitScores does (noise of (seed, row, exit), softmax at the
  * temperature), so the labels match the scored predictions bit for bit.
  */
-export function finalExitPredictions(outputs: ExitOutputs, scoring: Partial<ScoringOptions> = {}): Int32Array {
+function finalExitPredictions(outputs: ExitOutputs, scoring: Partial<ScoringOptions> = {}): Int32Array {
   validateExitOutputs(outputs);
   const s = resolveScoring(scoring);
   const { images, classes } = outputs;

@@ -22,7 +22,7 @@ const STIRLING_SERIES_FROM = 15;
  * of Stirling's formula (Loader 2000). Working with it instead of log-gamma
  * differences avoids losing ~7 digits to cancellation at n = 1e6.
  */
-export function stirlerr(n: number): number {
+function stirlerr(n: number): number {
   if (n <= STIRLING_SERIES_FROM) {
     let logFact = 0;
     for (let i = 2; i <= n; i++) logFact += Math.log(i);
@@ -33,7 +33,7 @@ export function stirlerr(n: number): number {
 }
 
 /** bd0(x, m) = x log(x / m) + m - x, by its series when x is close to m (Loader 2000). */
-export function bd0(x: number, m: number): number {
+function bd0(x: number, m: number): number {
   if (Math.abs(x - m) < 0.1 * (x + m)) {
     const v = (x - m) / (x + m);
     let s = (x - m) * v;

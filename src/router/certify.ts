@@ -44,7 +44,7 @@ export interface Guarantee {
   delta?: number;
 }
 
-export const DEFAULT_GUARANTEE: Readonly<Guarantee> = Object.freeze({ agreement: 0.99, delta: 0.05 });
+const DEFAULT_GUARANTEE: Readonly<Guarantee> = Object.freeze({ agreement: 0.99, delta: 0.05 });
 const DEFAULT_DELTA = 0.05;
 
 export interface CertifyOptions extends PolicyOptions {

@@ -46,27 +46,7 @@ export { BudgetLedger } from './ledger';
 export type { SweepInput, SweepMethod, SweepPoint } from './budget-sweep';
 export { areaUnderCurve, budgetGrid, referencePoints, sweepBudgets, sweepMethods } from './budget-sweep';
 export { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBentkusPValue, hoeffdingPValue } from './binomial-tail';
-export type { ProportionInterval } from './wilson';
-export { wilsonInterval, Z_95 } from './wilson';
-export type { AgreementCacheOptions } from './agreement-recalibration';
-export { agreementThresholdCache, disagreementRates, finalExitPredictions, withAgreementLabels } from './agreement-recalibration';
-export type {
-  Certificate,
-  CertifiedPolicy,
-  CertifyOptions,
-  Flavour,
-  Guarantee,
-  Losses,
-  PathPoint,
-  SequenceResult,
-  TestedPoint,
-} from './certify';
-export {
-  calibrateCertified,
-  certificationPath,
-  DEFAULT_GUARANTEE,
-  fixedSequenceTest,
-  lossesOf,
-  selectScoredRows,
-  splitRows,
-} from './certify';
+export { wilsonInterval } from './wilson';
+export { agreementThresholdCache, disagreementRates, withAgreementLabels } from './agreement-recalibration';
+export type { Certificate, CertifiedPolicy, CertifyOptions, Guarantee } from './certify';
+export { calibrateCertified, certificationPath, fixedSequenceTest, lossesOf, selectScoredRows, splitRows } from './certify';

@@ -9,7 +9,7 @@ import { EeroError } from '../errors';
  */
 
 /** z of a two-sided 95% interval: the 0.975 quantile of the standard normal. */
-export const Z_95 = 1.959964;
+const Z_95 = 1.959964;
 
 export interface ProportionInterval {
   /** successes / n; NaN when n = 0. */

@@ -8,6 +8,7 @@ import {
   computeExitScores,
   disagreementRates,
   evaluatePolicy,
+  fixedSequenceTest,
   lossesOf,
   selectScoredRows,
   sortedExitScores,
@@ -110,6 +111,38 @@ describe('certified agreement on resnet18-fmnist', () => {
       expect(p.thresholds).toEqual(path[j]?.thresholds);
     }
     expect(corrupted.certificate.budget).toBeGreaterThan(honest.certificate.budget);
+  });
+
+  it('stops fixed-sequence testing at the first failure and never tests past it', () => {
+    const m = cal.exits;
+    const top = Float64Array.from({ length: m }, (_, l) => (l === m - 1 ? -Infinity : Infinity));
+    const exit1 = new Float64Array(m).fill(-Infinity);
+    const path = [top, exit1, top].map((thresholds, j) => ({ budget: full - j, expectedCost: full, thresholds }));
+    const rows = Int32Array.from({ length: 1000 }, (_, i) => i);
+    const run = fixedSequenceTest(path, cal, costs, rows, 'agreement', 0.01, 0.05);
+    expect(run.last).toBe(0);
+    expect(run.trace).toHaveLength(2);
+    // Exit 1 disagrees with the final exit on about a quarter of the images.
+    expect(run.trace[1]?.losses).toBeGreaterThan(150);
+    expect(run.lastLosses).toEqual({ losses: 0, disagreements: 0, cost: 1000 * full });
+  });
+
+  it('counts "early wrong, final right" as the accuracy loss, which bounds the accuracy drop', () => {
+    const exit1 = new Float64Array(cal.exits).fill(-Infinity);
+    const rows = Int32Array.from({ length: cal.images }, (_, i) => i);
+    const l = lossesOf(cal, exit1, costs, rows, 'accuracy');
+    const early = cal.predictions[0] as Int32Array;
+    const fin = cal.predictions[cal.exits - 1] as Int32Array;
+    let wrongRight = 0;
+    let drop = 0;
+    for (let i = 0; i < cal.images; i++) {
+      const y = cal.labels[i];
+      if (early[i] !== y && fin[i] === y) wrongRight++;
+      drop += Number(fin[i] === y) - Number(early[i] === y);
+    }
+    expect(l.losses).toBe(wrongRight);
+    expect(drop).toBeLessThanOrEqual(l.losses);
+    expect(l.cost).toBe(cal.images * (costs[0] as number));
   });
 
   it('walks from the full model down evenly spaced budgets to the first exit, never above each budget', () => {
