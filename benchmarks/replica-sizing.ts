@@ -166,6 +166,8 @@ interface Cell {
   budget: number;
   connections: number;
   imagesPerSecond: number;
+  /** MACs the replica spent per second: images/s x the realised cost of an image. */
+  macsPerSecond: number;
   p50: number;
   p99: number;
   cores: number;
@@ -200,6 +202,7 @@ async function measure(service: ServeProcess, budget: number, connections: numbe
     budget,
     connections,
     imagesPerSecond: result['2xx'] / result.duration,
+    macsPerSecond: (after.macs - before.macs) / wall,
     p50: result.latency.p50,
     p99: result.latency.p99,
     cores: (cpu1 - cpu0) / wall,
@@ -244,6 +247,7 @@ function report(runs: BudgetRun[], seconds: number, headroom: number, targets: n
       c.budget,
       c.connections,
       +c.imagesPerSecond.toFixed(0),
+      +(c.macsPerSecond / 1e9).toFixed(2),
       +c.p50.toFixed(0),
       +c.p99.toFixed(0),
       +c.cores.toFixed(2),
@@ -258,6 +262,7 @@ function report(runs: BudgetRun[], seconds: number, headroom: number, targets: n
     +best(r).imagesPerSecond.toFixed(0),
     best(r).connections,
     +(headroom * best(r).imagesPerSecond).toFixed(0),
+    +((headroom * best(r).macsPerSecond) / 1e9).toFixed(2),
     +r.startupMs.toFixed(0),
     +r.idleRssMiB.toFixed(0),
     +r.peakRssMiB.toFixed(0),
@@ -271,7 +276,10 @@ function report(runs: BudgetRun[], seconds: number, headroom: number, targets: n
     `model resnet18-fmnist (default config: ${availableParallelism()} intra-op threads, maxBatch 32); one 28x28 fixture PNG per request;`,
     `${seconds} s per cell; the client shares the cores; 1-minute load average at the end ${(loadavg()[0] ?? 0).toFixed(2)}.`,
     '',
-    markdownTable(['budget', 'connections', 'images/s', 'p50 ms', 'p99 ms', 'CPU cores', 'RSS MiB', 'realised cost %', 'failed'], rows),
+    markdownTable(
+      ['budget', 'connections', 'images/s', 'GMAC/s', 'p50 ms', 'p99 ms', 'CPU cores', 'RSS MiB', 'realised cost %', 'failed'],
+      rows,
+    ),
     `Per replica (best connection count); sustainable = ${headroom} x best; replicas for a target = ceil(target / sustainable):`,
     '',
     markdownTable(
@@ -280,6 +288,7 @@ function report(runs: BudgetRun[], seconds: number, headroom: number, targets: n
         'best images/s',
         'at connections',
         'sustainable images/s',
+        'sustainable GMAC/s',
         'startup ms',
         'idle RSS MiB',
         'peak RSS MiB',
