@@ -1,7 +1,7 @@
 """early-exit.onnx: the whole multi-exit network as one graph that routes rows in-graph.
 
-Composed from the bundle's stage graphs (their nodes and weights unchanged), so the service runs a
-whole early-exit batch in one onnxruntime call. Interface: models/FORMAT.md "early-exit.onnx".
+Composed from the bundle's stage graphs (their weights unchanged, bit for bit), so the service runs
+a whole early-exit batch in one onnxruntime call. Interface: models/FORMAT.md "early-exit.onnx".
 
 Per exit l: the stage's nodes on the rows that reached it, the score of each row computed in float64
 as src/router/scores.ts does (softmax with the row maximum subtracted, tie noise added to the
@@ -9,6 +9,7 @@ probabilities, then margin / maxprob / entropy), the decision `score >= threshol
 `Compress` (axis 0) of the features and row ids of the rows that continue. Blocks l+1..M sit in the
 then-branch of an `If` on "some row continues": without it, a batch whose rows have all left still
 runs every later kernel on zero rows (measured: ~1.5 ms of empty ConvNeXt blocks at batch 1).
+ConvNeXt features stay NHWC between blocks (see _to_channels_last).
 """
 from __future__ import annotations
 
@@ -89,12 +90,111 @@ def _leading_transpose(stage) -> Optional[List[int]]:
     return None
 
 
-def _add_stage(b: _Builder, stage, spec: dict, l: int, x: str, transposed: bool) -> Optional[str]:
+NCHW_TO_NHWC, NHWC_TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
+
+
+def _perm(node) -> Optional[List[int]]:
+    from onnx import helper
+
+    return next((list(helper.get_attribute_value(a)) for a in node.attribute if a.name == "perm"), None)
+
+
+def _channels_last_tail(graph) -> Optional[dict]:
+    """A ConvNeXt block's tail feeding the exit head, in the exported (NCHW) form:
+        F = Add(Mul(scale[C,1,1], Transpose<NHWC->NCHW>(y)), residual);  head = ReduceMean(F, axes=[2, 3])
+    with F read by nothing else. Returns the nodes and names involved, or None."""
+    from onnx import helper
+
+    made = {o: n for n in graph.node for o in n.output}
+    inits = {t.name: t for t in graph.initializer}
+    for red in graph.node:
+        axes = next((list(helper.get_attribute_value(a)) for a in red.attribute if a.name == "axes"), None)
+        add = made.get(red.input[0]) if red.op_type == "ReduceMean" else None
+        if axes != [2, 3] or add is None or add.op_type != "Add":
+            continue
+        if sum(red.input[0] in n.input for n in graph.node) != 1:
+            continue
+        for i, other in ((0, 1), (1, 0)):
+            mul = made.get(add.input[i])
+            if mul is None or mul.op_type != "Mul":
+                continue
+            for j, k in ((0, 1), (1, 0)):
+                scale, tr = inits.get(mul.input[j]), made.get(mul.input[k])
+                if (scale is not None and len(scale.dims) == 3 and list(scale.dims[1:]) == [1, 1] and tr is not None
+                        and sum(scale.name in n.input for n in graph.node) == 1
+                        and tr.op_type == "Transpose" and _perm(tr) == NHWC_TO_NCHW
+                        and sum(tr.output[0] in n.input for n in graph.node) == 1):
+                    return {"reduce": red, "add": add, "mul": mul, "transpose": tr, "scale": scale,
+                            "residual": add.input[other], "y": tr.input[0], "scale_first": j == 0}
+    return None
+
+
+def _to_channels_last(stage, input_nhwc: bool) -> Tuple[object, bool]:
+    """The stage graph with its features in NHWC where its tail allows (ConvNeXt), and reading an NHWC
+    input when `input_nhwc`; returns (graph, features are NHWC).
+
+    Exported ConvNeXt blocks compute in NHWC but transpose back to NCHW at their end, and the next
+    block transposes to NHWC again (or feeds a depthwise conv, which onnxruntime reorders from
+    either layout). In one graph onnxruntime cancels such pairs; across a boundary's Compress it
+    cannot, so they are removed here: the layer scale multiplies the NHWC tensor (same bytes, shape
+    [C]), the residual is transposed instead when it is not already NHWC, and the head averages over
+    axes 1 and 2. Transposes are exact; only the head's summation order changes."""
+    from onnx import GraphProto, helper
+
+    src = stage.graph
+    x = src.input[0].name
+    tail = _channels_last_tail(src)
+    g = GraphProto()
+    g.CopyFrom(src)
+    del g.node[:]
+    if input_nhwc:
+        # Leading NCHW -> NHWC transposes become the input itself; other readers get it back in NCHW.
+        same = {n.output[0] for n in src.node if n.op_type == "Transpose" and n.input == [x] and _perm(n) == NCHW_TO_NHWC}
+        readers = [n for n in src.node if x in n.input and n.output[0] not in same
+                   and not (tail and n is tail["add"] and tail["residual"] == x)]
+        if readers:
+            g.node.append(helper.make_node("Transpose", [x], [x + "/nchw"], perm=NHWC_TO_NCHW))
+    else:
+        same, readers = set(), []
+    replaced = {o: x for o in same}
+    skip = same | ({tail["transpose"].output[0], tail["mul"].output[0]} if tail else set())
+    for n in src.node:
+        if n.output[0] in skip:
+            continue
+        node = type(n)()
+        node.CopyFrom(n)
+        for i, v in enumerate(node.input):
+            node.input[i] = replaced.get(v, x + "/nchw" if (v == x and input_nhwc and readers) else v)
+        if tail and n is tail["add"]:
+            scale = type(tail["scale"])()
+            scale.CopyFrom(tail["scale"])
+            scale.name += "/nhwc"
+            del scale.dims[1:]
+            g.initializer.append(scale)
+            mul = [scale.name, tail["y"]] if tail["scale_first"] else [tail["y"], scale.name]
+            g.node.append(helper.make_node("Mul", mul, [tail["mul"].output[0]]))
+            residual = tail["residual"]
+            if not (residual == x and input_nhwc):
+                g.node.append(helper.make_node("Transpose", [residual], [residual + "/nhwc"], perm=NCHW_TO_NHWC))
+                node.input[list(n.input).index(residual)] = residual + "/nhwc"
+            else:
+                node.input[list(n.input).index(residual)] = x
+        if tail and n is tail["reduce"]:
+            axes = next(a for a in node.attribute if a.name == "axes")
+            del axes.ints[:]
+            axes.ints.extend([1, 2])
+        g.node.append(node)
+    if tail:
+        g.initializer.remove(next(t for t in g.initializer if t.name == tail["scale"].name))
+    return g, tail is not None
+
+
+def _add_stage(b: _Builder, graph, spec: dict, l: int, x: str, transposed: bool) -> Optional[str]:
     """Copy a stage graph's nodes and initializers under the prefix `s<l>/`; returns its features value.
     With `transposed`, `x` is already the stage's input after its leading Transpose."""
     from onnx import helper
 
-    graph, prefix = stage.graph, f"s{l}/"
+    prefix = f"s{l}/"
     inputs = [i.name for i in graph.input if i.name not in {t.name for t in graph.initializer}]
     if inputs != [spec["input"]["name"]]:
         raise ToolkitError(f"stage {l}: graph inputs {inputs}, manifest says {spec['input']['name']}")
@@ -150,7 +250,7 @@ def _scores(b: _Builder, logits: str, noise: str, g: Dict[str, str], l: int) -> 
              out=local_name(l, l, "scores"))
 
 
-def _build_flat(stages: List[object], specs: List[dict], classes: int) -> _Builder:
+def _build_flat(stages: List[object], specs: List[dict], classes: int, channels_last: bool) -> _Builder:
     """Every node, tagged with its nesting level; the exits' outputs under their level-local names."""
     from onnx import TensorProto, helper
 
@@ -162,11 +262,12 @@ def _build_flat(stages: List[object], specs: List[dict], classes: int) -> _Build
     count = b.node("Squeeze", [b.node("Shape", ["input"], 1, end=1), b.const(0, "int64")], 1)
     rows = b.node("Range", [b.const(0, "int64", scalar=True), count, b.const(1, "int64", scalar=True)], 1,
                   out=local_name(1, 1, "rows"))
-    x, transposed = "input", False
+    x, transposed, nhwc = "input", False, False
     for l in range(1, m + 1):
         if l > 1:
             rows = b.node("Identity", [rows], l, out=local_name(l, l, "rows"))  # a branch's own output
-        features = _add_stage(b, stages[l - 1], specs[l - 1], l, x, transposed)
+        graph, features_nhwc = _to_channels_last(stages[l - 1], nhwc) if channels_last else (stages[l - 1].graph, False)
+        features = _add_stage(b, graph, specs[l - 1], l, x, transposed)
         column = b.const(l - 1, "int64", scalar=True)
         noise = b.node("Gather", ["noise", column], l, rows=1, axis=1)  # [batch, K]
         if l > 1:
@@ -182,9 +283,12 @@ def _build_flat(stages: List[object], specs: List[dict], classes: int) -> _Build
             threshold = b.node("Gather", [threshold, rows], l, axis=0)
         stay = b.node("Not", [b.node("GreaterOrEqual", [scores, threshold], l, out=leave)], l)
         shape = [batch_dim(l + 1)] + list(specs[l - 1]["features"]["shape"][1:])
-        perm = _leading_transpose(stages[l])
+        perm = None if features_nhwc else _leading_transpose(stages[l])
         if perm:
-            features, shape = b.node("Transpose", [features], l, perm=perm), [shape[p] for p in perm]
+            features = b.node("Transpose", [features], l, perm=perm)
+        if perm or features_nhwc:
+            shape = [shape[p] for p in perm or NCHW_TO_NHWC]
+        nhwc = features_nhwc
         x, transposed = b.node("Compress", [features, stay], l, rows=l + 1, axis=0, out=f"x{l + 1}"), bool(perm)
         rows = b.node("Compress", [rows, stay], l, rows=l + 1, axis=0, out=f"rows{l + 1}")
         # Shape inference cannot tell a Compress output's row count: state it, named, so that
@@ -272,8 +376,12 @@ def _nest(b: _Builder, m: int, infos: Dict[str, object]):
                                  else_branch=_empty_branch(level - 1, level, m, infos))
 
 
-def compose_early_exit(stages: List[object], specs: List[dict], classes: int) -> object:
-    """One ModelProto from the stage graphs (loaded with their data) and their manifest specs."""
+def compose_early_exit(stages: List[object], specs: List[dict], classes: int, channels_last: bool = True) -> object:
+    """One ModelProto from the stage graphs (loaded with their data) and their manifest specs.
+
+    `channels_last` keeps ConvNeXt features NHWC between blocks (faster; the exit heads then sum in
+    another order, so logits may differ from the stage graphs' in the last bits); without it every
+    stage's nodes are copied as they are, and the logits equal the stage graphs'."""
     from onnx import TensorProto, helper
 
     m = len(stages)
@@ -281,7 +389,7 @@ def compose_early_exit(stages: List[object], specs: List[dict], classes: int) ->
         raise ToolkitError("early exit: need one manifest spec per stage graph")
     if classes < 2:
         raise ToolkitError("early exit: the margin score needs at least 2 classes")
-    b = _build_flat(stages, specs, classes)
+    b = _build_flat(stages, specs, classes, channels_last)
     chw = [d.dim_value for d in stages[0].graph.input[0].type.tensor_type.shape.dim[1:]]
     inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch"] + chw),
               helper.make_tensor_value_info("thresholds", TensorProto.DOUBLE, ["batch", m]),
@@ -300,7 +408,7 @@ def compose_early_exit(stages: List[object], specs: List[dict], classes: int) ->
 EARLY_EXIT_FILE = "early-exit.onnx"
 
 
-def compose_bundle(bundle_dir: str, manifest: dict) -> dict:
+def compose_bundle(bundle_dir: str, manifest: dict, channels_last: bool = True) -> dict:
     """Write `early-exit.onnx` into a bundle and move every graph's weights into one shared
     `weights.bin`; returns `manifest` with the rewritten files' sha256/bytes and the `weights` and
     `earlyExit` blocks (models/FORMAT.md). Idempotent: a composed bundle is recomposed to the same
@@ -319,7 +427,7 @@ def compose_bundle(bundle_dir: str, manifest: dict) -> dict:
 
     stages = [load(s["file"]) for s in manifest["stages"]]
     reference = load(manifest["reference"]["file"])
-    model = compose_early_exit(stages, manifest["stages"], len(manifest["labels"]))
+    model = compose_early_exit(stages, manifest["stages"], len(manifest["labels"]), channels_last)
     onnx.checker.check_model(model, full_check=True)
     files = [(s["file"], g) for s, g in zip(manifest["stages"], stages)]
     files += [(manifest["reference"]["file"], reference), (EARLY_EXIT_FILE, model)]

@@ -299,7 +299,7 @@ def cmd_compose(args) -> None:
     except OSError as e:
         raise ToolkitError(f"{path}: cannot be read ({e.strerror})") from e
     header = text.splitlines()[0] if text.startswith("#") else "# EERO bundle; format: models/FORMAT.md"
-    manifest = compose_bundle(args.bundle, yaml.safe_load(text))
+    manifest = compose_bundle(args.bundle, yaml.safe_load(text), channels_last=args.channels_last)
     write_manifest(path, manifest, header)
     log(f"{args.bundle}: early-exit.onnx ({manifest['earlyExit']['bytes']} bytes) and weights.bin "
         f"({manifest['weights']['bytes']} bytes) written; manifest updated")
@@ -317,6 +317,9 @@ def add_export_parser(sub) -> None:
 
     c = sub.add_parser("compose", help="add early-exit.onnx to a bundle and share its weights in weights.bin")
     c.add_argument("--bundle", required=True, help="bundle folder, rewritten in place, e.g. ../resnet18-fmnist")
+    c.add_argument("--no-channels-last", dest="channels_last", action="store_false",
+                   help="copy every stage as it is (logits bit-equal to the stage graphs'; ConvNeXt keeps its "
+                        "NCHW<->NHWC transposes at block ends)")
     c.set_defaults(fn=cmd_compose)
 
     u = sub.add_parser("export-untrained", help="stage graphs + full graph of an untrained network (speed benchmarks)")

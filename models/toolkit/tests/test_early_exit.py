@@ -224,11 +224,29 @@ def test_compose_of_a_fresh_export(tmp_path, arch):
     ifs = [n for n, _ in nodes(model.graph) if n.op_type == "If"]
     assert len(ifs) == len(manifest["stages"]) - 1
     if arch.family == "convnext":
-        # Downsampling stages start with NCHW -> NHWC: that Transpose runs before the boundary's
-        # Compress (the two commute), so no Transpose reads a Compress output.
+        # Features stay NHWC between blocks: the layer scale multiplies the NHWC tensor (no
+        # Transpose back to NCHW at a block's end), no Transpose reads a boundary's Compress, and
+        # every head averages axes 1 and 2.
         produced = {o: n for n, _ in nodes(model.graph) for o in n.output}
-        for n, _ in nodes(model.graph):
-            if n.op_type == "Transpose":
-                assert produced.get(n.input[0]) is None or produced[n.input[0]].op_type != "Compress"
-        assert sum(n.op_type == "Compress" and produced.get(n.input[0]) is not None
-                   and produced[n.input[0]].op_type == "Transpose" for n, _ in nodes(model.graph)) == 3
+        scales = [n for n, _ in nodes(model.graph) if n.op_type == "Mul" and any("layer_scale" in i for i in n.input)]
+        assert len(scales) == len(manifest["stages"])
+        assert all(produced[i].op_type != "Transpose" for n in scales for i in n.input if i in produced)
+        assert not any(n.op_type == "Transpose" and produced.get(n.input[0]) is not None
+                       and produced[n.input[0]].op_type == "Compress" for n, _ in nodes(model.graph))
+        heads = [n for n, _ in nodes(model.graph) if n.op_type == "ReduceMean"]
+        assert [list(next(a.ints for a in h.attribute if a.name == "axes")) for h in heads] == [[1, 2]] * len(heads)
+
+
+def test_compose_without_channels_last_copies_the_stages_and_transposes_before_the_compress(tmp_path):
+    arch = ArchConfig(family="convnext", depths=[1, 1, 1, 1], dims=[8, 8, 16, 16], exits="stage")
+    manifest = export_tiny(arch, tmp_path)
+    stage_nodes = sum(len(onnx.load(os.path.join(str(tmp_path), s["file"])).graph.node) for s in manifest["stages"])
+    compose_bundle(str(tmp_path), manifest, channels_last=False)
+    model = onnx.load(os.path.join(str(tmp_path), "early-exit.onnx"))
+    produced = {o: n for n, _ in nodes(model.graph) for o in n.output}
+    stage_copies = [n for n, _ in nodes(model.graph) if n.name.startswith("s")]
+    # Downsampling stages start with NCHW -> NHWC: that Transpose runs before the boundary's Compress
+    # (the two commute), so that onnxruntime can cancel it against the previous block's last one.
+    assert len(stage_copies) == stage_nodes - 3
+    assert sum(n.op_type == "Compress" and produced.get(n.input[0]) is not None
+               and produced[n.input[0]].op_type == "Transpose" for n, _ in nodes(model.graph)) == 3
