@@ -6,10 +6,10 @@ a whole early-exit batch in one onnxruntime call. Interface: models/FORMAT.md "e
 Per exit l: the stage's nodes on the rows that reached it, the score of each row computed in float64
 as src/router/scores.ts does (softmax with the row maximum subtracted, tie noise added to the
 probabilities, then margin / maxprob / entropy), the decision `score >= thresholds[row, l]`, and
-`Compress` (axis 0) of the features and row ids of the rows that continue. Blocks l+1..M sit in the
-then-branch of an `If` on "some row continues": without it, a batch whose rows have all left still
-runs every later kernel on zero rows (measured: ~1.5 ms of empty ConvNeXt blocks at batch 1).
-ConvNeXt features stay NHWC between blocks (see _to_channels_last).
+`Compress` (axis 0) of the features and row ids of the rows that continue. Each block after the
+first runs in the then-branch of an `If` on "some row reached it": without it, a batch whose rows
+have all left still runs every later kernel on zero rows (measured: ~1.5 ms of empty ConvNeXt
+blocks at batch 1). ConvNeXt features stay NHWC between blocks (see _to_channels_last).
 """
 from __future__ import annotations
 
@@ -30,17 +30,16 @@ def batch_dim(exit_no: int) -> str:
 
 
 def local_name(level: int, exit_no: int, kind: str) -> str:
-    """Exit `exit_no`'s output `kind` as seen in the graph of nesting level `level` (1 = main graph).
-
-    Names must be unique across nested graphs (ONNX's SSA rule), so only the main graph uses the
-    interface names."""
+    """Exit `exit_no`'s output `kind` in the graph of level `level` (1 = the main graph, l: the
+    then-branch of block l's If). Names must be unique across a graph and its subgraphs (ONNX's SSA
+    rule), so only the main graph uses the interface names."""
     name = OUTPUTS[kind].format(l=exit_no)
     return name if level == 1 else f"l{level}/{name}"
 
 
 class _Builder:
-    """Nodes and initializers tagged with the nesting level they run in (the exit they belong to)
-    and, per value, the exit whose row count leads its shape."""
+    """Nodes and initializers tagged with the graph they run in (level l: block l's If, 1: the main
+    graph) and, per value, the exit whose row count leads its shape."""
 
     def __init__(self):
         self.nodes: List[Tuple[int, object]] = []
@@ -251,7 +250,7 @@ def _scores(b: _Builder, logits: str, noise: str, g: Dict[str, str], l: int) -> 
 
 
 def _build_flat(stages: List[object], specs: List[dict], classes: int, channels_last: bool) -> _Builder:
-    """Every node, tagged with its nesting level; the exits' outputs under their level-local names."""
+    """Every node, tagged with its level; the exits' outputs under their level-local names."""
     from onnx import TensorProto, helper
 
     m, b = len(stages), _Builder()
@@ -324,56 +323,68 @@ def _value_infos(b: _Builder, inputs) -> Dict[str, object]:
     return infos
 
 
-def _exit_outputs(level: int, first: int, m: int, infos: Dict[str, object]) -> List[object]:
-    """value_infos of exits first..m's outputs under their names in graph `level`."""
-    out = []
-    for k in range(first, m + 1):
-        for kind in OUTPUTS:
-            vi = type(infos[local_name(k, k, kind)])()
-            vi.CopyFrom(infos[local_name(k, k, kind)])
-            vi.name = local_name(level, k, kind)
-            out.append(vi)
-    return out
+def _renamed(info, name: str):
+    copy = type(info)()
+    copy.CopyFrom(info)
+    copy.name = name
+    return copy
 
 
-def _empty_branch(level: int, first: int, m: int, infos: Dict[str, object]):
-    """The else-branch: exits first..m reached by no row, as empty tensors."""
+def _empty(info, name: str):
+    """A Constant node with no rows, of `info`'s type and trailing dims (a scalar bool is false)."""
     import numpy as np
     from onnx import helper, mapping, numpy_helper
 
-    nodes, outputs = [], []
-    for vi in _exit_outputs(level, first, m, infos):
-        vi.name = f"l{level}/none/{vi.name.split('/')[-1]}"
-        tt = vi.type.tensor_type
-        shape = [0] + [d.dim_value for d in tt.shape.dim[1:]]
-        value = numpy_helper.from_array(np.zeros(shape, mapping.TENSOR_TYPE_TO_NP_TYPE[tt.elem_type]), vi.name)
-        nodes.append(helper.make_node("Constant", [], [vi.name], value=value))
-        tt.shape.dim[0].ClearField("dim_param")
-        tt.shape.dim[0].dim_value = 0
-        outputs.append(vi)
-    return helper.make_graph(nodes, f"none-from-exit-{first}", [], outputs)
+    tt = info.type.tensor_type
+    shape = [0] + [d.dim_value for d in tt.shape.dim[1:]] if len(tt.shape.dim) else []
+    value = numpy_helper.from_array(np.zeros(shape, mapping.TENSOR_TYPE_TO_NP_TYPE[tt.elem_type]), name)
+    return helper.make_node("Constant", [], [name], value=value)
 
 
-def _nest(b: _Builder, m: int, infos: Dict[str, object]):
-    """Graph of level 1 with blocks 2..m nested in Ifs; returns (nodes, initializers, value_info)."""
+def _chain_ifs(b: _Builder, m: int, infos: Dict[str, object]):
+    """The main graph: block 1, then one If per later block, in sequence.
+
+    If l's then-branch runs block l on the rows that reached it (read from the main graph) and
+    returns exit l's outputs and the next block's rows, features and "some row continues"; its
+    else-branch returns them empty. Sequential rather than nested Ifs: nested, every exit's outputs
+    would be handed up through every enclosing If (measured: ~65 us per If at batch 1 on ConvNeXt,
+    over a flat graph). Returns (nodes, initializers, value_info) of the main graph."""
     from onnx import helper
 
-    inner = None
-    for level in range(m, 0, -1):
-        nodes = [n for lv, n in b.nodes if lv == level] + ([inner] if inner else [])
-        inits = [t for lv, t in b.initializers if lv == level]
-        produced = {o for n in nodes for o in n.output}
-        own = {local_name(level, level, kind) for kind in OUTPUTS}  # the graph's outputs
-        value_info = [infos[v] for v in sorted(produced - own) if v in infos]
-        if level == 1:
-            return nodes, inits, value_info
-        if inner is not None:
-            value_info += _exit_outputs(level, level + 1, m, infos)
-        body = helper.make_graph(nodes, f"from-exit-{level}", [], _exit_outputs(level, level, m, infos),
-                                 initializer=inits, value_info=value_info)
-        inner = helper.make_node("If", [f"go{level}"], [vi.name for vi in _exit_outputs(level - 1, level, m, infos)],
-                                 name=f"ee/if_exit_{level}", then_branch=body,
-                                 else_branch=_empty_branch(level - 1, level, m, infos))
+    top = [n for lv, n in b.nodes if lv == 1]
+    top_info = [infos[o] for n in top for o in n.output if o in infos and not o.startswith("exit")]
+    for l in range(2, m + 1):
+        exits = [(local_name(l, l, kind), local_name(1, l, kind)) for kind in OUTPUTS]
+        handed = [(f"l{l}/{v}", v) for v in (f"x{l + 1}", f"rows{l + 1}", f"go{l + 1}")] if l < m else []
+        local = {g: loc for loc, g in handed}
+        nodes = []
+        for _, n in ((lv, n) for lv, n in b.nodes if lv == l):
+            copy = type(n)()
+            copy.CopyFrom(n)
+            for i, v in enumerate(copy.input):
+                copy.input[i] = local.get(v, v)
+            for i, v in enumerate(copy.output):
+                copy.output[i] = local.get(v, v)
+            nodes.append(copy)
+        outs = exits + handed
+        flat = {loc: g for loc, g in handed}  # a value's name in the flat graph
+        branch_outputs = [_renamed(infos[flat.get(loc, loc)], loc) for loc, _ in outs]
+        own = {loc for loc, _ in outs}
+        value_info = [_renamed(infos[flat.get(o, o)], o) for n in nodes for o in n.output
+                      if o not in own and flat.get(o, o) in infos]
+        then = helper.make_graph(nodes, f"exit-{l}", [], branch_outputs, value_info=value_info,
+                                 initializer=[t for lv, t in b.initializers if lv == l])
+        empties = [_empty(vi, f"l{l}/none/{vi.name.split('/')[-1]}") for vi in branch_outputs]
+        none = helper.make_graph(empties, f"no-row-reaches-exit-{l}", [],
+                                 [_renamed(vi, e.output[0]) for vi, e in zip(branch_outputs, empties)])
+        for vi in none.output:  # no row: a zero row count, not the symbol
+            if len(vi.type.tensor_type.shape.dim):
+                vi.type.tensor_type.shape.dim[0].Clear()
+                vi.type.tensor_type.shape.dim[0].dim_value = 0
+        top.append(helper.make_node("If", [f"go{l}"], [g for _, g in outs], name=f"ee/if_exit_{l}",
+                                    then_branch=then, else_branch=none))
+        top_info += [infos[g] for _, g in handed]
+    return top, [t for lv, t in b.initializers if lv == 1], top_info
 
 
 def compose_early_exit(stages: List[object], specs: List[dict], classes: int, channels_last: bool = True) -> object:
@@ -397,8 +408,9 @@ def compose_early_exit(stages: List[object], specs: List[dict], classes: int, ch
               helper.make_tensor_value_info("noise", TensorProto.DOUBLE, ["batch", m, classes]),
               helper.make_tensor_value_info("score_kind", TensorProto.INT64, [1])]
     infos = _value_infos(b, inputs)
-    nodes, inits, value_info = _nest(b, m, infos)
-    graph = helper.make_graph(nodes, "early-exit", inputs, _exit_outputs(1, 1, m, infos), initializer=inits,
+    nodes, inits, value_info = _chain_ifs(b, m, infos)
+    outputs = [_renamed(infos[local_name(l, l, kind)], local_name(1, l, kind)) for l in range(1, m + 1) for kind in OUTPUTS]
+    graph = helper.make_graph(nodes, "early-exit", inputs, outputs, initializer=inits,
                               value_info=value_info)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="eero_toolkit")
     model.ir_version = stages[0].ir_version

@@ -220,7 +220,7 @@ def test_compose_of_a_fresh_export(tmp_path, arch):
     onnx.checker.check_model(model, full_check=True)
     assert named_rows(model.graph) == []
     assert len(model.graph.output) == 4 * len(manifest["stages"])
-    # Blocks 2..M sit in nested Ifs, so a batch whose rows have all left stops there.
+    # Blocks 2..M each run in an If on "some row reached it", so a batch whose rows have all left skips them.
     ifs = [n for n, _ in nodes(model.graph) if n.op_type == "If"]
     assert len(ifs) == len(manifest["stages"]) - 1
     if arch.family == "convnext":
