@@ -4,7 +4,8 @@
  * preprocessing is not part of this measurement), interleaved.
  */
 import { createEngine, type Engine } from '../src/engine';
-import { loadModelRuntime, runBatch, type ModelRuntime } from '../src/pipeline';
+import { loadBundle } from '../src/config';
+import { loadModel, runDirect, type LoadedModel } from '../src/pipeline';
 import { fmnistTensor } from './support/fmnist-tensor';
 import { interleave, speedup, type Timed, type Variant } from './support/interleave';
 import { median } from './support/format';
@@ -36,15 +37,14 @@ export interface EngineSpeed {
 }
 
 /** One pass over `n` images in batches of `batch`; returns realised MACs per image. */
-async function stagedPass(runtime: ModelRuntime, input: Float32Array, n: number, batch: number, budget: number): Promise<number> {
-  const choice = runtime.budgets.choose({ budget, ledger: false });
-  const size = runtime.engine.imageSize;
+async function stagedPass(model: LoadedModel, input: Float32Array, n: number, batch: number, budget: number): Promise<number> {
+  const choice = model.routing.choose({ budget: { fraction: budget } });
+  const size = model.engine.imageSize;
   let macs = 0;
   for (let i = 0; i < n; i += batch) {
     const b = Math.min(batch, n - i);
-    const rows = Array.from({ length: b }, (_, j) => ({ choice, topk: 1, trace: false, key: i + j }));
-    const out = await runBatch(runtime, input.subarray(i * size, (i + b) * size), rows);
-    for (const r of out.results) macs += r.macs;
+    const results = await runDirect(model, input.subarray(i * size, (i + b) * size), choice, i);
+    for (const r of results) macs += r.macs;
   }
   return macs / n;
 }
@@ -59,11 +59,11 @@ async function referencePass(engine: Engine, input: Float32Array, n: number, bat
 }
 
 export async function engineSpeed(dir: string, o: { quick: boolean; threads: number; batches: number[] }): Promise<EngineSpeed> {
-  const runtime = await loadModelRuntime(dir, { engine: { intraOpThreads: o.threads }, ledger: false });
-  const reference = await createEngine(referenceBundle(runtime.bundle), { intraOpThreads: o.threads });
+  const runtime = await loadModel(dir, { budget: { fraction: 1 }, ledger: false }, { engine: { intraOpThreads: o.threads } });
+  const reference = await createEngine(referenceBundle(await loadBundle(dir)), { intraOpThreads: o.threads });
   try {
-    const fullMacs = runtime.macs[runtime.macs.length - 1] as number;
-    const cheapest = (runtime.macs[0] as number) / fullMacs;
+    const fullMacs = runtime.costs.fullMacs;
+    const cheapest = (runtime.costs.macs[0] as number) / fullMacs;
     const budgets = SPEED_BUDGETS.filter((b) => b >= cheapest);
     const skipped = SPEED_BUDGETS.filter((b) => b < cheapest).map((b) => `budget ${b}: below the cheapest exit`);
     const reps = o.quick ? 1 : 3;

@@ -19,6 +19,8 @@ export function referenceBundle(bundle: Bundle): Bundle {
     manifest: { ...bundle.manifest, stages: [stage], exits: last ? [{ ...last, exit: 1 }] : [] },
     stagePaths: [path.join(bundle.dir, ref.file)],
     outputPaths: bundle.outputPaths,
+    earlyExitPath: undefined,
+    referencePath: undefined,
   };
 }
 
@@ -80,12 +82,16 @@ export function untrainedBundles(dir: string): { staged: Bundle; reference: Bund
       manifest: syntheticManifest('untrained', rgbInput(size), classes, g.stages, g.macs),
       stagePaths: g.stages.map((s) => path.join(dir, s.file)),
       outputPaths: none,
+      earlyExitPath: undefined,
+      referencePath: undefined,
     },
     reference: {
       dir,
       manifest: syntheticManifest('untrained-full', rgbInput(size), classes, [ref], [g.macs[g.macs.length - 1] as number]),
       stagePaths: [path.join(dir, ref.file)],
       outputPaths: none,
+      earlyExitPath: undefined,
+      referencePath: undefined,
     },
     macs: g.macs,
   };
@@ -116,5 +122,7 @@ export function matmulBundle(file: string, k: number, n: number): Bundle {
     manifest: syntheticManifest('matmul', input, n, [stage], [k * n]),
     stagePaths: [file],
     outputPaths: none,
+    earlyExitPath: undefined,
+    referencePath: undefined,
   };
 }

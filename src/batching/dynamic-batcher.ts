@@ -1,44 +1,55 @@
 /**
- * A dynamic batcher for one model (Triton-style): rows from concurrent
- * requests gather until `maxBatch` rows wait or the oldest has waited
- * `maxWaitMs`, whichever comes first; one engine run at a time, the next
- * batch gathering while one runs. Rows keep their own RowRequest (budget,
- * policy, ledger), so different budgets share a batch.
+ * A dynamic batcher (Triton-style): rows from concurrent requests gather
+ * until `maxBatch` rows wait or the oldest has waited `maxWaitMs`, whichever
+ * comes first; one run at a time, the next batch gathering while one runs.
+ * It knows nothing of models: it copies rows into one tensor and calls `run`.
  */
 import { performance } from 'node:perf_hooks';
 import { EeroError, toEeroError } from '../errors';
-import { runBatch, type ModelRuntime } from '../pipeline';
-import type { BatchedResult, Batcher, BatcherOptions, BatchReport, BatchRow } from './batcher-types';
+import type { Admission, BatchReport, Batched, Batcher, BatcherOptions } from './batcher-types';
 
-interface Pending {
-  row: BatchRow;
+interface Pending<M, R> {
+  input: Float32Array;
+  meta: M;
   enqueuedAt: number;
-  resolve: (r: BatchedResult) => void;
+  resolve: (r: Batched<R>) => void;
   reject: (e: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
 
-function checkOptions(o: BatcherOptions): void {
-  const bad = (name: string, v: number, min: number, integer: boolean): boolean =>
-    !(Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)));
-  if (bad('maxBatch', o.maxBatch, 1, true))
-    throw new EeroError('CONFIG_INVALID', `batcher: maxBatch must be an integer >= 1, got ${o.maxBatch}`);
-  if (bad('maxQueue', o.maxQueue, 1, true))
-    throw new EeroError('CONFIG_INVALID', `batcher: maxQueue must be an integer >= 1, got ${o.maxQueue}`);
-  if (bad('maxWaitMs', o.maxWaitMs, 0, false)) throw new EeroError('CONFIG_INVALID', `batcher: maxWaitMs must be >= 0, got ${o.maxWaitMs}`);
+function checkOptions<M, R>(o: BatcherOptions<M, R>): void {
+  const bad = (v: number, min: number, integer: boolean): boolean => !(Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)));
+  if (bad(o.imageLength, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: imageLength must be an integer >= 1, got ${o.imageLength}`);
+  if (bad(o.maxBatch, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: maxBatch must be an integer >= 1, got ${o.maxBatch}`);
+  if (bad(o.maxQueue, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: maxQueue must be an integer >= 1, got ${o.maxQueue}`);
+  if (bad(o.maxWaitMs, 0, false)) throw new EeroError('CONFIG_INVALID', `batcher: maxWaitMs must be >= 0, got ${o.maxWaitMs}`);
 }
 
-export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): Batcher {
+export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R> {
   checkOptions(options);
-  const { maxBatch, maxWaitMs, maxQueue } = options;
+  const { imageLength, maxBatch, maxWaitMs, maxQueue } = options;
   const now = options.now ?? (() => performance.now());
-  const imageLength = runtime.preprocessor.imageLength;
-  const queue: Pending[] = [];
+  const retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  const queue: Array<Pending<M, R>> = [];
+  // One buffer for every run: a batch's floats live only until its run settles.
+  let buffer = new Float32Array(0);
+  let held = 0;
   let timer: NodeJS.Timeout | undefined;
   let runningRows = 0;
   let draining = false;
   const idleWaiters: Array<() => void> = [];
+
+  // Rows submitted in one synchronous loop (one request) are seen together before a batch forms.
+  let soon = false;
+  const scheduleSoon = (): void => {
+    if (soon) return;
+    soon = true;
+    queueMicrotask(() => {
+      soon = false;
+      schedule();
+    });
+  };
 
   const clearTimer = (): void => {
     if (timer !== undefined) clearTimeout(timer);
@@ -46,7 +57,7 @@ export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): B
   };
 
   const notifyIdle = (): void => {
-    if (runningRows > 0 || queue.length > 0) return;
+    if (runningRows > 0 || queue.length > 0 || held > 0) return;
     for (const done of idleWaiters.splice(0)) done();
   };
 
@@ -58,19 +69,17 @@ export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): B
       notifyIdle();
       return;
     }
-    const oldest = queue[0] as Pending;
+    const oldest = queue[0] as Pending<M, R>;
     const waitLeft = oldest.enqueuedAt + maxWaitMs - now();
     if (draining || queue.length >= maxBatch || waitLeft <= 0) {
       clearTimer();
       void runNext();
       return;
     }
-    if (timer === undefined) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        schedule();
-      }, Math.ceil(waitLeft));
-    }
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      schedule();
+    }, Math.ceil(waitLeft));
   };
 
   /** The observer (metrics) must never break a batch. */
@@ -84,27 +93,23 @@ export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): B
 
   const runNext = async (): Promise<void> => {
     const taken = queue.splice(0, maxBatch);
-    for (const p of taken) p.signal?.removeEventListener('abort', p.onAbort as () => void);
+    for (const p of taken) if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     const n = taken.length;
     runningRows = n;
-    const input = new Float32Array(n * imageLength);
-    taken.forEach((p, i) => input.set(p.row.input, i * imageLength));
+    if (buffer.length < n * imageLength) buffer = new Float32Array(maxBatch * imageLength);
+    const input = buffer.subarray(0, n * imageLength);
+    taken.forEach((p, i) => input.set(p.input, i * imageLength));
     const start = now();
-    const queueSeconds = taken.map((p) => (start - p.enqueuedAt) / 1000);
-    const report: BatchReport = { size: n, inferenceSeconds: 0, stages: [], queueSeconds };
+    const queueMs = taken.map((p) => Math.max(0, start - p.enqueuedAt));
+    const report: BatchReport = { size: n, inferenceSeconds: 0, queueSeconds: queueMs.map((ms) => ms / 1000) };
     try {
-      const out = await runBatch(
-        runtime,
-        input,
-        taken.map((p) => p.row.request),
-      );
-      report.inferenceSeconds = out.inferenceSeconds;
-      report.stages = out.stages;
-      const inferenceMs = out.inferenceSeconds * 1000;
+      const results = await options.run({ input, metas: taken.map((p) => p.meta), signals: taken.map((p) => p.signal), queueMs });
+      const inferenceMs = now() - start;
+      report.inferenceSeconds = inferenceMs / 1000;
       taken.forEach((p, i) => {
-        const result = out.results[i];
+        const result = results[i];
         if (result === undefined) p.reject(new EeroError('INTERNAL', `batcher: no result for row ${i} of ${n}`));
-        else p.resolve({ ...result, timings: { queueMs: (queueSeconds[i] as number) * 1000, inferenceMs, batchSize: n } });
+        else p.resolve({ result, timings: { queueMs: queueMs[i] as number, inferenceMs, batchSize: n } });
       });
       tell(report);
     } catch (e) {
@@ -119,35 +124,25 @@ export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): B
   };
 
   const refusal = (rows: number): EeroError | undefined => {
-    if (draining)
-      return new EeroError('SHUTTING_DOWN', 'the service is shutting down', {
-        details: { retryAfterSeconds: options.retryAfterSeconds ?? 1 },
+    if (draining) return new EeroError('SHUTTING_DOWN', 'the service is shutting down', { details: { retryAfterSeconds } });
+    if (queue.length + held + rows > maxQueue) {
+      const name = options.name ? ` of model ${options.name}` : '';
+      return new EeroError('OVERLOADED', `the queue${name} is full (${queue.length + held} of ${maxQueue} images waiting); retry later`, {
+        details: { queueDepth: queue.length + held, maxQueue, retryAfterSeconds },
       });
-    if (queue.length + rows > maxQueue) {
-      return new EeroError(
-        'OVERLOADED',
-        `the queue of model ${runtime.name} is full (${queue.length} of ${maxQueue} images waiting); retry later`,
-        {
-          details: { queueDepth: queue.length, maxQueue, retryAfterSeconds: options.retryAfterSeconds ?? 1 },
-        },
-      );
     }
     return undefined;
   };
 
-  const submit = (row: BatchRow, signal?: AbortSignal): Promise<BatchedResult> => {
-    const refused = refusal(1);
-    if (refused) return Promise.reject(refused);
+  const enqueue = (input: Float32Array, meta: M, signal: AbortSignal | undefined): Promise<Batched<R>> => {
     if (signal?.aborted) return Promise.reject(toEeroError(signal.reason, 'ABORTED'));
-    if (!(row.input instanceof Float32Array) || row.input.length !== imageLength) {
-      return Promise.reject(
-        new EeroError('INTERNAL', `batcher: a row must be a Float32Array of ${imageLength} floats, got ${row.input?.length}`),
-      );
+    if (!(input instanceof Float32Array) || input.length !== imageLength) {
+      return Promise.reject(new EeroError('INTERNAL', `batcher: a row must be ${imageLength} floats, got ${String(input?.length)}`));
     }
-    return new Promise<BatchedResult>((resolve, reject) => {
-      const pending: Pending = { row, enqueuedAt: now(), resolve, reject, signal, onAbort: undefined };
+    return new Promise<Batched<R>>((resolve, reject) => {
+      const pending: Pending<M, R> = { input, meta, enqueuedAt: now(), resolve, reject, signal, onAbort: undefined };
       if (signal) {
-        // Gone before its batch started: drop it (it never reaches the engine or the ledger).
+        // Gone before its batch started: dropped, it never reaches the engine or the ledger.
         pending.onAbort = () => {
           const at = queue.indexOf(pending);
           if (at < 0) return;
@@ -158,18 +153,35 @@ export function createBatcher(runtime: ModelRuntime, options: BatcherOptions): B
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       queue.push(pending);
-      schedule();
+      scheduleSoon();
     });
   };
 
+  const admit = (rows: number): Admission<M, R> => {
+    const refused = refusal(rows);
+    if (refused) throw refused;
+    let places = rows;
+    held += places;
+    const release = (): void => {
+      held -= places;
+      places = 0;
+      notifyIdle();
+    };
+    return {
+      submit(input, meta, signal) {
+        if (places <= 0) return Promise.reject(new EeroError('INTERNAL', 'batcher: more rows submitted than admitted'));
+        places--;
+        held--;
+        return enqueue(input, meta, signal);
+      },
+      release,
+    };
+  };
+
   return {
-    submit,
-    checkCapacity(rows) {
-      const refused = refusal(rows);
-      if (refused) throw refused;
-    },
+    admit,
     get depth() {
-      return queue.length;
+      return queue.length + held;
     },
     get running() {
       return runningRows;

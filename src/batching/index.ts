@@ -1,3 +1,3 @@
-/** batching/: the per-model dynamic batcher between the HTTP layer and the engine. */
-export type { BatchedResult, Batcher, BatcherOptions, BatchReport, BatchRow, RowTimings } from './batcher-types';
+/** batching/: the dynamic batcher between the callers (HTTP, CLI) and a run function; it imports nothing of models. */
+export type { Admission, BatchInput, Batched, Batcher, BatcherOptions, BatchReport, RowTimings, RunBatch } from './batcher-types';
 export { createBatcher } from './dynamic-batcher';

@@ -1,57 +1,49 @@
-/** Named budget policies: budgets/*.yaml. */
+/** Named budget policies: budgets/*.yaml, written by `eero calibrate`, read by `serve` and `classify`. */
+import type { z } from 'zod';
 import { EeroError } from '../errors';
-import { arr, bool, fail, num, obj, oneOf, optional, parseWithSchema, str, withDefault, type Schema } from './schema';
+import { COST_UNITS, DEFAULTS, SCORE_KINDS } from './defaults';
+import { arr, bool, num, obj, oneOf, optional, parseWithSchema, reporter, str, withDefault } from './schema';
 import { readYamlFile, writeYamlFile } from './yaml-file';
 
-export type ScoreName = 'margin' | 'maxprob' | 'entropy';
-export type CostUnit = 'macs' | 'seconds';
+const fraction = num({ above: 0, max: 1 });
 
-export interface LedgerPolicy {
-  enabled: boolean;
-  /** How far (in cost units per image, averaged) the ledger may run over before forcing exits. */
-  overdraft?: number;
-}
-
-export interface BudgetPolicy {
-  name: string;
-  /** The bundle's manifest name this policy was made for. */
-  model: string;
-  /** Average cost per image as a fraction of the full model's cost. Exactly one of budget, budgetMacs. */
-  budget?: number;
-  /** Average cost per image in MACs. */
-  budgetMacs?: number;
-  score: ScoreName;
-  beta: number;
-  costUnit: CostUnit;
-  ledger: LedgerPolicy;
-  accuracyTarget?: number;
-  /** Per-exit thresholds computed by `eero calibrate` (`.inf` means never exit there). */
-  thresholds?: number[];
-}
-
-export const DEFAULT_SCORE: ScoreName = 'margin';
-export const DEFAULT_BETA = 0.04;
-
-const policyFields = obj({
-  name: str({ nonEmpty: true }),
-  model: str({ nonEmpty: true }),
-  budget: optional(num({ above: 0 })),
-  budgetMacs: optional(num({ above: 0 })),
-  score: withDefault(oneOf(['margin', 'maxprob', 'entropy'] as const), () => DEFAULT_SCORE),
-  beta: withDefault(num({ min: 0 }), () => DEFAULT_BETA),
-  costUnit: withDefault(oneOf(['macs', 'seconds'] as const), (): CostUnit => 'macs'),
-  ledger: withDefault(obj({ enabled: withDefault(bool(), () => true), overdraft: optional(num({ min: 0 })) }), () => ({ enabled: true })),
-  accuracyTarget: optional(num({ above: 0, max: 1 })),
-  thresholds: optional(arr(num({ infinite: true }), { minLength: 1 })),
+/** A certified guarantee (Learn-then-Test): agreement with the full model, or accuracy within `accuracyDrop` of it. */
+export const guaranteeSchema = obj({
+  agreement: optional(num({ above: 0, max: 1 })),
+  accuracyDrop: optional(num({ min: 0, max: 1 })),
+  delta: withDefault(num({ above: 0, max: 0.5 }), () => 0.05),
+}).superRefine((g, ctx) => {
+  if ((g.agreement === undefined) === (g.accuracyDrop === undefined)) {
+    reporter(ctx)([g.agreement === undefined ? 'agreement' : 'accuracyDrop'], 'expected exactly one of agreement and accuracyDrop');
+  }
 });
 
-export const budgetPolicySchema: Schema<BudgetPolicy> = (value, path) => {
-  const p = policyFields(value, path);
+export const budgetPolicySchema = obj({
+  name: str({ nonEmpty: true }),
+  /** The bundle's manifest name this policy was made for; checked when the policy is loaded for a model. */
+  model: str({ nonEmpty: true }),
+  /** Average cost per image as a fraction of the full model's cost. Exactly one of budget, budgetMacs. */
+  budget: optional(fraction),
+  budgetMacs: optional(num({ above: 0 })),
+  score: withDefault(oneOf(SCORE_KINDS), () => DEFAULTS.score),
+  beta: withDefault(num({ above: 0 }), () => DEFAULTS.beta),
+  costUnit: withDefault(oneOf(COST_UNITS), () => DEFAULTS.costUnit),
+  ledger: withDefault(obj({ enabled: withDefault(bool(), () => true) }), () => ({ enabled: true })),
+  accuracyTarget: optional(fraction),
+  guarantee: optional(guaranteeSchema),
+  /** Per-exit thresholds computed by `eero calibrate` (`.inf` means never exit there). */
+  thresholds: optional(arr(num({ infinite: true }), { minLength: 1 })),
+}).superRefine((p, ctx) => {
+  const report = reporter(ctx);
   if ((p.budget === undefined) === (p.budgetMacs === undefined)) {
-    fail(p.budget === undefined ? 'budget' : 'budgetMacs', 'expected exactly one of budget (fraction) and budgetMacs');
+    report([p.budget === undefined ? 'budget' : 'budgetMacs'], 'expected exactly one of budget (fraction) and budgetMacs');
   }
-  return p;
-};
+  const rules = [p.accuracyTarget, p.guarantee, p.thresholds].filter((v) => v !== undefined).length;
+  if (rules > 1) report(['thresholds'], 'give at most one of thresholds, accuracyTarget and guarantee');
+});
+
+export type BudgetPolicy = z.infer<typeof budgetPolicySchema>;
+export type Guarantee = z.infer<typeof guaranteeSchema>;
 
 export async function loadBudgetPolicy(file: string): Promise<BudgetPolicy> {
   const raw = await readYamlFile(file, 'CONFIG_INVALID');
@@ -62,7 +54,7 @@ export async function loadBudgetPolicy(file: string): Promise<BudgetPolicy> {
 export async function writeBudgetPolicy(file: string, policy: BudgetPolicy): Promise<void> {
   const checked = parseWithSchema(budgetPolicySchema, structuredClone(policy), file, 'CONFIG_INVALID');
   try {
-    await writeYamlFile(file, checked, 'EERO budget policy; written by eero. Format: src/config/budget-policy.ts');
+    await writeYamlFile(file, checked, 'EERO budget policy; written by eero. Format: docs/eero.md');
   } catch (e) {
     throw new EeroError('IO_ERROR', `${file}: cannot be written`, { cause: e, details: { file } });
   }

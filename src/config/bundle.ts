@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EeroError } from '../errors';
 import { manifestSchema } from './manifest-schema';
-import type { Manifest } from './manifest-types';
+import type { Manifest } from './manifest-schema';
 import { parseWithSchema } from './schema';
 import { readYamlFile } from './yaml-file';
 
@@ -17,6 +17,10 @@ export interface Bundle {
   stagePaths: string[];
   /** Paths of the all-exit outputs files (not checked at load; see readBundleOutputs). */
   outputPaths: { calibration: string; test: string };
+  /** The one-graph early-exit network, when the bundle has one. */
+  earlyExitPath: string | undefined;
+  /** The network without exits as one graph, when the bundle has one. */
+  referencePath: string | undefined;
 }
 
 export interface LoadBundleOptions {
@@ -24,16 +28,24 @@ export interface LoadBundleOptions {
   verify?: boolean;
 }
 
-export const MANIFEST_FILE = 'manifest.yaml';
+const MANIFEST_FILE = 'manifest.yaml';
+
+/** Whether `dir` holds a bundle (a manifest.yaml), without loading it. */
+export async function isBundleDir(dir: string): Promise<boolean> {
+  return stat(join(dir, MANIFEST_FILE)).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
 
 export async function loadBundle(dir: string, options: LoadBundleOptions = {}): Promise<Bundle> {
   const manifestPath = join(dir, MANIFEST_FILE);
   const raw = await readYamlFile(manifestPath, 'MODEL_INVALID', 'MODEL_FILE_MISSING');
   const manifest = parseWithSchema(manifestSchema, raw, manifestPath, 'MODEL_INVALID');
   const stagePaths = manifest.stages.map((s) => join(dir, s.file));
-  await Promise.all(
-    manifest.stages.map((stage, l) => checkFile(stagePaths[l] as string, stage.bytes, stage.sha256, options.verify ?? true)),
-  );
+  // Every file a session may open is checked, the shared external weights included.
+  const refs = [...manifest.stages, manifest.weights, manifest.earlyExit, manifest.reference].filter((r) => r !== undefined);
+  await Promise.all(refs.map((r) => checkFile(join(dir, r.file), r.bytes, r.sha256, options.verify ?? true)));
   return {
     dir,
     manifest,
@@ -42,6 +54,8 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
       calibration: join(dir, manifest.outputs.calibration.file),
       test: join(dir, manifest.outputs.test.file),
     },
+    earlyExitPath: manifest.earlyExit ? join(dir, manifest.earlyExit.file) : undefined,
+    referencePath: manifest.reference ? join(dir, manifest.reference.file) : undefined,
   };
 }
 

@@ -1,11 +1,22 @@
 /** Reading a bundle's outputs-*.bin (models/FORMAT.md): all-exit logits with labels. */
 import { readFile } from 'node:fs/promises';
 import { EeroError } from '../errors';
-import type { ExitOutputs } from '../router';
 import type { Bundle } from './bundle';
 import { sha256File } from './bundle';
 
-export type { ExitOutputs };
+/**
+ * The logits of every exit on a set of images: what a bundle's
+ * `outputs-*.bin` holds. The router does its maths on it.
+ */
+export interface ExitOutputs {
+  images: number;
+  exits: number;
+  classes: number;
+  /** One label per image, -1 where unknown. */
+  labels: Int32Array;
+  /** One array per exit, `images * classes` logits, row-major. */
+  logits: Float32Array[];
+}
 
 const MAGIC = 'EEROLGT1';
 const HEADER_BYTES = 24;

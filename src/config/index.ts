@@ -1,45 +1,20 @@
-/** config/: the only module that parses YAML. Every file it loads becomes a typed, validated object. */
-export type {
-  ColorSpace,
-  ExitSpec,
-  InputSpec,
-  Manifest,
-  OutputsRef,
-  ResizeFit,
-  ReferenceSpec,
-  StageSpec,
-  TensorSpec,
-} from './manifest-types';
-export { loadBundle, sha256File, MANIFEST_FILE, type Bundle, type LoadBundleOptions } from './bundle';
-export { manifestSchema } from './manifest-schema';
+/** config/: the only module that parses YAML. Every file it loads becomes a typed, validated object; every default lives here. */
+export { COST_UNITS, DEFAULTS, SCORE_KINDS, costUnitLabel, type CostUnit, type ScoreKind } from './defaults';
+export { checkBudgetSpec, describeBudget, formatCost, parseBudget, MAX_BUDGET_FRACTION, MAX_BUDGET_MACS, type BudgetSpec } from './budget-spec';
+export { parseInputSpec, type ColorSpace, type InputSpec, type ResizeFit } from './input-spec';
+export type { EarlyExitSpec, ExitSpec, Manifest, OutputsRef, ReferenceSpec, StageSpec, TensorSpec } from './manifest-schema';
+export { isBundleDir, loadBundle, sha256File, type Bundle } from './bundle';
+export { decodeExitOutputs, readBundleOutputs, readExitOutputs, type ExitOutputs } from './exit-outputs-file';
+export { loadBudgetPolicy, writeBudgetPolicy, type BudgetPolicy, type Guarantee } from './budget-policy';
 export {
-  readExitOutputs,
-  decodeExitOutputs,
-  readBundleOutputs,
-  type ExitOutputs,
-  type ReadBundleOutputsOptions,
-} from './exit-outputs-file';
-export {
-  loadBudgetPolicy,
-  writeBudgetPolicy,
-  budgetPolicySchema,
-  DEFAULT_BETA,
-  DEFAULT_SCORE,
-  type BudgetPolicy,
-  type CostUnit,
-  type LedgerPolicy,
-  type ScoreName,
-} from './budget-policy';
-export {
+  defaultServeConfig,
   loadServeConfig,
   parseServeConfig,
-  defaultServeConfig,
-  DEFAULT_MODEL_PATH,
   type BatchingConfig,
   type EngineConfig,
   type ExecutionProviderName,
   type LimitsConfig,
+  type MonitorConfig,
   type ServeConfig,
   type ServedModel,
 } from './serve-config';
-export { SchemaIssue, parseWithSchema, type Schema } from './schema';

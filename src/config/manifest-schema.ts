@@ -1,6 +1,7 @@
-/** The schema of a bundle's manifest.yaml (models/FORMAT.md) and its cross-field checks. */
-import type { ExitSpec, InputSpec, Manifest, ReferenceSpec, StageSpec, TensorSpec } from './manifest-types';
-import { anyRecord, arr, child, fail, item, num, obj, oneOf, optional, str, type Schema } from './schema';
+/** The schema of a bundle's manifest.yaml (models/FORMAT.md), its cross-field rules, and the types inferred from it. */
+import type { z } from 'zod';
+import { inputSpecSchema } from './input-spec';
+import { anyRecord, arr, num, obj, oneOf, optional, reporter, str, type Report, type Schema } from './schema';
 
 const HEX64 = /^[0-9a-f]{64}$/i;
 /** A plain file name inside the bundle: no folders going up, no absolute paths. */
@@ -8,162 +9,107 @@ const BUNDLE_FILE = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\\\0]+$/;
 
 const sha256 = str({ pattern: HEX64, patternName: 'a 64-hex string' });
 const bundleFile = str({ nonEmpty: true, pattern: BUNDLE_FILE, patternName: 'a relative path inside the bundle' });
+const byteCount = num({ integer: true, min: 1 });
+/** -1 marks the dynamic batch axis. */
+const dimension: Schema<number> = num({ integer: true, min: -1 }).refine((d) => d !== 0, { error: 'expected -1 or a positive size' });
 
-const dimension: Schema<number> = (value, path) => {
-  if (value === -1) return -1;
-  return num({ integer: true, min: 1 })(value, path);
-};
+const tensorSpec = obj({ name: str({ nonEmpty: true }), shape: arr(dimension, { minLength: 1 }) });
+const fileRef = { file: bundleFile, sha256, bytes: byteCount };
 
-const tensorSpec: Schema<TensorSpec> = obj({
-  name: str({ nonEmpty: true }),
-  shape: arr(dimension, { minLength: 1 }),
-});
+const stageSpec = obj({ ...fileRef, input: tensorSpec, features: optional(tensorSpec), logits: tensorSpec });
 
-const stageSpec: Schema<StageSpec> = obj({
-  file: bundleFile,
-  sha256,
-  bytes: num({ integer: true, min: 1 }),
-  input: tensorSpec,
-  features: optional(tensorSpec),
-  logits: tensorSpec,
-});
-
-const referenceSpec: Schema<ReferenceSpec> = obj({
-  file: bundleFile,
-  sha256,
-  bytes: num({ integer: true, min: 1 }),
-  input: tensorSpec,
-  logits: tensorSpec,
-});
-
-const exitSpec: Schema<ExitSpec> = obj({
+const exitSpec = obj({
   exit: num({ integer: true, min: 1 }),
+  /** Cumulative multiply-adds per image up to and including this exit's head. */
   macs: num({ above: 0 }),
   calibrationAccuracy: num({ min: 0, max: 1 }),
   testAccuracy: num({ min: 0, max: 1 }),
 });
 
-const byte = num({ integer: true, min: 0, max: 255 });
-const pixels = num({ integer: true, min: 0 });
+const outputsRef = obj({ file: bundleFile, sha256, images: num({ integer: true, min: 1 }) });
 
-const inputSpec: Schema<InputSpec> = obj({
-  channels: oneOf([1, 3] as const),
-  colorSpace: oneOf(['gray', 'srgb'] as const),
-  height: num({ integer: true, min: 1 }),
-  width: num({ integer: true, min: 1 }),
-  resize: obj({
-    width: num({ integer: true, min: 1 }),
-    height: num({ integer: true, min: 1 }),
-    fit: oneOf(['fill', 'contain', 'cover'] as const),
-  }),
-  pad: arr(pixels, { length: 4 }) as Schema<[number, number, number, number]>,
-  background: arr(byte, { length: 3 }) as Schema<[number, number, number]>,
-  scale: num({ above: 0 }),
-  mean: arr(num(), { minLength: 1 }),
-  std: arr(num({ above: 0 }), { minLength: 1 }),
-});
+/** The network without early exits as one graph (`reference`): the speed reference and the plain serving mode. */
+const referenceSpec = obj({ ...fileRef, input: tensorSpec, logits: tensorSpec });
 
-const outputsRef = obj({
-  file: bundleFile,
-  sha256,
-  images: num({ integer: true, min: 1 }),
-});
+/** The whole early-exit network as one graph that routes rows itself (models/FORMAT.md `earlyExit`). */
+const earlyExitSpec = obj({
+  ...fileRef,
+  inputs: obj({ input: str(), thresholds: str(), temperature: str(), noise: str(), scoreKind: str() }, { unknownKeys: 'ignore' }),
+  /** Output name patterns; `{l}` is the 1-based exit. */
+  outputs: obj({ rows: str(), logits: str(), scores: str(), leave: str() }, { unknownKeys: 'ignore' }),
+}, { unknownKeys: 'ignore' });
 
-const manifestFields: Schema<Manifest> = obj(
+const manifestFields = obj(
   {
     format: oneOf([1] as const),
     name: str({ nonEmpty: true }),
     architecture: anyRecord(),
     labels: arr(str({ nonEmpty: true }), { minLength: 2 }),
-    input: inputSpec,
+    input: inputSpecSchema,
     stages: arr(stageSpec, { minLength: 1 }),
     exits: arr(exitSpec, { minLength: 1 }),
     outputs: obj({ calibration: outputsRef, test: outputsRef }),
     fixtures: optional(obj({ folder: bundleFile, logits: bundleFile })),
     reference: optional(referenceSpec),
+    /** Every graph's initializers, stored once (ONNX external data). */
+    weights: optional(obj(fileRef)),
+    earlyExit: optional(earlyExitSpec),
     training: optional(anyRecord()),
   },
   // Readers ignore fields a newer exporter may add.
   { unknownKeys: 'ignore' },
 );
 
-/** The whole manifest: field types, then the rules that tie fields together. */
-export const manifestSchema: Schema<Manifest> = (value, path) => {
-  const m = manifestFields(value, path);
-  checkInput(m.input);
-  checkStages(m);
-  checkExits(m);
-  return m;
-};
-
-function checkInput(input: InputSpec): void {
-  const wantChannels = input.colorSpace === 'gray' ? 1 : 3;
-  if (input.channels !== wantChannels) {
-    fail('input.channels', `expected ${wantChannels} for colorSpace ${input.colorSpace}, got ${input.channels}`);
-  }
-  for (const key of ['mean', 'std'] as const) {
-    if (input[key].length !== input.channels) {
-      fail(`input.${key}`, `expected ${input.channels} values (one per channel), got ${input[key].length}`);
-    }
-  }
-  const [top, right, bottom, left] = input.pad;
-  if (input.resize.height + top + bottom !== input.height) {
-    fail('input.resize.height', `resize.height + pad top + bottom must equal height ${input.height}`);
-  }
-  if (input.resize.width + left + right !== input.width) {
-    fail('input.resize.width', `resize.width + pad left + right must equal width ${input.width}`);
-  }
-}
-
-function sameShape(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
+export type TensorSpec = z.infer<typeof tensorSpec>;
+export type StageSpec = z.infer<typeof stageSpec>;
+export type ExitSpec = z.infer<typeof exitSpec>;
+export type OutputsRef = z.infer<typeof outputsRef>;
+export type ReferenceSpec = z.infer<typeof referenceSpec>;
+export type EarlyExitSpec = z.infer<typeof earlyExitSpec>;
+export type Manifest = z.infer<typeof manifestFields>;
 
 const show = (shape: number[]): string => `[${shape.join(', ')}]`;
+const sameShape = (a: number[], b: number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
-function checkTensor(spec: TensorSpec, path: string, rest: number[]): void {
-  const want = [-1, ...rest];
-  if (!sameShape(spec.shape, want)) fail(child(path, 'shape'), `expected ${show(want)}, got ${show(spec.shape)}`);
-}
-
-function checkStages(m: Manifest): void {
+function checkStages(m: Manifest, report: Report): void {
   const { channels, height, width } = m.input;
-  const classes = m.labels.length;
   let previous: number[] = [channels, height, width];
   m.stages.forEach((stage, l) => {
-    const path = item('stages', l);
     const previousName = l === 0 ? 'the input tensor' : `stages[${l - 1}].features`;
     if (!sameShape(stage.input.shape, [-1, ...previous])) {
-      fail(child(child(path, 'input'), 'shape'), `expected ${show([-1, ...previous])} (${previousName}), got ${show(stage.input.shape)}`);
+      report(['stages', l, 'input', 'shape'], `expected ${show([-1, ...previous])} (${previousName}), got ${show(stage.input.shape)}`);
     }
-    checkTensor(stage.logits, child(path, 'logits'), [classes]);
+    const logits = [-1, m.labels.length];
+    if (!sameShape(stage.logits.shape, logits)) report(['stages', l, 'logits', 'shape'], `expected ${show(logits)}, got ${show(stage.logits.shape)}`);
     const last = l === m.stages.length - 1;
-    if (last && stage.features) fail(child(path, 'features'), 'the last stage has no features output');
+    if (last && stage.features) report(['stages', l, 'features'], 'the last stage has no features output');
     if (!last) {
-      if (!stage.features) fail(child(path, 'features'), 'expected a features tensor (every stage but the last)');
+      if (!stage.features) return report(['stages', l, 'features'], 'expected a features tensor (every stage but the last)');
       if (stage.features.shape[0] !== -1 || stage.features.shape.slice(1).some((d) => d < 1)) {
-        fail(child(child(path, 'features'), 'shape'), `expected -1 then positive sizes, got ${show(stage.features.shape)}`);
+        report(['stages', l, 'features', 'shape'], `expected -1 then positive sizes, got ${show(stage.features.shape)}`);
       }
       previous = stage.features.shape.slice(1);
     }
   });
   const files = new Set<string>();
   m.stages.forEach((stage, l) => {
-    if (files.has(stage.file)) fail(child(item('stages', l), 'file'), `file ${stage.file} is used by two stages`);
+    if (files.has(stage.file)) report(['stages', l, 'file'], `file ${stage.file} is used by two stages`);
     files.add(stage.file);
   });
 }
 
-function checkExits(m: Manifest): void {
-  if (m.exits.length !== m.stages.length) {
-    fail('exits', `expected ${m.stages.length} exits (one per stage), got ${m.exits.length}`);
-  }
+function checkExits(m: Manifest, report: Report): void {
+  if (m.exits.length !== m.stages.length) report(['exits'], `expected ${m.stages.length} exits (one per stage), got ${m.exits.length}`);
   m.exits.forEach((exit, l) => {
-    const path = item('exits', l);
-    if (exit.exit !== l + 1) fail(child(path, 'exit'), `expected ${l + 1}, got ${exit.exit}`);
+    if (exit.exit !== l + 1) report(['exits', l, 'exit'], `expected ${l + 1}, got ${exit.exit}`);
     const before = m.exits[l - 1];
-    if (before && exit.macs < before.macs) {
-      fail(child(path, 'macs'), `expected >= exits[${l - 1}].macs ${before.macs} (cumulative), got ${exit.macs}`);
-    }
+    if (before && exit.macs < before.macs) report(['exits', l, 'macs'], `expected >= exits[${l - 1}].macs ${before.macs} (cumulative), got ${exit.macs}`);
   });
 }
+
+/** The whole manifest: field types, then the rules that tie fields together. */
+export const manifestSchema = manifestFields.superRefine((m, ctx) => {
+  const report = reporter(ctx);
+  checkStages(m, report);
+  checkExits(m, report);
+});

@@ -1,54 +1,39 @@
 /**
- * A tiny schema toolkit: each schema turns an `unknown` (parsed YAML) into a
- * typed value or throws a `SchemaIssue` naming the field path that is wrong.
- * `parseWithSchema` turns the issue into an EeroError naming file and field.
+ * Schema builders over zod 4. Config types are inferred from these schemas
+ * (one source for the shape and the type), and every failure becomes one
+ * message that names the field path: `file: field: expected ..., got ...`.
  */
+import { z } from 'zod';
 import { EeroError, type ErrorCode } from '../errors';
 
-export type Schema<T> = (value: unknown, path: string) => T;
+export type Schema<T> = z.ZodType<T>;
 
-export class SchemaIssue extends Error {
-  constructor(
-    readonly path: string,
-    readonly expected: string,
-  ) {
-    super(`${path || '(root)'}: ${expected}`);
-    this.name = 'SchemaIssue';
-  }
-}
-
-export function fail(path: string, expected: string): never {
-  throw new SchemaIssue(path, expected);
-}
-
+/** A short description of a value for messages. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value as number | boolean);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-export const child = (path: string, key: string): string => (path ? `${path}.${key}` : key);
-export const item = (path: string, index: number): string => `${path}[${index}]`;
+const got = (expected: string) => (issue: { input?: unknown }) => `expected ${expected}, got ${describe(issue.input)}`;
 
 export interface StringOptions {
   nonEmpty?: boolean;
   pattern?: RegExp;
-  /** Said in the error when `pattern` does not match, e.g. "a 64-hex string". */
+  /** Said when `pattern` does not match, e.g. "a 64-hex string". */
   patternName?: string;
 }
 
 export function str(options: StringOptions = {}): Schema<string> {
-  return (value, path) => {
-    if (typeof value !== 'string') fail(path, `expected a string, got ${describe(value)}`);
-    if (options.nonEmpty && value.length === 0) fail(path, 'expected a non-empty string');
-    if (options.pattern && !options.pattern.test(value)) {
-      fail(path, `expected ${options.patternName ?? `a string matching ${options.pattern}`}, got ${describe(value)}`);
+  return z.string({ error: got('a string') }).superRefine((value, ctx) => {
+    if (options.nonEmpty && value.length === 0) ctx.addIssue({ code: 'custom', message: 'expected a non-empty string' });
+    else if (options.pattern && !options.pattern.test(value)) {
+      ctx.addIssue({ code: 'custom', message: got(options.patternName ?? `a string matching ${String(options.pattern)}`)({ input: value }) });
     }
-    return value;
-  };
+  });
 }
 
 export interface NumberOptions {
@@ -62,38 +47,30 @@ export interface NumberOptions {
 }
 
 export function num(options: NumberOptions = {}): Schema<number> {
-  const what = options.integer ? 'an integer' : 'a number';
   const range = [
     options.above !== undefined ? `> ${options.above}` : undefined,
     options.min !== undefined ? `>= ${options.min}` : undefined,
     options.max !== undefined ? `<= ${options.max}` : undefined,
   ].filter(Boolean);
+  const what = options.integer ? 'an integer' : 'a number';
   const expected = range.length ? `${what} ${range.join(' and ')}` : what;
-  return (value, path) => {
-    const ok =
-      typeof value === 'number' &&
-      !Number.isNaN(value) &&
-      (options.infinite || Number.isFinite(value)) &&
-      (!options.integer || Number.isInteger(value)) &&
-      (options.min === undefined || value >= options.min) &&
-      (options.max === undefined || value <= options.max) &&
-      (options.above === undefined || value > options.above);
-    if (!ok) fail(path, `expected ${expected}, got ${describe(value)}`);
-    return value as number;
-  };
+  const ok = (v: unknown): v is number =>
+    typeof v === 'number' &&
+    !Number.isNaN(v) &&
+    (options.infinite === true || Number.isFinite(v)) &&
+    (!options.integer || Number.isInteger(v)) &&
+    (options.min === undefined || v >= options.min) &&
+    (options.max === undefined || v <= options.max) &&
+    (options.above === undefined || v > options.above);
+  // z.custom: zod 4's z.number() refuses Infinity, which thresholds need.
+  return z.custom<number>(ok, { error: got(expected) });
 }
 
-export const bool = (): Schema<boolean> => (value, path) => {
-  if (typeof value !== 'boolean') fail(path, `expected true or false, got ${describe(value)}`);
-  return value;
-};
+export const bool = (): Schema<boolean> => z.boolean({ error: got('true or false') });
 
-export function oneOf<T extends string | number>(values: readonly T[]): Schema<T> {
+export function oneOf<const T extends readonly [string | number, ...(string | number)[]]>(values: T): Schema<T[number]> {
   const list = values.map((v) => JSON.stringify(v)).join(', ');
-  return (value, path) => {
-    if (!values.includes(value as T)) fail(path, `expected one of ${list}, got ${describe(value)}`);
-    return value as T;
-  };
+  return z.custom<T[number]>((v) => values.includes(v as T[number]), { error: got(`one of ${list}`) });
 }
 
 export interface ArrayOptions {
@@ -102,76 +79,56 @@ export interface ArrayOptions {
 }
 
 export function arr<T>(element: Schema<T>, options: ArrayOptions = {}): Schema<T[]> {
-  return (value, path) => {
-    if (!Array.isArray(value)) fail(path, `expected a list, got ${describe(value)}`);
+  return z.array(element, { error: got('a list') }).superRefine((value, ctx) => {
     if (options.length !== undefined && value.length !== options.length) {
-      fail(path, `expected a list of ${options.length} items, got ${value.length}`);
+      ctx.addIssue({ code: 'custom', message: `expected a list of ${options.length} items, got ${value.length}` });
+    } else if (options.minLength !== undefined && value.length < options.minLength) {
+      ctx.addIssue({ code: 'custom', message: `expected a list of at least ${options.minLength} items, got ${value.length}` });
     }
-    if (options.minLength !== undefined && value.length < options.minLength) {
-      fail(path, `expected a list of at least ${options.minLength} items, got ${value.length}`);
-    }
-    return value.map((v, i) => element(v, item(path, i)));
-  };
+  });
 }
 
-/** Undefined (or YAML null) stays undefined; anything else must pass `inner`. */
-export function optional<T>(inner: Schema<T>): Schema<T | undefined> {
-  return (value, path) => (value === undefined || value === null ? undefined : inner(value, path));
+/** YAML null counts as absent. */
+const absentIfNull = (v: unknown): unknown => (v === null ? undefined : v);
+
+/** An optional field (absent or null); ZodOptional on the outside so the inferred key is optional too. */
+export function optional<T>(inner: Schema<T>): z.ZodOptional<Schema<T>> {
+  return z.optional(z.preprocess(absentIfNull, inner.optional()) as unknown as Schema<T>);
 }
 
-/** Undefined (or YAML null) becomes `fallback()`; anything else must pass `inner`. */
 export function withDefault<T>(inner: Schema<T>, fallback: () => T): Schema<T> {
-  return (value, path) => (value === undefined || value === null ? fallback() : inner(value, path));
+  return z.preprocess((v) => (v === undefined || v === null ? fallback() : v), inner) as Schema<T>;
+}
+
+/** A mapping with exactly these fields; unknown keys are refused (typos in hand-written files), unless `ignore`. */
+export function obj<S extends z.ZodRawShape>(shape: S, options: { unknownKeys?: 'reject' | 'ignore' } = {}) {
+  const expected = `one of ${Object.keys(shape).join(', ')}`;
+  const error = (issue: { code?: string; input?: unknown }): string =>
+    issue.code === 'unrecognized_keys' ? `unknown field (expected ${expected})` : got('a mapping')(issue);
+  return options.unknownKeys === 'ignore' ? z.object(shape, { error }) : z.strictObject(shape, { error });
 }
 
 /** Any mapping, kept as it is (provenance blocks). */
-export const anyRecord = (): Schema<Record<string, unknown>> => (value, path) => {
-  if (!isPlainObject(value)) fail(path, `expected a mapping, got ${describe(value)}`);
-  return value;
-};
+export const anyRecord = (): Schema<Record<string, unknown>> => z.record(z.string(), z.unknown(), { error: got('a mapping') });
 
-export type Shape = Record<string, Schema<unknown>>;
-type Infer<S extends Shape> = { [K in keyof S]: ReturnType<S[K]> };
-
-export interface ObjectOptions {
-  /** 'reject' (default) refuses unknown keys, catching typos in hand-written files. */
-  unknownKeys?: 'reject' | 'ignore';
+/** `a.b[0].c` from zod's path. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 }
 
-export function obj<S extends Shape>(shape: S, options: ObjectOptions = {}): Schema<Infer<S>> {
-  return (value, path) => {
-    if (!isPlainObject(value)) fail(path, `expected a mapping, got ${describe(value)}`);
-    if (options.unknownKeys !== 'ignore') {
-      const unknown = Object.keys(value).find((k) => !(k in shape));
-      if (unknown !== undefined) {
-        fail(child(path, unknown), `unknown field (expected one of ${Object.keys(shape).join(', ')})`);
-      }
-    }
-    const out: Record<string, unknown> = {};
-    for (const [key, schema] of Object.entries(shape)) {
-      const parsed = schema(value[key], child(path, key));
-      if (parsed !== undefined) out[key] = parsed;
-    }
-    return out as Infer<S>;
-  };
+/** Add an issue at `path` (relative to the value being refined) from a cross-field rule. */
+export type Report = (path: ReadonlyArray<string | number>, message: string) => void;
+
+export function reporter(ctx: z.RefinementCtx): Report {
+  return (path, message) => ctx.addIssue({ code: 'custom', path: [...path], message });
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Run `schema` on a whole document; a SchemaIssue becomes `code` naming file and field. */
+/** Run `schema` on a whole document; the first issue becomes `code` naming file and field. */
 export function parseWithSchema<T>(schema: Schema<T>, value: unknown, file: string, code: ErrorCode): T {
-  try {
-    return schema(value, '');
-  } catch (e) {
-    throw toConfigError(e, file, code);
-  }
-}
-
-export function toConfigError(e: unknown, file: string, code: ErrorCode): unknown {
-  if (!(e instanceof SchemaIssue)) return e;
-  return new EeroError(code, `${file}: ${e.path || '(root)'}: ${e.expected}`, {
-    details: { file, field: e.path },
-  });
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0] as z.core.$ZodIssue;
+  const keys = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+  const field = fieldPath(keys);
+  throw new EeroError(code, `${file}: ${field || '(root)'}: ${issue.message}`, { details: { file, field } });
 }

@@ -1,141 +1,139 @@
 /** The typed configuration of `eero serve`; `{}` (or an empty file) is a valid config. */
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { arr, child, fail, item, num, obj, oneOf, optional, parseWithSchema, str, withDefault, type Schema } from './schema';
+import { z } from 'zod';
+import { checkBudgetSpec, parseBudget, type BudgetSpec } from './budget-spec';
+import { DEFAULTS } from './defaults';
+import { arr, num, obj, oneOf, optional, parseWithSchema, reporter, str, withDefault, type Schema } from './schema';
 import { readYamlFile } from './yaml-file';
-
-export type ExecutionProviderName = 'cpu' | 'cuda';
-
-export interface ServedModel {
-  /** The name clients ask for (`?model=`); defaults to the bundle folder's name. */
-  name: string;
-  /** The bundle folder. Relative paths in a file are resolved against the file's folder. */
-  path: string;
-  /** A budgets/*.yaml policy file, resolved like `path`. */
-  policy?: string;
-  /** Default budget (fraction of the full cost) when a request names none; else the policy's. */
-  budget?: number;
-}
-
-export interface BatchingConfig {
-  maxBatch: number;
-  maxWaitMs: number;
-  maxQueue: number;
-}
-
-export interface LimitsConfig {
-  bodyBytes: number;
-  inputPixels: number;
-  filesPerRequest: number;
-  requestTimeoutMs: number;
-}
-
-export interface EngineConfig {
-  intraOpThreads: number;
-  interOpThreads: number;
-  executionProvider: ExecutionProviderName;
-}
-
-export interface ServeConfig {
-  port: number;
-  host: string;
-  models: ServedModel[];
-  batching: BatchingConfig;
-  limits: LimitsConfig;
-  engine: EngineConfig;
-}
-
-export const DEFAULT_MODEL_PATH = 'models/resnet18-fmnist';
-
-/** Defaults; the thread count is read from the machine when called, not at import. */
-export function defaultServeConfig(): ServeConfig {
-  return {
-    port: 8080,
-    host: '0.0.0.0',
-    models: [{ name: 'resnet18-fmnist', path: DEFAULT_MODEL_PATH }],
-    // maxWaitMs 0 (Triton's default delay): a lone request runs at once; batches form
-    // from the requests that arrive while a batch runs. Measured in benchmarks/http-load.
-    batching: { maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 },
-    limits: { bodyBytes: 20 * 1024 * 1024, inputPixels: 40e6, filesPerRequest: 64, requestTimeoutMs: 30_000 },
-    engine: { intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' },
-  };
-}
 
 const positiveInt = num({ integer: true, min: 1 });
 
-function serveConfigSchema(defaults: ServeConfig): Schema<ServeConfig> {
-  const d = <T>(schema: Schema<T>, value: T): Schema<T> => withDefault(schema, () => value);
-  const modelEntry = obj({
-    name: optional(str({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, patternName: 'a name of letters, digits, . _ -' })),
-    path: str({ nonEmpty: true }),
-    policy: optional(str({ nonEmpty: true })),
-    budget: optional(num({ above: 0 })),
-  });
-  const fields = obj({
-    port: d(num({ integer: true, min: 0, max: 65535 }), defaults.port),
-    host: d(str({ nonEmpty: true }), defaults.host),
-    models: optional(arr(modelEntry, { minLength: 1 })),
-    batching: d(
-      obj({
-        maxBatch: d(positiveInt, defaults.batching.maxBatch),
-        maxWaitMs: d(num({ min: 0 }), defaults.batching.maxWaitMs),
-        maxQueue: d(positiveInt, defaults.batching.maxQueue),
-      }),
-      defaults.batching,
-    ),
-    limits: d(
-      obj({
-        bodyBytes: d(positiveInt, defaults.limits.bodyBytes),
-        inputPixels: d(positiveInt, defaults.limits.inputPixels),
-        filesPerRequest: d(positiveInt, defaults.limits.filesPerRequest),
-        requestTimeoutMs: d(num({ above: 0 }), defaults.limits.requestTimeoutMs),
-      }),
-      defaults.limits,
-    ),
-    engine: d(
-      obj({
-        intraOpThreads: d(positiveInt, defaults.engine.intraOpThreads),
-        interOpThreads: d(positiveInt, defaults.engine.interOpThreads),
-        executionProvider: d(oneOf(['cpu', 'cuda'] as const), defaults.engine.executionProvider),
-      }),
-      defaults.engine,
-    ),
-  });
-  return (value, path) => {
-    const c = fields(value ?? {}, path);
-    const models = (c.models ?? defaults.models).map((m) => ({ ...m, name: m.name ?? baseName(m.path) }));
-    const seen = new Set<string>();
-    models.forEach((m, i) => {
-      if (seen.has(m.name)) fail(child(item('models', i), 'name'), `duplicate model name ${JSON.stringify(m.name)}`);
-      seen.add(m.name);
-    });
-    if (c.batching.maxQueue < c.batching.maxBatch) {
-      fail('batching.maxQueue', `expected >= batching.maxBatch (${c.batching.maxBatch}), got ${c.batching.maxQueue}`);
-    }
-    return { ...c, models };
+/** A budget in a config file: 0.5, "50%", "6M", 6000000. */
+const budgetSchema: Schema<BudgetSpec> = z.union([num({ above: 0 }), str({ nonEmpty: true })]).transform((raw, ctx) => {
+  try {
+    return typeof raw === 'number' ? checkBudgetSpec(raw <= 1 ? { fraction: raw } : { macs: raw }) : parseBudget(raw);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+}) as unknown as Schema<BudgetSpec>;
+
+const modelEntry = obj({
+  /** The name clients ask for (`?model=`); defaults to the bundle folder's name. */
+  name: optional(str({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, patternName: 'a name of letters, digits, . _ -' })),
+  /** The bundle folder. Relative paths in a file are resolved against the file's folder. */
+  path: str({ nonEmpty: true }),
+  /** A budgets/*.yaml policy file, resolved like `path`: the model's routing and, unless `budget` is given, its budget. */
+  policy: optional(str({ nonEmpty: true })),
+  /** The operator's budget B: every image's average cost stays within it; requests may only ask for less. */
+  budget: optional(budgetSchema),
+});
+
+function defaults() {
+  return {
+    batching: { maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 },
+    limits: { bodyBytes: 20 * 1024 * 1024, inputPixels: DEFAULTS.inputPixels, filesPerRequest: 64, requestTimeoutMs: 30_000 },
+    engine: { intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' as const, graph: 'auto' as const },
+    shutdown: { drainMs: 5000 },
+    monitor: { sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500 },
   };
 }
 
-function baseName(path: string): string {
-  return (
-    path
-      .replace(/[\\/]+$/, '')
-      .split(/[\\/]/)
-      .pop() || path
-  );
+function serveConfigSchema() {
+  const d = defaults();
+  const dflt = <T>(schema: Schema<T>, value: T): Schema<T> => withDefault(schema, () => value);
+  return obj({
+    port: dflt(num({ integer: true, min: 0, max: 65535 }), 8080),
+    /** 127.0.0.1 by default: a server started on a laptop is not on the network until asked (containers set 0.0.0.0). */
+    host: dflt(str({ nonEmpty: true }), '127.0.0.1'),
+    models: dflt(arr(modelEntry, { minLength: 1 }), [{ path: DEFAULTS.modelPath }]),
+    batching: dflt(
+      obj({
+        maxBatch: dflt(positiveInt, d.batching.maxBatch),
+        // 0 (Triton's default delay): a lone request runs at once; batches form from what arrives during a run.
+        maxWaitMs: dflt(num({ min: 0 }), d.batching.maxWaitMs),
+        maxQueue: dflt(positiveInt, d.batching.maxQueue),
+      }),
+      d.batching,
+    ),
+    limits: dflt(
+      obj({
+        bodyBytes: dflt(positiveInt, d.limits.bodyBytes),
+        inputPixels: dflt(positiveInt, d.limits.inputPixels),
+        filesPerRequest: dflt(positiveInt, d.limits.filesPerRequest),
+        requestTimeoutMs: dflt(num({ above: 0 }), d.limits.requestTimeoutMs),
+      }),
+      d.limits,
+    ),
+    engine: dflt(
+      obj({
+        intraOpThreads: dflt(positiveInt, d.engine.intraOpThreads),
+        interOpThreads: dflt(positiveInt, d.engine.interOpThreads),
+        executionProvider: dflt(oneOf(['cpu', 'cuda'] as const), d.engine.executionProvider),
+        /** auto: the one early-exit graph where the policy allows it, else the stage chain; stages; full: no exits at all. */
+        graph: dflt(oneOf(['auto', 'stages', 'full'] as const), d.engine.graph),
+      }),
+      d.engine,
+    ),
+    shutdown: dflt(obj({ drainMs: dflt(num({ min: 0 }), d.shutdown.drainMs) }), d.shutdown),
+    monitor: dflt(
+      obj({
+        /** Share of early answers continued to the final exit in the background to measure agreement. */
+        sampleRate: dflt(num({ min: 0, max: 1 }), d.monitor.sampleRate),
+        /** Monitored images whose all-exit outputs are kept for recalibration. */
+        reservoir: dflt(positiveInt, d.monitor.reservoir),
+        autoRecalibrate: dflt(z.boolean(), d.monitor.autoRecalibrate),
+        /** Monitored images needed before a recalibration. */
+        minSamples: dflt(positiveInt, d.monitor.minSamples),
+      }),
+      d.monitor,
+    ),
+    /** Enables POST /v1/models/{name}/recalibrate for requests bearing this token. */
+    adminToken: optional(str({ nonEmpty: true })),
+  }).superRefine((c, ctx) => {
+    const report = reporter(ctx);
+    const seen = new Set<string>();
+    c.models.forEach((m, i) => {
+      const name = m.name ?? baseName(m.path);
+      if (seen.has(name)) report(['models', i, 'name'], `duplicate model name ${JSON.stringify(name)}`);
+      seen.add(name);
+    });
+    if (c.batching.maxQueue < c.batching.maxBatch) {
+      report(['batching', 'maxQueue'], `expected >= batching.maxBatch (${c.batching.maxBatch}), got ${c.batching.maxQueue}`);
+    }
+  });
 }
 
-/** Validate an already-parsed value (e.g. from flags merged over a file). */
+type ParsedServeConfig = z.infer<ReturnType<typeof serveConfigSchema>>;
+export type ServedModel = Omit<ParsedServeConfig['models'][number], 'name'> & { name: string };
+export type ServeConfig = Omit<ParsedServeConfig, 'models'> & { models: ServedModel[] };
+export type BatchingConfig = ServeConfig['batching'];
+export type LimitsConfig = ServeConfig['limits'];
+export type EngineConfig = ServeConfig['engine'];
+export type ExecutionProviderName = EngineConfig['executionProvider'];
+export type MonitorConfig = ServeConfig['monitor'];
+
+function baseName(path: string): string {
+  return path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || path;
+}
+
+/** Validate an already-parsed value; relative paths resolve against `baseDir` when given (a file's folder). */
 export function parseServeConfig(value: unknown, source: string, baseDir?: string): ServeConfig {
-  const config = parseWithSchema(serveConfigSchema(defaultServeConfig()), value, source, 'CONFIG_INVALID');
-  if (baseDir === undefined) return config;
-  const at = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  config.models = config.models.map((m) => ({
+  const c = parseWithSchema(serveConfigSchema(), value ?? {}, source, 'CONFIG_INVALID');
+  const at = (p: string): string => (baseDir === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
+  const models = c.models.map((m) => ({
     ...m,
+    name: m.name ?? baseName(m.path),
     path: at(m.path),
     ...(m.policy === undefined ? {} : { policy: at(m.policy) }),
   }));
-  return config;
+  return { ...c, models };
+}
+
+/** The config with every default: what `eero serve` runs with when given no file. */
+export function defaultServeConfig(): ServeConfig {
+  return parseServeConfig({}, 'defaults');
 }
 
 export async function loadServeConfig(file: string): Promise<ServeConfig> {

@@ -18,42 +18,54 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   let queueDepthSource: QueueDepthSource | undefined;
 
   const m = createInstruments(registry, options, {
-    ledgerBalance(gauge) {
-      fillGauge(gauge, METRIC_NAMES.ledgerBalance, options, () => {
-        if (ledgerSource === undefined) return;
-        for (const r of ledgerSource()) {
-          if (Number.isFinite(r.balanceMacs)) gauge.set({ model: g('model', r.model), policy: g('policy', r.policy) }, r.balanceMacs);
-        }
+    ledgerCredit(gauge) {
+      fillGauge(gauge, METRIC_NAMES.ledgerCredit, options, () => {
+        for (const r of ledgerSource?.() ?? []) if (Number.isFinite(r.creditMacs)) gauge.set({ model: g('model', r.model) }, r.creditMacs);
+      });
+    },
+    thresholdsVersion(gauge) {
+      fillGauge(gauge, METRIC_NAMES.thresholdsVersion, options, () => {
+        for (const r of ledgerSource?.() ?? []) gauge.set({ model: g('model', r.model) }, r.thresholdsVersion);
       });
     },
     queueDepth(gauge) {
       fillGauge(gauge, METRIC_NAMES.queueDepth, options, () => {
-        if (queueDepthSource === undefined) return;
-        for (const r of queueDepthSource()) {
-          if (Number.isFinite(r.depth)) gauge.set({ model: g('model', r.model) }, r.depth);
-        }
+        for (const r of queueDepthSource?.() ?? []) if (Number.isFinite(r.depth)) gauge.set({ model: g('model', r.model) }, r.depth);
       });
     },
   });
 
   return {
-    recordImage({ model, policy, exit, macs, forced }) {
+    recordImage({ model, exit, macs, forced }) {
       positiveInteger('exit', exit);
       nonNegative('macs', macs);
-      const mp = { model: g('model', model), policy: g('policy', policy) };
-      m.images.inc({ ...mp, exit: g('exit', String(exit)) });
-      m.macsSpent.inc(mp, macs);
-      // Created at zero even when not forced, so that rate() sees the series from the first image.
-      m.forcedExits.inc(mp, forced ? 1 : 0);
+      const labels = { model: g('model', model) };
+      m.images.inc({ ...labels, exit: g('exit', String(exit)) });
+      m.macsSpent.inc(labels, macs);
+      if (forced) m.forcedExits.inc({ ...labels, reason: g('reason', forced) });
     },
-    setBudget(model, policy, ratio, fullMacs) {
+    setBudget(model, ratio, fullMacs) {
       nonNegative('ratio', ratio);
       nonNegative('fullMacs', fullMacs);
-      const mp = { model: g('model', model), policy: g('policy', policy) };
-      m.budgetTargetRatio.set(mp, ratio);
-      m.modelFullCost.set({ model: mp.model }, fullMacs);
-      m.macsSpent.inc(mp, 0);
-      m.forcedExits.inc(mp, 0);
+      const labels = { model: g('model', model) };
+      m.budgetTargetRatio.set(labels, ratio);
+      m.modelFullCost.set(labels, fullMacs);
+      // Created at zero, so that rate() sees the series from the first image.
+      m.macsSpent.inc(labels, 0);
+      for (const reason of ['ledger', 'deadline']) m.forcedExits.inc({ ...labels, reason }, 0);
+      m.ledgerReserved.inc(labels, 0);
+      m.ledgerUsed.inc(labels, 0);
+    },
+    observeRequestedBudget(model, ratio) {
+      nonNegative('ratio', ratio);
+      m.requestedBudget.observe({ model: g('model', model) }, ratio);
+    },
+    recordReservation(model, reservedMacs, usedMacs) {
+      nonNegative('reservedMacs', reservedMacs);
+      nonNegative('usedMacs', usedMacs);
+      const labels = { model: g('model', model) };
+      m.ledgerReserved.inc(labels, reservedMacs);
+      m.ledgerUsed.inc(labels, usedMacs);
     },
     observePhase(model, phase, seconds) {
       nonNegative('seconds', seconds);

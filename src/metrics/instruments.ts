@@ -4,12 +4,16 @@ import type { MetricsOptions } from './types';
 
 /** The prom-client objects behind EeroMetrics; private to this module. */
 export interface Instruments {
-  images: Counter<'model' | 'policy' | 'exit'>;
-  forcedExits: Counter<'model' | 'policy'>;
-  macsSpent: Counter<'model' | 'policy'>;
-  budgetTargetRatio: Gauge<'model' | 'policy'>;
+  images: Counter<'model' | 'exit'>;
+  forcedExits: Counter<'model' | 'reason'>;
+  macsSpent: Counter<'model'>;
+  budgetTargetRatio: Gauge<'model'>;
+  requestedBudget: Histogram<'model'>;
   modelFullCost: Gauge<'model'>;
-  ledgerBalance: Gauge<'model' | 'policy'>;
+  ledgerCredit: Gauge<'model'>;
+  ledgerReserved: Counter<'model'>;
+  ledgerUsed: Counter<'model'>;
+  thresholdsVersion: Gauge<'model'>;
   requests: Counter<'route' | 'status'>;
   requestDuration: Histogram<'route'>;
   errors: Counter<'code'>;
@@ -23,7 +27,8 @@ export interface Instruments {
 
 /** Scrape-time gauge bodies, attached by createMetrics. */
 export interface Collectors {
-  ledgerBalance(gauge: Gauge<'model' | 'policy'>): void;
+  ledgerCredit(gauge: Gauge<'model'>): void;
+  thresholdsVersion(gauge: Gauge<'model'>): void;
   queueDepth(gauge: Gauge<'model'>): void;
 }
 
@@ -31,43 +36,41 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
   const registers = [registry];
   const b = { ...DEFAULT_BUCKETS, ...options.buckets };
   return {
-    images: new Counter({
-      name: N.images,
-      help: 'Images classified, by the exit they left at',
-      labelNames: ['model', 'policy', 'exit'],
-      registers,
-    }),
+    images: new Counter({ name: N.images, help: 'Images classified, by the exit they left at', labelNames: ['model', 'exit'], registers }),
     forcedExits: new Counter({
       name: N.forcedExits,
-      help: 'Images made to exit by the budget ledger rather than by confidence',
-      labelNames: ['model', 'policy'],
+      help: 'Images made to exit early by the budget ledger or a deadline rather than by confidence',
+      labelNames: ['model', 'reason'],
       registers,
     }),
-    macsSpent: new Counter({
-      name: N.macsSpent,
-      help: 'Multiply-accumulate operations actually spent on classified images',
-      labelNames: ['model', 'policy'],
+    macsSpent: new Counter({ name: N.macsSpent, help: 'Multiply-accumulate operations actually spent on classified images', labelNames: ['model'], registers }),
+    budgetTargetRatio: new Gauge({ name: N.budgetTargetRatio, help: "The model's budget B: target average cost per image as a fraction of the full model", labelNames: ['model'], registers }),
+    requestedBudget: new Histogram({
+      name: N.requestedBudget,
+      help: 'Budgets requests asked for, as a fraction of the full model (at most the model budget)',
+      labelNames: ['model'],
+      buckets: [...b.ratio],
       registers,
     }),
-    budgetTargetRatio: new Gauge({
-      name: N.budgetTargetRatio,
-      help: 'Target average cost per image as a fraction of the full model',
-      labelNames: ['model', 'policy'],
-      registers,
-    }),
-    modelFullCost: new Gauge({
-      name: N.modelFullCost,
-      help: "Full model's cost per image in MACs (cost of the last exit)",
+    modelFullCost: new Gauge({ name: N.modelFullCost, help: "Full model's cost per image in MACs (cost of the last exit)", labelNames: ['model'], registers }),
+    ledgerCredit: new Gauge({
+      name: N.ledgerCredit,
+      help: 'Budget ledger credit in MACs (B x images - spent, never negative), read at scrape time',
       labelNames: ['model'],
       registers,
+      collect() {
+        collectors.ledgerCredit(this);
+      },
     }),
-    ledgerBalance: new Gauge({
-      name: N.ledgerBalance,
-      help: 'Budget ledger balance in MACs (credit saved; negative = overdraft), read at scrape time',
-      labelNames: ['model', 'policy'],
+    ledgerReserved: new Counter({ name: N.ledgerReserved, help: 'MACs the ledger reserved for batches before they ran', labelNames: ['model'], registers }),
+    ledgerUsed: new Counter({ name: N.ledgerUsed, help: 'MACs those batches really spent (reserved minus used returned to the ledger)', labelNames: ['model'], registers }),
+    thresholdsVersion: new Gauge({
+      name: N.thresholdsVersion,
+      help: 'Version of the exit thresholds in use (1 at load, +1 per recalibration), read at scrape time',
+      labelNames: ['model'],
       registers,
       collect() {
-        collectors.ledgerBalance(this);
+        collectors.thresholdsVersion(this);
       },
     }),
     requests: new Counter({

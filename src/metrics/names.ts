@@ -8,8 +8,12 @@ export const METRIC_NAMES = {
   forcedExits: 'eero_forced_exits_total',
   macsSpent: 'eero_macs_spent_total',
   budgetTargetRatio: 'eero_budget_target_ratio',
+  requestedBudget: 'eero_requested_budget_ratio',
   modelFullCost: 'eero_model_full_cost_macs',
-  ledgerBalance: 'eero_ledger_balance_macs',
+  ledgerCredit: 'eero_ledger_credit_macs',
+  ledgerReserved: 'eero_ledger_reserved_macs_total',
+  ledgerUsed: 'eero_ledger_used_macs_total',
+  thresholdsVersion: 'eero_thresholds_version',
   requests: 'eero_requests_total',
   requestDuration: 'eero_request_duration_seconds',
   errors: 'eero_errors_total',
@@ -24,7 +28,7 @@ export const METRIC_NAMES = {
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 
 /** The only label names used; each has a small, bounded set of values. */
-export const LABEL_NAMES = ['model', 'policy', 'exit', 'stage', 'route', 'status', 'code', 'phase'] as const;
+export const LABEL_NAMES = ['model', 'exit', 'reason', 'stage', 'route', 'status', 'code', 'phase'] as const;
 export type LabelName = (typeof LABEL_NAMES)[number];
 
 export const PHASES = ['queue', 'preprocess', 'inference'] as const;
@@ -36,6 +40,7 @@ export const DEFAULT_BUCKETS = {
   phase: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   stage: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
   batch: [1, 2, 4, 8, 16, 32, 64, 128],
+  ratio: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
 } as const;
 
 /**
@@ -44,9 +49,9 @@ export const DEFAULT_BUCKETS = {
  * in deploy/prometheus/rules.yml (kept equal by a test).
  */
 export const REALISED_BUDGET_RATIO_PROMQL =
-  'sum by (model, policy) (rate(eero_macs_spent_total[5m]))' +
-  ' / sum by (model, policy) (rate(eero_images_total[5m]))' +
-  ' / on (model) group_left max by (model) (eero_model_full_cost_macs)';
+  'sum by (model) (rate(eero_macs_spent_total[5m]))' +
+  ' / sum by (model) (rate(eero_images_total[5m]))' +
+  ' / max by (model) (eero_model_full_cost_macs)';
 
 export const RECORDING_RULES = {
   realisedRatio: 'eero:budget_realised_ratio:5m',

@@ -1,23 +1,25 @@
 import type { Phase } from './names';
 
+/** Why an image was made to stop early (confidence is not counted here). */
+export type ForcedReason = 'ledger' | 'deadline';
+
 /** One image, as it left the network. */
 export interface ImageRecord {
   model: string;
-  /** Budget policy name (e.g. the budgets/*.yaml name). */
-  policy: string;
   /** 1-based exit index the image left at. */
   exit: number;
   /** MACs actually spent on this image (cumulative cost of its exit). */
   macs: number;
-  /** True when the budget ledger, not confidence, made it exit. */
-  forced: boolean;
+  /** Set when the ledger or a deadline, not confidence, made it exit. */
+  forced?: ForcedReason;
 }
 
-/** One ledger's balance, read at scrape time. */
+/** One model's ledger, read at scrape time. */
 export interface LedgerReading {
   model: string;
-  policy: string;
-  balanceMacs: number;
+  /** Saved credit (B x images - spent), in MACs. */
+  creditMacs: number;
+  thresholdsVersion: number;
 }
 
 /** One model's queue depth (images waiting for a batch), read at scrape time. */
@@ -48,12 +50,17 @@ export interface MetricsOptions {
 /**
  * The service's metrics, as methods. Callers never touch prom-client objects.
  * Numbers are in base units: seconds, MACs, ratios (1 = the full model).
+ * Every series is per model: a requested budget is a histogram observation, never a label.
  * Invalid numbers (negative, NaN) are programming errors and throw RangeError.
  */
 export interface EeroMetrics {
   recordImage(image: ImageRecord): void;
-  /** Target average cost as a fraction of the full model, and the full model's MACs per image. */
-  setBudget(model: string, policy: string, ratio: number, fullMacs: number): void;
+  /** The model's budget B as a fraction of the full model, and the full model's MACs per image. */
+  setBudget(model: string, ratio: number, fullMacs: number): void;
+  /** The budget a request asked for, as a fraction of the full model. */
+  observeRequestedBudget(model: string, ratio: number): void;
+  /** One batch's reservation and what it really spent, in MACs. */
+  recordReservation(model: string, reservedMacs: number, usedMacs: number): void;
   observePhase(model: string, phase: Phase, seconds: number): void;
   /** One engine stage run (1-based stage index), for a whole batch. */
   observeStage(model: string, stage: number, seconds: number): void;

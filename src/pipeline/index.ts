@@ -1,13 +1,8 @@
-/** The path of an image, composed: preprocess -> stage-wise engine with the router deciding exits -> results. Used by the CLI and the server. */
-export type { BudgetChoice, BudgetRequest } from './budget-choice';
-export { BudgetChooser } from './budget-choice';
-export type { CostUnit, ModelRuntime, RuntimeOptions } from './model-runtime';
-export { loadModelRuntime } from './model-runtime';
-export type { RowRequest } from './route-batch';
-export { BatchRouter } from './route-batch';
-export type { BatchOutcome, StageTiming } from './run-batch';
-export { runBatch } from './run-batch';
-export type { ClassifyBatchReport, ClassifyOptions, ImageOutcome, PreparedBatch } from './classify-images';
-export { classifyImages, classifyPrepared, prepareBatch } from './classify-images';
-export type { ImageResult, TopKEntry, TraceEntry } from './results';
-export { topK } from './results';
+/** The path of an image, composed: preprocess -> batcher -> engine with the router and ledger deciding exits -> results. */
+export { createClassifier, type ClassifyAnswer, type Classifier, type ClassifierOptions, type ClassifyRequest, type ImageOutcome, type ImageTimings } from './classifier';
+export { loadModel, type LoadedModel, type LoadOptions, type ModelSettings } from './loaded-model';
+export type { ModelCosts } from './model-costs';
+export { ModelRouting, type RouteChoice, type RoutingRule } from './model-routing';
+export type { ImageResult, StopReason, TopKEntry, TraceEntry } from './results';
+export { flagName, paramName, routingFromPolicy, toRoutingRequest, type RawRouting, type RoutingRequest } from './routing-request';
+export { runDirect, type RunReport, type StageTiming } from './run-batch';

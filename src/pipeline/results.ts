@@ -14,6 +14,9 @@ export interface TraceEntry {
   probability: number;
 }
 
+/** Why an image stopped where it did. */
+export type StopReason = 'confidence' | 'ledger' | 'deadline' | 'last-exit';
+
 export interface ImageResult {
   label: string;
   classIndex: number;
@@ -24,10 +27,13 @@ export interface ImageResult {
   exits: number;
   /** Cumulative MACs paid (manifest cost of this exit). */
   macs: number;
-  /** Cost as a fraction of the full model, in the policy's cost unit. */
+  /** Cost as a fraction of the full model, in the model's cost unit. */
   costFraction: number;
-  /** True when the budget ledger, not confidence, made the image exit. */
+  /** True when the ledger or the deadline, not confidence, made the image stop. */
   forced: boolean;
+  stoppedBy: StopReason;
+  /** Version of the thresholds that routed it (bumped by each recalibration). */
+  thresholdsVersion: number;
   trace?: TraceEntry[];
 }
 

@@ -1,97 +1,92 @@
-import type { BudgetChoice } from './budget-choice';
-import { topK, type ImageResult, type TraceEntry } from './results';
-import { softmaxRow, type RowState } from '../router';
-
-/** Per-image controls of one batch row. */
-export interface RowRequest {
-  choice: BudgetChoice;
-  topk: number;
-  trace: boolean;
-  /** Stable key for the seeded tie-breaking noise (e.g. a request sequence number). */
-  key: number;
-}
+import { PoolSpender, softmaxRow, type RowState } from '../router';
+import { topK, type ImageResult, type StopReason, type TraceEntry } from './results';
+import type { RowMeta } from './row-meta';
 
 /**
- * The router's side of a stage-wise run: after each exit, which rows leave.
- * Holds each row's policy state, asks its ledger before a row goes on, and
- * turns the engine's final logits into results. Pure bookkeeping, no I/O.
+ * The router's side of a stage-by-stage run: after each exit, which rows
+ * leave: by confidence (the row's policy), at the row's deadline cap, when
+ * its request is gone, or when the batch's pool cannot pay the next step
+ * (the ledger). Pure bookkeeping, no I/O.
  */
 export class BatchRouter {
   private readonly states: RowState[];
-  private readonly forced: Uint8Array;
+  private readonly stopped: StopReason[];
   private readonly traces: TraceEntry[][];
   private readonly leave: Uint8Array;
+  /** Exits the pool (not confidence) forced. */
+  ledgerForced = 0;
 
   constructor(
-    private readonly rows: RowRequest[],
-    private readonly costs: Float64Array,
+    private readonly rows: readonly RowMeta[],
+    /** Per row, the last exit (0-based) it may reach. */
+    private readonly caps: Int32Array,
+    private readonly spender: PoolSpender,
     private readonly labels: readonly string[],
+    private readonly exits: number,
+    private readonly signals: ReadonlyArray<AbortSignal | undefined> = [],
   ) {
     this.states = rows.map((r) => r.choice.policy.createRowState(r.key));
-    this.forced = new Uint8Array(rows.length);
+    this.stopped = rows.map(() => 'last-exit');
     this.traces = rows.map(() => []);
     this.leave = new Uint8Array(rows.length);
-    // Every image earns its budget and pays stage 1 on arrival.
-    for (const r of rows) r.choice.ledger?.admit();
   }
 
   /** Called by the engine after exit `exit` (0-based) for the rows still running; 1 = leaves now. */
   onExit = (exit: number, logits: Float32Array, rowIds: Int32Array): Uint8Array => {
     const k = this.labels.length;
     const out = this.leave.subarray(0, rowIds.length);
-    const last = exit === this.costs.length - 1;
+    const last = exit === this.exits - 1;
     for (let j = 0; j < rowIds.length; j++) {
       const r = rowIds[j] as number;
-      const req = this.rows[r] as RowRequest;
+      const meta = this.rows[r] as RowMeta;
       const state = this.states[r] as RowState;
-      let leaves = req.choice.policy.decideLogits(exit, logits, j * k, k, state);
-      if (req.trace) {
-        const p = softmaxRow(logits, j * k, k);
-        this.traces[r]?.push({
-          exit: exit + 1,
-          score: state.score,
-          label: this.labels[state.prediction] ?? String(state.prediction),
-          probability: p[state.prediction] ?? NaN,
-        });
-      }
-      if (
-        !leaves &&
-        !last &&
-        req.choice.ledger &&
-        !req.choice.ledger.mayContinue(this.costs[exit] as number, this.costs[exit + 1] as number)
-      ) {
-        leaves = true;
-        this.forced[r] = 1;
-      }
-      out[j] = leaves || last ? 1 : 0;
+      const confident = meta.choice.policy.decideLogits(exit, logits, j * k, k, state);
+      if (meta.trace) this.traces[r]?.push(traceEntry(exit, logits, j * k, k, state, this.labels));
+      out[j] = 1;
+      if (last) this.stopped[r] = 'last-exit';
+      else if (confident) this.stopped[r] = 'confidence';
+      else if (exit >= (this.caps[r] as number)) this.stopped[r] = 'deadline';
+      // A row whose request is gone stops here; it is still charged what it ran.
+      else if (this.signals[r]?.aborted) this.stopped[r] = 'deadline';
+      else if (!this.spender.mayContinue(exit)) {
+        this.stopped[r] = 'ledger';
+        this.ledgerForced++;
+      } else out[j] = 0;
     }
     return out;
   };
 
   /** Results from each row's exit and its logits there (`logits`: rows x K, in row order). */
-  finish(exitOf: Int32Array, logits: Float32Array, macs: Float64Array): ImageResult[] {
+  finish(exitOf: Int32Array, logits: Float32Array, costs: Float64Array, macs: Float64Array): ImageResult[] {
     const k = this.labels.length;
-    const full = this.costs[this.costs.length - 1] as number;
-    return this.rows.map((req, r) => {
+    const full = costs[costs.length - 1] as number;
+    return this.rows.map((meta, r) => {
       const exit = exitOf[r] as number;
       const state = this.states[r] as RowState;
-      req.choice.ledger?.settle(this.costs[exit] as number);
       const probs = softmaxRow(logits, r * k, k);
       // The label is the policy's tie-broken prediction at the exit, identical to calibration's.
       const cls = state.prediction >= 0 ? state.prediction : (topK(probs, this.labels, 1)[0]?.classIndex ?? 0);
+      const stoppedBy = this.stopped[r] as StopReason;
       const result: ImageResult = {
         label: this.labels[cls] ?? String(cls),
         classIndex: cls,
         probability: probs[cls] as number,
-        topk: topK(probs, this.labels, req.topk),
+        topk: topK(probs, this.labels, meta.topk),
         exit: exit + 1,
-        exits: this.costs.length,
+        exits: this.exits,
         macs: macs[exit] as number,
-        costFraction: (this.costs[exit] as number) / full,
-        forced: this.forced[r] === 1,
+        costFraction: (costs[exit] as number) / full,
+        forced: stoppedBy === 'ledger' || stoppedBy === 'deadline',
+        stoppedBy,
+        thresholdsVersion: meta.choice.version,
       };
-      if (req.trace) result.trace = this.traces[r];
+      if (meta.trace) result.trace = this.traces[r];
       return result;
     });
   }
+}
+
+function traceEntry(exit: number, logits: Float32Array, offset: number, k: number, state: RowState, labels: readonly string[]): TraceEntry {
+  const p = softmaxRow(logits, offset, k);
+  return { exit: exit + 1, score: state.score, label: labels[state.prediction] ?? String(state.prediction), probability: p[state.prediction] ?? NaN };
 }

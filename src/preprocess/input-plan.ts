@@ -1,5 +1,4 @@
-import type { InputSpec } from '../config/manifest-types';
-import { EeroError } from '../errors';
+import { parseInputSpec, type InputSpec } from '../config';
 
 /**
  * An `InputSpec` checked once and turned into what the per-image loop needs:
@@ -24,45 +23,6 @@ export function luma601(r: number, g: number, b: number): number {
   return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
 }
 
-function invalid(message: string): EeroError {
-  return new EeroError('MODEL_INVALID', message);
-}
-
-function isPositiveInt(n: number): boolean {
-  return Number.isInteger(n) && n > 0;
-}
-
-function checkSpec(spec: InputSpec): void {
-  const { channels, resize, pad, background, mean, std } = spec;
-  if (channels !== 1 && channels !== 3) throw invalid(`Input channels must be 1 or 3, not ${String(channels)}.`);
-  if ((channels === 1) !== (spec.colorSpace === 'gray')) {
-    throw invalid(`Input colorSpace ${spec.colorSpace} does not match ${channels} channel(s).`);
-  }
-  if (![spec.width, spec.height, resize.width, resize.height].every(isPositiveInt)) {
-    throw invalid('Input width, height and resize size must be positive integers.');
-  }
-  if (pad.length !== 4 || !pad.every((p) => Number.isInteger(p) && p >= 0)) {
-    throw invalid('Input pad must be four non-negative integers (top, right, bottom, left).');
-  }
-  const [top, right, bottom, left] = pad;
-  if (resize.height + top + bottom !== spec.height || resize.width + left + right !== spec.width) {
-    throw invalid(
-      `Input resize ${resize.width}x${resize.height} plus pad [${pad.join(', ')}] ` +
-        `does not make the tensor size ${spec.width}x${spec.height}.`,
-    );
-  }
-  if (background.length !== 3 || !background.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
-    throw invalid('Input background must be three integers in 0..255.');
-  }
-  if (!(spec.scale > 0)) throw invalid('Input scale must be positive.');
-  if (mean.length !== channels || std.length !== channels) {
-    throw invalid(`Input mean and std must have ${channels} value(s), one per channel.`);
-  }
-  if (!std.every((s) => s > 0) || !mean.every(Number.isFinite)) {
-    throw invalid('Input std must be positive and mean finite.');
-  }
-}
-
 function channelLut(scale: number, mean: number, std: number): Float32Array {
   const f = Math.fround;
   const [s, m, d] = [f(scale), f(mean), f(std)];
@@ -71,9 +31,9 @@ function channelLut(scale: number, mean: number, std: number): Float32Array {
   return lut;
 }
 
-/** Checks `spec` and precomputes its tables; throws MODEL_INVALID naming what is wrong. */
-export function compileInputSpec(spec: InputSpec): InputPlan {
-  checkSpec(spec);
+/** Checks `spec` (the manifest's rules, config/input-spec.ts) and precomputes its tables; MODEL_INVALID names what is wrong. */
+export function compileInputSpec(given: InputSpec): InputPlan {
+  const spec = parseInputSpec(given);
   const lut = spec.mean.map((m, c) => channelLut(spec.scale, m, spec.std[c] ?? 1));
   const [r, g, b] = spec.background;
   return {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { InputSpec } from '../config/manifest-types';
+import type { InputSpec } from '../config';
 import { EeroError } from '../errors';
 import type { DecodeOptions } from './decode-pixels';
 import { decodePixels } from './decode-pixels';

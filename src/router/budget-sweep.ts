@@ -3,7 +3,7 @@ import type { ExitOutputs, ScoredOutputs } from './exit-outputs';
 import { ensureScored } from './exit-scores';
 import { evaluatePolicy, oracle, type Evaluation } from './evaluate';
 import { calibrateFixedExit } from './fixed-exit-policy';
-import { POLICY_FACTORIES, BUDGETED_POLICIES } from './policies';
+import { POLICY_FACTORIES, BUDGETED_POLICIES, type SweptPolicyKind } from './policies';
 import type { ExitPolicy, PolicyKind, PolicyOptions } from './policy';
 import { resolveScoring, type ScoreKind, type ScoringOptions } from './scores';
 
@@ -15,7 +15,7 @@ import { resolveScoring, type ScoreKind, type ScoringOptions } from './scores';
 export interface SweepMethod {
   /** Label in tables and plots, e.g. "EERO (margin)". */
   name: string;
-  kind: PolicyKind;
+  kind: SweptPolicyKind;
   options?: PolicyOptions & Record<string, unknown>;
 }
 

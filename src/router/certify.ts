@@ -266,7 +266,7 @@ function tooFewImages(testImages: number, pathShare: number, alpha: number, delt
   const needed = Math.ceil(Math.log(delta) / Math.log1p(-alpha));
   const total = Math.ceil(needed / (1 - pathShare));
   return new EeroError(
-    'BUDGET_INFEASIBLE',
+    'GUARANTEE_INFEASIBLE',
     `no budget meets the guarantee: with ${testImages} test images even the full model (no loss at all) has p-value ` +
       `${pValue.toPrecision(3)} > delta ${delta}; at least ${needed} test images (about ${total} calibration images ` +
       `with pathShare ${pathShare}) are needed for a loss rate of ${alpha.toPrecision(3)}`,
@@ -287,7 +287,7 @@ function tooFewImages(testImages: number, pathShare: number, alpha: number, delt
 function overBudget(cert: Certificate, budget: number, full: number, costUnit: string): EeroError {
   const pct = (v: number): string => `${+(100 * v).toPrecision(4)}%`;
   return new EeroError(
-    'BUDGET_INFEASIBLE',
+    'GUARANTEE_INFEASIBLE',
     `budget ${budget} ${costUnit} (${pct(budget / full)} of the full model) is below the cheapest certified budget ` +
       `${cert.budget} ${costUnit} (${pct(cert.budgetFraction)} of the full model) for ${JSON.stringify(cert.guarantee)}`,
     {

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config';
 import { EeroError } from '../errors';
 import { assertFeasibleBudget, validateCosts } from './budget';
 import { ensureScored, exitErrorRates, sortedExitScores } from './exit-scores';
@@ -9,7 +10,7 @@ import { resolveScoring } from './scores';
 
 /** EERO.md "Calibration", end to end. */
 
-export const DEFAULT_BETA = 0.04;
+const DEFAULT_BETA = DEFAULTS.beta;
 
 export interface EeroCalibration {
   /** Lagrange multiplier of the budget; 0 when the budget does not bind. */

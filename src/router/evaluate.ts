@@ -1,7 +1,7 @@
 import { validateCosts } from './budget';
 import type { ExitOutputs, ScoredOutputs } from './exit-outputs';
 import { ensureScored } from './exit-scores';
-import type { BudgetLedger } from './ledger';
+import { PoolSpender, type BudgetLedger } from './ledger';
 import type { CalibrationData, ExitPolicy, RowState } from './policy';
 import type { ScoringOptions } from './scores';
 import { resolveScoring } from './scores';
@@ -31,10 +31,11 @@ export interface Evaluation {
 
 export interface EvaluateOptions {
   /**
-   * Route through a budget ledger, images one at a time in row order (the
-   * order of a stream), as the service does.
+   * Route through a budget ledger as the service does: rows in stream order,
+   * `batch` at a time (default 1), each batch spending its reservation.
    */
   ledger?: BudgetLedger;
+  batch?: number;
 }
 
 function summarise(scored: ScoredOutputs, costs: Float64Array, exitOf: Int32Array, forcedExits: number): Evaluation {
@@ -101,20 +102,32 @@ export function evaluatePolicy(
     return summarise(scored, c, exitOf, 0);
   }
   const forcedBefore = ledger.snapshot().forcedExits;
-  for (let i = 0; i < scored.images; i++) {
-    ledger.admit();
-    let l = 0;
-    for (; l < scored.exits; l++) {
-      const leaves = policy.decideScored(
-        l,
-        (scored.scores[l] as Float64Array)[i] as number,
-        (scored.predictions[l] as Int32Array)[i] as number,
-        states[i] as RowState,
-      );
-      if (leaves || !ledger.mayContinue(c[l] as number, c[l + 1] as number)) break;
+  const batch = Math.max(1, Math.floor(options.batch ?? 1));
+  for (let first = 0; first < scored.images; first += batch) {
+    const rows = Array.from({ length: Math.min(batch, scored.images - first) }, (_, j) => first + j);
+    const reservation = ledger.reserve(rows.length);
+    const spender = new PoolSpender(reservation.pool, c, rows.length);
+    let forced = 0;
+    // Stage-major, as the engine runs a batch: every survivor decides at exit l before any goes to l + 1.
+    let survivors = rows;
+    for (let l = 0; l < scored.exits && survivors.length > 0; l++) {
+      survivors = survivors.filter((i) => {
+        const s = (scored.scores[l] as Float64Array)[i] as number;
+        const p = (scored.predictions[l] as Int32Array)[i] as number;
+        let leaves = policy.decideScored(l, s, p, states[i] as RowState);
+        if (!leaves && !spender.mayContinue(l)) {
+          leaves = true;
+          forced++;
+        }
+        if (leaves) exitOf[i] = l;
+        return !leaves;
+      });
     }
-    exitOf[i] = l;
-    ledger.settle(c[l] as number);
+    ledger.settle(
+      reservation,
+      rows.map((i) => c[exitOf[i] as number] as number),
+      forced,
+    );
   }
   return summarise(scored, c, exitOf, ledger.snapshot().forcedExits - forcedBefore);
 }

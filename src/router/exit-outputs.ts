@@ -1,20 +1,8 @@
+import type { ExitOutputs } from '../config';
 import { EeroError } from '../errors';
 import type { ScoringOptions } from './scores';
 
-/**
- * The logits of every exit on a set of images: what a bundle's
- * `outputs-*.bin` holds (models/FORMAT.md). `config/` reads the file; the
- * router only does maths on it.
- */
-export interface ExitOutputs {
-  images: number;
-  exits: number;
-  classes: number;
-  /** One label per image, -1 where unknown. */
-  labels: Int32Array;
-  /** One array per exit, `images * classes` logits, row-major. */
-  logits: Float32Array[];
-}
+export type { ExitOutputs };
 
 /**
  * The same set after scoring: per exit, each image's confidence score and its

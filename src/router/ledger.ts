@@ -2,129 +2,180 @@ import { EeroError } from '../errors';
 import { assertFeasibleBudget, validateCosts } from './budget';
 
 /**
- * The live budget ledger (EERO.md "Beyond the papers"). Pure bookkeeping: no
- * clock, no I/O; the engine drives it, one ledger per model and budget.
+ * The live budget ledger (docs/eero.md "The ledger"): one per served model,
+ * at the operator's budget B. Pure bookkeeping: no clock, no I/O.
  *
- * Every image earns B on admission and is charged its stages as they are
- * granted: stage 1 at admission (it always runs; cost[1] <= B), each further
- * stage by `mayContinue`, which grants it only if the balance after paying
- * stays >= -overdraft. Since admission never lowers the balance
- * (B - cost[1] >= 0) and settling at the charged cost leaves it unchanged,
- * the balance never drops below -overdraft. Hence, over the first n images
- * (all settled), spent <= n B + overdraft: with the default overdraft of
- * one full model's cost the realised average stays within B + cost[M] / n,
- * for ANY stream, hard or easy, and with any number of images in flight.
+ * Strict rule: after every settled image, total spent <= B x images settled.
  *
- * Savings are capped at `maxCredit` so that a long easy stretch cannot
- * fund a long hard one: over any window of n' images (not only prefixes)
- * the spend is then at most n' B + maxCredit + overdraft (+ B per image in
- * flight, whose credit the cap leaves alone). The cap only
- * removes credit, so the prefix bound above still holds.
+ * `credit` is B x settled - spent (never negative). Before a batch of m rows
+ * runs, it reserves a pool: its own m x B plus `extra`, lent from the credit
+ * not already lent to other open batches. The engine spends the pool step
+ * by step (every row pays exit 1, which B covers; a row goes on only while
+ * the pool pays for the step), so a batch spends at most its pool. Settling
+ * the batch's rows cheapest first keeps credit >= 0 after every single row:
+ * the j cheapest of m rows cost at most j/m of the batch's spend, so at most
+ * j x B + extra. Credit left to other open batches is never touched.
+ *
+ * Saved credit is capped (`maxCredit`), so a long easy stretch cannot fund an
+ * unbounded hard one: over any window of n images, spent <= n x B + maxCredit.
  */
 export interface LedgerOptions {
   /** B, the allowed average cost per image, in cost units. */
   budget: number;
   /** Cumulative cost of each exit. */
   costs: ArrayLike<number>;
-  /** How far the balance may go below zero; default cost[M]. */
-  overdraft?: number;
-  /** Cap on saved credit; default 32 * cost[M]. */
+  /** Cap on saved credit; default 64 full-model costs (a batch of 64 may then all run to the end at B = 0.5). */
   maxCredit?: number;
   costUnit?: string;
 }
 
+export interface Reservation {
+  readonly rows: number;
+  /** The most the batch may spend, in cost units. */
+  readonly pool: number;
+  /** The part of the pool lent from saved credit. */
+  readonly extra: number;
+  settled: boolean;
+}
+
 export interface LedgerSnapshot {
   budget: number;
-  balance: number;
-  /** Images settled. */
+  /** B x settled - spent, after the savings cap. */
+  credit: number;
+  /** Credit lent to batches still running. */
+  lent: number;
   images: number;
-  /** Total actual cost of the settled images. */
   spent: number;
   /** spent / images (0 before any). */
   averageCost: number;
-  /** Continuations refused by the ledger. */
   forcedExits: number;
-  inFlight: number;
+  /** Batches reserved and not yet settled or cancelled. */
+  openReservations: number;
+  /** Sum of every settled batch's pool, and of what those batches really spent. */
+  reservedTotal: number;
+  usedTotal: number;
 }
+
+/** Rounding slack for sums of floating-point costs (MACs run to 1e9 and more). */
+const tolerance = (pool: number): number => 1e-12 * Math.max(1, Math.abs(pool));
 
 export class BudgetLedger {
   readonly budget: number;
-  readonly overdraft: number;
   readonly maxCredit: number;
-  private readonly firstCost: number;
-  private balance = 0;
+  private readonly full: number;
+  private credit = 0;
+  private lent = 0;
   private images = 0;
   private spent = 0;
   private forced = 0;
-  private inFlight = 0;
+  private open = 0;
+  private reservedTotal = 0;
+  private usedTotal = 0;
 
   constructor(options: LedgerOptions) {
     const c = validateCosts(options.costs);
     assertFeasibleBudget(c, options.budget, options.costUnit);
-    const full = c[c.length - 1] as number;
     this.budget = options.budget;
-    this.firstCost = c[0] as number;
-    this.overdraft = nonNegative('overdraft', options.overdraft ?? full);
-    this.maxCredit = nonNegative('maxCredit', options.maxCredit ?? 32 * full);
+    this.full = c[c.length - 1] as number;
+    const maxCredit = options.maxCredit ?? 64 * this.full;
+    if (!(maxCredit >= 0)) throw new EeroError('BAD_PARAMETER', `ledger maxCredit must be >= 0, got ${maxCredit}`);
+    this.maxCredit = maxCredit;
   }
 
-  /** An image arrives: it earns B and pays for stage 1. */
-  admit(): void {
-    // No cap here: the credit of images still in flight is theirs to spend.
-    // (Capping at admission clipped whole batches: 64 images admitted at once
-    // at budget 1 lost half their credit and were forced out early.)
-    this.balance += this.budget - this.firstCost;
-    this.inFlight++;
-  }
-
-  /**
-   * May an image that has paid `costSoFar` (cumulative, through its current
-   * exit) go on to the exit costing `nextCumulativeCost`? If yes, the step
-   * is charged now, so concurrent images cannot spend the same credit.
-   * A refusal is a forced exit.
-   */
-  mayContinue(costSoFar: number, nextCumulativeCost: number): boolean {
-    const step = nextCumulativeCost - costSoFar;
-    if (!(step >= 0)) {
-      throw new EeroError('INTERNAL', `ledger: next cost ${nextCumulativeCost} is below cost so far ${costSoFar}`);
-    }
-    if (this.balance - step < -this.overdraft) {
-      this.forced++;
-      return false;
-    }
-    this.balance -= step;
-    return true;
+  /** A batch of `rows` images is about to run: what it may spend. */
+  reserve(rows: number): Reservation {
+    if (!Number.isInteger(rows) || rows < 1) throw new EeroError('INTERNAL', `ledger: cannot reserve for ${rows} rows`);
+    // No batch needs more than every row at the full cost.
+    const extra = Math.max(0, Math.min(this.credit - this.lent, rows * Math.max(0, this.full - this.budget)));
+    this.lent += extra;
+    this.open++;
+    return { rows, pool: rows * this.budget + extra, extra, settled: false };
   }
 
   /**
-   * The image left, having been charged `chargedCost` (its exit's
-   * cumulative cost). `actualCost` replaces it when measured differently
-   * (e.g. seconds): the difference is booked now, so an actual cost above
-   * the charged one is the one way the bound can be exceeded.
+   * The batch ran: `costs` holds each row's actual cost (its exit's
+   * cumulative cost). Rows are booked cheapest first; the unused pool returns.
    */
-  settle(chargedCost: number, actualCost = chargedCost): void {
-    if (this.inFlight <= 0) throw new EeroError('INTERNAL', 'ledger: settle without admit');
-    this.inFlight--;
-    // Cap the savings, leaving each image still in flight the budget it brought.
-    this.balance = Math.min(this.maxCredit + this.inFlight * this.budget, this.balance + chargedCost - actualCost);
-    this.spent += actualCost;
-    this.images++;
+  settle(reservation: Reservation, costs: ArrayLike<number>, forcedExits = 0): void {
+    this.close(reservation);
+    if (costs.length !== reservation.rows) {
+      throw new EeroError('INTERNAL', `ledger: ${costs.length} costs settled for a reservation of ${reservation.rows} rows`);
+    }
+    const sorted = Float64Array.from(costs).sort();
+    const total = sorted.reduce((s, c) => s + c, 0);
+    if (total > reservation.pool + tolerance(reservation.pool)) {
+      throw new EeroError('INTERNAL', `ledger: a batch spent ${total}, more than its pool ${reservation.pool}`);
+    }
+    for (const c of sorted) {
+      this.credit += this.budget - c;
+      this.spent += c;
+      this.images++;
+    }
+    // The cap never takes credit already lent to running batches.
+    this.credit = Math.min(this.credit, Math.max(this.maxCredit, this.lent));
+    this.forced += forcedExits;
+    this.reservedTotal += reservation.pool;
+    this.usedTotal += total;
+  }
+
+  /** The batch failed or was aborted before any answer: its reservation returns whole. */
+  cancel(reservation: Reservation): void {
+    this.close(reservation);
   }
 
   snapshot(): LedgerSnapshot {
     return {
       budget: this.budget,
-      balance: this.balance,
+      credit: this.credit,
+      lent: this.lent,
       images: this.images,
       spent: this.spent,
       averageCost: this.images === 0 ? 0 : this.spent / this.images,
       forcedExits: this.forced,
-      inFlight: this.inFlight,
+      openReservations: this.open,
+      reservedTotal: this.reservedTotal,
+      usedTotal: this.usedTotal,
     };
+  }
+
+  private close(reservation: Reservation): void {
+    if (reservation.settled) throw new EeroError('INTERNAL', 'ledger: a reservation settled twice');
+    reservation.settled = true;
+    this.lent -= reservation.extra;
+    this.open--;
   }
 }
 
-function nonNegative(name: string, v: number): number {
-  if (!(v >= 0)) throw new EeroError('BAD_PARAMETER', `ledger ${name} must be >= 0, got ${v}`);
-  return v;
+/**
+ * Spending one batch's pool as it runs: every row pays exit 1 up front; a
+ * row may go on to the next exit only while the pool still pays for the
+ * step. Rows asking in row order is the same rule the one-graph engine
+ * applies in-graph (a cumulative sum over the continuing rows).
+ */
+export class PoolSpender {
+  private left: number;
+  private readonly slack: number;
+
+  constructor(
+    pool: number,
+    private readonly costs: Float64Array,
+    rows: number,
+  ) {
+    this.slack = tolerance(pool);
+    this.left = pool - rows * (costs[0] as number);
+    if (this.left < -this.slack) throw new EeroError('INTERNAL', `ledger: pool ${pool} does not pay exit 1 for ${rows} rows`);
+  }
+
+  /** May a row that reached `exit` (0-based) go on? If so the step is paid now. */
+  mayContinue(exit: number): boolean {
+    const step = (this.costs[exit + 1] as number) - (this.costs[exit] as number);
+    if (step > this.left + this.slack) return false;
+    this.left -= step;
+    return true;
+  }
+
+  /** What is left of the pool. */
+  get remaining(): number {
+    return this.left;
+  }
 }

@@ -6,8 +6,11 @@ import { calibrateGlobalThreshold } from './global-threshold-policy';
 import { calibratePatience } from './patience-policy';
 import type { PolicyFactory, PolicyKind } from './policy';
 
-/** Every policy's calibrate factory by name, for benchmarks and config. */
-export const POLICY_FACTORIES: Readonly<Record<PolicyKind, PolicyFactory>> = Object.freeze({
+/** Policies a budget sweep calibrates from a budget alone (the certified one also needs a guarantee: certify.ts). */
+export type SweptPolicyKind = Exclude<PolicyKind, 'certified'>;
+
+/** Every swept policy's calibrate factory by name, for benchmarks and config. */
+export const POLICY_FACTORIES: Readonly<Record<SweptPolicyKind, PolicyFactory>> = Object.freeze({
   eero: calibrateEero,
   'global-threshold': calibrateGlobalThreshold,
   geometric: calibrateGeometric,
@@ -17,7 +20,7 @@ export const POLICY_FACTORIES: Readonly<Record<PolicyKind, PolicyFactory>> = Obj
 });
 
 /** Whether a policy's calibration aims at the budget (accuracy-target does not). */
-export const BUDGETED_POLICIES: Readonly<Record<PolicyKind, boolean>> = Object.freeze({
+export const BUDGETED_POLICIES: Readonly<Record<SweptPolicyKind, boolean>> = Object.freeze({
   eero: true,
   'global-threshold': true,
   geometric: true,

@@ -1,3 +1,4 @@
+import { SCORE_KINDS, type ScoreKind } from '../config';
 import { EeroError } from '../errors';
 import { rowStream } from './prng';
 
@@ -6,8 +7,7 @@ import { rowStream } from './prng';
  * oriented so that larger means surer, which lets every policy use one rule:
  * exit when `score >= threshold`.
  */
-export type ScoreKind = 'margin' | 'maxprob' | 'entropy';
-export const SCORE_KINDS: readonly ScoreKind[] = ['margin', 'maxprob', 'entropy'];
+export type { ScoreKind };
 
 /** Upper end of the uniform noise added to probabilities to break ties. */
 export const TIE_NOISE = 1e-5;
@@ -32,7 +32,7 @@ export function resolveScoring(partial: Partial<ScoringOptions> = {}): ScoringOp
     seed: partial.seed ?? DEFAULT_SCORING.seed,
     temperature: partial.temperature ?? DEFAULT_SCORING.temperature,
   };
-  if (!SCORE_KINDS.includes(s.score)) {
+  if (!(SCORE_KINDS as readonly string[]).includes(s.score)) {
     throw new EeroError('BAD_PARAMETER', `unknown score "${String(s.score)}"; use one of ${SCORE_KINDS.join(', ')}`);
   }
   if (!Number.isSafeInteger(s.seed) || s.seed < 0) {

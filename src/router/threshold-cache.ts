@@ -3,7 +3,8 @@ import { validateBudget, validateCosts } from './budget';
 import type { ExitOutputs, ScoredOutputs } from './exit-outputs';
 import { computeExitScores, exitErrorRates, sortedExitScores } from './exit-scores';
 import type { EeroCalibration, EeroPolicy } from './eero';
-import { calibrateEeroSorted, DEFAULT_BETA, validateBeta, validateErrorRates } from './eero';
+import { DEFAULTS } from '../config';
+import { calibrateEeroSorted, validateBeta, validateErrorRates } from './eero';
 import { makeThresholdPolicy } from './policy';
 import type { ScoreKind, ScoringOptions } from './scores';
 import { resolveScoring } from './scores';
@@ -68,7 +69,7 @@ export class ThresholdCache {
   /** The EERO policy for `budget` (cost units). */
   get(budget: number, request: ThresholdRequest = {}): EeroPolicy {
     validateBudget(budget);
-    const beta = validateBeta(request.beta ?? DEFAULT_BETA);
+    const beta = validateBeta(request.beta ?? DEFAULTS.beta);
     const scoring = resolveScoring({ score: request.score, seed: this.options.seed, temperature: this.options.temperature });
     const b = this.roundBudget(budget);
     const key = `${scoring.score}|${beta}|${b}`;

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { EeroError } from '../errors';
 
 export interface Deadline {
@@ -8,7 +8,7 @@ export interface Deadline {
 }
 
 /** One request's time limit (limits.requestTimeoutMs) and client-gone signal; `done()` clears the timer. */
-export function requestDeadline(_req: Request, res: Response, timeoutMs: number): Deadline {
+export function requestDeadline(res: Response, timeoutMs: number): Deadline {
   const controller = new AbortController();
   const timer = setTimeout(() => {
     controller.abort(

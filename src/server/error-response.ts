@@ -6,6 +6,7 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { EeroError, toEeroError } from '../errors';
+import { allowedMethods } from './routes-table';
 import type { AppDeps } from './server-types';
 
 export type ErrorFlavour = 'v1' | 'v2';
@@ -23,6 +24,7 @@ export function flavourOf(path: string): ErrorFlavour {
 export function errorAnswer(error: EeroError, flavour: ErrorFlavour): ErrorAnswer {
   const status = error.httpStatus;
   const headers: Record<string, string> = {};
+  if (error.code === 'SHUTTING_DOWN') headers.Connection = 'close';
   if (status === 503) {
     const retry = error.details?.retryAfterSeconds;
     headers['Retry-After'] = String(typeof retry === 'number' && retry > 0 ? Math.ceil(retry) : 1);
@@ -63,7 +65,12 @@ export function errorHandler(deps: AppDeps): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => sendError(deps, req, res, err);
 }
 
-/** Every path no route matched. */
-export const notFound: RequestHandler = (req) => {
+/** Every request no route matched: a known path with another method (405 with Allow), else 404. */
+export const notFound: RequestHandler = (req, res) => {
+  const allowed = allowedMethods(req.path);
+  if (allowed) {
+    res.set('Allow', allowed.join(', '));
+    throw new EeroError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use ${allowed.join(' or ')}`, { details: { allow: allowed } });
+  }
   throw new EeroError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
 };

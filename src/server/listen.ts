@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { EeroError } from '../errors';
 
 export interface Listening {
   server: Server;
@@ -11,15 +12,23 @@ export interface Listening {
   close(graceMs?: number): Promise<void>;
 }
 
+function listenError(e: NodeJS.ErrnoException, port: number, host: string): EeroError {
+  if (e.code === 'EADDRINUSE') {
+    return new EeroError('ADDRESS_IN_USE', `port ${port} on ${host} is already in use; choose another with --port or PORT`, { cause: e, details: { port, host } });
+  }
+  return new EeroError('IO_ERROR', `cannot listen on ${host}:${port}: ${e.message}`, { cause: e, details: { port, host } });
+}
+
 /** Binds the app to host:port (port 0: any free one). */
 export function listen(app: Express, port: number, host: string, options: { requestTimeoutMs?: number } = {}): Promise<Listening> {
   const server = createServer(app);
   // Our own deadline (limits.requestTimeoutMs) answers 503 first; Node's is the backstop for a stalled upload.
   if (options.requestTimeoutMs !== undefined) server.requestTimeout = options.requestTimeoutMs + 5000;
   return new Promise<Listening>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (e: NodeJS.ErrnoException): void => reject(listenError(e, port, host));
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       const address = server.address() as AddressInfo;
       const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       let closing: Promise<void> | undefined;

@@ -13,7 +13,8 @@ export interface UploadedFile {
 
 export interface MultipartBody {
   files: UploadedFile[];
-  fields: Record<string, string>;
+  /** A field sent twice keeps both values (params refuses it, as for a repeated query parameter). */
+  fields: Record<string, string | string[]>;
 }
 
 export interface MultipartLimits {
@@ -34,6 +35,8 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
     try {
       parser = busboy({
         headers: req.headers,
+        // RFC 7578: file names are UTF-8 (busboy's default reads them as latin1).
+        defParamCharset: 'utf8',
         limits: { fileSize: limits.bodyBytes, files: limits.files, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES },
       });
     } catch (e) {
@@ -41,7 +44,7 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
       return;
     }
     const files: UploadedFile[] = [];
-    const fields: Record<string, string> = {};
+    const fields: Record<string, string | string[]> = {};
     let total = 0;
     let settled = false;
     const fail = (error: EeroError): void => {
@@ -77,10 +80,15 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
       stream.on('end', () => {
         if (!(entry.bytes instanceof EeroError)) entry.bytes = Buffer.concat(chunks);
       });
+      // A part cut before its closing boundary errors here ("Unexpected end of form"); unheard, it would end the process.
+      stream.on('error', (e: Error) => fail(new EeroError('BAD_PARAMETER', `malformed multipart request: ${e.message}`, { cause: e })));
     });
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) fail(new EeroError('BAD_PARAMETER', `form field "${name}" is longer than ${MAX_FIELD_BYTES} bytes`));
-      else fields[name] = value;
+      else {
+        const had = fields[name];
+        fields[name] = had === undefined ? value : [had, value].flat();
+      }
     });
     parser.on('filesLimit', () => {
       fail(new EeroError('TOO_MANY_FILES', `more than ${limits.files} files in one request`, { details: { limit: limits.files } }));

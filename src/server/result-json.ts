@@ -1,31 +1,33 @@
 /** The JSON of one classified image on /v1/classify. */
-import type { BudgetChoice } from '../pipeline';
-import type { ImageAnswer } from './classify-request';
+import type { EeroError } from '../errors';
+import type { ImageOutcome, RouteChoice } from '../pipeline';
 
 const round = (v: number, digits = 3): number => +v.toFixed(digits);
 
-export function resultJson(model: string, choice: BudgetChoice, answer: Extract<ImageAnswer, { ok: true }>): Record<string, unknown> {
-  const r = answer.result;
+/** The budget an answer was routed under: the model's limit B, what the request asked (b), the rule, the thresholds' version. */
+export function budgetJson(choice: RouteChoice, limitFraction: number): Record<string, unknown> {
+  return { limit: limitFraction, requested: choice.fraction, rule: choice.rule, thresholdsVersion: choice.version };
+}
+
+export function resultJson(model: string, budget: Record<string, unknown>, outcome: Extract<ImageOutcome, { ok: true }>): Record<string, unknown> {
+  const r = outcome.result;
+  const t = outcome.timings;
   return {
     model,
     label: r.label,
     probability: r.probability,
-    topk: r.topk.map((t) => ({ label: t.label, probability: t.probability })),
+    topk: r.topk.map((e) => ({ label: e.label, probability: e.probability })),
     exit: r.exit,
     exits: r.exits,
     cost: { macs: r.macs, fraction: r.costFraction },
     forced: r.forced,
-    budget: { policy: choice.name, fraction: choice.fraction },
-    timings: {
-      queueMs: round(r.timings.queueMs),
-      preprocessMs: round(answer.preprocessMs),
-      inferenceMs: round(r.timings.inferenceMs),
-      batchSize: r.timings.batchSize,
-    },
+    stoppedBy: r.stoppedBy,
+    budget,
+    timings: { queueMs: round(t.queueMs), preprocessMs: round(t.preprocessMs), inferenceMs: round(t.inferenceMs), batchSize: t.batchSize },
     ...(r.trace ? { trace: r.trace } : {}),
   };
 }
 
-export function errorItem(file: string, error: { code: string; message: string }): Record<string, unknown> {
+export function errorItem(file: string, error: EeroError): Record<string, unknown> {
   return { file, error: { code: error.code, message: error.message } };
 }

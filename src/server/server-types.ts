@@ -1,8 +1,8 @@
-/** What the HTTP app is built from (createApp's deps), so tests can build it without a socket or a config. */
-import type { Batcher } from '../batching';
+/** What the HTTP app is built from (createApp's deps): tests build it with fakes, without a socket or an engine. */
 import type { LimitsConfig } from '../config';
+import type { EeroError } from '../errors';
 import type { EeroMetrics, MetricsRegistry } from '../metrics';
-import type { BudgetRequest, ModelRuntime } from '../pipeline';
+import type { ClassifyAnswer, ClassifyRequest } from '../pipeline';
 
 export interface Logger {
   info(line: string): void;
@@ -10,20 +10,39 @@ export interface Logger {
   error(line: string): void;
 }
 
-/** One served model: its runtime, its batcher and the budget it uses when a request names none. */
-export interface ServedModelEntry {
-  /** The name clients ask for (may differ from the manifest's name). */
+export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A served model as /v1/models and the KServe metadata describe it. */
+export interface ModelDescription {
   name: string;
-  runtime: ModelRuntime;
-  batcher: Batcher;
-  /** Default routing: the config's budget, or a budgets/*.yaml policy (pinned thresholds, score, beta). */
-  defaults: BudgetRequest;
-  /** True once the engine has been warmed up. */
-  warmed: boolean;
+  bundle: string;
+  architecture: string | null;
+  input: { channels: number; height: number; width: number; colorSpace: string };
+  labels: readonly string[];
+  costUnit: string;
+  exits: Array<{ exit: number; macs: number; fraction: number; testAccuracy: number }>;
+  fullMacs: number;
+  /** B: requests may ask for this or less. */
+  budget: { limit: number; source: string; ledger: boolean; rule: string };
+  feasibleBudget: { min: number; max: number };
 }
 
+/** What the routes need of a model: its description and the one classify path. */
+export interface ServedModel {
+  readonly name: string;
+  describe(): ModelDescription;
+  classify(images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer>;
+  /** Warmed and able to answer. */
+  readonly ready: boolean;
+  /** Label-free recalibration from the monitor's reservoir; absent when not offered. */
+  recalibrate?(): { version: number; samples: number };
+}
+
+/** serving -> draining (not ready; still answering, so load balancers can stop routing) -> closing (503 SHUTTING_DOWN). */
+export type Phase = 'serving' | 'draining' | 'closing';
+
 export interface AppDeps {
-  models: ReadonlyMap<string, ServedModelEntry>;
+  models: ReadonlyMap<string, ServedModel>;
   /** Used when a request names no model. */
   defaultModel: string;
   metrics: EeroMetrics;
@@ -32,8 +51,7 @@ export interface AppDeps {
   logger: Logger;
   /** Milliseconds, monotonic (performance.now). */
   clock: () => number;
-  /** False while shutting down; readiness also needs every model warmed. */
-  accepting: () => boolean;
+  phase: () => Phase;
+  /** Bearer token for the admin routes; undefined disables them. */
+  adminToken?: string;
 }
-
-export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -10,11 +10,12 @@
  */
 import type { Express } from 'express';
 import { EeroError } from '../errors';
-import { classifyInputs, resolveModel, type ClassifyContext, type ImageAnswer } from './classify-request';
+import type { ImageOutcome } from '../pipeline';
+import { classifyHttp, resolveModel } from './classify-http';
 import { requestDeadline, untilAborted } from './deadline';
-import { v2Metadata } from './model-info';
 import { parseClassifyParams, type RawParams } from './params';
 import { readBody } from './read-body';
+import type { AppDeps, ServedModel } from './server-types';
 import { isReady } from './v1-routes';
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -34,6 +35,7 @@ interface V2Request {
 }
 
 export function parseInferRequest(text: string): V2Request {
+  if (text.trim() === '') throw new EeroError('EMPTY_INPUT', 'the request body is empty; send a JSON inference request with "inputs"');
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -62,7 +64,27 @@ export function parseInferRequest(text: string): V2Request {
   return { id: typeof body.id === 'string' ? body.id : undefined, images, parameters };
 }
 
-function outputs(answers: Array<Extract<ImageAnswer, { ok: true }>>, classes: number, topk: number | undefined, trace: boolean): unknown[] {
+/** KServe Open Inference Protocol v2 model metadata. */
+function v2Metadata(model: ServedModel): Record<string, unknown> {
+  const d = model.describe();
+  const k = d.labels.length;
+  return {
+    name: model.name,
+    versions: ['1'],
+    platform: 'eero',
+    inputs: [{ name: 'image', datatype: 'BYTES', shape: [-1] }],
+    outputs: [
+      { name: 'label', datatype: 'BYTES', shape: [-1] },
+      { name: 'probabilities', datatype: 'FP32', shape: [-1, k] },
+      { name: 'exit', datatype: 'INT32', shape: [-1] },
+      { name: 'cost_fraction', datatype: 'FP32', shape: [-1] },
+      { name: 'forced', datatype: 'BOOL', shape: [-1] },
+    ],
+    parameters: { labels: d.labels.join(','), exits: d.exits.length, budget_limit: d.budget.limit },
+  };
+}
+
+function outputs(answers: Array<Extract<ImageOutcome, { ok: true }>>, classes: number, topk: number | undefined, trace: boolean): unknown[] {
   const n = answers.length;
   const probs = new Array<number>(n * classes).fill(0);
   answers.forEach((a, i) => {
@@ -85,8 +107,7 @@ function outputs(answers: Array<Extract<ImageAnswer, { ok: true }>>, classes: nu
   return out;
 }
 
-export function addV2Routes(app: Express, ctx: ClassifyContext): void {
-  const { deps } = ctx;
+export function addV2Routes(app: Express, deps: AppDeps): void {
   app.get('/v2/health/live', (_req, res) => {
     res.json({ live: true });
   });
@@ -98,20 +119,19 @@ export function addV2Routes(app: Express, ctx: ClassifyContext): void {
     res.json(v2Metadata(resolveModel(deps, req.params.name)));
   });
   app.get('/v2/models/:name/ready', (req, res) => {
-    const entry = resolveModel(deps, req.params.name);
-    const ready = entry.warmed && deps.accepting();
-    res.status(ready ? 200 : 503).json({ name: entry.name, ready });
+    const model = resolveModel(deps, req.params.name);
+    const ready = model.ready && deps.phase() === 'serving';
+    res.status(ready ? 200 : 503).json({ name: model.name, ready });
   });
   app.post('/v2/models/:name/infer', async (req, res) => {
-    const deadline = requestDeadline(req, res, deps.limits.requestTimeoutMs);
+    const deadline = requestDeadline(res, deps.limits.requestTimeoutMs);
     try {
-      const entry = resolveModel(deps, req.params.name);
+      const model = resolveModel(deps, req.params.name);
       const type = req.headers['content-type'];
-      if (type !== undefined && !req.is('application/json')) {
-        throw new EeroError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          `expected application/json, got ${type} (the binary data extension is not supported)`,
-        );
+      // Judge the header itself: req.is() answers null for an empty body whatever its type.
+      const base = type?.split(';')[0]?.trim().toLowerCase();
+      if (type !== undefined && base !== 'application/json') {
+        throw new EeroError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${type} (the binary data extension is not supported)`);
       }
       // base64 is 4/3 of the bytes; JSON framing on top.
       const limit = Math.ceil((deps.limits.bodyBytes * 4) / 3) + 64 * 1024;
@@ -122,31 +142,28 @@ export function addV2Routes(app: Express, ctx: ClassifyContext): void {
         });
       }
       const params = parseClassifyParams(request.parameters);
-      const classes = entry.runtime.labels.length;
-      const run = await untilAborted(
-        classifyInputs(
-          ctx,
-          entry,
-          request.images.map((bytes) => ({ bytes })),
-          params,
-          deadline.signal,
-          classes,
-        ),
+      const described = model.describe();
+      const classes = described.labels.length;
+      // Full probabilities are an output: ask the pipeline for every class.
+      const answer = await untilAborted(
+        classifyHttp(model, request.images.map((bytes) => ({ bytes })), { ...params, topk: classes }, deadline.signal),
         deadline.signal,
       );
-      const ok = run.answers.map((a, i) => {
-        if (a.ok) return a;
-        throw new EeroError(a.error.code, `input image ${i}: ${a.error.message}`, {
-          cause: a.error,
-          ...(a.error.details ? { details: a.error.details } : {}),
-        });
+      const ok = answer.outcomes.map((o, i) => {
+        if (o.ok) return o;
+        throw new EeroError(o.error.code, `input image ${i}: ${o.error.message}`, { cause: o.error, ...(o.error.details ? { details: o.error.details } : {}) });
       });
       res.json({
-        model_name: entry.name,
+        model_name: model.name,
         model_version: '1',
         ...(request.id === undefined ? {} : { id: request.id }),
-        parameters: { budget_policy: run.choice.name, budget_fraction: run.choice.fraction },
-        outputs: outputs(ok, classes, params.topk, params.trace),
+        parameters: {
+          budget_limit: described.budget.limit,
+          budget_fraction: answer.choice.fraction,
+          budget_rule: answer.choice.rule,
+          thresholds_version: answer.choice.version,
+        },
+        outputs: outputs(ok, classes, params.topkGiven ? params.topk : undefined, params.trace),
       });
     } finally {
       deadline.done();

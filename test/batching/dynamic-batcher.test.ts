@@ -1,36 +1,36 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createBatcher, type BatchedResult, type BatchReport, type Batcher, type BatcherOptions } from '../../src/batching';
+/** The batcher on its own: a fake run function (no model), a fake clock and timers, so no wall-clock window decides a test. */
+import { createBatcher, type BatchInput, type BatchReport, type Batcher, type BatcherOptions } from '../../src/batching';
 import { EeroError } from '../../src/errors';
-import { loadModelRuntime, type BudgetChoice, type ModelRuntime, type RowRequest } from '../../src/pipeline';
-import { RESNET_BUNDLE } from '../support/bundles';
 
-let runtime: ModelRuntime;
-let images: Float32Array[];
-let cheapest: number;
+const LEN = 4;
 
-beforeAll(async () => {
-  runtime = await loadModelRuntime(RESNET_BUNDLE, { engine: { intraOpThreads: 1 } });
-  const dir = join(RESNET_BUNDLE, 'fixtures');
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.png')).sort();
-  images = await Promise.all(
-    files.map(async (f) => (await runtime.preprocessor.preprocess(await readFile(join(dir, f)), { limitInputPixels: 1e6 })).data),
-  );
-  cheapest = (runtime.costs[0] as number) / (runtime.costs[runtime.costs.length - 1] as number);
-});
-afterAll(() => runtime?.dispose());
-
-function choice(budget: number, ledger = false): BudgetChoice {
-  return runtime.budgets.choose({ budget, ledger });
+interface Harness {
+  batcher: Batcher<number, string>;
+  /** Every run's rows (their metas) and first float per row, in order. */
+  runs: Array<{ metas: number[]; firsts: number[] }>;
+  reports: BatchReport[];
+  /** Resolve the run in progress (runs wait for this when `gated`). */
+  release(): void;
+  clock: { now: number };
 }
 
-function row(i: number, c: BudgetChoice, key = i): { input: Float32Array; request: RowRequest } {
-  return { input: images[i % images.length] as Float32Array, request: { choice: c, topk: 3, trace: false, key } };
+function harness(options: Partial<BatcherOptions<number, string>> = {}, gated = false): Harness {
+  const runs: Harness['runs'] = [];
+  const reports: BatchReport[] = [];
+  const gates: Array<() => void> = [];
+  const clock = { now: 0 };
+  const run = async (b: BatchInput<number>): Promise<string[]> => {
+    runs.push({ metas: [...b.metas], firsts: b.metas.map((_, i) => b.input[i * LEN] as number) });
+    if (gated) await new Promise<void>((r) => gates.push(r));
+    return b.metas.map((m) => `answer ${m}`);
+  };
+  const batcher = createBatcher<number, string>({
+    imageLength: LEN, maxBatch: 32, maxWaitMs: 0, maxQueue: 64, run, now: () => clock.now, onBatch: (r) => reports.push(r), ...options,
+  });
+  return { batcher, runs, reports, release: () => gates.shift()?.(), clock };
 }
 
-function batcher(options: Partial<BatcherOptions>, reports: BatchReport[] = []): Batcher {
-  return createBatcher(runtime, { maxBatch: 32, maxWaitMs: 5, maxQueue: 64, onBatch: (r) => reports.push(r), ...options });
-}
+const row = (v: number): Float32Array => new Float32Array(LEN).fill(v);
 
 async function rejection(p: Promise<unknown>): Promise<EeroError> {
   try {
@@ -42,109 +42,146 @@ async function rejection(p: Promise<unknown>): Promise<EeroError> {
   throw new Error('expected a rejection');
 }
 
-function essentials(r: BatchedResult): unknown {
-  return { exit: r.exit, label: r.label, forced: r.forced, macs: r.macs, topk: r.topk.map((t) => [t.label, +t.probability.toFixed(5)]) };
-}
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-describe('dynamic batcher on the shipped ResNet bundle', () => {
-  test('rows with different budgets share one batch and get the same results as when run alone', async () => {
-    const budgets = [choice(1), choice(cheapest), choice(0.5)];
-    const reports: BatchReport[] = [];
-    const together = batcher({ maxBatch: 32, maxWaitMs: 50 }, reports);
-    const n = images.length;
-    const batched = await Promise.all(Array.from({ length: n }, (_, i) => together.submit(row(i, budgets[i % 3] as BudgetChoice))));
-    expect(reports.map((r) => r.size)).toEqual([n]);
-    expect(batched.every((r) => r.timings.batchSize === n)).toBe(true);
-
-    const alone = batcher({ maxBatch: 1, maxWaitMs: 0 });
-    const single: BatchedResult[] = [];
-    for (let i = 0; i < n; i++) single.push(await alone.submit(row(i, budgets[i % 3] as BudgetChoice)));
-    expect(single.every((r) => r.timings.batchSize === 1)).toBe(true);
-    expect(batched.map(essentials)).toEqual(single.map(essentials));
-    // The budgets really differ: the full budget reaches further on average than the cheapest.
-    const meanExit = (k: number): number => {
-      const rows = batched.filter((_, i) => i % 3 === k);
-      return rows.reduce((s, r) => s + r.exit, 0) / rows.length;
-    };
-    expect(batched.filter((_, i) => i % 3 === 1).every((r) => r.exit === 1)).toBe(true);
-    expect(meanExit(0)).toBeGreaterThan(meanExit(1));
+describe('dynamic batcher', () => {
+  test('the rows of one request, submitted together, form one batch; each answer comes back to its row', async () => {
+    const h = harness();
+    const a = h.batcher.admit(3);
+    const answers = await Promise.all([1, 2, 3].map((v) => a.submit(row(v), v)));
+    expect(h.runs).toEqual([{ metas: [1, 2, 3], firsts: [1, 2, 3] }]);
+    expect(answers.map((x) => x.result)).toEqual(['answer 1', 'answer 2', 'answer 3']);
+    expect(answers.every((x) => x.timings.batchSize === 3)).toBe(true);
   });
 
-  test('no engine run takes more than maxBatch rows', async () => {
-    const reports: BatchReport[] = [];
-    const b = batcher({ maxBatch: 4, maxWaitMs: 20 }, reports);
-    const c = choice(0.5);
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(row(i, c))));
-    expect(results).toHaveLength(10);
-    expect(reports.every((r) => r.size <= 4)).toBe(true);
-    expect(reports.reduce((s, r) => s + r.size, 0)).toBe(10);
-    expect(reports[0]?.size).toBe(4);
+  test('rows arriving while a batch runs gather into the next one (maxWaitMs 0: run at once when idle)', async () => {
+    const h = harness({}, true);
+    const first = h.batcher.admit(1).submit(row(1), 1);
+    await tick();
+    expect(h.runs).toHaveLength(1);
+    const later = [2, 3, 4].map((v) => h.batcher.admit(1).submit(row(v), v));
+    await tick();
+    expect(h.batcher.depth).toBe(3);
+    h.release();
+    await first;
+    await tick();
+    expect(h.runs.map((r) => r.metas)).toEqual([[1], [2, 3, 4]]);
+    h.release();
+    await Promise.all(later);
   });
 
-  test('maxWaitMs flushes a lone row that waits for company', async () => {
-    const b = batcher({ maxBatch: 32, maxWaitMs: 40 });
-    const t0 = performance.now();
-    const r = await b.submit(row(0, choice(0.5)));
-    expect(r.timings.batchSize).toBe(1);
-    expect(r.timings.queueMs).toBeGreaterThanOrEqual(35);
-    expect(performance.now() - t0).toBeLessThan(2000);
-    expect(b.depth).toBe(0);
+  test('no run takes more than maxBatch rows', async () => {
+    const h = harness({ maxBatch: 4 });
+    const a = h.batcher.admit(10);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => a.submit(row(i), i)));
+    expect(h.runs.map((r) => r.metas.length)).toEqual([4, 4, 2]);
   });
 
-  test('beyond maxQueue submit refuses at once with OVERLOADED and a retry hint', async () => {
-    const b = batcher({ maxBatch: 8, maxQueue: 2, maxWaitMs: 150 });
-    const c = choice(0.5);
-    const waiting = [b.submit(row(0, c)), b.submit(row(1, c))];
-    expect(b.depth).toBe(2);
-    const refused = await rejection(b.submit(row(2, c)));
-    expect(refused.code).toBe('OVERLOADED');
-    expect(refused.httpStatus).toBe(503);
-    expect(refused.details).toMatchObject({ maxQueue: 2, retryAfterSeconds: 1 });
-    expect(() => b.checkCapacity(1)).toThrow(EeroError);
-    const done = await Promise.all(waiting);
-    expect(done.map((r) => r.timings.batchSize)).toEqual([2, 2]);
-    expect(() => b.checkCapacity(2)).not.toThrow();
+  test('maxWaitMs holds a lone row for company until its deadline on the clock', async () => {
+    jest.useFakeTimers();
+    try {
+      const h = harness({ maxWaitMs: 40 });
+      const answer = h.batcher.admit(1).submit(row(1), 1);
+      await Promise.resolve();
+      jest.advanceTimersByTime(30);
+      expect(h.runs).toHaveLength(0);
+      h.clock.now = 40;
+      jest.advanceTimersByTime(10);
+      await jest.runAllTimersAsync();
+      const r = await answer;
+      expect(r.timings).toEqual(expect.objectContaining({ batchSize: 1, queueMs: 40 }));
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
-  test('a row whose request went away before its batch started is dropped before the engine and the ledger', async () => {
-    const reports: BatchReport[] = [];
-    const b = batcher({ maxBatch: 8, maxWaitMs: 60 }, reports);
-    const c = runtime.budgets.choose({ budget: 0.37, ledger: true });
-    const before = c.ledger?.snapshot().images;
+  test('admission is all or nothing: places are held for a whole request, beyond maxQueue it refuses with OVERLOADED', async () => {
+    const h = harness({ maxQueue: 4 }, true);
+    const running = h.batcher.admit(1).submit(row(0), 0);
+    await tick();
+    const held = h.batcher.admit(3);
+    expect(h.batcher.depth).toBe(3);
+    const refused = (() => {
+      try {
+        h.batcher.admit(2);
+      } catch (e) {
+        return e as EeroError;
+      }
+      return undefined;
+    })();
+    expect(refused?.code).toBe('OVERLOADED');
+    expect(refused?.httpStatus).toBe(503);
+    expect(refused?.details).toMatchObject({ maxQueue: 4, retryAfterSeconds: 1 });
+    // Releasing unused places (e.g. images that failed to decode) frees them at once.
+    const queued = held.submit(row(1), 1);
+    held.release();
+    expect(h.batcher.depth).toBe(1);
+    expect(() => h.batcher.admit(3).release()).not.toThrow();
+    h.release();
+    await running;
+    await tick();
+    h.release();
+    await queued;
+  });
+
+  test('a row whose request went away before its batch started never reaches the run', async () => {
+    const h = harness({}, true);
+    const first = h.batcher.admit(1).submit(row(0), 0);
+    await tick();
     const gone = new AbortController();
-    const dropped = b.submit(row(0, c), gone.signal);
-    const kept = b.submit(row(1, c));
-    gone.abort();
-    expect((await rejection(dropped)).code).toBe('ABORTED');
-    const r = await kept;
-    expect(r.timings.batchSize).toBe(1);
-    expect(reports.map((x) => x.size)).toEqual([1]);
-    expect(c.ledger?.snapshot().images).toBe((before ?? 0) + 1);
-    expect(c.ledger?.snapshot().inFlight).toBe(0);
+    const a = h.batcher.admit(2);
+    const dropped = a.submit(row(1), 1, gone.signal);
+    const kept = a.submit(row(2), 2);
+    gone.abort(new EeroError('TIMEOUT', 'too slow'));
+    expect((await rejection(dropped)).code).toBe('TIMEOUT');
+    h.release();
+    await first;
+    await tick();
+    h.release();
+    await kept;
+    expect(h.runs.map((r) => r.metas)).toEqual([[0], [2]]);
     // An already aborted signal is refused without queueing.
-    expect((await rejection(b.submit(row(2, c), AbortSignal.abort()))).code).toBe('ABORTED');
-    expect(b.depth).toBe(0);
+    expect((await rejection(h.batcher.admit(1).submit(row(3), 3, AbortSignal.abort()))).code).toBe('ABORTED');
+    expect(h.batcher.depth).toBe(0);
+  });
+
+  test('a failed run rejects its rows with the error and the batcher goes on', async () => {
+    let fail = true;
+    const batcher = createBatcher<number, string>({
+      imageLength: LEN, maxBatch: 8, maxWaitMs: 0, maxQueue: 8,
+      run: async (b) => {
+        if (fail) throw new EeroError('INTERNAL', 'engine broke');
+        return b.metas.map(String);
+      },
+    });
+    expect((await rejection(batcher.admit(1).submit(row(1), 1))).code).toBe('INTERNAL');
+    fail = false;
+    expect((await batcher.admit(1).submit(row(2), 2)).result).toBe('2');
   });
 
   test('drain runs the queued rows at once, then refuses new ones with SHUTTING_DOWN', async () => {
-    const b = batcher({ maxBatch: 32, maxWaitMs: 30_000 });
-    const c = choice(0.5);
-    const queued = [0, 1, 2].map((i) => b.submit(row(i, c)));
-    expect(b.depth).toBe(3);
-    const t0 = performance.now();
-    await b.drain();
-    expect(performance.now() - t0).toBeLessThan(5000);
+    const h = harness({ maxWaitMs: 30_000 });
+    const a = h.batcher.admit(3);
+    const queued = [0, 1, 2].map((v) => a.submit(row(v), v));
+    await h.batcher.drain();
     expect((await Promise.all(queued)).map((r) => r.timings.batchSize)).toEqual([3, 3, 3]);
-    expect(b.depth).toBe(0);
-    expect(b.running).toBe(0);
-    expect((await rejection(b.submit(row(3, c)))).code).toBe('SHUTTING_DOWN');
-    await b.drain(); // idempotent, resolves when idle
+    expect(h.batcher.depth).toBe(0);
+    expect(h.batcher.running).toBe(0);
+    expect(() => h.batcher.admit(1)).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
+    await h.batcher.drain(); // idempotent, resolves when idle
   });
 
-  test('a row of the wrong size is refused without disturbing the queue', async () => {
-    const b = batcher({});
-    const bad = { input: new Float32Array(3), request: row(0, choice(0.5)).request };
-    expect((await rejection(b.submit(bad))).code).toBe('INTERNAL');
-    expect(b.depth).toBe(0);
+  test('a row of the wrong size, or more rows than admitted, are refused without disturbing the queue', async () => {
+    const h = harness();
+    const a = h.batcher.admit(1);
+    expect((await rejection(a.submit(new Float32Array(3), 0))).code).toBe('INTERNAL');
+    expect((await rejection(a.submit(row(1), 1))).code).toBe('INTERNAL');
+    expect(h.batcher.depth).toBe(0);
+  });
+
+  test('invalid options are a CONFIG_INVALID error at creation', () => {
+    const run = async (): Promise<string[]> => [];
+    expect(() => createBatcher({ imageLength: LEN, maxBatch: 0, maxWaitMs: 0, maxQueue: 1, run })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => createBatcher({ imageLength: LEN, maxBatch: 1, maxWaitMs: -1, maxQueue: 1, run })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });

@@ -50,15 +50,14 @@ describe('loadBudgetPolicy', () => {
           'score: entropy',
           'beta: 0.1',
           'costUnit: seconds',
-          'ledger: {enabled: false, overdraft: 0.02}',
-          'accuracyTarget: 0.9',
+          'ledger: {enabled: false}',
           'thresholds: [0.9, 0.5, .inf, -.inf]',
         ].join('\n'),
       ),
     );
     expect(p.budgetMacs).toBe(2.5e6);
     expect(p.budget).toBeUndefined();
-    expect(p.ledger).toEqual({ enabled: false, overdraft: 0.02 });
+    expect(p.ledger).toEqual({ enabled: false });
     expect(p.thresholds).toEqual([0.9, 0.5, Infinity, -Infinity]);
   });
 
@@ -67,10 +66,13 @@ describe('loadBudgetPolicy', () => {
     ['budget: 0.5\nbudgetMacs: 100', 'budgetMacs', /exactly one/],
     ['', 'budget', /exactly one/],
     ['budget: 0.5\nscore: confidence', 'score', /"margin", "maxprob", "entropy"/],
-    ['budget: 0.5\nbeta: -1', 'beta', />= 0/],
+    ['budget: 0.5\nbeta: -1', 'beta', /> 0/],
     ['budget: 0.5\ncostUnit: flops', 'costUnit', /"macs"/],
     ['budget: 0.5\nledger: {enabled: yes}', 'ledger.enabled', /true or false/],
-    ['budget: 0.5\nledger: {overdraft: -1}', 'ledger.overdraft', />= 0/],
+    // The ledger is strict: an overdraft is a field it cannot honour, so the file is refused, naming it.
+    ['budget: 0.5\nledger: {overdraft: 0.1}', 'ledger.overdraft', /unknown field/],
+    ['budget: 0.5\nguarantee: {delta: 0.1}', 'guarantee.agreement', /exactly one of agreement and accuracyDrop/],
+    ['budget: 0.5\naccuracyTarget: 0.9\nthresholds: [1, 2]', 'thresholds', /at most one/],
     ['budget: 0.5\naccuracyTarget: 1.5', 'accuracyTarget', /<= 1/],
     ['budget: 0.5\nthresholds: [0.1, x]', 'thresholds[1]', /"x"/],
     ['budget: 0.5\nbugdet: 0.4', 'bugdet', /unknown field/],
@@ -102,7 +104,7 @@ describe('writeBudgetPolicy', () => {
       score: 'maxprob',
       beta: 0.04,
       costUnit: 'seconds',
-      ledger: { enabled: true, overdraft: 0.01 },
+      ledger: { enabled: true },
       thresholds: [0.8, 0.6, Infinity],
     };
     const file = join(dir, 'out.yaml');

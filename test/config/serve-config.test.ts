@@ -22,8 +22,12 @@ describe('serve config', () => {
     const d = defaultServeConfig();
     expect(d.batching).toEqual({ maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 });
     expect(d.limits).toEqual({ bodyBytes: 20 * 1024 * 1024, inputPixels: 40e6, filesPerRequest: 64, requestTimeoutMs: 30000 });
-    expect(d.engine).toEqual({ intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' });
-    expect(d.models).toHaveLength(1);
+    expect(d.engine).toEqual({ intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu', graph: 'auto' });
+    expect(d.shutdown).toEqual({ drainMs: 5000 });
+    expect(d.monitor).toEqual({ sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500 });
+    // Only this machine until asked: containers set 0.0.0.0 (deploy/).
+    expect(d.host).toBe('127.0.0.1');
+    expect(d.models).toEqual([{ name: 'resnet18-fmnist', path: 'models/resnet18-fmnist' }]);
   });
 
   test('{} and an empty file are valid and equal the defaults (paths resolved against the file)', async () => {
@@ -50,11 +54,11 @@ describe('serve config', () => {
     expect(c.port).toBe(9000);
     expect(c.host).toBe(defaultServeConfig().host);
     expect(c.models).toEqual([
-      { name: 'convnext-fmnist', path: resolve(dir, 'bundles/convnext-fmnist/'), policy: '/etc/eero/half.yaml', budget: 0.5 },
+      { name: 'convnext-fmnist', path: resolve(dir, 'bundles/convnext-fmnist/'), policy: '/etc/eero/half.yaml', budget: { fraction: 0.5 } },
       { name: 'r18', path: '/abs/resnet' },
     ]);
     expect(c.batching).toEqual({ maxBatch: 8, maxWaitMs: 0, maxQueue: 1024 });
-    expect(c.engine).toEqual({ intraOpThreads: 2, interOpThreads: 1, executionProvider: 'cuda' });
+    expect(c.engine).toEqual({ intraOpThreads: 2, interOpThreads: 1, executionProvider: 'cuda', graph: 'auto' });
   });
 
   test.each([
@@ -62,7 +66,10 @@ describe('serve config', () => {
     ['port: "80"', 'port', /integer/],
     ['models: []', 'models', /at least 1/],
     ['models: [{name: a}]', 'models[0].path', /string/],
-    ['models: [{path: x, budget: -1}]', 'models[0].budget', /> 0/],
+    ['models: [{path: x, budget: -1}]', 'models[0].budget', /budget/],
+    ['models: [{path: x, budget: "lots"}]', 'models[0].budget', /neither a fraction/],
+    ['shutdown: {drainMs: -5}', 'shutdown.drainMs', />= 0/],
+    ['monitor: {sampleRate: 2}', 'monitor.sampleRate', /<= 1/],
     ['models: [{path: a/x}, {path: b/x}]', 'models[1].name', /duplicate/],
     ['models: [{path: x, name: "a b"}]', 'models[0].name', /letters/],
     ['batching: {maxBatch: 0}', 'batching.maxBatch', />= 1/],

@@ -38,32 +38,42 @@ describe('createMetrics', () => {
       expect(f.help.length).toBeGreaterThan(10);
       expect(f.name.endsWith('_total')).toBe(f.type === 'counter');
       expect(f.name).not.toMatch(/_(ms|milliseconds|microseconds|us|percent|kb|mb)(_|$)/);
-      if (f.type === 'histogram') expect(f.name).toMatch(/_seconds$|^eero_batch_size$/);
+      if (f.type === 'histogram') expect(f.name).toMatch(/_seconds$|_ratio$|^eero_batch_size$/);
     }
   });
 
   test('recordImage counts images by exit, MACs spent and forced exits', async () => {
     const { registry, metrics } = fresh();
-    metrics.setBudget('resnet18', 'half', 0.5, 1000);
-    metrics.recordImage({ model: 'resnet18', policy: 'half', exit: 1, macs: 300, forced: false });
-    metrics.recordImage({ model: 'resnet18', policy: 'half', exit: 1, macs: 300, forced: true });
-    metrics.recordImage({ model: 'resnet18', policy: 'half', exit: 3, macs: 1000, forced: false });
+    metrics.setBudget('resnet18', 0.5, 1000);
+    metrics.recordImage({ model: 'resnet18', exit: 1, macs: 300 });
+    metrics.recordImage({ model: 'resnet18', exit: 1, macs: 300, forced: 'ledger' });
+    metrics.recordImage({ model: 'resnet18', exit: 2, macs: 600, forced: 'deadline' });
+    metrics.recordImage({ model: 'resnet18', exit: 3, macs: 1000 });
+    metrics.observeRequestedBudget('resnet18', 0.35);
+    metrics.recordReservation('resnet18', 2000, 1600);
     const f = await scrape(registry);
-    const mp = { model: 'resnet18', policy: 'half' };
+    const mp = { model: 'resnet18' };
     expect(valueOf(f, 'eero_images_total', { ...mp, exit: '1' })).toBe(2);
     expect(valueOf(f, 'eero_images_total', { ...mp, exit: '3' })).toBe(1);
-    expect(valueOf(f, 'eero_macs_spent_total', mp)).toBe(1600);
-    expect(valueOf(f, 'eero_forced_exits_total', mp)).toBe(1);
+    expect(valueOf(f, 'eero_macs_spent_total', mp)).toBe(2200);
+    expect(valueOf(f, 'eero_forced_exits_total', { ...mp, reason: 'ledger' })).toBe(1);
+    expect(valueOf(f, 'eero_forced_exits_total', { ...mp, reason: 'deadline' })).toBe(1);
     expect(valueOf(f, 'eero_budget_target_ratio', mp)).toBe(0.5);
+    // A requested budget is an observation of a histogram, never a label value.
+    expect(valueOf(f, 'eero_requested_budget_ratio_bucket', { ...mp, le: '0.4' })).toBe(1);
+    expect(valueOf(f, 'eero_requested_budget_ratio_bucket', { ...mp, le: '0.3' })).toBe(0);
+    expect(valueOf(f, 'eero_ledger_reserved_macs_total', mp)).toBe(2000);
+    expect(valueOf(f, 'eero_ledger_used_macs_total', mp)).toBe(1600);
     expect(valueOf(f, 'eero_model_full_cost_macs', { model: 'resnet18' })).toBe(1000);
   });
 
   test('setBudget creates the cost counters at zero so that rate() sees them before any image', async () => {
     const { registry, metrics } = fresh();
-    metrics.setBudget('convnext', 'tight', 0.3, 2e9);
+    metrics.setBudget('convnext', 0.3, 2e9);
     const f = await scrape(registry);
-    expect(valueOf(f, 'eero_macs_spent_total', { model: 'convnext', policy: 'tight' })).toBe(0);
-    expect(valueOf(f, 'eero_forced_exits_total', { model: 'convnext', policy: 'tight' })).toBe(0);
+    expect(valueOf(f, 'eero_macs_spent_total', { model: 'convnext' })).toBe(0);
+    expect(valueOf(f, 'eero_forced_exits_total', { model: 'convnext', reason: 'ledger' })).toBe(0);
+    expect(valueOf(f, 'eero_forced_exits_total', { model: 'convnext', reason: 'deadline' })).toBe(0);
   });
 
   test('phases, stages, batches, requests and errors', async () => {
@@ -97,14 +107,15 @@ describe('createMetrics', () => {
 
   test('every label used is one of the bounded label names', async () => {
     const { registry, metrics } = fresh();
-    metrics.setBudget('m', 'p', 0.5, 10);
-    metrics.recordImage({ model: 'm', policy: 'p', exit: 2, macs: 5, forced: false });
+    metrics.setBudget('m', 0.5, 10);
+    metrics.recordImage({ model: 'm', exit: 2, macs: 5, forced: 'ledger' });
+    metrics.observeRequestedBudget('m', 0.5);
     metrics.observePhase('m', 'preprocess', 0.01);
     metrics.observeStage('m', 1, 0.01);
     metrics.observeBatch('m', 1);
     metrics.recordRequest('/v1/classify', 200, 0.01);
     metrics.recordError('INTERNAL');
-    metrics.setLedgerSource(() => [{ model: 'm', policy: 'p', balanceMacs: 3 }]);
+    metrics.setLedgerSource(() => [{ model: 'm', creditMacs: 3, thresholdsVersion: 1 }]);
     metrics.setQueueDepthSource(() => [{ model: 'm', depth: 1 }]);
     const allowed = new Set<string>([...LABEL_NAMES, 'le']);
     for (const f of (await scrape(registry)).values()) {
@@ -126,11 +137,11 @@ describe('createMetrics', () => {
 
   test('invalid numbers are programming errors', () => {
     const { metrics } = fresh();
-    expect(() => metrics.recordImage({ model: 'm', policy: 'p', exit: 0, macs: 1, forced: false })).toThrow(RangeError);
-    expect(() => metrics.recordImage({ model: 'm', policy: 'p', exit: 1, macs: -1, forced: false })).toThrow(RangeError);
+    expect(() => metrics.recordImage({ model: 'm', exit: 0, macs: 1 })).toThrow(RangeError);
+    expect(() => metrics.recordImage({ model: 'm', exit: 1, macs: -1 })).toThrow(RangeError);
     expect(() => metrics.observePhase('m', 'queue', Number.NaN)).toThrow(RangeError);
     expect(() => metrics.observeBatch('m', 0)).toThrow(RangeError);
-    expect(() => metrics.setBudget('m', 'p', -0.1, 10)).toThrow(RangeError);
+    expect(() => metrics.setBudget('m', -0.1, 10)).toThrow(RangeError);
   });
 
   test('a second createMetrics on the same registry is refused; another registry is independent', async () => {
@@ -143,16 +154,16 @@ describe('createMetrics', () => {
 });
 
 describe('gauges computed at scrape time', () => {
-  test('ledger balance and queue depth are read from their sources on every scrape', async () => {
+  test('ledger credit, thresholds version and queue depth are read from their sources on every scrape', async () => {
     const { registry, metrics } = fresh();
-    let balance = 1500;
+    let credit = 1500;
     let depth = 4;
     let reads = 0;
     metrics.setLedgerSource(() => {
       reads++;
       return [
-        { model: 'resnet18', policy: 'half', balanceMacs: balance },
-        { model: 'resnet18', policy: 'tight', balanceMacs: -200 },
+        { model: 'resnet18', creditMacs: credit, thresholdsVersion: 1 },
+        { model: 'convnext', creditMacs: 0, thresholdsVersion: 3 },
       ];
     });
     metrics.setQueueDepthSource(function* () {
@@ -160,14 +171,15 @@ describe('gauges computed at scrape time', () => {
     });
     expect(reads).toBe(0);
     let f = await scrape(registry);
-    expect(reads).toBe(1);
-    expect(valueOf(f, 'eero_ledger_balance_macs', { model: 'resnet18', policy: 'half' })).toBe(1500);
-    expect(valueOf(f, 'eero_ledger_balance_macs', { model: 'resnet18', policy: 'tight' })).toBe(-200);
+    // One read per gauge that uses the source (credit and version).
+    expect(reads).toBe(2);
+    expect(valueOf(f, 'eero_ledger_credit_macs', { model: 'resnet18' })).toBe(1500);
+    expect(valueOf(f, 'eero_thresholds_version', { model: 'convnext' })).toBe(3);
     expect(valueOf(f, 'eero_queue_depth', { model: 'resnet18' })).toBe(4);
-    balance = -10;
+    credit = 10;
     depth = 0;
     f = await scrape(registry);
-    expect(valueOf(f, 'eero_ledger_balance_macs', { model: 'resnet18', policy: 'half' })).toBe(-10);
+    expect(valueOf(f, 'eero_ledger_credit_macs', { model: 'resnet18' })).toBe(10);
     expect(valueOf(f, 'eero_queue_depth', { model: 'resnet18' })).toBe(0);
   });
 
@@ -190,9 +202,9 @@ describe('gauges computed at scrape time', () => {
       throw new Error('ledger gone');
     });
     const f = await scrape(registry);
-    expect(f.get('eero_ledger_balance_macs')?.samples).toHaveLength(0);
+    expect(f.get('eero_ledger_credit_macs')?.samples).toHaveLength(0);
     expect(valueOf(f, 'eero_queue_depth', { model: 'a' })).toBe(2);
-    expect(errors).toEqual(['eero_ledger_balance_macs']);
+    expect(errors).toEqual(['eero_ledger_credit_macs', 'eero_thresholds_version']);
   });
 });
 

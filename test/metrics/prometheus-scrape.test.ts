@@ -18,10 +18,12 @@ const why = hasPrometheus ? '' : ' [skipped: prometheus is not on PATH]';
 const FULL = 1000;
 /** One batch of traffic: two images leave at exit 1 (300 MACs), one at exit 3 (1000). */
 function classifyBatch(metrics: EeroMetrics): void {
-  metrics.recordImage({ model: 'resnet18', policy: 'half', exit: 1, macs: 300, forced: false });
-  metrics.recordImage({ model: 'resnet18', policy: 'half', exit: 1, macs: 300, forced: true });
-  metrics.recordImage({ model: 'resnet18', policy: 'half', exit: 3, macs: 1000, forced: false });
+  metrics.recordImage({ model: 'resnet18', exit: 1, macs: 300 });
+  metrics.recordImage({ model: 'resnet18', exit: 1, macs: 300, forced: 'ledger' });
+  metrics.recordImage({ model: 'resnet18', exit: 3, macs: 1000 });
   metrics.observeBatch('resnet18', 3);
+  metrics.observeRequestedBudget('resnet18', 0.5);
+  metrics.recordReservation('resnet18', 1500, 1600 / 2);
   metrics.recordRequest('/v1/classify', 200, 0.02);
   metrics.recordRequest('/v1/classify', 415, 0.001);
   metrics.recordError('UNSUPPORTED_FORMAT');
@@ -37,8 +39,8 @@ suite(`a real Prometheus scrapes createMetrics' registry${why}`, () => {
   beforeAll(async () => {
     const registry = createRegistry({ defaultMetrics: true });
     metrics = createMetrics(registry);
-    metrics.setBudget('resnet18', 'half', 0.5, FULL);
-    metrics.setLedgerSource(() => [{ model: 'resnet18', policy: 'half', balanceMacs: 250 }]);
+    metrics.setBudget('resnet18', 0.5, FULL);
+    metrics.setLedgerSource(() => [{ model: 'resnet18', creditMacs: 250, thresholdsVersion: 1 }]);
     metrics.setQueueDepthSource(() => [{ model: 'resnet18', depth: 2 }]);
     server = createServer((req, res) => {
       if (req.url !== '/metrics') {
@@ -73,7 +75,8 @@ suite(`a real Prometheus scrapes createMetrics' registry${why}`, () => {
     expect(await p.query('sum(eero_images_total{exit="1"})')).toBe(4);
     expect(await p.query('sum(eero_macs_spent_total)')).toBe(3200);
     expect(await p.query('sum(eero_forced_exits_total)')).toBe(2);
-    expect(await p.query('eero_ledger_balance_macs')).toBe(250);
+    expect(await p.query('eero_ledger_credit_macs')).toBe(250);
+    expect(await p.query('eero_thresholds_version')).toBe(1);
     expect(await p.query('eero_queue_depth')).toBe(2);
     expect(await p.query('sum(eero_inference_images_total) / sum(eero_inference_executions_total)')).toBe(3);
     expect(await p.query('count(process_cpu_user_seconds_total)')).toBe(1);
@@ -85,7 +88,7 @@ suite(`a real Prometheus scrapes createMetrics' registry${why}`, () => {
     expect(recorded).toBeCloseTo(expected, 9);
     expect(await p.query(RECORDING_RULES.targetRatio)).toBe(0.5);
     // Realised 0.533 > target 0.5: the overspend alert is pending (it fires after 5m).
-    await p.waitForValue('ALERTS{alertname="EeroBudgetOverspent", alertstate="pending", model="resnet18", policy="half"}', (v) => v === 1);
+    await p.waitForValue('ALERTS{alertname="EeroBudgetOverspent", alertstate="pending", model="resnet18"}', (v) => v === 1);
   }, 45000);
 
   test('every dashboard query is accepted by Prometheus and has data', async () => {

@@ -1,4 +1,4 @@
-import type { InputSpec } from '../../src/config/manifest-types';
+import type { InputSpec } from '../../src/config';
 import { preprocessImage } from '../../src/preprocess';
 import { fromRaw, LIMIT, noiseBytes, rawImage } from './images';
 

@@ -1,7 +1,7 @@
 /** Test images made with sharp from raw pixels, and specs to feed them through. */
 import sharp from 'sharp';
 import type { Sharp } from 'sharp';
-import type { InputSpec } from '../../src/config/manifest-types';
+import type { InputSpec } from '../../src/config';
 
 export const LIMIT = { limitInputPixels: 50_000_000 };
 

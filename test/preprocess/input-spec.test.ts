@@ -1,4 +1,4 @@
-import type { InputSpec } from '../../src/config/manifest-types';
+import type { InputSpec } from '../../src/config';
 import { compileInputSpec, createPreprocessor } from '../../src/preprocess';
 import { plainSpec } from './images';
 

@@ -1,4 +1,4 @@
-import type { InputSpec } from '../../src/config/manifest-types';
+import type { InputSpec } from '../../src/config';
 import { preprocessImage } from '../../src/preprocess';
 import { at, chw, fromRaw, LIMIT, noiseBytes, plainSpec, rawImage, toBytes } from './images';
 

@@ -1,4 +1,5 @@
-import { parseBudget, resolveBudget, validateCosts } from '../../src/router';
+import { parseBudget } from '../../src/config';
+import { resolveBudget, validateCosts } from '../../src/router';
 
 const bad = expect.objectContaining({ code: 'BAD_PARAMETER' });
 

@@ -89,7 +89,7 @@ describe('certified agreement on resnet18-fmnist', () => {
     expect(calibrateCertified(cal, costs, b).thresholds).toEqual(free.thresholds);
     expect(calibrateCertified(cal, costs, full).thresholds).toEqual(free.thresholds);
     const err = thrown(() => calibrateCertified(cal, costs, 0.9 * b));
-    expect(err.code).toBe('BUDGET_INFEASIBLE');
+    expect(err.code).toBe('GUARANTEE_INFEASIBLE');
     expect(err.details?.cheapestCertifiedFraction).toBe(b / full);
     expect(err.message).toContain(`${+(100 * (b / full)).toPrecision(4)}%`);
     // Below the first exit the usual infeasibility error comes first.
@@ -173,7 +173,7 @@ describe('certified agreement on resnet18-fmnist', () => {
       Int32Array.from({ length: 400 }, (_, i) => i),
     );
     const err = thrown(() => calibrateCertified(tiny, costs, undefined, { guarantee: { agreement: 0.99, delta: 0.05 } }));
-    expect(err.code).toBe('BUDGET_INFEASIBLE');
+    expect(err.code).toBe('GUARANTEE_INFEASIBLE');
     // 0.99^200 = 0.134 > 0.05; (1 - 0.01)^n <= 0.05 needs n >= 299.
     expect(err.details).toMatchObject({
       reason: 'too-few-calibration-images',

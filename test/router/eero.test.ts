@@ -1,13 +1,7 @@
 import type { EeroError } from '../../src/errors';
-import {
-  calibrateEero,
-  calibrateEeroSorted,
-  computeExitScores,
-  countAtLeast,
-  eeroWeights,
-  evaluatePolicy,
-  solveMu,
-} from '../../src/router';
+import { calibrateEero, calibrateEeroSorted, computeExitScores, evaluatePolicy } from '../../src/router';
+import { countAtLeast } from '../../src/router/quantile';
+import { eeroWeights, solveMu } from '../../src/router/eero-weights';
 import { flatOutputs, sortedRamp, syntheticOutputs } from './synthetic';
 
 const f64 = (a: number[]): Float64Array => Float64Array.from(a);

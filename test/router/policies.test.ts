@@ -1,23 +1,13 @@
-import {
-  BUDGETED_POLICIES,
-  calibrateAccuracyTarget,
-  calibrateCertified,
-  calibrateFixedExit,
-  calibrateGeometric,
-  calibrateGlobalThreshold,
-  calibratePatience,
-  computeExitScores,
-  evaluatePolicy,
-  geometricShares,
-  POLICY_FACTORIES,
-} from '../../src/router';
-import type { CalibrationData, CertifiedPolicy, CertifyOptions, PolicyKind } from '../../src/router';
+import { BUDGETED_POLICIES, calibrateAccuracyTarget, calibrateCertified, calibrateFixedExit, calibrateGeometric, calibrateGlobalThreshold, calibratePatience, computeExitScores, evaluatePolicy, POLICY_FACTORIES } from '../../src/router';
+import { geometricShares } from '../../src/router/geometric-policy';
+import type { CalibrationData, CertifiedPolicy, CertifyOptions } from '../../src/router';
+import type { SweptPolicyKind } from '../../src/router/policies';
 import { exitsUnderThreshold } from '../../src/router/global-threshold-policy';
 import { exitsUnderPatience } from '../../src/router/patience-policy';
 import { runPolicyConformance } from './policy-conformance';
 import { handScored, syntheticOutputs } from './synthetic';
 
-for (const kind of Object.keys(POLICY_FACTORIES) as PolicyKind[]) {
+for (const kind of Object.keys(POLICY_FACTORIES) as SweptPolicyKind[]) {
   runPolicyConformance(kind, POLICY_FACTORIES[kind], {
     budgeted: BUDGETED_POLICIES[kind],
     tunable: kind === 'eero' || kind === 'geometric' || kind === 'global-threshold',

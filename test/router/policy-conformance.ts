@@ -1,5 +1,6 @@
 import type { EeroError } from '../../src/errors';
-import type { ExitOutputs, ExitPolicy, PolicyFactory, ScoredOutputs } from '../../src/router';
+import type { ExitOutputs, ExitPolicy, ScoredOutputs } from '../../src/router';
+import type { PolicyFactory } from '../../src/router/policy';
 import { computeExitScores, evaluatePolicy, softmaxRow } from '../../src/router';
 import { syntheticOutputs } from './synthetic';
 

@@ -1,4 +1,5 @@
-import { mixSeed, mulberry32, rowStream } from '../../src/router';
+import { mulberry32, rowStream } from '../../src/router';
+import { mixSeed } from '../../src/router/prng';
 
 describe('mulberry32', () => {
   it('repeats the same sequence for the same seed', () => {

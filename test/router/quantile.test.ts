@@ -1,4 +1,4 @@
-import { countAtLeast, thresholdForShare } from '../../src/router';
+import { countAtLeast, thresholdForShare } from '../../src/router/quantile';
 import { sortedRamp } from './synthetic';
 
 describe('thresholdForShare', () => {

@@ -1,4 +1,5 @@
-import { computeExitScores, scoreProbs, scoreRow, softmaxRow, TIE_NOISE, resolveScoring } from '../../src/router';
+import { computeExitScores, scoreRow, softmaxRow, TIE_NOISE, resolveScoring } from '../../src/router';
+import { scoreProbs } from '../../src/router/scores';
 import { syntheticOutputs } from './synthetic';
 
 describe('softmaxRow', () => {

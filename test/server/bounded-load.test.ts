@@ -8,7 +8,8 @@ let service: Service;
 let pngs: Buffer[];
 
 beforeAll(async () => {
-  service = await startTestService({ batching: { maxBatch: 16, maxWaitMs: 2, maxQueue: 256 } });
+  // Served at budget 1, so that requests may ask for 0.3, 0.5 or 1.
+  service = await startTestService({ batching: { maxBatch: 16, maxWaitMs: 2, maxQueue: 256 }, budget: 1 });
   pngs = fixturePngs();
 });
 afterAll(() => service?.close());

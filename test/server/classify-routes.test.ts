@@ -10,12 +10,14 @@ interface ModelJson {
   labels: string[];
   exits: Array<{ exit: number; macs: number; fraction: number; testAccuracy: number }>;
   feasibleBudget: { min: number; max: number };
-  defaultBudget: { policy: string; fraction: number };
+  budget: { limit: number; source: string; ledger: boolean; rule: string };
+  ready: boolean;
 }
 let model: ModelJson;
 
 beforeAll(async () => {
-  service = await startTestService();
+  // Served at budget 1, so that requests may ask for any budget (a request may only ask for less than B).
+  service = await startTestService({ budget: 1 });
   base = service.url;
   pngs = fixturePngs();
   model = (await call<{ models: ModelJson[] }>(`${base}/v1/models`)).body.models[0] as ModelJson;
@@ -35,7 +37,8 @@ describe('POST /v1/classify and the model routes on a real server', () => {
     expect(r.exit).toBeLessThanOrEqual(r.exits);
     expect(r.cost.macs).toBe(model.exits[r.exit - 1]?.macs);
     expect(r.cost.fraction).toBeCloseTo(model.exits[r.exit - 1]?.fraction as number, 9);
-    expect(r.budget).toEqual({ policy: model.defaultBudget.policy, fraction: 0.5 });
+    expect(r.budget).toEqual({ limit: 1, requested: 1, rule: 'eero', thresholdsVersion: 1 });
+    expect(r.stoppedBy).toMatch(/^(confidence|last-exit)$/);
     expect(r.timings.preprocessMs).toBeGreaterThan(0);
     expect(r.timings.inferenceMs).toBeGreaterThan(0);
     expect(r.timings.queueMs).toBeGreaterThanOrEqual(0);
@@ -71,7 +74,7 @@ describe('POST /v1/classify and the model routes on a real server', () => {
     const [a, junk, b] = res.body.results;
     expect(res.body.results.map((r) => r.file)).toEqual(['a.png', 'junk.bin', 'b.png']);
     expect(a?.topk).toHaveLength(2);
-    expect(a?.budget.fraction).toBe(1);
+    expect(a?.budget.requested).toBe(1);
     expect(junk?.error?.code).toBe('NOT_AN_IMAGE');
     expect(b?.label).toBeDefined();
   });
@@ -89,17 +92,18 @@ describe('POST /v1/classify and the model routes on a real server', () => {
     expect(new Set(high.map((r) => r.exit)).size).toBeGreaterThan(1);
   });
 
-  test('GET /v1/models lists exits with cumulative MACs, fractions, test accuracy, default budget and the feasible range', async () => {
+  test('GET /v1/models lists exits with cumulative MACs, fractions, test accuracy, the budget and the feasible range', async () => {
     const res = await call<{ defaultModel: string; models: ModelJson[] }>(`${base}/v1/models`);
     expect(res.status).toBe(200);
     expect(res.body.defaultModel).toBe('resnet18-fmnist');
-    const runtime = service.models.get('resnet18-fmnist')?.runtime;
-    expect(model.exits.map((e) => e.macs)).toEqual(Array.from(runtime?.macs ?? []));
-    expect(model.exits.map((e) => e.testAccuracy)).toEqual(runtime?.manifest.exits.map((e) => e.testAccuracy));
+    const loaded = service.models.get('resnet18-fmnist')?.model;
+    expect(model.exits.map((e) => e.macs)).toEqual(Array.from(loaded?.costs.macs ?? []));
+    expect(model.exits.map((e) => e.testAccuracy)).toEqual(loaded?.manifest.exits.map((e) => e.testAccuracy));
     expect(model.exits.at(-1)?.fraction).toBe(1);
     expect(model.feasibleBudget).toEqual({ min: model.exits[0]?.fraction, max: 1 });
-    expect(model.defaultBudget.fraction).toBe(0.5);
-    expect(model.labels).toEqual(runtime?.labels);
+    expect(model.budget).toEqual({ limit: 1, source: 'flags', ledger: true, rule: 'eero' });
+    expect(model.ready).toBe(true);
+    expect(model.labels).toEqual(loaded?.labels);
   });
 
   test('health answers are carried by the status code', async () => {
@@ -121,8 +125,9 @@ describe('POST /v1/classify and the model routes on a real server', () => {
     expect(text).toMatch(/eero_phase_duration_seconds_count\{model="resnet18-fmnist",phase="inference"\} [1-9]/);
     expect(text).toMatch(/eero_stage_duration_seconds_count\{model="resnet18-fmnist",stage="1"\} [1-9]/);
     expect(text).toContain('eero_queue_depth{model="resnet18-fmnist"} 0');
-    expect(text).toContain('eero_budget_target_ratio{model="resnet18-fmnist",policy="margin-0.5"} 0.5');
+    expect(text).toContain('eero_budget_target_ratio{model="resnet18-fmnist"} 1');
     expect(await metricSum(base, 'eero_inference_images_total')).toBe(await metricSum(base, 'eero_images_total'));
-    expect(await metricSum(base, 'eero_ledger_balance_macs', { policy: 'margin-0.5' })).not.toBeNaN();
+    expect(await metricSum(base, 'eero_ledger_credit_macs', { model: 'resnet18-fmnist' })).toBeGreaterThanOrEqual(0);
+    expect(await metricSum(base, 'eero_thresholds_version', { model: 'resnet18-fmnist' })).toBe(1);
   });
 });

@@ -103,13 +103,13 @@ describe('every refusal has its status and code, and the server keeps serving', 
   });
 
   test('a budget below the cheapest exit: 422 BUDGET_INFEASIBLE naming the feasible budget', async () => {
-    const runtime = service.models.get('resnet18-fmnist')?.runtime;
-    const cheapest = (runtime?.costs[0] as number) / (runtime?.costs.at(-1) as number);
+    const costs = service.models.get('resnet18-fmnist')?.model.costs;
+    const cheapest = (costs?.costs[0] as number) / (costs?.full as number);
     const error = await expectError(postImage(base, good, `?budget=${cheapest / 2}`), 422, 'BUDGET_INFEASIBLE');
     expect(error.message).toContain('cheapest feasible budget');
     expect(error.details?.cheapestFeasibleFraction).toBeCloseTo(cheapest, 12);
     // A MACs budget below exit 1 likewise.
-    await expectError(postImage(base, good, `?budget=${Math.floor((runtime?.macs[0] as number) / 2)}`), 422, 'BUDGET_INFEASIBLE');
+    await expectError(postImage(base, good, `?budget=${Math.floor((costs?.macs[0] as number) / 2)}`), 422, 'BUDGET_INFEASIBLE');
   });
 
   test('bad topk, trace or score: 422 BAD_PARAMETER; a repeated parameter too', async () => {
@@ -123,7 +123,11 @@ describe('every refusal has its status and code, and the server keeps serving', 
   test('an unknown model: 404 UNKNOWN_MODEL; an unknown route: 404 NOT_FOUND', async () => {
     await expectError(postImage(base, good, '?model=nope'), 404, 'UNKNOWN_MODEL');
     await expectError(call(`${base}/v1/nothing-here`), 404, 'NOT_FOUND');
-    await expectError(call(`${base}/v1/classify`), 404, 'NOT_FOUND');
+    // A known path with the wrong method is a 405 that says which methods it takes.
+    const wrong = await call<ErrorJson>(`${base}/v1/classify`);
+    expect([wrong.status, wrong.body.error.code, wrong.headers.get('allow')]).toEqual([405, 'METHOD_NOT_ALLOWED', 'POST']);
+    const del = await call<ErrorJson>(`${base}/v1/models`, { method: 'DELETE' });
+    expect([del.status, del.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
   });
 
   test('errors are counted by code in /metrics', async () => {

@@ -8,6 +8,7 @@ import { RESNET_BUNDLE } from '../support/bundles';
 export interface TestConfig {
   batching?: Partial<ServeConfig['batching']>;
   limits?: Partial<ServeConfig['limits']>;
+  shutdown?: Partial<ServeConfig['shutdown']>;
   budget?: number;
 }
 
@@ -18,10 +19,11 @@ export function testConfig(over: TestConfig = {}): ServeConfig {
     ...d,
     port: 0,
     host: '127.0.0.1',
-    models: [{ name: 'resnet18-fmnist', path: RESNET_BUNDLE, ...(over.budget === undefined ? {} : { budget: over.budget }) }],
+    models: [{ name: 'resnet18-fmnist', path: RESNET_BUNDLE, ...(over.budget === undefined ? {} : { budget: { fraction: over.budget } }) }],
     batching: { maxBatch: 16, maxWaitMs: 2, maxQueue: 256, ...over.batching },
     limits: { bodyBytes: 256 * 1024, inputPixels: 4_000_000, filesPerRequest: 16, requestTimeoutMs: 10_000, ...over.limits },
-    engine: { intraOpThreads: 1, interOpThreads: 1, executionProvider: 'cpu' },
+    engine: { intraOpThreads: 1, interOpThreads: 1, executionProvider: 'cpu', graph: 'auto' },
+    shutdown: { drainMs: 0, ...over.shutdown },
   };
 }
 
@@ -109,7 +111,8 @@ export interface ImageJson {
   exits: number;
   cost: { macs: number; fraction: number };
   forced: boolean;
-  budget: { policy: string; fraction: number };
+  budget: { limit: number; requested: number; rule: string; thresholdsVersion: number };
+  stoppedBy: string;
   timings: { queueMs: number; preprocessMs: number; inferenceMs: number; batchSize: number };
   trace?: Array<{ exit: number; score: number; label: string; probability: number }>;
 }

@@ -36,29 +36,27 @@ suite(`a real Prometheus scraping the running service${why}`, () => {
   test('the realised budget ratio (REALISED_BUDGET_RATIO_PROMQL) stays at or under the 0.5 target', async () => {
     const p = prometheus as PrometheusHandle;
     const s = service as Service;
-    const runtime = s.models.get('resnet18-fmnist')?.runtime;
-    const full = runtime?.costs.at(-1) as number;
+    const loaded = s.models.get('resnet18-fmnist')?.model;
+    const full = loaded?.costs.full as number;
     await p.waitForScrapes(2);
-    const policy = 'margin-0.5';
-    const credit = Math.max(0, runtime?.budgets.ledgerSnapshots().find((l) => l.name === policy)?.snapshot.balance ?? 0);
+    const credit = loaded?.routing.ledger?.snapshot().credit ?? 0;
     const n = 96;
     const answers: ImageJson[] = [];
     for (let part = 0; part < 3; part++) answers.push(...(await round(n / 3))); // spread over several scrapes
-    expect(answers.every((a) => a.budget.policy === policy)).toBe(true);
+    expect(answers.every((a) => a.budget.limit === TARGET)).toBe(true);
     const total = 64 + n;
-    await p.waitForValue(`sum(eero_images_total{policy="${policy}"})`, (v) => v === total);
+    await p.waitForValue(`sum(eero_images_total{model="resnet18-fmnist"})`, (v) => v === total);
     await p.waitForScrapes(2);
     const samples = await p.queryVector(REALISED_BUDGET_RATIO_PROMQL);
-    const realised = samples.find((x) => x.labels.policy === policy && x.labels.model === 'resnet18-fmnist')?.value;
+    const realised = samples.find((x) => x.labels.model === 'resnet18-fmnist')?.value;
     expect(realised).toBeDefined();
     /*
-     * The ledger's guarantee over this window of n images: spend <= n B + credit + overdraft, where credit
-     * is what the 64 images before the first scrape saved (capped by the ledger) and the overdraft is one
-     * full model's cost. So the ratio is at most B + (credit + full) / (n full). rate() compares the same
-     * scrapes for both counters, so it adds no error of its own beyond a series first seen mid-window; the
-     * warm-up round above makes that unlikely, and 0.01 covers it.
+     * The strict ledger's guarantee over this window of n images: spend <= n B + credit, where credit is
+     * what the 64 images before the first scrape saved (B x images - spent, capped). So the ratio is at most
+     * B + credit / (n full). rate() compares the same scrapes for both counters, so it adds no error of its
+     * own beyond a series first seen mid-window; the warm-up round above makes that unlikely, and 0.01 covers it.
      */
-    const tolerance = (credit + full) / (n * full) + 0.01;
+    const tolerance = credit / (n * full) + 0.01;
     expect(realised as number).toBeLessThanOrEqual(TARGET + tolerance);
     // And it agrees with what the answers themselves say was spent (rate() over the window covers these n).
     const direct = answers.reduce((sum, a) => sum + a.cost.fraction, 0) / n;

@@ -6,7 +6,7 @@ let base: string;
 let pngs: Buffer[];
 
 beforeAll(async () => {
-  service = await startTestService({ limits: { filesPerRequest: 16 } });
+  service = await startTestService({ limits: { filesPerRequest: 16 }, budget: 1 });
   base = service.url;
   pngs = fixturePngs();
 });
@@ -28,7 +28,7 @@ interface V2Answer {
 function infer(body: unknown, model = 'resnet18-fmnist', contentType = 'application/json'): ReturnType<typeof call<V2Answer>> {
   return call<V2Answer>(`${base}/v2/models/${model}/infer`, {
     method: 'POST',
-    body: JSON.stringify(body),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
     headers: { 'content-type': contentType },
   });
 }
@@ -60,7 +60,7 @@ describe('KServe Open Inference Protocol v2', () => {
     expect(meta.status).toBe(200);
     expect(meta.body.platform).toBe('eero');
     expect(meta.body.inputs).toEqual([{ name: 'image', datatype: 'BYTES', shape: [-1] }]);
-    const k = service.models.get('resnet18-fmnist')?.runtime.labels.length;
+    const k = service.models.get('resnet18-fmnist')?.model.labels.length;
     expect(meta.body.outputs.slice(0, 3)).toEqual([
       { name: 'label', datatype: 'BYTES', shape: [-1] },
       { name: 'probabilities', datatype: 'FP32', shape: [-1, k] },
@@ -75,7 +75,7 @@ describe('KServe Open Inference Protocol v2', () => {
     expect(res.status).toBe(200);
     expect(res.body.model_name).toBe('resnet18-fmnist');
     expect(res.body.id).toBe('req-1');
-    const k = service.models.get('resnet18-fmnist')?.runtime.labels.length as number;
+    const k = service.models.get('resnet18-fmnist')?.model.labels.length as number;
     const labels = output(res.body, 'label');
     const probs = output(res.body, 'probabilities');
     const exits = output(res.body, 'exit');
@@ -101,6 +101,7 @@ describe('KServe Open Inference Protocol v2', () => {
       [infer({ inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: ['***'] }] }), 422, 'BAD_PARAMETER'],
       [infer({ inputs: [{ name: 'image', datatype: 'FP32', shape: [1], data: [1] }] }), 422, 'BAD_PARAMETER'],
       [infer({ inputs: [] }), 422, 'BAD_PARAMETER'],
+      [infer(''), 400, 'EMPTY_INPUT'],
       [infer(imagesRequest([pngs[0] as Buffer]), 'resnet18-fmnist', 'application/octet-stream'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       [infer(imagesRequest(Array.from({ length: 17 }, () => pngs[0] as Buffer))), 413, 'TOO_MANY_FILES'],
       [

@@ -1,45 +1,36 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadBundle, readBundleOutputs, writeBudgetPolicy, DEFAULT_MODEL_PATH, type BudgetPolicy } from '../../config';
-import {
-  budgetGrid,
-  calibrateEero,
-  DEFAULT_BETA,
-  referencePoints,
-  resolveScoring,
-  sweepBudgets,
-  sweepMethods,
-  type ScoreKind,
-  type SweepPoint,
-} from '../../router';
+import { DEFAULTS, loadBundle, readBundleOutputs, writeBudgetPolicy, type BudgetPolicy } from '../../config';
+import { EeroError } from '../../errors';
+import { flagName, toRoutingRequest } from '../../pipeline';
+import { budgetGrid, calibrateEero, referencePoints, sweepBudgets, sweepMethods, type SweepPoint } from '../../router';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { renderLineChart } from '../report/svg-chart';
 import { csvTable, markdownTable, type Cell } from '../report/tables';
 import { profileBundleSeconds } from './profile-seconds';
 
 const flags = {
-  model: { type: 'string', short: 'm', description: 'bundle folder', default: DEFAULT_MODEL_PATH, valueName: 'dir' },
-  budgets: {
-    type: 'string',
-    description: 'budget fractions to report, comma-separated (default: a grid from the cheapest exit to 1)',
-    valueName: 'list',
-  },
-  policy: { type: 'string', description: 'budget fractions to write as budgets/<model>-<budget>.yaml', default: '0.5', valueName: 'list' },
-  score: { type: 'string', description: 'EERO score: margin | maxprob | entropy', default: 'margin' },
-  beta: { type: 'string', description: 'EERO temperature', default: String(DEFAULT_BETA) },
+  model: { type: 'string', short: 'm', description: 'bundle folder', default: DEFAULTS.modelPath, valueName: 'dir' },
+  budgets: { type: 'string', description: 'budget fractions to report, comma-separated (default: a grid from the cheapest exit to 1)', valueName: 'list' },
+  'write-policies': { type: 'string', description: 'budget fractions to write as budgets/<model>-<budget>.yaml', default: '0.5', valueName: 'list' },
+  score: { type: 'string', description: 'EERO score: margin | maxprob | entropy', default: DEFAULTS.score },
+  beta: { type: 'string', description: "EERO's exponential-weights temperature (not the softmax temperature)", default: String(DEFAULTS.beta) },
+  agreement: { type: 'string', description: 'write certified policies: agreement with the full model at least this (e.g. 0.99)', valueName: 'fraction' },
+  'accuracy-drop': { type: 'string', description: "write certified policies: accuracy at least the full model's minus this", valueName: 'fraction' },
+  delta: { type: 'string', description: 'risk of a certified guarantee failing (default 0.05)' },
   'report-dir': { type: 'string', description: 'where the table and plot go', default: 'reports/<model>', valueName: 'dir' },
   'budgets-dir': { type: 'string', description: 'where policy files go', default: 'budgets', valueName: 'dir' },
   'no-profile': { type: 'boolean', description: 'skip measuring seconds per stage on this machine' },
-  batch: { type: 'string', description: 'batch size for the seconds profile', default: '64' },
+  'profile-batch': { type: 'string', description: 'batch size for the seconds profile', default: '64' },
 } as const;
 
 const spec: CommandSpec<typeof flags> = {
   name: 'calibrate',
   summary:
     "Calibrate EERO on a bundle's calibration outputs; report accuracy against cost on its test outputs beside the baselines; write budget policies.",
-  usage: 'eero calibrate [--model dir] [--budgets 0.3,0.5,0.7] [--policy 0.5]',
+  usage: 'eero calibrate [--model dir] [--budgets 0.3,0.5,0.7] [--write-policies 0.5] [--agreement 0.99 --delta 0.05]',
   flags,
-  examples: ['eero calibrate --model models/resnet18-fmnist --policy 0.5,0.7'],
+  examples: ['eero calibrate --model models/resnet18-fmnist --write-policies 0.5,0.7', 'eero calibrate --agreement 0.99 --delta 0.05 --write-policies 1'],
 };
 
 function parseFractions(name: string, raw: string): number[] {
@@ -57,9 +48,10 @@ export function sharesCell(shares: number[]): string {
 
 export const calibrateCommand = defineCommand(spec, async (args) => {
   const f = args.flags;
-  const score = f.score as ScoreKind;
-  resolveScoring({ score });
-  const beta = numberFlag('beta', f.beta, { min: 1e-6, max: 100 }) as number;
+  if (args.positionals.length > 0) throw new EeroError('BAD_PARAMETER', `calibrate takes no positional arguments (got ${args.positionals.join(' ')})`);
+  const routing = toRoutingRequest({ score: f.score, beta: f.beta, agreement: f.agreement, accuracyDrop: f['accuracy-drop'], delta: f.delta }, flagName);
+  const score = routing.score ?? DEFAULTS.score;
+  const beta = routing.beta ?? DEFAULTS.beta;
   const bundle = await loadBundle(f.model as string);
   const m = bundle.manifest;
   const [calibration, test] = await Promise.all([readBundleOutputs(bundle, 'calibration'), readBundleOutputs(bundle, 'test')]);
@@ -71,7 +63,7 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   const refs = referencePoints(test, macs, { score });
   const seconds = f['no-profile']
     ? undefined
-    : await profileBundleSeconds(bundle, numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number);
+    : await profileBundleSeconds(bundle, numberFlag('profile-batch', f['profile-batch'], { min: 1, max: 4096, integer: true }) as number);
   const secondsOf = (p: SweepPoint): number | undefined =>
     seconds
       ? p.exitShares.reduce((s, share, l) => s + share * (seconds[l] as number), 0) / (seconds[seconds.length - 1] as number)
@@ -112,7 +104,7 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   const md = [
     `# Calibration report: ${m.name}`,
     '',
-    `EERO calibrated on the calibration split (${calibration.images} images), evaluated on the test split (${test.images} images); score ${score}, beta ${beta}. Cost unit: MACs${seconds ? `; time measured per stage on this machine at batch ${f.batch}` : ''}.`,
+    `EERO calibrated on the calibration split (${calibration.images} images), evaluated on the test split (${test.images} images); score ${score}, beta ${beta}. Cost unit: MACs${seconds ? `; time measured per stage on this machine at batch ${f['profile-batch']}` : ''}.`,
     '',
     '## Exits',
     '',
@@ -145,7 +137,7 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   );
 
   const written: string[] = [];
-  for (const b of parseFractions('policy', f.policy as string)) {
+  for (const b of parseFractions('write-policies', f['write-policies'] as string)) {
     const budget = b * full;
     const policy = calibrateEero(calibration, macs, budget, { beta, score, costUnit: 'MACs' });
     const file = path.join(f['budgets-dir'] as string, `${m.name}-${b}.yaml`);
@@ -157,7 +149,8 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
       beta,
       costUnit: 'macs',
       ledger: { enabled: true },
-      thresholds: Array.from(policy.thresholds),
+      // A guarantee is certified at load, from the calibration outputs; otherwise EERO's thresholds are pinned.
+      ...(routing.guarantee ? { guarantee: routing.guarantee } : { thresholds: Array.from(policy.thresholds) }),
     };
     mkdirSync(path.dirname(file), { recursive: true });
     await writeBudgetPolicy(file, doc);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadBundle } from '../../config';
+import { isBundleDir, loadBundle } from '../../config';
+import { EeroError } from '../../errors';
 import { defineCommand, type CommandSpec } from '../args';
 import { markdownTable } from '../report/tables';
 
@@ -17,15 +18,18 @@ const spec: CommandSpec<typeof flags> = {
 
 export const modelsCommand = defineCommand(spec, async (args) => {
   const dir = args.flags.dir as string;
+  const listing = args.positionals.length ? [] : await fs.readdir(dir, { withFileTypes: true }).catch((e: unknown) => {
+    throw new EeroError('IO_ERROR', `cannot read ${dir}: ${(e as Error).message}`, { cause: e });
+  });
   const dirs = args.positionals.length
     ? args.positionals
-    : (await fs.readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+    : listing.filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
   for (const d of dirs) {
-    const exists = await fs.stat(path.join(d, 'manifest.yaml')).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) continue;
+    if (!(await isBundleDir(d))) {
+      // A folder named on the command line must be a bundle; the listing of --dir skips what is not.
+      if (args.positionals.length) throw new EeroError('MODEL_FILE_MISSING', `${d} is not a bundle (no manifest.yaml)`, { details: { dir: d } });
+      continue;
+    }
     const b = await loadBundle(d, { verify: false });
     const m = b.manifest;
     const full = m.exits[m.exits.length - 1]?.macs ?? 1;

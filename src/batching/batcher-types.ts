@@ -1,0 +1,75 @@
+/** Types of the dynamic batcher: generic over what a row carries (M) and what a run answers per row (R). */
+
+/** One batch handed to the run function. */
+export interface BatchInput<M> {
+  /** rows x imageLength floats, row-major. Valid only until the run settles (the buffer is reused). */
+  input: Float32Array;
+  metas: M[];
+  /** Per row, the signal of its request: a run may drop rows whose request is gone. */
+  signals: Array<AbortSignal | undefined>;
+  /** Per row, milliseconds it waited in the queue. */
+  queueMs: number[];
+}
+
+export type RunBatch<M, R> = (batch: BatchInput<M>) => Promise<R[]>;
+
+/** Where a row's answer came from. */
+export interface RowTimings {
+  /** From submit to the start of the engine run that took the row. */
+  queueMs: number;
+  /** The whole engine run of the row's batch. */
+  inferenceMs: number;
+  /** Rows in that batch. */
+  batchSize: number;
+}
+
+export interface Batched<R> {
+  result: R;
+  timings: RowTimings;
+}
+
+/** What one run did, for metrics. */
+export interface BatchReport {
+  size: number;
+  inferenceSeconds: number;
+  queueSeconds: number[];
+}
+
+export interface BatcherOptions<M, R> {
+  /** Floats per row. */
+  imageLength: number;
+  /** Most rows per run. */
+  maxBatch: number;
+  /** How long the oldest waiting row may wait for company before a partial batch runs. */
+  maxWaitMs: number;
+  /** Most rows waiting or admitted to wait (not counting the batch running); beyond it admission refuses with OVERLOADED. */
+  maxQueue: number;
+  run: RunBatch<M, R>;
+  /** Seconds a refused client is told to wait (Retry-After); default 1. */
+  retryAfterSeconds?: number;
+  /** Named in the overload message. */
+  name?: string;
+  /** Told after every run (successful or not: `error` set then). */
+  onBatch?: (report: BatchReport, error?: unknown) => void;
+  /** Milliseconds clock; default performance.now. */
+  now?: () => number;
+}
+
+/** Queue places held for one request, so that its rows are admitted all together or not at all. */
+export interface Admission<M, R> {
+  /** Queue one row (its floats are copied when its batch forms); resolves with its answer. */
+  submit(input: Float32Array, meta: M, signal?: AbortSignal): Promise<Batched<R>>;
+  /** Give back the places not used (rows that failed before submit). Idempotent. */
+  release(): void;
+}
+
+export interface Batcher<M, R> {
+  /** Hold `rows` places now, or throw OVERLOADED / SHUTTING_DOWN. */
+  admit(rows: number): Admission<M, R>;
+  /** Rows waiting for a batch (and places held for rows not yet submitted). */
+  readonly depth: number;
+  /** Rows in the run in progress. */
+  readonly running: number;
+  /** Refuse new rows, run everything queued, resolve when idle. Idempotent. */
+  drain(): Promise<void>;
+}

@@ -1,0 +1,41 @@
+/**
+ * Every default and enumeration of the service in one place: the policy file
+ * schema, the serve config, the CLI flags, the HTTP parameters and the router
+ * all read them from here.
+ */
+
+/** Confidence scores an exit can be judged by (larger = surer for each). */
+export const SCORE_KINDS = ['margin', 'maxprob', 'entropy'] as const;
+export type ScoreKind = (typeof SCORE_KINDS)[number];
+
+/** What a budget counts: MACs from the manifest, or seconds measured per stage on the serving machine. */
+export const COST_UNITS = ['macs', 'seconds'] as const;
+export type CostUnit = (typeof COST_UNITS)[number];
+
+export const DEFAULTS: {
+  readonly budgetFraction: number;
+  readonly score: ScoreKind;
+  readonly beta: number;
+  readonly costUnit: CostUnit;
+  readonly topk: number;
+  readonly modelPath: string;
+  readonly inputPixels: number;
+} = {
+  /** The operator's budget B, as a fraction of the full model's cost. */
+  budgetFraction: 0.5,
+  score: 'margin',
+  /** EERO's exponential-weights temperature (not the softmax temperature). */
+  beta: 0.04,
+  costUnit: 'macs',
+  /** Classes listed per image. */
+  topk: 5,
+  /** The bundle served and classified with when none is named. */
+  modelPath: 'models/resnet18-fmnist',
+  /** Images whose declared size exceeds this many pixels are refused before decoding. */
+  inputPixels: 40_000_000,
+};
+
+/** Shown in messages: "MACs" or "seconds". */
+export function costUnitLabel(unit: CostUnit): string {
+  return unit === 'macs' ? 'MACs' : 'seconds';
+}

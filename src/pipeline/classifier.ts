@@ -1,0 +1,155 @@
+/**
+ * The one classify path, shared by HTTP v1, KServe v2 and the CLI:
+ * bytes -> preprocess into the request's tensor -> batcher -> engine + router
+ * (with the ledger) -> results. Bad images become error outcomes; failures
+ * of the whole request (a bad budget, overload, timeout, shutdown) throw,
+ * and the request's rows still queued are dropped before they cost anything.
+ */
+import { performance } from 'node:perf_hooks';
+import { createBatcher, type BatchReport, type BatcherOptions } from '../batching';
+import type { BatchingConfig } from '../config';
+import { EeroError, toEeroError } from '../errors';
+import type { LoadedModel } from './loaded-model';
+import type { RouteChoice } from './model-routing';
+import type { ImageResult } from './results';
+import type { RowMeta } from './row-meta';
+import type { RoutingRequest } from './routing-request';
+import { createBatchRunner, type RunReport } from './run-batch';
+
+export interface ImageTimings {
+  queueMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  batchSize: number;
+}
+
+export type ImageOutcome = { ok: true; result: ImageResult; timings: ImageTimings } | { ok: false; error: EeroError };
+
+export interface ClassifyRequest {
+  routing: RoutingRequest;
+  /** Classes per image (clamped to the model's classes); default 5. */
+  topk?: number;
+  trace?: boolean;
+  signal?: AbortSignal;
+  /** Tie-breaking key of the first image (then +1 per image); default: the classifier's own counter. */
+  key?: number;
+  /** Told as each image is done (answered or failed). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ClassifyAnswer {
+  choice: RouteChoice;
+  outcomes: ImageOutcome[];
+}
+
+export interface ClassifierOptions {
+  batching: BatchingConfig;
+  limitInputPixels: number;
+  clock?: () => number;
+  /** Metrics: every batcher run (with the engine's report when it succeeded). */
+  onBatch?: (report: BatchReport, run: RunReport | undefined, error?: unknown) => void;
+  /** Told for each image answered (metrics, the live monitor). */
+  onImage?: (result: ImageResult, timings: ImageTimings) => void;
+}
+
+export interface Classifier {
+  readonly model: LoadedModel;
+  classify(images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer>;
+  /** Images waiting for a batch. */
+  readonly depth: number;
+  /** Refuse new images, finish the queued ones. */
+  drain(): Promise<void>;
+}
+
+export function createClassifier(model: LoadedModel, options: ClassifierOptions): Classifier {
+  const clock = options.clock ?? (() => performance.now());
+  const imageLength = model.preprocessor.imageLength;
+  let lastRun: RunReport | undefined;
+  const run = createBatchRunner(model, { clock, onRun: (r) => (lastRun = r) });
+  const batcherOptions: BatcherOptions<RowMeta, ImageResult> = {
+    ...options.batching,
+    imageLength,
+    name: model.name,
+    now: clock,
+    run: async (batch) => {
+      lastRun = undefined;
+      return run(batch);
+    },
+    onBatch: (report, error) => options.onBatch?.(report, error === undefined ? lastRun : undefined, error),
+  };
+  const batcher = createBatcher(batcherOptions);
+  let nextKey = 0;
+
+  const classify = async (images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer> => {
+    const arrivedAt = clock();
+    const choice = model.routing.choose(request.routing); // a bad budget is refused before any decoding
+    const firstKey = request.key ?? nextKey;
+    nextKey = Math.max(nextKey, firstKey + images.length);
+    const decodable = images.flatMap((img, i) => (img instanceof Uint8Array ? [i] : []));
+    const admission = batcher.admit(decodable.length);
+    // The request's own stop: its deadline or client, or the first failure of the whole request.
+    const stop = new AbortController();
+    const onOuterAbort = (): void => stop.abort(request.signal?.reason);
+    if (request.signal?.aborted) onOuterAbort();
+    request.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const outcomes: ImageOutcome[] = images.map((img) => ({ ok: false, error: img instanceof EeroError ? img : new EeroError('INTERNAL', 'not run') }));
+    let done = images.length - decodable.length;
+    const progress = (): void => request.onProgress?.(++done, images.length);
+    try {
+      const tensor = new Float32Array(decodable.length * imageLength);
+      const preprocessMs = await Promise.all(
+        decodable.map(async (i, j) => {
+          const t0 = clock();
+          try {
+            await model.preprocessor.preprocessInto(images[i] as Uint8Array, tensor, j * imageLength, {
+              limitInputPixels: options.limitInputPixels,
+              signal: stop.signal,
+            });
+            return clock() - t0;
+          } catch (e) {
+            outcomes[i] = { ok: false, error: toEeroError(e, 'CORRUPT_IMAGE') };
+            progress();
+            return undefined;
+          }
+        }),
+      );
+      if (stop.signal.aborted) throw toEeroError(stop.signal.reason, 'ABORTED');
+      const topk = Math.min(Math.max(1, request.topk ?? 5), model.labels.length);
+      // Submitted together, after every decode: the batcher sees the request whole.
+      const answers = decodable.map((i, j) => {
+        const ms = preprocessMs[j];
+        if (ms === undefined) return undefined;
+        const meta: RowMeta = { choice, key: firstKey + i, topk, trace: request.trace === true, arrivedAt };
+        return admission
+          .submit(tensor.subarray(j * imageLength, (j + 1) * imageLength), meta, stop.signal)
+          .then((b) => {
+            const timings = { ...b.timings, preprocessMs: ms };
+            outcomes[i] = { ok: true, result: b.result, timings };
+            options.onImage?.(b.result, timings);
+            progress();
+          });
+      });
+      admission.release();
+      const settled = await Promise.allSettled(answers);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw toEeroError(failed.reason);
+      return { choice, outcomes };
+    } catch (e) {
+      // Whatever of this request still waits in the queue is dropped now.
+      if (!stop.signal.aborted) stop.abort(e);
+      throw toEeroError(e);
+    } finally {
+      admission.release();
+      request.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  };
+
+  return {
+    model,
+    classify,
+    get depth() {
+      return batcher.depth;
+    },
+    drain: () => batcher.drain(),
+  };
+}

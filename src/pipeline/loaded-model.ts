@@ -1,0 +1,115 @@
+/**
+ * One model, loaded: the bundle's engine and preprocessor, what its exits
+ * cost, and its routing (budget, ledger, thresholds). Users take the piece
+ * they need; nothing here runs an image (see classifier.ts).
+ */
+import { DEFAULTS, loadBudgetPolicy, loadBundle, readBundleOutputs, type BudgetSpec, type CostUnit, type EngineConfig, type Manifest } from '../config';
+import { createEngine, profileStages, type Engine, type EngineLogger } from '../engine';
+import { EeroError } from '../errors';
+import { createPreprocessor, type Preprocessor } from '../preprocess';
+import { modelCosts, type ModelCosts } from './model-costs';
+import { ModelRouting } from './model-routing';
+import { routingFromPolicy, type RoutingRequest } from './routing-request';
+
+/** How the operator serves a model: from `serve.yaml`, `--budget`/`--policy` flags, or both. */
+export interface ModelSettings {
+  /** B; default: the policy file's budget, else 0.5 of the full model. */
+  budget?: BudgetSpec;
+  /** A budgets/*.yaml policy: routing rule, score, beta, cost unit, ledger, and B unless `budget` is given. */
+  policyFile?: string;
+  /** Default true, or the policy file's `ledger.enabled`; false here wins. */
+  ledger?: boolean;
+  /** Default: the policy's, else macs. */
+  costUnit?: CostUnit;
+  /** Routing defaults from flags, over the policy file's. */
+  routing?: RoutingRequest;
+  /** Measure seconds per stage at load (deadlines use them); always done for the seconds unit. */
+  profile?: boolean;
+  /** Batch size the seconds are measured at (the serving batch). */
+  profileBatch?: number;
+}
+
+export interface LoadOptions {
+  engine?: Partial<EngineConfig>;
+  logger?: EngineLogger;
+  /** Check every bundle file's sha256 (default true). */
+  verify?: boolean;
+}
+
+export interface LoadedModel {
+  readonly name: string;
+  readonly manifest: Manifest;
+  readonly labels: readonly string[];
+  readonly engine: Engine;
+  readonly preprocessor: Preprocessor;
+  readonly costs: ModelCosts;
+  readonly routing: ModelRouting;
+  /** Where the routing defaults came from ("budget 50%", "policy p (file)"). */
+  readonly source: string;
+  dispose(): Promise<void>;
+}
+
+interface Resolved {
+  budget: BudgetSpec;
+  ledger: boolean;
+  costUnit: CostUnit;
+  defaults: RoutingRequest;
+  source: string;
+}
+
+/** A policy file and flags, merged once: the one reading of them for serve and classify. */
+async function resolveSettings(settings: ModelSettings, manifest: Manifest): Promise<Resolved> {
+  const flags = settings.routing ?? {};
+  if (settings.policyFile === undefined) {
+    const budget = settings.budget ?? { fraction: DEFAULTS.budgetFraction };
+    return { budget, ledger: settings.ledger ?? true, costUnit: settings.costUnit ?? 'macs', defaults: flags, source: flags.source ?? 'flags' };
+  }
+  const file = settings.policyFile;
+  const policy = await loadBudgetPolicy(file);
+  if (policy.model !== manifest.name) {
+    throw new EeroError('CONFIG_INVALID', `${file}: model: the policy was made for ${JSON.stringify(policy.model)}, the bundle is ${JSON.stringify(manifest.name)}`, {
+      details: { file, field: 'model' },
+    });
+  }
+  const fromFile = routingFromPolicy(policy, file);
+  const { budget: fileBudget, ...rule } = fromFile;
+  return {
+    budget: settings.budget ?? (fileBudget as BudgetSpec),
+    ledger: settings.ledger === false ? false : policy.ledger.enabled,
+    costUnit: settings.costUnit ?? policy.costUnit,
+    defaults: { ...rule, ...flags },
+    source: fromFile.source ?? file,
+  };
+}
+
+export async function loadModel(dir: string, settings: ModelSettings = {}, options: LoadOptions = {}): Promise<LoadedModel> {
+  const verify = options.verify ?? true;
+  const bundle = await loadBundle(dir, { verify });
+  const { manifest } = bundle;
+  const resolved = await resolveSettings(settings, manifest);
+  const preprocessor = createPreprocessor(manifest.input);
+  const [engine, calibration] = await Promise.all([
+    createEngine(bundle, options.engine ?? {}, options.logger ? { logger: options.logger } : {}),
+    readBundleOutputs(bundle, 'calibration', { verify }),
+  ]);
+  try {
+    const measure = settings.profile === true || resolved.costUnit === 'seconds';
+    const seconds = measure ? (await profileStages(engine, settings.profileBatch ?? 32)).exitSeconds : undefined;
+    const costs = modelCosts(manifest, resolved.costUnit, seconds);
+    const routing = new ModelRouting({ calibration, costs, budget: resolved.budget, ledger: resolved.ledger, defaults: resolved.defaults });
+    return {
+      name: manifest.name,
+      manifest,
+      labels: manifest.labels,
+      engine,
+      preprocessor,
+      costs,
+      routing,
+      source: resolved.source,
+      dispose: () => engine.dispose(),
+    };
+  } catch (e) {
+    await engine.dispose();
+    throw e instanceof EeroError ? e : new EeroError('MODEL_INVALID', `${dir}: ${(e as Error).message}`, { cause: e });
+  }
+}
