@@ -8,10 +8,14 @@
  * /proc/PID/stat ticks over the run, RSS from /proc/PID/status (peak = VmHWM).
  * Linux only for the CPU and RSS columns. Not a test: the client shares the
  * machine's cores with the service, so figures are a floor for a pod with
- * cores of its own.
+ * cores of its own. "images per CPU-s" (images/s over the cores the service
+ * actually got) moves less than images/s when other work shares the machine.
  *
  * Usage: npm run build && node dist/benchmarks/replica-sizing.js
- *   [--seconds 8] [--connections 1,4,16,64] [--budgets 0.3,0.5,1] [--headroom 0.7] [--targets 100,500,2000] [--out FILE]
+ *   [--seconds 8] [--reps 1] [--connections 1,4,16,64] [--budgets 0.3,0.5,1] [--headroom 0.7] [--targets 100,500,2000]
+ *   [--noise SIDE] [--out FILE]
+ * --noise SIDE posts one SIDE x SIDE RGB noise PNG instead of the fixtures: the memory a pod needs for big
+ * uploads (1150 makes a 4 MB PNG, the body limit of deploy/k8s's serve.yaml).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +24,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import sharp from 'sharp';
 import { markdownTable } from '../src/cli/report/tables';
 
 /** Repository root, from src (ts-jest) or from dist/benchmarks (compiled). */
@@ -220,18 +225,26 @@ interface BudgetRun {
   cells: Cell[];
 }
 
-async function runBudget(budget: number, connections: number[], seconds: number, bodies: Buffer[]): Promise<BudgetRun> {
+/**
+ * Each cell is measured `reps` times and the run with the most images/s kept: on a shared machine other
+ * work only ever takes throughput away, so the best run is the closest to a pod with its cores to itself.
+ */
+async function runBudget(budget: number, connections: number[], seconds: number, reps: number, bodies: Buffer[]): Promise<BudgetRun> {
   const service = await startServeProcess(['--budget', String(budget)]);
   try {
     const idleRssMiB = memoryMiB(service.pid).rss;
     await autocannon({ url: `${service.url}/v1/classify`, connections: 8, duration: 2, method: 'POST', body: bodies[0] });
     const cells: Cell[] = [];
     for (const c of connections) {
-      const cell = await measure(service, budget, c, seconds, bodies);
-      process.stderr.write(
-        `budget ${budget}, ${c} connections: ${cell.imagesPerSecond.toFixed(0)} images/s, p99 ${cell.p99} ms, ${cell.cores.toFixed(2)} cores, RSS ${cell.rssMiB.toFixed(0)} MiB\n`,
-      );
-      cells.push(cell);
+      let best: Cell | undefined;
+      for (let r = 0; r < reps; r++) {
+        const cell = await measure(service, budget, c, seconds, bodies);
+        process.stderr.write(
+          `budget ${budget}, ${c} connections, run ${r + 1}/${reps}: ${cell.imagesPerSecond.toFixed(0)} images/s, p99 ${cell.p99} ms, ${cell.cores.toFixed(2)} cores, RSS ${cell.rssMiB.toFixed(0)} MiB\n`,
+        );
+        if (best === undefined || cell.imagesPerSecond > best.imagesPerSecond) best = cell;
+      }
+      cells.push(best as Cell);
     }
     return { budget, startupMs: service.startupMs, idleRssMiB, peakRssMiB: memoryMiB(service.pid).peak, cells };
   } finally {
@@ -241,7 +254,35 @@ async function runBudget(budget: number, connections: number[], seconds: number,
 
 const list = (s: string): number[] => s.split(',').map(Number);
 
-function report(runs: BudgetRun[], seconds: number, headroom: number, targets: number[]): string {
+function fixtures(): Buffer[] {
+  return readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => readFileSync(path.join(FIXTURES, f)));
+}
+
+/** A side x side RGB PNG of deterministic noise (an LCG): incompressible, so the biggest body for its pixels. */
+async function noisePng(side: number): Promise<Buffer> {
+  const raw = Buffer.alloc(side * side * 3);
+  let x = 1;
+  for (let i = 0; i < raw.length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    raw[i] = x >>> 24;
+  }
+  return sharp(raw, { raw: { width: side, height: side, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+function report(
+  runs: BudgetRun[],
+  bodiesNote: string,
+  seconds: number,
+  reps: number,
+  loadBefore: number,
+  headroom: number,
+  targets: number[],
+): string {
   const rows = runs.flatMap((r) =>
     r.cells.map((c) => [
       c.budget,
@@ -251,6 +292,7 @@ function report(runs: BudgetRun[], seconds: number, headroom: number, targets: n
       +c.p50.toFixed(0),
       +c.p99.toFixed(0),
       +c.cores.toFixed(2),
+      +(c.imagesPerSecond / c.cores).toFixed(0),
       +c.rssMiB.toFixed(0),
       +(100 * c.realised).toFixed(1),
       c.failed,
@@ -263,6 +305,7 @@ function report(runs: BudgetRun[], seconds: number, headroom: number, targets: n
     best(r).connections,
     +(headroom * best(r).imagesPerSecond).toFixed(0),
     +((headroom * best(r).macsPerSecond) / 1e9).toFixed(2),
+    +(best(r).imagesPerSecond / best(r).cores).toFixed(0),
     +r.startupMs.toFixed(0),
     +r.idleRssMiB.toFixed(0),
     +r.peakRssMiB.toFixed(0),
@@ -273,11 +316,23 @@ function report(runs: BudgetRun[], seconds: number, headroom: number, targets: n
     '# Replica sizing: one `eero serve` process under autocannon (benchmarks/replica-sizing.ts)',
     '',
     `${new Date().toISOString()}; node ${process.version}; ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB;`,
-    `model resnet18-fmnist (default config: ${availableParallelism()} intra-op threads, maxBatch 32); one 28x28 fixture PNG per request;`,
-    `${seconds} s per cell; the client shares the cores; 1-minute load average at the end ${(loadavg()[0] ?? 0).toFixed(2)}.`,
+    `model resnet18-fmnist (default config: ${availableParallelism()} intra-op threads, maxBatch 32); ${bodiesNote};`,
+    `${seconds} s per cell, best of ${reps} run(s); the client shares the cores; 1-minute load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] ?? 0).toFixed(2)} after.`,
     '',
     markdownTable(
-      ['budget', 'connections', 'images/s', 'GMAC/s', 'p50 ms', 'p99 ms', 'CPU cores', 'RSS MiB', 'realised cost %', 'failed'],
+      [
+        'budget',
+        'connections',
+        'images/s',
+        'GMAC/s',
+        'p50 ms',
+        'p99 ms',
+        'CPU cores',
+        'images per CPU-s',
+        'RSS MiB',
+        'realised cost %',
+        'failed',
+      ],
       rows,
     ),
     `Per replica (best connection count); sustainable = ${headroom} x best; replicas for a target = ceil(target / sustainable):`,
@@ -289,6 +344,7 @@ function report(runs: BudgetRun[], seconds: number, headroom: number, targets: n
         'at connections',
         'sustainable images/s',
         'sustainable GMAC/s',
+        'images per CPU-s',
         'startup ms',
         'idle RSS MiB',
         'peak RSS MiB',
@@ -303,21 +359,25 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '8' },
+      reps: { type: 'string', default: '1' },
       connections: { type: 'string', default: '1,4,16,64' },
       budgets: { type: 'string', default: '0.3,0.5,1' },
       headroom: { type: 'string', default: '0.7' },
       targets: { type: 'string', default: '100,500,2000' },
+      noise: { type: 'string' },
       out: { type: 'string' },
     },
   });
-  const bodies = readdirSync(FIXTURES)
-    .filter((f) => f.endsWith('.png'))
-    .sort()
-    .map((f) => readFileSync(path.join(FIXTURES, f)));
+  const bodies = values.noise === undefined ? fixtures() : [await noisePng(Number(values.noise))];
   const seconds = Number(values.seconds);
+  const loadBefore = loadavg()[0] ?? 0;
   const runs: BudgetRun[] = [];
-  for (const b of list(values.budgets)) runs.push(await runBudget(b, list(values.connections), seconds, bodies));
-  const text = report(runs, seconds, Number(values.headroom), list(values.targets));
+  for (const b of list(values.budgets)) runs.push(await runBudget(b, list(values.connections), seconds, Number(values.reps), bodies));
+  const bodiesNote =
+    values.noise === undefined
+      ? 'one 28x28 fixture PNG per request'
+      : `one ${values.noise}x${values.noise} noise PNG (${((bodies[0] as Buffer).length / 2 ** 20).toFixed(1)} MiB) per request`;
+  const text = report(runs, bodiesNote, seconds, Number(values.reps), loadBefore, Number(values.headroom), list(values.targets));
   process.stdout.write(`${text}\n`);
   if (values.out !== undefined) writeFileSync(values.out, `${text}\n`);
 }
