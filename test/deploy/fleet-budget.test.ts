@@ -89,12 +89,18 @@ async function classify(replica: ServeProcess, image: Buffer): Promise<Answer> {
   return (await res.json()) as Answer;
 }
 
-/** The replica's own ledger balance (MACs) for the default policy, straight from its /metrics. */
+/**
+ * The ledger's balance gauge: eero_ledger_balance_macs (may go down to minus one full model: the overdraft), or
+ * eero_ledger_credit_macs where the service exports that instead (never negative).
+ */
+const LEDGER_GAUGE = /^eero_ledger_(?:balance|credit)_macs$/;
+
+/** The replica's own ledger balance (MACs) for its model, straight from its /metrics. */
 async function ledgerBalance(replica: ServeProcess): Promise<number> {
   const text = await (await fetch(`${replica.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-  const m = /^eero_ledger_balance_macs\{[^}]*\} (\S+)$/m.exec(text);
-  if (!m) throw new Error(`${replica.url}/metrics has no eero_ledger_balance_macs`);
-  return Number(m[1]);
+  const line = text.split('\n').find((l) => LEDGER_GAUGE.test(l.split(/[{ ]/)[0] ?? ''));
+  if (line === undefined) throw new Error(`${replica.url}/metrics has no ledger balance gauge`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 /** Image i goes to replica i mod REPLICAS (round robin), `concurrency` requests in flight. */
@@ -194,7 +200,7 @@ suite(`the fleet's realised budget across ${REPLICAS} replicas, recorded by Prom
     }
     const { recorded: ratio, direct } = await recorded();
     // balance = n B - spent - (credit the cap removed), so a balance >= 0 on every replica means spent <= n B on each.
-    const balances = await p.queryVector('eero_ledger_balance_macs');
+    const balances = await p.queryVector(`{__name__=~"${LEDGER_GAUGE.source.slice(1, -1)}"}`);
     expect(balances).toHaveLength(REPLICAS);
     expect(balances.filter((b) => b.value < 0)).toEqual([]);
     expect(ratio).toBeLessThanOrEqual(BUDGET + 1e-9);
