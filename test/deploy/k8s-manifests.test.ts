@@ -19,6 +19,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
@@ -163,6 +164,7 @@ function retag(image: string, rule: NonNullable<Kustomization['images']>[number]
 }
 
 function podSpecOf(o: K8sObject): IPodSpec | undefined {
+  if (o.kind === 'Pod') return o.spec as IPodSpec;
   return (o.spec as { template?: { spec?: IPodSpec } } | undefined)?.template?.spec;
 }
 
@@ -179,6 +181,7 @@ type ModelClass = new (data: never) => { validate(): void };
 const MODELS: Record<string, ModelClass> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Namespace': Namespace,
+  'v1/Pod': Pod,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
@@ -229,6 +232,7 @@ function validate(o: K8sObject): void {
 const TYPES: Record<string, [module: string, type: string]> = {
   'v1/ConfigMap': ['kubernetes-models/v1/ConfigMap', 'IConfigMap'],
   'v1/Namespace': ['kubernetes-models/v1/Namespace', 'INamespace'],
+  'v1/Pod': ['kubernetes-models/v1/Pod', 'IPod'],
   'v1/PersistentVolumeClaim': ['kubernetes-models/v1/PersistentVolumeClaim', 'IPersistentVolumeClaim'],
   'v1/Service': ['kubernetes-models/v1/Service', 'IService'],
   'apps/v1/Deployment': ['kubernetes-models/apps/v1/Deployment', 'IDeployment'],
@@ -272,8 +276,8 @@ function unknownFields(objects: K8sObject[]): string[] {
 // ---------------------------------------------------------------------------------------------
 
 const KUSTOMIZATIONS = ['base', 'overlays/example', 'batch'];
-/** Applied with kubectl apply -f after the shards (see batch/kustomization.yaml), so in no kustomization. */
-const STANDALONE = ['batch/merge-job.yaml'];
+/** Applied with kubectl apply -f when needed (see batch/kustomization.yaml), so in no kustomization. */
+const STANDALONE = ['batch/merge-job.yaml', 'batch/data-pod.yaml'];
 
 const builds = Object.fromEntries(KUSTOMIZATIONS.map((k) => [k, build(join(K8S, k))])) as Record<string, Build>;
 const example = builds['overlays/example'] as Build;
@@ -310,7 +314,7 @@ describe('deploy/k8s builds and validates (Kubernetes v1.33.0, prometheus-operat
     for (const o of objects) expect(() => validate(o)).not.toThrow();
   });
 
-  test('merge-job.yaml passes its schema', () => {
+  test('merge-job.yaml and data-pod.yaml pass their schemas', () => {
     for (const o of standalone) expect(() => validate(o)).not.toThrow();
   });
 
@@ -369,7 +373,7 @@ interface ScaledObjectView {
   };
 }
 interface JobView {
-  spec: { completionMode: string; completions: number; parallelism: number; template: { spec: IPodSpec } };
+  spec: { completionMode: string; suspend?: boolean; completions: number; parallelism: number; template: { spec: IPodSpec } };
 }
 
 const view = <T>(o: K8sObject): T => o as unknown as T;
@@ -469,7 +473,7 @@ describe('deploy/k8s: the objects agree with each other and with the service', (
       const spec = podSpecOf(o);
       return spec === undefined ? [] : [{ name: o.metadata.name, spec }];
     });
-    expect(pods.map((p) => p.name).sort()).toEqual(['eero', 'eero-classify', 'eero-merge']);
+    expect(pods.map((p) => p.name).sort()).toEqual(['eero', 'eero-classify', 'eero-data', 'eero-merge']);
     for (const { spec } of pods) {
       expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
       expect(spec.automountServiceAccountToken).toBe(false);
@@ -534,6 +538,8 @@ describe('deploy/k8s/batch: the Indexed Job and the merge', () => {
 
   test('each pod classifies shard $(JOB_COMPLETION_INDEX)/N of /data/in into its own part file, N = completions', () => {
     expect(job.spec.completionMode).toBe('Indexed');
+    // Created suspended: the claim is empty until the images are copied in (deploy/k8s/README.md).
+    expect(job.spec.suspend).toBe(true);
     expect(command.slice(0, 4)).toEqual(['node', 'dist/src/cli/main.js', 'classify', '/data/in']);
     expect(shard).not.toBeNull();
     expect(job.spec.completions).toBe(shards);
@@ -543,14 +549,15 @@ describe('deploy/k8s/batch: the Indexed Job and the merge', () => {
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
   });
 
-  test('the merge reads every part file, from the same claim, with the same image', () => {
+  test('the merge reads every part file; merge and data pod use the same claim and image', () => {
     const merge = view<JobView>(one(standalone, 'Job', 'eero-merge')).spec.template.spec;
     const args = merge.containers[0]?.command ?? [];
     const parts = Array.from({ length: shards }, (_, i) => `/data/out/part-${i}.jsonl`);
     expect(args).toEqual(['node', 'dist/src/cli/main.js', 'merge', ...parts, '--out', '/data/out/results.jsonl']);
-    expect(merge.containers[0]?.image).toBe(container.image);
+    const data = one(standalone, 'Pod', 'eero-data').spec as IPodSpec;
+    expect([merge.containers[0]?.image, data.containers[0]?.image]).toEqual([container.image, container.image]);
     const claim = one(batch.objects, 'PersistentVolumeClaim').metadata.name;
-    for (const spec of [job.spec.template.spec, merge]) {
+    for (const spec of [job.spec.template.spec, merge, data]) {
       const data = spec.containers[0]?.volumeMounts?.find((m) => m.mountPath === '/data');
       expect(spec.volumes?.find((v) => v.name === data?.name)?.persistentVolumeClaim?.claimName).toBe(claim);
     }
