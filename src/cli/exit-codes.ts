@@ -18,6 +18,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CORRUPT_IMAGE: 7,
   UNSUPPORTED_FORMAT: 7,
   TOO_MANY_PIXELS: 7,
+  MERGE_CONFLICT: 8,
+  MERGE_INCOMPLETE: 9,
   ABORTED: 130,
 };
 
