@@ -72,23 +72,6 @@ class _Builder:
         return name
 
 
-def _leading_transpose(stage) -> Optional[List[int]]:
-    """The perm when every consumer of the stage's input is the same row-keeping Transpose.
-
-    ConvNeXt's downsampling stages start NCHW -> NHWC for their LayerNorm, and the stage before ends
-    NHWC -> NCHW. Transposing before the boundary's Compress instead of after it (the two commute
-    when axis 0 stays first) lets onnxruntime cancel the pair, as it does in full.onnx."""
-    from onnx import helper
-
-    name = stage.graph.input[0].name
-    users = [n for n in stage.graph.node if name in n.input]
-    perms = [[int(v) for v in helper.get_attribute_value(a)] for n in users if n.op_type == "Transpose"
-             for a in n.attribute if a.name == "perm"]
-    if users and len(perms) == len(users) and all(p == perms[0] for p in perms) and perms[0][0] == 0:
-        return perms[0]
-    return None
-
-
 NCHW_TO_NHWC, NHWC_TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
 
 
@@ -96,6 +79,20 @@ def _perm(node) -> Optional[List[int]]:
     from onnx import helper
 
     return next((list(helper.get_attribute_value(a)) for a in node.attribute if a.name == "perm"), None)
+
+
+def _leading_transpose(stage) -> Optional[List[int]]:
+    """The perm when every consumer of the stage's input is the same row-keeping Transpose.
+
+    ConvNeXt's downsampling stages start NCHW -> NHWC for their LayerNorm, and the stage before ends
+    NHWC -> NCHW. Transposing before the boundary's Compress instead of after it (the two commute
+    when axis 0 stays first) lets onnxruntime cancel the pair, as it does in full.onnx."""
+    name = stage.graph.input[0].name
+    users = [n for n in stage.graph.node if name in n.input]
+    perms = [_perm(n) for n in users if n.op_type == "Transpose"]
+    if users and len(perms) == len(users) and all(p == perms[0] for p in perms) and perms[0][0] == 0:
+        return perms[0]
+    return None
 
 
 def _channels_last_tail(graph) -> Optional[dict]:
@@ -143,48 +140,48 @@ def _to_channels_last(stage, input_nhwc: bool) -> Tuple[object, bool]:
     src = stage.graph
     x = src.input[0].name
     tail = _channels_last_tail(src)
+    add, reduce = (tail["add"].output[0], tail["reduce"].output[0]) if tail else (None, None)
     g = GraphProto()
     g.CopyFrom(src)
     del g.node[:]
-    if input_nhwc:
-        # Leading NCHW -> NHWC transposes become the input itself; other readers get it back in NCHW.
-        same = {n.output[0] for n in src.node if n.op_type == "Transpose" and n.input == [x] and _perm(n) == NCHW_TO_NHWC}
-        readers = [n for n in src.node if x in n.input and n.output[0] not in same
-                   and not (tail and n is tail["add"] and tail["residual"] == x)]
-        if readers:
-            g.node.append(helper.make_node("Transpose", [x], [x + "/nchw"], perm=NHWC_TO_NCHW))
-    else:
-        same, readers = set(), []
-    replaced = {o: x for o in same}
-    skip = same | ({tail["transpose"].output[0], tail["mul"].output[0]} if tail else set())
+    # With an NHWC input, leading NCHW -> NHWC transposes become the input itself, the block's
+    # residual add reads it as it is, and any other reader gets it back in NCHW.
+    leading = {n.output[0] for n in src.node if input_nhwc and n.op_type == "Transpose" and list(n.input) == [x]
+               and _perm(n) == NCHW_TO_NHWC}
+    residual_nhwc = bool(tail) and input_nhwc and tail["residual"] == x
+    nchw_readers = input_nhwc and any(x in n.input and n.output[0] not in leading
+                                      and not (residual_nhwc and n.output[0] == add) for n in src.node)
+    if nchw_readers:
+        g.node.append(helper.make_node("Transpose", [x], [x + "/nchw"], perm=NHWC_TO_NCHW))
+    rename = {o: x for o in leading}
+    if nchw_readers:
+        rename[x] = x + "/nchw"
+    skip = leading | ({tail["transpose"].output[0], tail["mul"].output[0]} if tail else set())
     for n in src.node:
         if n.output[0] in skip:
             continue
         node = type(n)()
         node.CopyFrom(n)
-        for i, v in enumerate(node.input):
-            node.input[i] = replaced.get(v, x + "/nchw" if (v == x and input_nhwc and readers) else v)
-        if tail and n is tail["add"]:
+        node.input[:] = [rename.get(v, v) for v in n.input]
+        if n.output[0] == add:
+            # scale * y in NHWC (the scale's bytes as they are, shape [C]) + the residual in NHWC.
             scale = type(tail["scale"])()
             scale.CopyFrom(tail["scale"])
             scale.name += "/nhwc"
             del scale.dims[1:]
+            g.initializer.remove(next(t for t in g.initializer if t.name == tail["scale"].name))
             g.initializer.append(scale)
             mul = [scale.name, tail["y"]] if tail["scale_first"] else [tail["y"], scale.name]
             g.node.append(helper.make_node("Mul", mul, [tail["mul"].output[0]]))
-            residual = tail["residual"]
-            if not (residual == x and input_nhwc):
-                g.node.append(helper.make_node("Transpose", [residual], [residual + "/nhwc"], perm=NCHW_TO_NHWC))
-                node.input[list(n.input).index(residual)] = residual + "/nhwc"
-            else:
-                node.input[list(n.input).index(residual)] = x
-        if tail and n is tail["reduce"]:
+            residual = x
+            if not residual_nhwc:
+                residual = tail["residual"] + "/nhwc"
+                g.node.append(helper.make_node("Transpose", [tail["residual"]], [residual], perm=NCHW_TO_NHWC))
+            node.input[list(n.input).index(tail["residual"])] = residual
+        if n.output[0] == reduce:
             axes = next(a for a in node.attribute if a.name == "axes")
-            del axes.ints[:]
-            axes.ints.extend([1, 2])
+            axes.ints[:] = [1, 2]
         g.node.append(node)
-    if tail:
-        g.initializer.remove(next(t for t in g.initializer if t.name == tail["scale"].name))
     return g, tail is not None
 
 
@@ -409,7 +406,8 @@ def compose_early_exit(stages: List[object], specs: List[dict], classes: int, ch
               helper.make_tensor_value_info("score_kind", TensorProto.INT64, [1])]
     infos = _value_infos(b, inputs)
     nodes, inits, value_info = _chain_ifs(b, m, infos)
-    outputs = [_renamed(infos[local_name(l, l, kind)], local_name(1, l, kind)) for l in range(1, m + 1) for kind in OUTPUTS]
+    outputs = [_renamed(infos[local_name(l, l, kind)], local_name(1, l, kind))
+               for l in range(1, m + 1) for kind in OUTPUTS]
     graph = helper.make_graph(nodes, "early-exit", inputs, outputs, initializer=inits,
                               value_info=value_info)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="eero_toolkit")

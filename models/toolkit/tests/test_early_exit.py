@@ -90,14 +90,17 @@ def test_every_early_exit_node_has_a_cuda_kernel_for_its_types(bundle):
         first, last = spec["versions"]
         if since < first or (last is not None and since > last):
             problems.append(f"{node.op_type}-{since}: no CUDA kernel (registered for {first}..{last})")
-        for kind, names, constraints in (("input", node.input, spec["inputs"]), ("output", node.output, spec["outputs"])):
+        for kind, names, constraints in (("input", node.input, spec["inputs"]),
+                                         ("output", node.output, spec["outputs"])):
             for name, constraint in zip(names, constraints):
                 if not name:
                     continue
                 got = type_name(types[name])
-                allowed = [constraint[len("tensor("):-1]] if constraint.startswith("tensor(") else spec["types"][constraint]
+                fixed = constraint.startswith("tensor(")
+                allowed = [constraint[len("tensor("):-1]] if fixed else spec["types"][constraint]
                 if got not in allowed:
-                    problems.append(f"{node.name or node.op_type}: {kind} {name} is {got}; CUDA {node.op_type} takes {allowed}")
+                    problems.append(f"{node.name or node.op_type}: {kind} {name} is {got}; "
+                                    f"CUDA {node.op_type} takes {allowed}")
     assert problems == []
 
 
