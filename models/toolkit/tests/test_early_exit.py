@@ -16,6 +16,7 @@ from onnx import TensorProto, defs
 
 from eero_toolkit.archs import ArchConfig, build_model
 from eero_toolkit.cli import main
+from eero_toolkit.data import FMNIST_DIR
 from eero_toolkit.early_exit import OUTPUTS, compose_bundle
 from eero_toolkit.export import export_full_graph, export_stages, fold_batchnorm
 from eero_toolkit.external_weights import ALIGN, initializer_digests, initializers, tensor_bytes
@@ -253,3 +254,15 @@ def test_compose_without_channels_last_copies_the_stages_and_transposes_before_t
     assert len(stage_copies) == stage_nodes - 3
     assert sum(n.op_type == "Compress" and produced.get(n.input[0]) is not None
                and produced[n.input[0]].op_type == "Transpose" for n, _ in nodes(model.graph)) == 3
+
+
+@pytest.mark.skipif(not os.path.isdir(FMNIST_DIR), reason="dataset-fashion-mnist is not installed")
+def test_export_writes_the_early_exit_graph_and_shared_weights(tmp_path):
+    ckpt, out = str(tmp_path / "tiny.pt"), tmp_path / "tiny"
+    assert main(["train", "--preset", "tiny-smoke", "--limit", "128", "--checkpoint", ckpt, "--threads", "1"]) == 0
+    assert main(["export", "--checkpoint", ckpt, "--out", str(out), "--limit", "128", "--threads", "1"]) == 0
+    m = yaml.safe_load((out / "manifest.yaml").read_text())
+    assert m["earlyExit"]["file"] == "early-exit.onnx" and m["weights"]["file"] == "weights.bin"
+    for name in graph_files(m):
+        graph = onnx.load(str(out / name), load_external_data=False).graph
+        assert all(t.data_location == TensorProto.EXTERNAL for t in initializers(graph)), name
