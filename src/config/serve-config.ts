@@ -36,7 +36,7 @@ function defaults() {
     limits: { bodyBytes: 20 * 1024 * 1024, inputPixels: DEFAULTS.inputPixels, filesPerRequest: 64, requestTimeoutMs: 30_000 },
     engine: { intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' as const, graph: 'auto' as const },
     shutdown: { drainMs: 5000 },
-    monitor: { sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500 },
+    monitor: { sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500, agreementTarget: 0.99 },
   };
 }
 
@@ -86,6 +86,8 @@ function serveConfigSchema() {
         autoRecalibrate: dflt(z.boolean(), d.monitor.autoRecalibrate),
         /** Monitored images needed before a recalibration. */
         minSamples: dflt(positiveInt, d.monitor.minSamples),
+        /** The agreement the EeroAgreementLow alert holds models to (a certified model uses its own guarantee). */
+        agreementTarget: dflt(num({ above: 0, max: 1 }), d.monitor.agreementTarget),
       }),
       d.monitor,
     ),

@@ -2,7 +2,7 @@ import type { Gauge, Registry } from 'prom-client';
 import { createInstruments } from './instruments';
 import { createLabelGuard } from './label-guard';
 import { METRIC_NAMES } from './names';
-import type { EeroMetrics, LedgerSource, MetricsOptions, QueueDepthSource } from './types';
+import type { AgreementSource, EeroMetrics, LedgerSource, MetricsOptions, QueueDepthSource } from './types';
 
 const DEFAULT_LABEL_VALUE_LIMIT = 64;
 
@@ -15,6 +15,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const guard = createLabelGuard(options.labelValueLimit ?? DEFAULT_LABEL_VALUE_LIMIT, options.onLabelOverflow);
   const g = guard.bound;
   let ledgerSource: LedgerSource | undefined;
+  let agreementSource: AgreementSource | undefined;
   let queueDepthSource: QueueDepthSource | undefined;
 
   const m = createInstruments(registry, options, {
@@ -26,6 +27,11 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     thresholdsVersion(gauge) {
       fillGauge(gauge, METRIC_NAMES.thresholdsVersion, options, () => {
         for (const r of ledgerSource?.() ?? []) gauge.set({ model: g('model', r.model) }, r.thresholdsVersion);
+      });
+    },
+    agreement(which, gauge) {
+      fillGauge(gauge, `${METRIC_NAMES.monitorAgreement} (${which})`, options, () => {
+        for (const r of agreementSource?.() ?? []) if (Number.isFinite(r[which])) gauge.set({ model: g('model', r.model), exit: g('exit', r.exit) }, r[which]);
       });
     },
     queueDepth(gauge) {
@@ -92,6 +98,22 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     },
     recordError(code) {
       m.errors.inc({ code: g('code', code) });
+    },
+    recordMonitorSample(model, exit, agreed, macs) {
+      positiveInteger('exit', exit);
+      nonNegative('macs', macs);
+      const labels = { model: g('model', model), exit: g('exit', String(exit)) };
+      m.monitorSamples.inc(labels);
+      m.monitorAgreements.inc(labels, agreed ? 1 : 0);
+      m.monitorMacs.inc({ model: labels.model }, macs);
+    },
+    setAgreementTarget(model, ratio) {
+      nonNegative('ratio', ratio);
+      m.monitorAgreementTarget.set({ model: g('model', model) }, ratio);
+      m.monitorMacs.inc({ model: g('model', model) }, 0);
+    },
+    setAgreementSource(source) {
+      agreementSource = source;
     },
     setLedgerSource(source) {
       ledgerSource = source;

@@ -14,6 +14,13 @@ export interface Instruments {
   ledgerReserved: Counter<'model'>;
   ledgerUsed: Counter<'model'>;
   thresholdsVersion: Gauge<'model'>;
+  monitorSamples: Counter<'model' | 'exit'>;
+  monitorAgreements: Counter<'model' | 'exit'>;
+  monitorMacs: Counter<'model'>;
+  monitorAgreement: Gauge<'model' | 'exit'>;
+  monitorAgreementLower: Gauge<'model' | 'exit'>;
+  monitorAgreementUpper: Gauge<'model' | 'exit'>;
+  monitorAgreementTarget: Gauge<'model'>;
   requests: Counter<'route' | 'status'>;
   requestDuration: Histogram<'route'>;
   errors: Counter<'code'>;
@@ -29,11 +36,22 @@ export interface Instruments {
 export interface Collectors {
   ledgerCredit(gauge: Gauge<'model'>): void;
   thresholdsVersion(gauge: Gauge<'model'>): void;
+  agreement(which: 'ratio' | 'lower' | 'upper', gauge: Gauge<'model' | 'exit'>): void;
   queueDepth(gauge: Gauge<'model'>): void;
 }
 
 export function createInstruments(registry: Registry, options: MetricsOptions, collectors: Collectors): Instruments {
   const registers = [registry];
+  const agreementGauge = (name: string, help: string, which: 'ratio' | 'lower' | 'upper'): Gauge<'model' | 'exit'> =>
+    new Gauge({
+      name,
+      help: `${help}, read at scrape time`,
+      labelNames: ['model', 'exit'],
+      registers,
+      collect() {
+        collectors.agreement(which, this);
+      },
+    });
   const b = { ...DEFAULT_BUCKETS, ...options.buckets };
   return {
     images: new Counter({ name: N.images, help: 'Images classified, by the exit they left at', labelNames: ['model', 'exit'], registers }),
@@ -72,6 +90,28 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
       collect() {
         collectors.thresholdsVersion(this);
       },
+    }),
+    monitorSamples: new Counter({
+      name: N.monitorSamples,
+      help: 'Answered images the live monitor continued to the final exit, by the exit they had left at',
+      labelNames: ['model', 'exit'],
+      registers,
+    }),
+    monitorAgreements: new Counter({
+      name: N.monitorAgreements,
+      help: "Monitored images whose answer agreed with the final exit's, by the exit they had left at",
+      labelNames: ['model', 'exit'],
+      registers,
+    }),
+    monitorMacs: new Counter({ name: N.monitorMacs, help: 'MACs the live monitor spent in the background (not charged to the ledger)', labelNames: ['model'], registers }),
+    monitorAgreement: agreementGauge(N.monitorAgreement, 'Agreement of answers with the full model (exit="all": every answer), from monitored samples', 'ratio'),
+    monitorAgreementLower: agreementGauge(N.monitorAgreementLower, 'Wilson 95% lower bound of eero_monitor_agreement_ratio', 'lower'),
+    monitorAgreementUpper: agreementGauge(N.monitorAgreementUpper, 'Wilson 95% upper bound of eero_monitor_agreement_ratio', 'upper'),
+    monitorAgreementTarget: new Gauge({
+      name: N.monitorAgreementTarget,
+      help: 'Agreement with the full model the model promises (its certified guarantee or monitor.agreementTarget)',
+      labelNames: ['model'],
+      registers,
     }),
     requests: new Counter({
       name: N.requests,

@@ -28,7 +28,18 @@ export interface QueueDepthReading {
   depth: number;
 }
 
+/** Agreement with the final exit, from the live monitor's samples, with Wilson 95% bounds. */
+export interface AgreementReading {
+  model: string;
+  /** '1'...'M-1' for answers from that exit, 'all' for every answer. */
+  exit: string;
+  ratio: number;
+  lower: number;
+  upper: number;
+}
+
 export type LedgerSource = () => Iterable<LedgerReading>;
+export type AgreementSource = () => Iterable<AgreementReading>;
 export type QueueDepthSource = () => Iterable<QueueDepthReading>;
 
 export interface MetricsOptions {
@@ -70,5 +81,10 @@ export interface EeroMetrics {
   recordRequest(route: string, status: number, seconds: number): void;
   recordError(code: string): void;
   setLedgerSource(source: LedgerSource | undefined): void;
+  /** One monitored image continued to the final exit: the exit it had left at, whether the answers agree, the extra MACs. */
+  recordMonitorSample(model: string, exit: number, agreed: boolean, macs: number): void;
+  /** The agreement the model promises (a certified guarantee, or monitor.agreementTarget): the alert's threshold. */
+  setAgreementTarget(model: string, ratio: number): void;
+  setAgreementSource(source: AgreementSource | undefined): void;
   setQueueDepthSource(source: QueueDepthSource | undefined): void;
 }

@@ -10,6 +10,7 @@ import { createBatcher, type BatchReport, type BatcherOptions } from '../batchin
 import type { BatchingConfig } from '../config';
 import { EeroError, toEeroError } from '../errors';
 import type { LoadedModel } from './loaded-model';
+import { AgreementMonitor, type MonitorOptions } from './monitor';
 import type { RouteChoice } from './model-routing';
 import type { ImageResult } from './results';
 import type { RowMeta } from './row-meta';
@@ -48,8 +49,12 @@ export interface ClassifierOptions {
   clock?: () => number;
   /** Metrics: every batcher run (with the engine's report when it succeeded). */
   onBatch?: (report: BatchReport, run: RunReport | undefined, error?: unknown) => void;
-  /** Told for each image answered (metrics, the live monitor). */
+  /** Told for each image answered (metrics). */
   onImage?: (result: ImageResult, timings: ImageTimings) => void;
+  /** Continue a sample of answers to the final exit in the background (the live agreement monitor). */
+  monitor?: MonitorOptions;
+  /** Told when a background monitor run fails (it never fails an answer). */
+  onMonitorError?: (e: unknown) => void;
 }
 
 export interface Classifier {
@@ -57,6 +62,8 @@ export interface Classifier {
   classify(images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer>;
   /** Images waiting for a batch. */
   readonly depth: number;
+  /** The live agreement monitor, when configured. */
+  readonly monitor: AgreementMonitor | undefined;
   /** Refuse new images, finish the queued ones. */
   drain(): Promise<void>;
 }
@@ -65,7 +72,13 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
   const clock = options.clock ?? (() => performance.now());
   const imageLength = model.preprocessor.imageLength;
   let lastRun: RunReport | undefined;
-  const run = createBatchRunner(model, { clock, onRun: (r) => (lastRun = r) });
+  let idle = (): boolean => true;
+  const monitor = options.monitor ? new AgreementMonitor(model, options.monitor, () => idle(), options.onMonitorError) : undefined;
+  const run = createBatchRunner(model, {
+    clock,
+    onRun: (r) => (lastRun = r),
+    ...(monitor ? { onRows: (input: Float32Array, metas: readonly RowMeta[], results: readonly ImageResult[]) => monitor.offer(input, metas, results) } : {}),
+  });
   const batcherOptions: BatcherOptions<RowMeta, ImageResult> = {
     ...options.batching,
     imageLength,
@@ -75,9 +88,13 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
       lastRun = undefined;
       return run(batch);
     },
-    onBatch: (report, error) => options.onBatch?.(report, error === undefined ? lastRun : undefined, error),
+    onBatch: (report, error) => {
+      options.onBatch?.(report, error === undefined ? lastRun : undefined, error);
+      monitor?.kick();
+    },
   };
   const batcher = createBatcher(batcherOptions);
+  idle = () => batcher.depth === 0 && batcher.running === 0;
   let nextKey = 0;
 
   const classify = async (images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer> => {
@@ -147,9 +164,13 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
   return {
     model,
     classify,
+    monitor,
     get depth() {
       return batcher.depth;
     },
-    drain: () => batcher.drain(),
+    drain: () => {
+      monitor?.stop();
+      return batcher.drain();
+    },
   };
 }

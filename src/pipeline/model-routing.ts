@@ -70,6 +70,11 @@ export class ModelRouting {
     this.choose({});
   }
 
+  /** The agreement with the full model the default routing certifies (a policy's `guarantee`), if any. */
+  get certifiedAgreement(): number | undefined {
+    return this.options.defaults.guarantee?.agreement;
+  }
+
   get version(): number {
     return this.state.version;
   }

@@ -31,6 +31,8 @@ export interface BatchRunnerOptions {
   clock: () => number;
   /** Told after every successful run. */
   onRun?: (report: RunReport) => void;
+  /** Told the rows and their answers while the batch's input is still valid (the monitor samples here). */
+  onRows?: (input: Float32Array, metas: readonly RowMeta[], results: readonly ImageResult[]) => void;
 }
 
 /** Per row, the last exit (0-based) it may reach before its deadline, from the seconds measured at load. */
@@ -72,7 +74,9 @@ export function createBatchRunner(model: LoadedModel, options: BatchRunnerOption
       spent: rowCosts.reduce((a, c) => a + c, 0),
       ledgerForced: router.ledgerForced,
     });
-    return router.finish(run.exits, run.logits, costs.costs, costs.macs);
+    const results = router.finish(run.exits, run.logits, costs.costs, costs.macs);
+    options.onRows?.(batch.input, batch.metas, results);
+    return results;
   };
 }
 

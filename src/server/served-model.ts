@@ -34,5 +34,6 @@ export function servedModel(name: string, model: LoadedModel, classifier: Classi
     get ready() {
       return isReady();
     },
+    ...(classifier.monitor ? { recalibrate: () => (classifier.monitor as NonNullable<Classifier['monitor']>).recalibrate() } : {}),
   };
 }

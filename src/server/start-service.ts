@@ -63,6 +63,12 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
         for (const s of run?.stages ?? []) if (s.rows > 0) metrics.observeStage(m.name, s.stage, s.seconds);
         if (run && run.reserved > 0) metrics.recordReservation(m.name, run.reserved * toMacs, run.spent * toMacs);
       },
+      ...(config.monitor.sampleRate > 0
+        ? {
+            monitor: { ...config.monitor, batch: Math.min(8, config.batching.maxBatch), onSample: (exit: number, agreed: boolean, macs: number) => metrics.recordMonitorSample(m.name, exit, agreed, macs) },
+            onMonitorError: (e: unknown) => log.warn(`model ${m.name}: monitor run failed: ${toEeroError(e).message}`),
+          }
+        : {}),
       onImage: (r, t) => {
         metrics.recordImage({ model: m.name, exit: r.exit, macs: r.macs, ...(r.forced ? { forced: r.stoppedBy as 'ledger' | 'deadline' } : {}) });
         metrics.observePhase(m.name, 'preprocess', t.preprocessMs / 1000);
@@ -71,6 +77,7 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
     const t1 = performance.now();
     await model.engine.warmup([...new Set([1, config.batching.maxBatch])]);
     log.info(`model ${m.name}: warmed up (batch 1 and ${config.batching.maxBatch}) in ${Math.round(performance.now() - t1)} ms`);
+    metrics.setAgreementTarget(m.name, routing.certifiedAgreement ?? config.monitor.agreementTarget);
     return { model, classifier, served: servedModel(m.name, model, classifier, metrics, () => true) };
   } catch (e) {
     await model.dispose();
@@ -80,6 +87,11 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
 
 function wireSources(metrics: EeroMetrics, models: Map<string, Loaded>): void {
   metrics.setQueueDepthSource(() => [...models].map(([model, l]) => ({ model, depth: l.classifier.depth })));
+  metrics.setAgreementSource(() =>
+    [...models].flatMap(([model, { classifier }]) =>
+      (classifier.monitor?.snapshot().agreement ?? []).map((a) => ({ model, exit: String(a.exit), ratio: a.ratio, lower: a.lower, upper: a.upper })),
+    ),
+  );
   metrics.setLedgerSource(() =>
     [...models].map(([model, { model: m }]) => ({
       model,

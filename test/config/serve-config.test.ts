@@ -24,7 +24,7 @@ describe('serve config', () => {
     expect(d.limits).toEqual({ bodyBytes: 20 * 1024 * 1024, inputPixels: 40e6, filesPerRequest: 64, requestTimeoutMs: 30000 });
     expect(d.engine).toEqual({ intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu', graph: 'auto' });
     expect(d.shutdown).toEqual({ drainMs: 5000 });
-    expect(d.monitor).toEqual({ sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500 });
+    expect(d.monitor).toEqual({ sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500, agreementTarget: 0.99 });
     // Only this machine until asked: containers set 0.0.0.0 (deploy/).
     expect(d.host).toBe('127.0.0.1');
     expect(d.models).toEqual([{ name: 'resnet18-fmnist', path: 'models/resnet18-fmnist' }]);

@@ -117,6 +117,9 @@ describe('createMetrics', () => {
     metrics.recordError('INTERNAL');
     metrics.setLedgerSource(() => [{ model: 'm', creditMacs: 3, thresholdsVersion: 1 }]);
     metrics.setQueueDepthSource(() => [{ model: 'm', depth: 1 }]);
+    metrics.recordMonitorSample('m', 1, true, 10);
+    metrics.setAgreementTarget('m', 0.99);
+    metrics.setAgreementSource(() => [{ model: 'm', exit: 'all', ratio: 0.995, lower: 0.98, upper: 0.999 }]);
     const allowed = new Set<string>([...LABEL_NAMES, 'le']);
     for (const f of (await scrape(registry)).values()) {
       expect(f.samples.length).toBeGreaterThan(0);
@@ -150,6 +153,29 @@ describe('createMetrics', () => {
     const other = fresh();
     metrics.recordError('INTERNAL');
     expect(valueOf(await scrape(other.registry), 'eero_errors_total', { code: 'INTERNAL' })).toBeUndefined();
+  });
+});
+
+describe('the live agreement monitor', () => {
+  test('samples and agreements are counted by exit, monitor MACs apart, and the agreement with its bounds read at scrape time', async () => {
+    const { registry, metrics } = fresh();
+    metrics.recordMonitorSample('r', 2, true, 1000);
+    metrics.recordMonitorSample('r', 2, false, 1000);
+    metrics.recordMonitorSample('r', 8, true, 1000);
+    metrics.setAgreementTarget('r', 0.99);
+    metrics.setAgreementSource(() => [
+      { model: 'r', exit: '2', ratio: 0.5, lower: 0.09, upper: 0.91 },
+      { model: 'r', exit: 'all', ratio: 0.9, lower: 0.7, upper: NaN },
+    ]);
+    const f = await scrape(registry);
+    expect(valueOf(f, 'eero_monitor_samples_total', { model: 'r', exit: '2' })).toBe(2);
+    expect(valueOf(f, 'eero_monitor_agreements_total', { model: 'r', exit: '2' })).toBe(1);
+    expect(valueOf(f, 'eero_monitor_macs_total', { model: 'r' })).toBe(3000);
+    expect(valueOf(f, 'eero_monitor_agreement_ratio', { model: 'r', exit: 'all' })).toBe(0.9);
+    expect(valueOf(f, 'eero_monitor_agreement_lower_ratio', { model: 'r', exit: '2' })).toBe(0.09);
+    // A bound that is not a number (no samples) is left out rather than exported as NaN.
+    expect(valueOf(f, 'eero_monitor_agreement_upper_ratio', { model: 'r', exit: 'all' })).toBeUndefined();
+    expect(valueOf(f, 'eero_monitor_agreement_target_ratio', { model: 'r' })).toBe(0.99);
   });
 });
 

@@ -24,6 +24,7 @@ function classifyBatch(metrics: EeroMetrics): void {
   metrics.observeBatch('resnet18', 3);
   metrics.observeRequestedBudget('resnet18', 0.5);
   metrics.recordReservation('resnet18', 1500, 1600 / 2);
+  metrics.recordMonitorSample('resnet18', 1, true, FULL);
   metrics.recordRequest('/v1/classify', 200, 0.02);
   metrics.recordRequest('/v1/classify', 415, 0.001);
   metrics.recordError('UNSUPPORTED_FORMAT');
@@ -42,6 +43,8 @@ suite(`a real Prometheus scrapes createMetrics' registry${why}`, () => {
     metrics.setBudget('resnet18', 0.5, FULL);
     metrics.setLedgerSource(() => [{ model: 'resnet18', creditMacs: 250, thresholdsVersion: 1 }]);
     metrics.setQueueDepthSource(() => [{ model: 'resnet18', depth: 2 }]);
+    metrics.setAgreementTarget('resnet18', 0.99);
+    metrics.setAgreementSource(() => [{ model: 'resnet18', exit: 'all', ratio: 0.995, lower: 0.98, upper: 0.999 }]);
     server = createServer((req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end();

@@ -1,0 +1,96 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { createClassifier, loadModel, type Classifier, type LoadedModel } from '../../src/pipeline';
+import { scoreRow, softmaxRow } from '../../src/router';
+import { RESNET_BUNDLE } from '../support/bundles';
+
+const fixtureDir = path.join(RESNET_BUNDLE, 'fixtures');
+const fixtures = readdirSync(fixtureDir)
+  .filter((f) => f.endsWith('.png'))
+  .sort()
+  .map((f) => new Uint8Array(readFileSync(path.join(fixtureDir, f))));
+
+async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in time`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('the live agreement monitor', () => {
+  let model: LoadedModel;
+  let classifier: Classifier;
+  const samples: Array<{ exit: number; agreed: boolean }> = [];
+  beforeAll(async () => {
+    model = await loadModel(RESNET_BUNDLE, { budget: { fraction: 0.5 } }, { engine: { intraOpThreads: 1 } });
+    classifier = createClassifier(model, {
+      batching: { maxBatch: 64, maxWaitMs: 0, maxQueue: 256 },
+      limitInputPixels: 1e6,
+      monitor: { sampleRate: 1, reservoir: 64, minSamples: 8, autoRecalibrate: false, onSample: (exit, agreed) => samples.push({ exit, agreed }) },
+    });
+  });
+  afterAll(async () => model?.dispose());
+
+  it('continues answered images to the final exit in the background and measures agreement per exit, outside the ledger', async () => {
+    const answer = await classifier.classify(fixtures, { routing: {}, key: 0 });
+    const ledgerImages = model.routing.ledger!.snapshot().images;
+    const monitor = classifier.monitor!;
+    await until(() => samples.length === fixtures.length, 'every image monitored');
+    // What agreement must be: each answer against the full model's own answer for the same image.
+    const full = await loadModel(RESNET_BUNDLE, { budget: { fraction: 1 }, ledger: false }, { engine: { intraOpThreads: 1 } });
+    try {
+      const k = model.labels.length;
+      const last = model.costs.costs.length - 1;
+      const input = new Float32Array(fixtures.length * model.preprocessor.imageLength);
+      await Promise.all(fixtures.map((b, i) => full.preprocessor.preprocessInto(b, input, i * model.preprocessor.imageLength, { limitInputPixels: 1e6 })));
+      const final = new Int32Array(fixtures.length);
+      const scoring = model.routing.choose({}).policy.scoring;
+      await full.engine.run(input, fixtures.length, (exit, logits, rows) => {
+        if (exit === last) rows.forEach((r, j) => (final[r] = scoreRow(softmaxRow(logits, j * k, k), last, r, scoring).prediction));
+        return new Uint8Array(rows.length);
+      });
+      const snap = monitor.snapshot();
+      for (let l = 0; l < last; l++) {
+        const here = answer.outcomes.flatMap((o, i) => (o.ok && o.result.exit === l + 1 ? [o.result.classIndex === final[i]] : []));
+        const row = snap.agreement.find((a) => a.exit === l + 1)!;
+        expect(row.samples).toBe(here.length);
+        if (here.length > 0) expect(row.ratio).toBeCloseTo(here.filter(Boolean).length / here.length, 12);
+        expect(row.lower).toBeLessThanOrEqual(Number.isNaN(row.ratio) ? 1 : row.ratio);
+      }
+      const all = snap.agreement.find((a) => a.exit === 'all')!;
+      const agree = answer.outcomes.filter((o, i) => o.ok && o.result.classIndex === final[i]).length;
+      expect(all.ratio).toBeCloseTo(agree / fixtures.length, 12);
+    } finally {
+      await full.dispose();
+    }
+    const snap = monitor.snapshot();
+    expect(snap.macs).toBe(fixtures.length * model.costs.fullMacs);
+    expect(snap.reservoir).toBe(fixtures.length);
+    // The background runs are not charged to the ledger.
+    expect(model.routing.ledger!.snapshot().images).toBe(ledgerImages);
+  });
+
+  it('recalibrates from the reservoir without labels: new thresholds, a new version in every later answer', async () => {
+    const before = model.routing.choose({}).policy;
+    const { version, samples: used } = classifier.monitor!.recalibrate();
+    expect(version).toBe(2);
+    expect(used).toBe(fixtures.length);
+    const after = model.routing.choose({});
+    expect(after.version).toBe(2);
+    expect('thresholds' in after.policy && 'thresholds' in before && Array.from(after.policy.thresholds as Float64Array)).not.toEqual(
+      Array.from((before as { thresholds: Float64Array }).thresholds),
+    );
+    const answer = await classifier.classify(fixtures.slice(0, 2), { routing: {} });
+    expect(answer.outcomes.every((o) => o.ok && o.result.thresholdsVersion === 2)).toBe(true);
+  });
+
+  it('refuses a recalibration from too few samples', () => {
+    const small = createClassifier(model, {
+      batching: { maxBatch: 8, maxWaitMs: 0, maxQueue: 8 },
+      limitInputPixels: 1e6,
+      monitor: { sampleRate: 1, reservoir: 64, minSamples: 500, autoRecalibrate: false },
+    });
+    expect(() => small.monitor!.recalibrate()).toThrow(expect.objectContaining({ code: 'BAD_PARAMETER' }));
+  });
+});
