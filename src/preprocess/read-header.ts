@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { FormatEnum, Metadata } from 'sharp';
 import { EeroError } from '../errors';
+import { declaredPngSize, MAX_DIMENSION } from './png-size';
 import { fromSharpError } from './sharp-errors';
 import type { DecodableFormat } from './sniff-format';
 import { DECODABLE_FORMATS, FORMAT_MIME_TYPES, isDecodableFormat, sniffFormat } from './sniff-format';
@@ -21,6 +22,8 @@ export interface ImageHeader {
   hasAlpha: boolean;
   /** True when the image holds one colour channel (gray, or gray with alpha). */
   isGray: boolean;
+  /** CMYK without an embedded ICC profile: its colours are converted as image viewers do (cmyk.ts), not through a guessed profile. */
+  cmykWithoutProfile: boolean;
 }
 
 /** sharp's name for each decodable format (AVIF is read by its HEIF loader). */
@@ -67,7 +70,7 @@ export async function readHeader(bytes: Uint8Array, limitInputPixels: number): P
   try {
     meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
   } catch (e) {
-    throw fromSharpError(e, format, limitInputPixels);
+    throw tooLargeForLibvips(bytes, format, limitInputPixels) ?? fromSharpError(e, format, limitInputPixels);
   }
   if (meta.format !== SHARP_FORMAT[format]) {
     throw new EeroError('CORRUPT_IMAGE', `The file starts like ${format} but reads as ${meta.format}.`);
@@ -92,5 +95,24 @@ export async function readHeader(bytes: Uint8Array, limitInputPixels: number): P
     pages: meta.pages ?? 1,
     hasAlpha: meta.hasAlpha,
     isGray: colourChannels === 1,
+    cmykWithoutProfile: meta.space === 'cmyk' && !meta.hasProfile,
   };
+}
+
+/**
+ * libvips refuses a side longer than MAX_DIMENSION as a "corrupt header";
+ * for a PNG (the one accepted format whose sides may be that long, besides
+ * TIFF) the IHDR says whether that is why, and the answer is then the size,
+ * not corruption.
+ */
+function tooLargeForLibvips(bytes: Uint8Array, format: DecodableFormat, limitInputPixels: number): EeroError | undefined {
+  const size = format === 'png' ? declaredPngSize(bytes) : undefined;
+  if (size === undefined || Math.max(size.width, size.height) <= MAX_DIMENSION) return undefined;
+  const { width, height } = size;
+  const pixels = width * height;
+  const message =
+    pixels > limitInputPixels
+      ? `The image is ${width}x${height} (${pixels} pixels), more than the allowed ${limitInputPixels}.`
+      : `The image is ${width}x${height}; no side may be longer than ${MAX_DIMENSION} pixels.`;
+  return new EeroError('TOO_MANY_PIXELS', message, { details: { width, height, limitInputPixels, maxDimension: MAX_DIMENSION } });
 }
