@@ -39,8 +39,8 @@ export interface EarlyExitRun {
   exits: Int32Array;
   /** batch x K: each row's (raw, untempered) logits at its exit. */
   logits: Float32Array;
-  /** Per exit: the rows that reached it (increasing) and their scores there, for traces. */
-  reached: Array<{ rows: Int32Array; scores: Float64Array }>;
+  /** Per exit: the rows that reached it (increasing), their scores and logits there (rows x K), for traces. */
+  reached: Array<{ rows: Int32Array; scores: Float64Array; logits: Float32Array }>;
   /** Wall milliseconds of the onnxruntime call. */
   ms: number;
 }
@@ -178,7 +178,7 @@ class Runner implements EarlyExitGraph {
           logits.set(exitLogits.subarray(i * k, (i + 1) * k), row * k);
         }
       }
-      return { rows, scores: Float64Array.from(scores) };
+      return { rows, scores: Float64Array.from(scores), logits: Float32Array.from(exitLogits) };
     });
     this.check(!exits.includes(-1), 'a row left at no exit');
     return { exits, logits, reached };

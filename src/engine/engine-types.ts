@@ -1,5 +1,6 @@
 /** Types of the stage-wise early-exit engine. */
 import type { Bundle, ExecutionProviderName, Manifest } from '../config';
+import type { EarlyExitGraph } from './early-exit-graph';
 
 export interface EngineOptions {
   /** Threads inside one operator; default `os.availableParallelism()`. */
@@ -14,6 +15,11 @@ export interface EngineOptions {
    * (benchmarks/stage-overhead.ts measures what that costs).
    */
   graphOptimization?: 'all' | 'extended' | 'basic' | 'disabled';
+  /**
+   * auto: open the bundle's one-graph early-exit network too (when it has one);
+   * stages: only the stage chain; full: the network without exits (full.onnx) as well.
+   */
+  graph?: 'auto' | 'stages' | 'full';
 }
 
 export interface EngineLogger {
@@ -62,6 +68,10 @@ export interface Engine {
   /** C * H * W: floats per image. */
   readonly imageSize: number;
   run(input: Float32Array, batchSize: number, onExit: OnExit, signal?: AbortSignal): Promise<EngineRunResult>;
+  /** The whole early-exit network as one graph that routes rows itself, when opened (graph: auto). */
+  readonly earlyExit: EarlyExitGraph | undefined;
+  /** The network without exits in one call: batch x K logits of the last exit (graph: full). */
+  readonly runFull: ((input: Float32Array, batchSize: number) => Promise<Float32Array>) | undefined;
   /** Runs every stage once per batch size (default [1]) so first requests are not slow. */
   warmup(batchSizes?: readonly number[]): Promise<void>;
   dispose(): Promise<void>;

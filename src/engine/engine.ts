@@ -8,6 +8,7 @@ import type { Bundle, StageSpec } from '../config';
 import { EeroError } from '../errors';
 import type { Engine, EngineLogger, EngineOptions, EngineRunResult, OnExit, StageTiming } from './engine-types';
 import { gatherRows, pickRows, splitRows } from './gather';
+import { openExtraGraphs, runFullGraph } from './extra-graphs';
 import { openStageSessions, type OrtModule } from './stage-sessions';
 
 export interface EngineDeps {
@@ -21,6 +22,14 @@ const stderrLogger: EngineLogger = { warn: (message) => process.stderr.write(`${
 export async function createEngine(bundle: Bundle, options: EngineOptions = {}, deps: EngineDeps = {}): Promise<Engine> {
   const ort = deps.ort ?? (await import('onnxruntime-node'));
   const { sessions, executionProvider } = await openStageSessions(ort, bundle, options, deps.logger ?? stderrLogger);
+  let extra;
+  try {
+    extra = await openExtraGraphs(ort, bundle, options, executionProvider);
+  } catch (e) {
+    await Promise.all(sessions.map((s) => s.release()));
+    throw e;
+  }
+  const graphs = extra;
   const { manifest } = bundle;
   const { channels, height, width } = manifest.input;
   const inputShape = [channels, height, width] as const;
@@ -84,14 +93,21 @@ export async function createEngine(bundle: Bundle, options: EngineOptions = {}, 
     return { batchSize, classes, exits, logits: logitsOut, stages };
   };
 
+  const m = sessions.length;
   const warmup = async (batchSizes: readonly number[] = [1]): Promise<void> => {
-    for (const b of batchSizes) await run(new Float32Array(b * imageSize), b, (_l, _z, r) => new Uint8Array(r.length));
+    for (const b of batchSizes) {
+      const zeros = new Float32Array(b * imageSize);
+      await run(zeros, b, (_l, _z, r) => new Uint8Array(r.length));
+      // Every row through every exit: each block of the one graph is prepared too.
+      await graphs.earlyExit?.run(zeros, b, new Float64Array(b * m).fill(Infinity), 1, new Float64Array(b * m * classes), 0);
+      if (graphs.full) await runFullGraph(ort, graphs.full, bundle, zeros, b);
+    }
   };
 
   const dispose = async (): Promise<void> => {
     if (disposed) return;
     disposed = true;
-    await Promise.all(sessions.map((s) => s.release()));
+    await Promise.all([...sessions.map((s) => s.release()), graphs.release()]);
   };
 
   return {
@@ -103,6 +119,14 @@ export async function createEngine(bundle: Bundle, options: EngineOptions = {}, 
     inputShape,
     imageSize,
     run,
+    earlyExit: graphs.earlyExit,
+    runFull: graphs.full
+      ? (input, batch) => {
+          if (disposed) return Promise.reject(new EeroError('SHUTTING_DOWN', 'engine: already disposed'));
+          checkInput(input, batch, imageSize);
+          return runFullGraph(ort, graphs.full as Ort.InferenceSession, bundle, input, batch);
+        }
+      : undefined,
     warmup,
     dispose,
   };
@@ -145,9 +169,4 @@ function checkedData(value: Ort.OnnxValue | undefined, dims: number[], file: str
     });
   }
   return value.data;
-}
-
-/** Row `row`'s logits in a run's result (a view, no copy). */
-export function rowLogits(result: EngineRunResult, row: number): Float32Array {
-  return result.logits.subarray(row * result.classes, (row + 1) * result.classes);
 }

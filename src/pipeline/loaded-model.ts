@@ -97,6 +97,11 @@ export async function loadModel(dir: string, settings: ModelSettings = {}, optio
     const seconds = measure ? (await profileStages(engine, settings.profileBatch ?? 32)).exitSeconds : undefined;
     const costs = modelCosts(manifest, resolved.costUnit, seconds);
     const routing = new ModelRouting({ calibration, costs, budget: resolved.budget, ledger: resolved.ledger, defaults: resolved.defaults });
+    if (engine.runFull && routing.limitFraction < 1) {
+      throw new EeroError('CONFIG_INVALID', `${dir}: engine graph "full" runs every image to the end: serve it at budget 1, not ${routing.limitFraction}`, {
+        details: { field: 'engine.graph' },
+      });
+    }
     return {
       name: manifest.name,
       manifest,

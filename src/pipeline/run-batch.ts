@@ -4,7 +4,8 @@
  * exits after it, and a failed or aborted run returns the reservation.
  */
 import type { BatchInput, RunBatch } from '../batching';
-import { PoolSpender } from '../router';
+import { PoolSpender, type Reservation } from '../router';
+import { fullResults, graphCanRoute, runGraphBatch } from './graph-batch';
 import type { LoadedModel } from './loaded-model';
 import type { ImageResult } from './results';
 import { BatchRouter } from './route-batch';
@@ -24,6 +25,8 @@ export interface RunReport {
   reserved: number;
   spent: number;
   ledgerForced: number;
+  /** Which engine ran the batch. */
+  path: 'graph' | 'stages' | 'full';
 }
 
 export interface BatchRunnerOptions {
@@ -49,34 +52,67 @@ export function deadlineCaps(model: LoadedModel, metas: readonly RowMeta[], now:
   });
 }
 
+interface Ran {
+  results: ImageResult[];
+  exits: Int32Array;
+  stages: StageTiming[];
+  ledgerForced: number;
+  path: RunReport['path'];
+}
+
+/** The engine path for a batch: the one graph when it can route every row and the ledger cannot bind, else the chain. */
+async function runEngine(model: LoadedModel, batch: BatchInput<RowMeta>, caps: Int32Array, reservation: Reservation | undefined): Promise<Ran> {
+  const { costs, engine, labels } = model;
+  const n = batch.metas.length;
+  if (engine.runFull) {
+    const logits = await engine.runFull(batch.input, n);
+    return { ...fullResults(model, batch.metas, logits), stages: [], ledgerForced: 0, path: 'full' };
+  }
+  // The graph spends what its thresholds say; the ledger's step-by-step grant needs the chain unless the pool covers every row to the end.
+  const unbounded = reservation === undefined || reservation.pool >= n * costs.full * (1 - 1e-12);
+  const dead = batch.signals.some((s) => s?.aborted === true);
+  if (engine.earlyExit && unbounded && !dead && graphCanRoute(batch.metas)) {
+    const g = await runGraphBatch(engine.earlyExit, batch.input, batch.metas, caps, labels, costs.costs, costs.macs);
+    return { results: g.results, exits: g.exits, stages: [{ stage: 0, rows: n, seconds: g.ms / 1000 }], ledgerForced: 0, path: 'graph' };
+  }
+  const spender = new PoolSpender(reservation?.pool ?? Infinity, costs.costs, n);
+  const router = new BatchRouter(batch.metas, caps, spender, labels, costs.costs.length, batch.signals);
+  const run = await engine.run(batch.input, n, router.onExit);
+  return {
+    results: router.finish(run.exits, run.logits, costs.costs, costs.macs),
+    exits: run.exits,
+    stages: run.stages.map((st) => ({ stage: st.stage + 1, rows: st.rows, seconds: (st.ms + st.gatherMs) / 1000 })),
+    ledgerForced: router.ledgerForced,
+    path: 'stages',
+  };
+}
+
 export function createBatchRunner(model: LoadedModel, options: BatchRunnerOptions): RunBatch<RowMeta, ImageResult> {
-  const { costs, routing, engine, labels } = model;
+  const { costs, routing } = model;
   return async (batch: BatchInput<RowMeta>): Promise<ImageResult[]> => {
     const n = batch.metas.length;
     const caps = deadlineCaps(model, batch.metas, options.clock());
     const ledger = routing.ledger;
     const reservation = ledger?.reserve(n);
-    const spender = new PoolSpender(reservation?.pool ?? Infinity, costs.costs, n);
-    const router = new BatchRouter(batch.metas, caps, spender, labels, costs.costs.length, batch.signals);
-    let run;
+    let ran: Ran;
     try {
-      run = await engine.run(batch.input, n, router.onExit);
+      ran = await runEngine(model, batch, caps, reservation);
     } catch (e) {
       if (reservation) ledger?.cancel(reservation);
       throw e;
     }
-    const rowCosts = Array.from(run.exits, (l) => costs.costs[l] as number);
-    if (reservation) ledger?.settle(reservation, rowCosts, router.ledgerForced);
+    const rowCosts = Array.from(ran.exits, (l) => costs.costs[l] as number);
+    if (reservation) ledger?.settle(reservation, rowCosts, ran.ledgerForced);
     options.onRun?.({
       rows: n,
-      stages: run.stages.map((s) => ({ stage: s.stage + 1, rows: s.rows, seconds: (s.ms + s.gatherMs) / 1000 })),
+      stages: ran.stages,
       reserved: reservation ? reservation.pool : 0,
       spent: rowCosts.reduce((a, c) => a + c, 0),
-      ledgerForced: router.ledgerForced,
+      ledgerForced: ran.ledgerForced,
+      path: ran.path,
     });
-    const results = router.finish(run.exits, run.logits, costs.costs, costs.macs);
-    options.onRows?.(batch.input, batch.metas, results);
-    return results;
+    options.onRows?.(batch.input, batch.metas, ran.results);
+    return ran.results;
   };
 }
 

@@ -1,0 +1,133 @@
+/**
+ * A batch through the one-graph early-exit network: per-row thresholds (a
+ * deadline cap is a threshold the row always passes), the router's seeded
+ * tie noise, one onnxruntime call. The graph scores and decides as the
+ * router does (float64, same noise), so its exits equal the stage chain's.
+ */
+import type { EarlyExitGraph, ScoreKindCode } from '../engine';
+import { rowStream, scoreRow, softmaxRow, TIE_NOISE, type ExitPolicy, type ScoringOptions, type ThresholdPolicy } from '../router';
+import { topK, type ImageResult, type StopReason, type TraceEntry } from './results';
+import type { RowMeta } from './row-meta';
+
+const SCORE_CODES: Record<ScoringOptions['score'], ScoreKindCode> = { margin: 0, maxprob: 1, entropy: 2 };
+
+const isThresholdPolicy = (p: ExitPolicy): p is ThresholdPolicy => 'thresholds' in p && p.thresholds instanceof Float64Array;
+
+/** Whether the graph can route this batch: threshold rules only, one score kind and temperature for all rows. */
+export function graphCanRoute(metas: readonly RowMeta[]): boolean {
+  const first = metas[0]?.choice.policy.scoring;
+  return (
+    first !== undefined &&
+    metas.every((m) => {
+      const s = m.choice.policy.scoring;
+      return isThresholdPolicy(m.choice.policy) && s.score === first.score && s.temperature === first.temperature && s.seed === first.seed;
+    })
+  );
+}
+
+export interface GraphBatch {
+  results: ImageResult[];
+  /** 0-based exit per row. */
+  exits: Int32Array;
+  ms: number;
+}
+
+export async function runGraphBatch(
+  graph: EarlyExitGraph,
+  input: Float32Array,
+  metas: readonly RowMeta[],
+  caps: Int32Array,
+  labels: readonly string[],
+  costs: Float64Array,
+  macs: Float64Array,
+): Promise<GraphBatch> {
+  const n = metas.length;
+  const m = costs.length;
+  const k = labels.length;
+  const scoring = (metas[0] as RowMeta).choice.policy.scoring;
+  const thresholds = new Float64Array(n * m);
+  const noise = new Float64Array(n * m * k);
+  metas.forEach((meta, r) => {
+    const policy = meta.choice.policy as ThresholdPolicy;
+    for (let l = 0; l < m; l++) {
+      // A cap is a threshold the row always passes: it leaves there at the latest.
+      thresholds[r * m + l] = l === caps[r] ? -Infinity : (policy.thresholds[l] as number);
+      const next = rowStream(scoring.seed, meta.key, l);
+      for (let c = 0; c < k; c++) noise[(r * m + l) * k + c] = TIE_NOISE * next();
+    }
+  });
+  const run = await graph.run(input, n, thresholds, scoring.temperature, noise, SCORE_CODES[scoring.score]);
+  const full = costs[m - 1] as number;
+  const results = metas.map((meta, r): ImageResult => {
+    const exit = run.exits[r] as number;
+    const probs = softmaxRow(run.logits, r * k, k, scoring.temperature);
+    const { score, prediction } = scoreRow(probs, exit, meta.key, scoring);
+    const tau = (meta.choice.policy as ThresholdPolicy).thresholds[exit] as number;
+    const stoppedBy: StopReason = exit === m - 1 ? 'last-exit' : score >= tau ? 'confidence' : 'deadline';
+    // The label is the policy's tie-broken prediction, as on the stage chain; probabilities at T = 1 for the answer.
+    const shown = softmaxRow(run.logits, r * k, k);
+    const result: ImageResult = {
+      label: labels[prediction] ?? String(prediction),
+      classIndex: prediction,
+      probability: shown[prediction] as number,
+      topk: topK(shown, labels, meta.topk),
+      exit: exit + 1,
+      exits: m,
+      macs: macs[exit] as number,
+      costFraction: (costs[exit] as number) / full,
+      forced: stoppedBy === 'deadline',
+      stoppedBy,
+      thresholdsVersion: meta.choice.version,
+    };
+    if (meta.trace) result.trace = traceOf(run.reached, r, exit, meta, labels, scoring);
+    return result;
+  });
+  return { results, exits: run.exits, ms: run.ms };
+}
+
+function traceOf(
+  reached: ReadonlyArray<{ rows: Int32Array; scores: Float64Array; logits: Float32Array }>,
+  row: number,
+  exit: number,
+  meta: RowMeta,
+  labels: readonly string[],
+  scoring: Readonly<ScoringOptions>,
+): TraceEntry[] {
+  const k = labels.length;
+  const out: TraceEntry[] = [];
+  for (let l = 0; l <= exit; l++) {
+    const at = reached[l];
+    const j = at ? at.rows.indexOf(row) : -1;
+    if (!at || j < 0) continue;
+    const probs = softmaxRow(at.logits, j * k, k, scoring.temperature);
+    const { prediction } = scoreRow(probs, l, meta.key, scoring);
+    out.push({ exit: l + 1, score: at.scores[j] as number, label: labels[prediction] ?? String(prediction), probability: softmaxRow(at.logits, j * k, k)[prediction] as number });
+  }
+  return out;
+}
+
+/** Results of the network without exits: every row at the last exit, labelled by the policy's scoring there. */
+export function fullResults(model: { labels: readonly string[]; costs: { costs: Float64Array; macs: Float64Array } }, metas: readonly RowMeta[], logits: Float32Array): { results: ImageResult[]; exits: Int32Array } {
+  const { labels } = model;
+  const k = labels.length;
+  const m = model.costs.costs.length;
+  const results = metas.map((meta, r): ImageResult => {
+    const scoring = meta.choice.policy.scoring;
+    const { prediction } = scoreRow(softmaxRow(logits, r * k, k, scoring.temperature), m - 1, meta.key, scoring);
+    const shown = softmaxRow(logits, r * k, k);
+    return {
+      label: labels[prediction] ?? String(prediction),
+      classIndex: prediction,
+      probability: shown[prediction] as number,
+      topk: topK(shown, labels, meta.topk),
+      exit: m,
+      exits: m,
+      macs: model.costs.macs[m - 1] as number,
+      costFraction: 1,
+      forced: false,
+      stoppedBy: 'last-exit',
+      thresholdsVersion: meta.choice.version,
+    };
+  });
+  return { results, exits: new Int32Array(metas.length).fill(m - 1) };
+}
