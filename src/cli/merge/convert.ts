@@ -20,7 +20,7 @@ function fromJson(text: string): ResultRow {
     ? (o.topk as Array<Record<string, unknown>>).map((t) => ({ label: String(t.label), probability: Number(t.probability) }))
     : undefined;
   return {
-    file: String(o.file),
+    file: str(o.file) ?? '',
     label: str(o.label),
     classIndex: num(o.class_index),
     probability: num(o.probability),
@@ -32,7 +32,7 @@ function fromJson(text: string): ResultRow {
     topk,
     errorCode: str(error?.code),
     errorMessage: str(error?.message),
-    model: String(o.model ?? ''),
+    model: str(o.model) ?? '',
     budget: Number(o.budget),
   };
 }
