@@ -5,6 +5,7 @@
  * of the whole request (a bad budget, overload, timeout, shutdown) throw,
  * and the request's rows still queued are dropped before they cost anything.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createBatcher, type BatchReport, type BatcherOptions } from '../batching';
 import type { BatchingConfig } from '../config';
@@ -106,6 +107,8 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     const admission = batcher.admit(decodable.length);
     // The request's own stop: its deadline or client, or the first failure of the whole request.
     const stop = new AbortController();
+    // Each queued row listens on this signal until its batch starts (the batcher's enqueue): one per image, not a leak.
+    setMaxListeners(Math.max(10, decodable.length + 1), stop.signal);
     const onOuterAbort = (): void => stop.abort(request.signal?.reason);
     if (request.signal?.aborted) onOuterAbort();
     request.signal?.addEventListener('abort', onOuterAbort, { once: true });

@@ -24,6 +24,13 @@ function bad(message: string): EeroError {
   return new EeroError('BAD_PARAMETER', message);
 }
 
+/** A client's JSON value named in a message: short, and never throwing (String() of {"toString": 1} throws, of deep arrays overflows). */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}...` : v);
+  if (v === null || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return Array.isArray(v) ? 'an array' : v === undefined ? 'nothing' : 'an object';
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -46,8 +53,7 @@ export function parseInferRequest(text: string): V2Request {
   const inputs = body.inputs;
   if (!Array.isArray(inputs) || inputs.length !== 1 || !isRecord(inputs[0])) throw bad('"inputs" must hold exactly one tensor, "image"');
   const input = inputs[0];
-  if (input.datatype !== 'BYTES')
-    throw bad(`input "${String(input.name)}" must have datatype BYTES, got ${JSON.stringify(input.datatype)}`);
+  if (input.datatype !== 'BYTES') throw bad(`input ${shown(input.name)} must have datatype BYTES, got ${shown(input.datatype)}`);
   const inputParams = isRecord(input.parameters) ? input.parameters : {};
   if (inputParams.binary_data_size !== undefined) {
     throw new EeroError('UNSUPPORTED_MEDIA_TYPE', 'the binary data extension is not supported; send base64 strings in "data"');
