@@ -49,13 +49,14 @@ function sparkline() {
     if (points.length > 120) points.shift();
     const top = Math.min(1, Math.max(target * 1.4, ...points.filter((p) => p !== null).map((p) => p * 1.1)));
     const y = (r) => (H - 2 - ((H - 4) * r) / top).toFixed(1);
-    const x = (i) => ((W * i) / 119).toFixed(1);
+    // Spread over the width whatever the count, so a young page draws a readable line too.
+    const x = (i) => ((W * i) / Math.max(1, points.length - 1)).toFixed(1);
     let d = '';
     let pen = false;
     points.forEach((p, i) => {
       if (p === null) pen = false;
       else {
-        d += (pen ? 'L' : 'M') + x(i + 120 - points.length) + ' ' + y(p);
+        d += (pen ? 'L' : 'M') + x(i) + ' ' + y(p);
         pen = true;
       }
     });
@@ -181,7 +182,11 @@ function buildModelCard(desc, index) {
 
 function updateService(view) {
   const { fmt } = lib;
-  const put = (field, value, text) => setValue(document.querySelector('[data-field="' + field + '"]'), value, text);
+  const put = (field, value, text) => {
+    const node = document.querySelector('#service [data-field="' + field + '"]');
+    setValue(node, value, text);
+    node.classList.toggle('words', !/^[≈>\d]/.test(text));
+  };
   const quantile = (q) => (q === undefined ? '—' : (q.above ? '> ' : '≈ ') + fmt.seconds(q.seconds));
   document.getElementById('s-window').textContent = view === null ? 'two polls' : fmt.int(view.seconds) + ' s';
   if (view === null) return;
