@@ -73,7 +73,8 @@ async function runEngine(model: LoadedModel, batch: BatchInput<RowMeta>, caps: I
   const dead = batch.signals.some((s) => s?.aborted === true);
   if (engine.earlyExit && unbounded && !dead && graphCanRoute(batch.metas)) {
     const g = await runGraphBatch(engine.earlyExit, batch.input, batch.metas, caps, labels, costs.costs, costs.macs);
-    return { results: g.results, exits: g.exits, stages: [{ stage: 0, rows: n, seconds: g.ms / 1000 }], ledgerForced: 0, path: 'graph' };
+    // One call: no per-stage timings (the inference phase and the batch report carry its time).
+    return { results: g.results, exits: g.exits, stages: [], ledgerForced: 0, path: 'graph' };
   }
   const spender = new PoolSpender(reservation?.pool ?? Infinity, costs.costs, n);
   const router = new BatchRouter(batch.metas, caps, spender, labels, costs.costs.length, batch.signals);
