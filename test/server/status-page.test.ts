@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runInNewContext, Script } from 'node:vm';
 import puppeteer, { type Browser, type HTTPResponse, type Page } from 'puppeteer-core';
-import type { Service } from '../../src/server';
+import { startService, type Service } from '../../src/server';
 import { STATUS_PAGE_LIB } from '../../src/server/status-page/client-lib';
 import { STATUS_PAGE_SCRIPT } from '../../src/server/status-page/document';
 import { RESNET_BUNDLE } from '../support/bundles';
-import { call, fixturePngs, metricSum, pool, postImage, startTestService, type ImageJson } from './harness';
+import { call, fixturePngs, pool, postImage, testConfig, type ImageJson } from './harness';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -38,13 +38,27 @@ declare class DragEvent {
   constructor(type: string, init: { dataTransfer: DataTransfer; bubbles: boolean; cancelable: boolean });
 }
 
+interface Agreement {
+  ratio: number;
+  lower?: number;
+  upper?: number;
+  samples?: number;
+}
+
 interface Lib {
   snapshot(text: string, t: number): unknown;
   modelView(
     cur: unknown,
     prev: unknown,
     desc: unknown,
-  ): { images: number; realised: number | null; byExit: Record<string, number>; forced: number };
+  ): {
+    images: number;
+    realised: number | null;
+    byExit: Record<string, number>;
+    forced: number;
+    agreement: Agreement | null;
+    agreementByExit: Record<string, Agreement | null>;
+  };
   histogramQuantile(q: number, buckets: Array<{ le: number; count: number }>): { seconds: number; above: boolean } | undefined;
   requestView(cur: unknown, prev: unknown): { requests: number; errors: number; perSecond: number } | null;
 }
@@ -67,14 +81,26 @@ describe('status page script, without a browser', () => {
       'eero_macs_spent_total{model="m"} 250',
       'eero_model_full_cost_macs{model="m"} 100',
       'eero_forced_exits_total{model="m",reason="ledger"} 2 1700000000000',
-      'eero_monitor_agreement_ratio{model="m"} NaN',
+      'eero_monitor_agreement_ratio{model="m",exit="all"} 0.75',
+      'eero_monitor_agreement_lower_ratio{model="m",exit="all"} 0.3',
+      'eero_monitor_agreement_upper_ratio{model="m",exit="all"} 0.95',
+      'eero_monitor_agreement_ratio{model="m",exit="1"} 0.5',
+      'eero_monitor_agreement_ratio{model="m",exit="2"} NaN',
+      'eero_monitor_samples_total{model="m",exit="1"} 2',
+      'eero_monitor_samples_total{model="m",exit="2"} 2',
       'eero_requests_total{route="/v1/classify",status="200"} 4',
       'eero_requests_total{route="/metrics",status="200"} 9',
       'eero_requests_total{route="/v2/models/:name/infer",status="422"} 1',
     ].join('\n');
-    const desc = { name: 'm', fullMacs: 100, budget: { limit: 0.5 } };
+    const desc = { name: 'm', fullMacs: 100, budget: { limit: 0.5 }, exits: [{ exit: 1 }, { exit: 2 }] };
     const v = lib.modelView(lib.snapshot(text, 1000), null, desc);
-    expect(v).toMatchObject({ images: 4, realised: 250 / 4 / 100, byExit: { '1': 3, '2': 1 }, forced: 2, agreement: null, target: 0.5 });
+    expect(v).toMatchObject({ images: 4, realised: 250 / 4 / 100, byExit: { '1': 3, '2': 1 }, forced: 2, target: 0.5 });
+    expect(v.agreement).toEqual({ ratio: 0.75, lower: 0.3, upper: 0.95, samples: 4 });
+    expect(v.agreementByExit).toEqual({ '1': { ratio: 0.5, lower: undefined, upper: undefined, samples: 2 }, '2': null });
+    // No monitor series at all, or none sampled yet: nothing to show ("no samples yet" on the page).
+    expect(lib.modelView(lib.snapshot('eero_images_total{model="m",exit="1"} 3', 0), null, desc).agreement).toBeNull();
+    const unsampled = 'eero_monitor_agreement_ratio{model="m",exit="all"} 1\neero_monitor_samples_total{model="m",exit="1"} 0';
+    expect(lib.modelView(lib.snapshot(unsampled, 0), null, desc).agreement).toBeNull();
     const before = lib.snapshot('eero_requests_total{route="/v1/classify",status="200"} 1', 0);
     expect(lib.requestView(lib.snapshot(text, 2000), before)).toMatchObject({ requests: 4, errors: 1, perSecond: 2 });
   });
@@ -97,6 +123,20 @@ describe('status page script, without a browser', () => {
   });
 });
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The sum of the series of `name` carrying every given label in one /metrics text; undefined when there is none. */
+function sumIn(text: string, name: string, labels: Record<string, string>): number | undefined {
+  let sum: number | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_:]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const ls = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => ls.includes(`${k}="${v}"`))) sum = (sum ?? 0) + Number(m[3]);
+  }
+  return sum;
+}
+
 browserSuite(`GET / in a real Chromium${why}`, () => {
   let service: Service;
   let browser: Browser;
@@ -107,7 +147,8 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
   beforeAll(async () => {
     profile = mkdtempSync(join(tmpdir(), 'eero-chromium-'));
     const [s, b] = await Promise.all([
-      startTestService(),
+      // Sample rate 1: the monitor compares every answer with the full model, so agreement has numbers to show.
+      startService({ ...testConfig(), monitor: { ...testConfig().monitor, sampleRate: 1 } }, { defaultMetrics: false }),
       puppeteer.launch({
         executablePath: CHROMIUM,
         // Without the background-networking flags Chromium dials out, and this machine's closed network refuses it.
@@ -133,7 +174,6 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
     });
     page.on('pageerror', (e: unknown) => problems.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-    await traffic(12);
   }, 30_000);
 
   afterAll(async () => {
@@ -160,6 +200,20 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
       attr,
     );
 
+  const metricsText = async (): Promise<string> => (await call<string>(`${service.url}/metrics`)).body;
+  /**
+   * /metrics once the monitor has compared every answer with the full model (sample rate 1): it works in
+   * the background while the model is idle, so until then its numbers move between two reads.
+   */
+  async function monitorCaughtUp(): Promise<string> {
+    for (const started = Date.now(); Date.now() - started < 10_000; await sleep(100)) {
+      const text = await metricsText();
+      const m = { model: MODEL };
+      if (sumIn(text, 'eero_monitor_samples_total', m) === sumIn(text, 'eero_images_total', m)) return text;
+    }
+    throw new Error('the monitor did not sample every answer within 10 s');
+  }
+
   test('serves one HTML document with a CSP that allows only its own script and style', async () => {
     const res = await call<string>(`${service.url}/`);
     expect(res.status).toBe(200);
@@ -172,38 +226,44 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
     await page.goto(`${service.url}/?poll=${POLL_MS}`, { waitUntil: 'load' });
     await nextPolls(1);
     expect(await page.$eval('#live', (e: PageElement) => e.getAttribute('data-state'))).toBe('live');
-    // More traffic while the page polls: the next polls must show it.
-    await traffic(8);
-    const base = service.url;
-    const m = { model: MODEL };
-    const images = await metricSum(base, 'eero_images_total', m);
-    const macs = await metricSum(base, 'eero_macs_spent_total', m);
-    const full = await metricSum(base, 'eero_model_full_cost_macs', m);
-    const metricsText = (await call<string>(`${base}/metrics`)).body;
-    await nextPolls(2); // the second one started after the traffic ended
+    expect(await field('images', 'text')).toBe('0');
+    expect(await field('agreement', 'text')).toBe('no samples yet');
+
+    // Traffic while the page polls: the next polls must show it.
+    await traffic(20);
+    const text = await monitorCaughtUp();
+    await nextPolls(2); // the second one started after the traffic and the monitor's work ended
+    const n = (name: string, labels: Record<string, string> = {}): number | undefined => sumIn(text, name, { model: MODEL, ...labels });
+    const images = n('eero_images_total') as number;
+    const macs = n('eero_macs_spent_total') as number;
+    const full = n('eero_model_full_cost_macs') as number;
     expect(images).toBe(20);
     expect(Number(await field('images'))).toBe(images);
     expect(Number(await field('realised'))).toBeCloseTo(macs / images / full, 12);
     expect(await field('realised', 'text')).toBe(`${((100 * macs) / images / full).toFixed(1)}%`);
-    expect(Number(await field('target'))).toBe(await metricSum(base, 'eero_budget_target_ratio', m));
-    expect(Number(await field('forced'))).toBe(await metricSum(base, 'eero_forced_exits_total', m));
-    expect(Number(await field('thresholds'))).toBe(await metricSum(base, 'eero_thresholds_version', m));
+    expect(Number(await field('target'))).toBe(n('eero_budget_target_ratio'));
+    expect(Number(await field('forced'))).toBe(n('eero_forced_exits_total'));
+    expect(Number(await field('thresholds'))).toBe(n('eero_thresholds_version'));
     expect(Number(await field('rate'))).toBeGreaterThan(0);
+    // Agreement over every answer (exit="all") and per exit, as the monitor's gauges say.
+    expect(Number(await field('agreement'))).toBeCloseTo(n('eero_monitor_agreement_ratio', { exit: 'all' }) as number, 12);
+    expect(await field('agreement-note', 'text')).toContain(`${images} samples`);
     const exits = await page.$$eval(`[data-model="${MODEL}"] tr[data-exit]`, (rows: PageElement[]) =>
-      rows.map((r) => [r.getAttribute('data-exit'), r.querySelector('[data-field="count"]')?.getAttribute('data-value')]),
+      rows.map((r) =>
+        ['count', 'agreement']
+          .map((f) => r.querySelector(`[data-field="${f}"]`)?.getAttribute('data-value') ?? null)
+          .concat(r.getAttribute('data-exit')),
+      ),
     );
     expect(exits).toHaveLength(8);
-    for (const [exit, count] of exits)
-      expect(Number(count)).toBe(await metricSum(base, 'eero_images_total', { ...m, exit: exit as string }));
-    // Agreement: the monitor's gauges when it exports samples, "no samples yet" when it does not.
-    const samples = /^eero_monitor_samples_total\{[^}]*model="resnet18-fmnist"[^}]*\} (\S+)$/m.exec(metricsText);
-    if (samples && Number(samples[1]) > 0) {
-      expect(Number(await field('agreement'))).toBeCloseTo(await metricSum(base, 'eero_monitor_agreement_ratio', m), 12);
-    } else {
-      expect(await field('agreement', 'text')).toBe('no samples yet');
+    for (const [count, agreement, exit] of exits) {
+      expect(Number(count)).toBe(n('eero_images_total', { exit: exit as string }) ?? 0);
+      const ratio = n('eero_monitor_agreement_ratio', { exit: exit as string });
+      if (ratio === undefined) expect(agreement).toBe('');
+      else expect(Number(agreement)).toBeCloseTo(ratio, 12);
     }
-    const p50 = Number(await page.$eval('[data-field="p50"]', (e: PageElement) => e.getAttribute('data-value')));
-    const p99 = Number(await page.$eval('[data-field="p99"]', (e: PageElement) => e.getAttribute('data-value')));
+    const p50 = Number(await page.$eval('#service [data-field="p50"]', (e: PageElement) => e.getAttribute('data-value')));
+    const p99 = Number(await page.$eval('#service [data-field="p99"]', (e: PageElement) => e.getAttribute('data-value')));
     expect(p50).toBeGreaterThan(0);
     expect(p99).toBeGreaterThanOrEqual(p50);
   });

@@ -119,9 +119,26 @@ export const STATUS_PAGE_LIB = String.raw`function () {
     agreementLower: 'eero_monitor_agreement_lower_ratio',
     agreementUpper: 'eero_monitor_agreement_upper_ratio',
     agreementSamples: 'eero_monitor_samples_total',
+    agreementTarget: 'eero_monitor_agreement_target_ratio',
     requests: 'eero_requests_total',
     duration: 'eero_request_duration_seconds',
   };
+
+  /**
+   * The monitor's agreement with the full model: gauges by {model, exit}, exit="all" over every answer, and
+   * the samples counter by the exit the image had left at (so "all" is their sum). Null when there is
+   * nothing to show: the monitor off or not yet exported, no sample yet, or no finite ratio.
+   */
+  function agreementAt(snap, model, exit) {
+    let want = { model, exit };
+    // A series without an exit label means every answer, like exit="all".
+    if (exit === 'all' && pick(snap, N.agreement, want).length === 0) want = { model, exit: undefined };
+    const ratio = sum(snap, N.agreement, want);
+    const counted = pick(snap, N.agreementSamples, exit === 'all' ? { model } : want).filter((s) => s.labels.exit !== 'all');
+    const samples = counted.length === 0 ? undefined : counted.reduce((a, s) => a + s.value, 0);
+    if (ratio === undefined || !Number.isFinite(ratio) || samples === 0) return null;
+    return { ratio, lower: sum(snap, N.agreementLower, want), upper: sum(snap, N.agreementUpper, want), samples };
+  }
 
   /** What a model card shows, from the latest poll and the oldest one still in the window (prev, may be null). */
   function modelView(cur, prev, desc) {
@@ -135,13 +152,9 @@ export const STATUS_PAGE_LIB = String.raw`function () {
     const forcedByReason = {};
     for (const s of pick(cur, N.forced, m)) forcedByReason[s.labels.reason] = (forcedByReason[s.labels.reason] || 0) + s.value;
     const batches = sum(cur, N.batches, m);
-    const samples = sum(cur, N.agreementSamples, m);
-    const ratio = sum(cur, N.agreement, m);
-    // Absent (the monitor is off or not yet exported), zero samples, or NaN: nothing to show yet.
-    const agreement =
-      ratio === undefined || !Number.isFinite(ratio) || samples === 0
-        ? null
-        : { ratio, lower: sum(cur, N.agreementLower, m), upper: sum(cur, N.agreementUpper, m), samples };
+    const agreement = agreementAt(cur, desc.name, 'all');
+    const agreementByExit = {};
+    for (const e of desc.exits) agreementByExit[e.exit] = agreementAt(cur, desc.name, String(e.exit));
     let win = null;
     if (prev) {
       const seconds = (cur.t - prev.t) / 1000;
@@ -163,6 +176,8 @@ export const STATUS_PAGE_LIB = String.raw`function () {
       queue: sum(cur, N.queue, m),
       avgBatch: batches ? (sum(cur, N.batchImages, m) || 0) / batches : undefined,
       agreement,
+      agreementByExit,
+      agreementTarget: sum(cur, N.agreementTarget, m),
       window: win,
     };
   }

@@ -117,9 +117,10 @@ function buildModelCard(desc, index) {
 
   card.append(el('h3', {}, 'Exit histogram'));
   const table = el('table', { class: 'hist' });
-  table.append(el('caption', { class: 'vh' }, 'Images per exit for ' + desc.name + ', with each exit\'s cost'));
+  table.append(el('caption', { class: 'vh' }, 'Images per exit for ' + desc.name + ', with each exit\'s cost and its agreement with the full model'));
   const head = el('tr', {});
-  for (const [t, c] of [['Exit', ''], ['Cost', 'r'], ['Images', ''], ['Count', 'r'], ['Share', 'r']]) head.append(el('th', { class: c, scope: 'col' }, t));
+  const columns = [['Exit', ''], ['Cost', 'r'], ['Images', ''], ['Count', 'r'], ['Share', 'r'], ['Agreement', 'r']];
+  for (const [t, c] of columns) head.append(el('th', { class: c, scope: 'col' }, t));
   table.append(el('thead', {}, head));
   const body = el('tbody', {});
   const rows = desc.exits.map((e) => {
@@ -127,9 +128,10 @@ function buildModelCard(desc, index) {
     const bar = el('div', { class: 'bar', 'aria-hidden': 'true' }, el('span', {}));
     const count = el('td', { class: 'r', 'data-field': 'count' }, '0');
     const share = el('td', { class: 'r', 'data-field': 'share' }, '—');
-    tr.append(el('th', { scope: 'row' }, String(e.exit)), el('td', { class: 'r' }, fmt.pct(e.fraction, 0)), el('td', {}, bar), count, share);
+    const agrees = el('td', { class: 'r', 'data-field': 'agreement' }, '—');
+    tr.append(el('th', { scope: 'row' }, String(e.exit)), el('td', { class: 'r' }, fmt.pct(e.fraction, 0)), el('td', {}, bar), count, share, agrees);
     body.append(tr);
-    return { exit: e.exit, bar: bar.firstChild, count, share };
+    return { exit: e.exit, bar: bar.firstChild, count, share, agrees };
   });
   table.append(body);
   card.append(table);
@@ -156,13 +158,20 @@ function buildModelCard(desc, index) {
     const reasons = Object.keys(v.forcedByReason).sort().map((r) => r + ' ' + fmt.int(v.forcedByReason[r]));
     forced.note.textContent = (v.images > 0 ? fmt.pct(v.forced / v.images) + ' of images' : '') + (reasons.length ? ' · ' + reasons.join(' · ') : '');
     const a = v.agreement;
+    const promise = v.agreementTarget === undefined ? '' : 'promised ' + fmt.pct(v.agreementTarget);
     setValue(agreement.dd, a && a.ratio, a === null ? 'no samples yet' : fmt.pct(a.ratio));
     agreement.dd.classList.toggle('words', a === null);
-    agreement.note.textContent =
+    // Below the promise only when even the upper Wilson bound is (what the EeroAgreementLow alert means).
+    agreement.dd.classList.toggle('low', a !== null && v.agreementTarget !== undefined && a.upper !== undefined && a.upper < v.agreementTarget);
+    const parts =
       a === null
-        ? 'the monitor has not compared any image with the full model'
-        : (a.lower !== undefined && a.upper !== undefined ? 'Wilson bounds ' + fmt.pct(a.lower) + ' – ' + fmt.pct(a.upper) : '') +
-          (a.samples !== undefined ? ' · ' + fmt.int(a.samples) + ' samples' : '');
+        ? ['the monitor has not compared an answer with the full model yet', promise]
+        : [
+            a.lower !== undefined && a.upper !== undefined ? 'Wilson 95% ' + fmt.pct(a.lower) + ' – ' + fmt.pct(a.upper) : '',
+            a.samples !== undefined ? fmt.int(a.samples) + ' samples' : '',
+            promise,
+          ];
+    agreement.note.textContent = parts.filter((p) => p !== '').join(' · ');
     setValue(queue.dd, v.queue, v.queue === undefined ? '—' : fmt.int(v.queue) + ' images');
     queue.note.textContent = 'waiting for the engine';
     setValue(batch.dd, v.avgBatch, v.avgBatch === undefined ? '—' : fmt.rate(v.avgBatch) + ' images');
@@ -174,6 +183,9 @@ function buildModelCard(desc, index) {
       setValue(r.count, n, fmt.int(n));
       setValue(r.share, v.images > 0 ? n / v.images : null, v.images > 0 ? fmt.pct(n / v.images) : '—');
       r.bar.style.setProperty('--w', (100 * n) / max + '%');
+      const ag = v.agreementByExit[r.exit];
+      setValue(r.agrees, ag && ag.ratio, ag ? fmt.pct(ag.ratio, 0) + (ag.samples !== undefined ? ' of ' + fmt.int(ag.samples) : '') : '—');
+      r.agrees.title = ag && ag.lower !== undefined ? 'Wilson 95%: ' + fmt.pct(ag.lower) + ' – ' + fmt.pct(ag.upper) : '';
     }
   }
 

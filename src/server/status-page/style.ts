@@ -46,6 +46,7 @@ section.card { background: var(--card); border: 1px solid var(--line); border-ra
 .tile { border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; min-width: 0; }
 .tile dt { font-size: 0.78rem; color: var(--muted); }
 .tile dd { margin: 2px 0 0; font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.tile dd.low { color: var(--bad); }
 .tile dd.words { font-size: 1rem; padding-top: 4px; }
 .tile dd small, .num small { font-size: 0.78rem; font-weight: 400; color: var(--muted); }
 .tile .note { display: block; font-size: 0.78rem; font-weight: 400; color: var(--muted); }
@@ -69,7 +70,7 @@ tbody th { font-weight: 600; }
 td.r, th.r { text-align: right; }
 .bar { position: relative; height: 14px; min-width: 60px; background: var(--bg); border-radius: 4px; }
 .bar span { position: absolute; inset: 0 auto 0 0; width: var(--w, 0%); background: var(--accent); border-radius: 4px; }
-table.hist td:nth-child(3) { width: 45%; }
+table.hist td:nth-child(3) { width: 36%; }
 .drop { position: relative; display: grid; place-items: center; text-align: center; gap: 6px; border: 2px dashed var(--line); border-radius: var(--radius); padding: 22px 12px; cursor: pointer; color: var(--muted); }
 .drop:hover, .drop.over { border-color: var(--accent); background: var(--accent-soft); color: var(--ink); }
 .drop:focus-within { outline: 3px solid var(--accent); outline-offset: 2px; }
