@@ -167,6 +167,158 @@ describe('random bytes as bodies', () => {
   });
 });
 
+describe('hostile query strings, paths and part headers', () => {
+  const queryText = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom(
+      '%',
+      '%zz',
+      '%ff%fe',
+      '%00',
+      '[]',
+      '[a]',
+      '=',
+      '&&',
+      '__proto__',
+      'constructor',
+      'budget',
+      'topk',
+      'trace',
+      'model',
+      'deadline_ms',
+    ),
+  );
+  const query = fc.array(fc.tuple(queryText, queryText), { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
+
+  test('random query strings on a good image (fast-check)', async () => {
+    await fc.assert(
+      fc.asyncProperty(query, async (q) => {
+        const path = `/v1/classify?${q.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c))}`;
+        await sendChecked({ path, headers: { 'content-type': 'image/png' }, body: pngs[1] as Buffer }, 'v1', path);
+      }),
+      { seed: SEED, numRuns: runs(60) },
+    );
+    await expectServing();
+  });
+
+  const NAMES = [
+    'budget',
+    'topk',
+    'trace',
+    'score',
+    'beta',
+    'accuracy_target',
+    'agreement',
+    'accuracy_drop',
+    'delta',
+    'deadline_ms',
+    'model',
+  ];
+  const VALUES = [
+    '',
+    ' ',
+    'NaN',
+    'Infinity',
+    '-Infinity',
+    '1e308',
+    '1e-320',
+    '-0',
+    '0x10',
+    '1_000',
+    '5e-324',
+    '9007199254740993',
+    '0.5.5',
+    '\u00bd',
+    '50%',
+    '1e16',
+  ];
+  /** One parameter on a good image, in the query (v1) and in v2 `parameters` (as a number when it reads as one). */
+  async function tryParameter(name: string, value: string): Promise<void> {
+    const path = `/v1/classify?${name}=${encodeURIComponent(value)}`;
+    await sendChecked({ path, headers: { 'content-type': 'image/png' }, body: pngs[1] as Buffer }, 'v1', path);
+    const numeric = Number(value);
+    const parameters = { [name]: Number.isFinite(numeric) && value.trim() !== '' ? numeric : value };
+    const v2 = { inputs: [{ name: 'image', datatype: 'BYTES', data: [(pngs[1] as Buffer).toString('base64')] }], parameters };
+    await sendChecked(
+      { path: V2, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(v2)) },
+      'v2',
+      `v2 ${name}=${value}`,
+    );
+  }
+  /** A beta so small that beta / (full model's MACs) underflows to 0: see the test.failing below. */
+  const underflowingBeta = (name: string, value: string): boolean => name === 'beta' && Number(value) > 0 && Number(value) < 1e-300;
+
+  /**
+   * A tiny guarantee (1e-320) is refused only after the router certifies thresholds for it, ~2 s of CPU per
+   * new value on this machine (the event loop stays free): run with EERO_HOSTILE_RUNS only.
+   */
+  const costly = (name: string, value: string): boolean =>
+    ['accuracy_target', 'agreement', 'accuracy_drop'].includes(name) && Number(value) > 0 && Number(value) < 1e-300;
+
+  test('numeric edge values for every parameter, in the query and in v2 parameters', async () => {
+    for (const name of NAMES) {
+      for (const value of VALUES)
+        if (!underflowingBeta(name, value) && (EXTRA > 0 || !costly(name, value))) await tryParameter(name, value);
+    }
+    await expectServing();
+  });
+
+  // Known, outside this suite's files: routing-request.ts accepts any beta in (0, 100], and eero-weights.ts brackets
+  // its root by doubling beta / full from 0 when that underflows, so the request ends in 500 INTERNAL "could not
+  // bracket a root". The fix is a lower bound on beta there (e.g. 1e-9); then make this a plain test.
+  test.failing('a beta that underflows (1e-320) is refused as a bad parameter, not a 500', async () => {
+    await tryParameter('beta', '1e-320');
+  });
+
+  test('random model names and paths under /v1 and /v2 (fast-check)', async () => {
+    const segment = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('%', '%ff', '%2F', '..', '%00', 'resnet18-fmnist', 'infer', 'ready'),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/v1/', '/v2/models/', '/v2/', '/v1/models/'),
+        fc.array(segment, { maxLength: 3 }),
+        async (prefix, parts) => {
+          const path = (prefix + parts.join('/')).replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c));
+          for (const method of ['GET', 'POST']) {
+            await sendChecked(
+              { method, path, headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') },
+              path.startsWith('/v2') ? 'v2' : 'v1',
+              `${method} ${path}`,
+            );
+          }
+        },
+      ),
+      { seed: SEED, numRuns: runs(40) },
+    );
+    await expectServing();
+  });
+
+  test('odd part headers: unknown charsets, encoded names, empty types', async () => {
+    const heads = [
+      `Content-Disposition: form-data; name="image"; filename*=x-unknown''a%ffb.png`,
+      `Content-Disposition: form-data; name*=UTF-8''%ff%fe; filename="a.png"`,
+      `Content-Disposition: form-data; name="budget"\r\nContent-Type: text/plain; charset=x-unknown`,
+      `Content-Disposition: form-data; name="budget"\r\nContent-Type: text/plain; charset=utf-16le`,
+      `Content-Disposition: form-data; name="image"; filename=""\r\nContent-Type:`,
+      `Content-Disposition: attachment; filename="a.png"`,
+      `Content-Disposition: form-data`,
+      `Content-Type: image/png`,
+      `X: ${'y'.repeat(20000)}`,
+    ];
+    for (const head of heads) {
+      const body = Buffer.concat([Buffer.from(`--XB\r\n${head}\r\n\r\n`), pngs[2] as Buffer, Buffer.from('\r\n--XB--\r\n')]);
+      await sendChecked(
+        { path: '/v1/classify', headers: { 'content-type': 'multipart/form-data; boundary=XB' }, body },
+        'v1',
+        head.slice(0, 80),
+      );
+    }
+    await expectServing();
+  });
+});
+
 describe('malformed and oversized v2 JSON', () => {
   const json = { 'content-type': 'application/json' };
   const good = (): Record<string, unknown> => ({
