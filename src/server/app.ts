@@ -8,10 +8,18 @@ import { addStatusPage } from './status-page';
 import { addV1Routes } from './v1-routes';
 import { addV2Routes } from './v2-routes';
 
-/** Once the listener closes, requests still arriving on kept-alive connections are told to go elsewhere. */
-function refuseWhenClosing(deps: AppDeps): RequestHandler {
-  return (req, _res, next) => {
-    if (deps.phase() !== 'closing' || req.path === '/healthz' || req.path === '/readyz') return next();
+/**
+ * Shutdown, as a client sees it: while draining, answers still come but close
+ * their connection (kept-alive clients reconnect, through the load balancer,
+ * elsewhere); once the listener has closed, a request still arriving on an
+ * open connection is told to go elsewhere (503 SHUTTING_DOWN, Connection: close).
+ */
+function shutdownManners(deps: AppDeps): RequestHandler {
+  return (req, res, next) => {
+    const phase = deps.phase();
+    if (phase === 'serving') return next();
+    res.set('Connection', 'close');
+    if (phase === 'draining' || req.path === '/healthz' || req.path === '/readyz') return next();
     throw new EeroError('SHUTTING_DOWN', 'the service is shutting down; retry on another replica', { details: { retryAfterSeconds: 1 } });
   };
 }
@@ -21,7 +29,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestMetrics(deps));
-  app.use(refuseWhenClosing(deps));
+  app.use(shutdownManners(deps));
   addStatusPage(app, deps);
   addV1Routes(app, deps);
   addV2Routes(app, deps);

@@ -108,6 +108,8 @@ describe('every refusal has its status and code, and the server keeps serving', 
     const error = await expectError(postImage(base, good, `?budget=${cheapest / 2}`), 422, 'BUDGET_INFEASIBLE');
     expect(error.message).toContain('cheapest feasible budget');
     expect(error.details?.cheapestFeasibleFraction).toBeCloseTo(cheapest, 12);
+    // MACs with a suffix are read as written: 0.5M is 500000 MACs (a message once said "5 MACs").
+    expect((await expectError(postImage(base, good, '?budget=0.5M'), 422, 'BUDGET_INFEASIBLE')).message).toMatch(/^budget 500000 MACs /);
     // A MACs budget below exit 1 likewise.
     await expectError(postImage(base, good, `?budget=${Math.floor((costs?.macs[0] as number) / 2)}`), 422, 'BUDGET_INFEASIBLE');
   });

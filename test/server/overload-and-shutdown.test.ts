@@ -92,3 +92,44 @@ describe('overload, request timeout and graceful shutdown', () => {
     expect(log).toMatch(/eero serve: stopped/);
   });
 });
+
+describe('shutdown with a drain', () => {
+  test('close(): not ready at once, still answering while draining, queued and in-flight requests finish, then the listener is gone', async () => {
+    const s = await startTestService({ batching: { maxBatch: 8, maxWaitMs: 30_000, maxQueue: 64 }, shutdown: { drainMs: 300 } });
+    const classifier = s.models.get('resnet18-fmnist')?.classifier;
+    const queued = postImage(s.url, good());
+    await until(() => classifier?.depth === 1);
+    const closing = s.close();
+    expect((await call(`${s.url}/readyz`)).status).toBe(503);
+    expect((await call(`${s.url}/v2/health/ready`)).status).toBe(503);
+    expect((await call(`${s.url}/healthz`)).status).toBe(200);
+    // A request arriving while draining is still taken (load balancers are still catching up).
+    const during = postImage(s.url, good());
+    const [a, b] = await Promise.all([queued, during]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(b.headers.get('connection')).toBe('close');
+    await closing;
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+  });
+
+  test('the start script execs the server, so a SIGTERM to the process npm runs reaches it and it exits cleanly', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+    expect(script.startsWith('exec ')).toBe(true);
+    // npm runs scripts as `sh -c <script>` and forwards signals to that process.
+    const child = spawn('sh', ['-c', `${script} --port 0`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await until(() => log.includes('listening on'), 30_000);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log).toMatch(/SIGTERM: shutting down/);
+      expect(log).toMatch(/stopped/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
+});
