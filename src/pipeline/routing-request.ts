@@ -92,7 +92,8 @@ export function toRoutingRequest(raw: RawRouting, name: FieldNamer, source?: str
   const request: RoutingRequest = {
     budget: budgetOf(raw.budget, name('budget')),
     score: scoreOf(raw.score, name('score')),
-    beta: numberIn(raw.beta, name('beta'), (v) => v > 0 && v <= 100, 'a positive number (EERO temperature, e.g. 0.04)'),
+    // Below 1e-6 the weights' exponents overflow (R / beta for R up to 1): refused here, not a 500 in the maths.
+    beta: numberIn(raw.beta, name('beta'), (v) => v >= 1e-6 && v <= 100, 'a number from 1e-6 to 100 (EERO temperature, e.g. 0.04)'),
     accuracyTarget,
     guarantee,
     deadlineMs: numberIn(raw.deadlineMs, name('deadlineMs'), (v) => v > 0 && v <= 3_600_000, 'a positive number of milliseconds'),
