@@ -551,7 +551,7 @@ describe('deploy/k8s/batch: the Indexed Job and the merge', () => {
     const merge = view<JobView>(one(standalone, 'Job', 'eero-merge')).spec.template.spec;
     const args = merge.containers[0]?.command ?? [];
     const parts = Array.from({ length: shards }, (_, i) => `/data/out/part-${i}.jsonl`);
-    expect(args).toEqual(['node', 'dist/src/cli/main.js', 'merge', ...parts, '--out', '/data/out/results.jsonl']);
+    expect(args).toEqual(['node', 'dist/src/cli/main.js', 'merge', ...parts, '--out', '/data/out/results.jsonl', '--folder', '/data/in']);
     const data = one(standalone, 'Pod', 'eero-data').spec as IPodSpec;
     expect([merge.containers[0]?.image, data.containers[0]?.image]).toEqual([container.image, container.image]);
     const claim = one(batch.objects, 'PersistentVolumeClaim').metadata.name;
