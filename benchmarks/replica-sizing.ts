@@ -28,7 +28,7 @@ import sharp from 'sharp';
 import { markdownTable } from '../src/cli/report/tables';
 
 /** Repository root, from src (ts-jest) or from dist/benchmarks (compiled). */
-export const REPO_ROOT = path.resolve(__dirname, '..', ...(path.basename(path.dirname(__dirname)) === 'dist' ? ['..'] : []));
+const REPO_ROOT = path.resolve(__dirname, '..', ...(path.basename(path.dirname(__dirname)) === 'dist' ? ['..'] : []));
 export const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 export const FIXTURES = path.join(REPO_ROOT, 'models', 'resnet18-fmnist', 'fixtures');
 
