@@ -1,8 +1,10 @@
 /**
  * The files under a folder, recursively, as raw bytes relative to it.
- * Symlinks are followed (a folder reached twice, e.g. by a loop, is walked
- * once); what cannot be read (a folder without permission, a broken link)
- * becomes an entry with its error, so the run goes on and reports it.
+ * Symlinks are followed, and every folder is walked once: the real folders
+ * first, then those reached only through a link (so a link to a folder
+ * inside the root adds nothing, and a loop ends). What cannot be read (a
+ * folder without permission, a broken link) becomes an entry with its
+ * error, so the run goes on and reports it.
  */
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
@@ -35,10 +37,27 @@ export async function listFiles(root: string, opts: WalkOptions = {}): Promise<W
   const rootBytes = Buffer.from(root);
   const out: WalkEntry[] = [];
   const seen = new Set<string>([`${stat.dev}:${stat.ino}`]);
+  /** Folders reached through a link, walked after every real one. */
+  const linked: Buffer[] = [];
   const fail = (rel: Buffer, what: string, e: unknown): void => {
     out.push({ rel, error: new EeroError('IO_ERROR', `${what}: ${(e as Error).message}`, { cause: e }) });
   };
-  const wanted = (name: Buffer): boolean => opts.allFiles === true || IMAGE_EXTENSIONS.has(path.extname(name.toString('latin1')).toLowerCase());
+  const wanted = (name: Buffer): boolean =>
+    opts.allFiles === true || IMAGE_EXTENSIONS.has(path.extname(name.toString('latin1')).toLowerCase());
+
+  /** Walks a folder unless it was walked already (same device and inode). */
+  const enter = async (rel: Buffer): Promise<void> => {
+    let s;
+    try {
+      s = await fs.stat(join(rootBytes, rel));
+    } catch (e) {
+      return fail(rel, 'cannot read folder', e);
+    }
+    const id = `${s.dev}:${s.ino}`;
+    if (seen.has(id)) return; // a loop, or a folder already walked
+    seen.add(id);
+    await walk(rel);
+  };
 
   const walk = async (rel: Buffer): Promise<void> => {
     let entries: Array<Dirent<Buffer>>;
@@ -53,27 +72,22 @@ export async function listFiles(root: string, opts: WalkOptions = {}): Promise<W
       const childRel = join(rel, e.name);
       const full = join(rootBytes, childRel);
       if (opts.exclude?.has(path.resolve(full.toString()))) continue;
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
       if (e.isSymbolicLink()) {
+        let target;
         try {
-          const target = await fs.stat(full);
-          isDir = target.isDirectory();
-          isFile = target.isFile();
-          if (isDir && seen.has(`${target.dev}:${target.ino}`)) continue; // a loop, or a folder already walked
-          if (isDir) seen.add(`${target.dev}:${target.ino}`);
+          target = await fs.stat(full);
         } catch (err) {
           if (wanted(e.name)) fail(childRel, 'broken symbolic link', err);
           continue;
         }
-      } else if (isDir) {
-        const s = await fs.stat(full).catch(() => undefined);
-        if (s) seen.add(`${s.dev}:${s.ino}`);
-      }
-      if (isDir) await walk(childRel);
-      else if (isFile && wanted(e.name)) out.push({ rel: childRel });
+        if (target.isDirectory()) linked.push(childRel);
+        else if (target.isFile() && wanted(e.name)) out.push({ rel: childRel });
+      } else if (e.isDirectory()) await enter(childRel);
+      else if (e.isFile() && wanted(e.name)) out.push({ rel: childRel });
     }
   };
   await walk(Buffer.alloc(0));
+  // Walking a linked folder may find more links: the list grows as it is read.
+  for (let i = 0; i < linked.length; i++) await enter(linked[i] as Buffer);
   return out;
 }
