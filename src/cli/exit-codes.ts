@@ -12,6 +12,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CHECKSUM_MISMATCH: 4,
   UNKNOWN_MODEL: 4,
   BUDGET_INFEASIBLE: 5,
+  BUDGET_ABOVE_LIMIT: 5,
+  GUARANTEE_INFEASIBLE: 5,
   IO_ERROR: 6,
   EMPTY_INPUT: 7,
   NOT_AN_IMAGE: 7,
@@ -20,6 +22,11 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   TOO_MANY_PIXELS: 7,
   MERGE_CONFLICT: 8,
   MERGE_INCOMPLETE: 9,
+  /** Another run writes the results file: try again later. */
+  RESULTS_LOCKED: 10,
+  /** The results file holds another model's or budget's rows: same flags, or --fresh. */
+  RESULTS_MISMATCH: 11,
+  ADDRESS_IN_USE: 12,
   ABORTED: 130,
 };
 
