@@ -172,13 +172,13 @@ export async function imageSamples(png: Buffer): Promise<ImageSample[]> {
     le(descriptor + 9, 1),
   ];
   // WebP: RIFF size (4), chunk size (16); VP8 frame width/height at 26/28 (14 bits), VP8L packed size at 21.
-  const webpFields = (b: Buffer): Field[] => [le(4, 4), le(16, 4), le(20, 4), le(24, 2), le(26, 2), le(28, 2)];
+  const webpFields = (): Field[] => [le(4, 4), le(16, 4), le(20, 4), le(24, 2), le(26, 2), le(28, 2)];
   return [
     { format: 'png', bytes: png, fields: p.fields, headerEnd: p.headerEnd },
     { format: 'jpeg', bytes: jpeg, fields: j.fields, headerEnd: j.headerEnd },
     { format: 'gif', bytes: gif, fields: gifFields, headerEnd: descriptor + 11 },
-    { format: 'webp', bytes: webp, fields: webpFields(webp), headerEnd: 32 },
-    { format: 'webp', bytes: lossless, fields: webpFields(lossless), headerEnd: 32 },
+    { format: 'webp', bytes: webp, fields: webpFields(), headerEnd: 32 },
+    { format: 'webp', bytes: lossless, fields: webpFields(), headerEnd: 32 },
   ];
 }
 
@@ -188,8 +188,10 @@ export function mutate(sample: ImageSample, field: Field, value: number, fixCrc:
   const v = value % 2 ** (8 * field.size);
   if (field.offset + field.size > out.length) return out;
   if (field.size === 1) out.writeUInt8(v, field.offset);
-  else if (field.size === 2) (field.littleEndian ? out.writeUInt16LE : out.writeUInt16BE).call(out, v, field.offset);
-  else (field.littleEndian ? out.writeUInt32LE : out.writeUInt32BE).call(out, v, field.offset);
+  else if (field.size === 2 && field.littleEndian) out.writeUInt16LE(v, field.offset);
+  else if (field.size === 2) out.writeUInt16BE(v, field.offset);
+  else if (field.littleEndian) out.writeUInt32LE(v, field.offset);
+  else out.writeUInt32BE(v, field.offset);
   if (fixCrc && sample.format === 'png') fixPngCrcs(out);
   return out;
 }
