@@ -20,7 +20,7 @@ export interface Resplits {
 }
 
 function record(table: SeedTable, p: SweepPoint, method = p.method): void {
-  const m = table.get(method) ?? new Map();
+  const m = table.get(method) ?? new Map<number, { accuracy: number[]; cost: number[]; violations: number }>();
   table.set(method, m);
   const key = fractionKey(p.budgetFraction);
   const cell = m.get(key) ?? { accuracy: [], cost: [], violations: 0 };

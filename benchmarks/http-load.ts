@@ -138,8 +138,8 @@ async function main(): Promise<void> {
     table,
   ].join('\n');
   process.stdout.write(`${text}\n`);
-  mkdirSync(path.dirname(values.out as string), { recursive: true });
-  writeFileSync(values.out as string, `${text}\n`);
+  mkdirSync(path.dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${text}\n`);
 }
 
 if (require.main === module) {

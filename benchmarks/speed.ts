@@ -58,7 +58,7 @@ function peakLines(peak: Peak, engines: EngineSpeed[], r18: R18Speed | undefined
   return [
     ...(above.length
       ? [
-          `- **Note:** ${above.join(', ')} ran faster than the MatMul \"peak\": the single MatMul did not reach this CPU's peak in this run (other load, or MLAS's convolution kernels beat its GEMM); read the theoretical figure as the ceiling.`,
+          `- **Note:** ${above.join(', ')} ran faster than the MatMul "peak": the single MatMul did not reach this CPU's peak in this run (other load, or MLAS's convolution kernels beat its GEMM); read the theoretical figure as the ceiling.`,
         ]
       : []),
     `- Measured peak: **${si(peak.measuredMacsPerSecond)}MAC/s** (${peak.matmul || 'n/a'}).`,

@@ -44,6 +44,7 @@ export function grayPng(pixels: Uint8Array, width: number, height: number): Buff
   ]);
 }
 
-export async function encodeGrayPng(pixels: Uint8Array, width: number, height: number, file: string): Promise<void> {
+export function encodeGrayPng(pixels: Uint8Array, width: number, height: number, file: string): Promise<void> {
   writeFileSync(file, grayPng(pixels, width, height));
+  return Promise.resolve();
 }

@@ -40,7 +40,7 @@ export function parseCommand<F extends Record<string, FlagSpec>>(spec: CommandSp
   const flags: Record<string, string | boolean | undefined> = {};
   for (const [name, f] of Object.entries(spec.flags)) {
     const v = parsed.values[name];
-    flags[name] = v === undefined ? (f.type === 'boolean' ? Boolean(f.default) : (f.default as string | undefined)) : v;
+    flags[name] = v === undefined ? (f.type === 'boolean' ? Boolean(f.default) : (f.default)) : v;
   }
   return { flags: flags as ParsedFlags<F>, positionals: parsed.positionals, help: parsed.values.help === true };
 }
@@ -89,11 +89,11 @@ export function defineCommand<F extends Record<string, FlagSpec>>(
   handler: (args: Parsed<F>) => Promise<number>,
 ): Command {
   return {
-    spec: spec as CommandSpec,
+    spec: spec,
     async run(argv: string[]): Promise<number> {
       const args = parseCommand(spec, argv);
       if (args.help) {
-        process.stdout.write(helpText(spec as CommandSpec));
+        process.stdout.write(helpText(spec));
         return 0;
       }
       return handler(args);

@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : EXIT_OK;
   }
   if (name === '--version' || name === '-v') {
-    process.stdout.write(`${require('../../../package.json').version as string}\n`);
+    process.stdout.write(`${(require('../../../package.json') as { version: string }).version}\n`);
     return EXIT_OK;
   }
   const command: Command | undefined = COMMANDS.find((c) => c.spec.name === name);

@@ -14,7 +14,7 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value as number | boolean);
+  const text = typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
@@ -97,7 +97,7 @@ export function optional<T>(inner: Schema<T>): z.ZodOptional<Schema<T>> {
 }
 
 export function withDefault<T>(inner: Schema<T>, fallback: () => T): Schema<T> {
-  return z.preprocess((v) => (v === undefined || v === null ? fallback() : v), inner) as Schema<T>;
+  return z.preprocess((v) => (v === undefined || v === null ? fallback() : v), inner);
 }
 
 /** A mapping with exactly these fields; unknown keys are refused (typos in hand-written files), unless `ignore`. */

@@ -17,7 +17,7 @@ const budgetSchema: Schema<BudgetSpec> = z.union([num({ above: 0 }), str({ nonEm
     ctx.addIssue({ code: 'custom', message: (e as Error).message });
     return z.NEVER;
   }
-}) as unknown as Schema<BudgetSpec>;
+});
 
 const modelEntry = obj({
   /** The name clients ask for (`?model=`); defaults to the bundle folder's name. */

@@ -79,7 +79,7 @@ async function openAll(ort: OrtModule, bundle: Bundle, options: Ort.InferenceSes
   );
   const failure = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) {
-    await Promise.all(opened.map((r) => (r.status === 'fulfilled' ? r.value.release().catch(() => undefined) : undefined)));
+    await Promise.all(opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value.release().catch(() => undefined)] : [])));
     throw failure.reason;
   }
   return opened.map((r) => (r as PromiseFulfilledResult<Ort.InferenceSession>).value);

@@ -13,7 +13,7 @@ const DEFAULT_LABEL_VALUE_LIMIT = 64;
  */
 export function createMetrics(registry: Registry, options: MetricsOptions = {}): EeroMetrics {
   const guard = createLabelGuard(options.labelValueLimit ?? DEFAULT_LABEL_VALUE_LIMIT, options.onLabelOverflow);
-  const g = guard.bound;
+  const g = (label: Parameters<typeof guard.bound>[0], value: string): string => guard.bound(label, value);
   let ledgerSource: LedgerSource | undefined;
   let agreementSource: AgreementSource | undefined;
   let queueDepthSource: QueueDepthSource | undefined;

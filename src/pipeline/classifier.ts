@@ -136,18 +136,17 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
       if (stop.signal.aborted) throw toEeroError(stop.signal.reason, 'ABORTED');
       const topk = Math.min(Math.max(1, request.topk ?? 5), model.labels.length);
       // Submitted together, after every decode: the batcher sees the request whole.
-      const answers = decodable.map((i, j) => {
+      const answers = decodable.flatMap((i, j) => {
         const ms = preprocessMs[j];
-        if (ms === undefined) return undefined;
+        if (ms === undefined) return [];
         const meta: RowMeta = { choice, key: firstKey + i, topk, trace: request.trace === true, arrivedAt };
-        return admission
-          .submit(tensor.subarray(j * imageLength, (j + 1) * imageLength), meta, stop.signal)
-          .then((b) => {
-            const timings = { ...b.timings, preprocessMs: ms };
-            outcomes[i] = { ok: true, result: b.result, timings };
-            options.onImage?.(b.result, timings);
-            progress();
-          });
+        const answered = admission.submit(tensor.subarray(j * imageLength, (j + 1) * imageLength), meta, stop.signal).then((b) => {
+          const timings = { ...b.timings, preprocessMs: ms };
+          outcomes[i] = { ok: true, result: b.result, timings };
+          options.onImage?.(b.result, timings);
+          progress();
+        });
+        return [answered];
       });
       admission.release();
       const settled = await Promise.allSettled(answers);

@@ -1,4 +1,4 @@
-import { PoolSpender, softmaxRow, type RowState } from '../router';
+import { type PoolSpender, softmaxRow, type RowState } from '../router';
 import { topK, type ImageResult, type StopReason, type TraceEntry } from './results';
 import type { RowMeta } from './row-meta';
 

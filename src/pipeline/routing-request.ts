@@ -99,7 +99,7 @@ export function toRoutingRequest(raw: RawRouting, name: FieldNamer, source?: str
     deadlineMs: numberIn(raw.deadlineMs, name('deadlineMs'), (v) => v > 0 && v <= 3_600_000, 'a positive number of milliseconds'),
     source,
   };
-  return Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)) as RoutingRequest;
+  return Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined));
 }
 
 /** A policy file's routing (its budget is the model's B; see loadModelSettings). */

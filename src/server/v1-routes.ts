@@ -5,7 +5,7 @@ import { renderMetrics } from '../metrics';
 import { classifyHttp, resolveModel } from './classify-http';
 import { requestDeadline, untilAborted } from './deadline';
 import { readMultipart } from './multipart';
-import { parseClassifyParams, type RawParams } from './params';
+import { parseClassifyParams } from './params';
 import { readBody } from './read-body';
 import { budgetJson, errorItem, resultJson } from './result-json';
 import type { AppDeps } from './server-types';
@@ -16,7 +16,7 @@ export function isReady(deps: AppDeps): boolean {
 
 async function classifyMultipart(deps: AppDeps, req: Request, res: Response, signal: AbortSignal): Promise<void> {
   const body = await untilAborted(readMultipart(req, { bodyBytes: deps.limits.bodyBytes, files: deps.limits.filesPerRequest }), signal);
-  const params = parseClassifyParams(req.query as RawParams, body.fields);
+  const params = parseClassifyParams(req.query, body.fields);
   const model = resolveModel(deps, params.model);
   if (body.files.length === 0) throw new EeroError('EMPTY_INPUT', 'the multipart request has no file parts');
   const answer = await untilAborted(classifyHttp(model, body.files, params, signal), signal);
@@ -31,7 +31,7 @@ async function classifyMultipart(deps: AppDeps, req: Request, res: Response, sig
 }
 
 async function classifyRaw(deps: AppDeps, req: Request, res: Response, signal: AbortSignal): Promise<void> {
-  const params = parseClassifyParams(req.query as RawParams);
+  const params = parseClassifyParams(req.query);
   const model = resolveModel(deps, params.model);
   const bytes = await untilAborted(readBody(req, deps.limits.bodyBytes), signal);
   const answer = await untilAborted(classifyHttp(model, [{ bytes, mimeType: req.headers['content-type'] }], params, signal), signal);

@@ -149,9 +149,9 @@ describe('dynamic batcher', () => {
     let fail = true;
     const batcher = createBatcher<number, string>({
       imageLength: LEN, maxBatch: 8, maxWaitMs: 0, maxQueue: 8,
-      run: async (b) => {
-        if (fail) throw new EeroError('INTERNAL', 'engine broke');
-        return b.metas.map(String);
+      run: (b) => {
+        if (fail) return Promise.reject(new EeroError('INTERNAL', 'engine broke'));
+        return Promise.resolve(b.metas.map(String));
       },
     });
     expect((await rejection(batcher.admit(1).submit(row(1), 1))).code).toBe('INTERNAL');
@@ -180,7 +180,7 @@ describe('dynamic batcher', () => {
   });
 
   test('invalid options are a CONFIG_INVALID error at creation', () => {
-    const run = async (): Promise<string[]> => [];
+    const run = (): Promise<string[]> => Promise.resolve([]);
     expect(() => createBatcher({ imageLength: LEN, maxBatch: 0, maxWaitMs: 0, maxQueue: 1, run })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => createBatcher({ imageLength: LEN, maxBatch: 1, maxWaitMs: -1, maxQueue: 1, run })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });

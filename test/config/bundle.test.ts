@@ -38,6 +38,7 @@ describe('loadBundle', () => {
   });
 
   // Each case edits the manifest and expects MODEL_INVALID naming the file and the field.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case edits the YAML tree freely
   const cases: Array<[string, (m: Record<string, any>) => void, string, RegExp?]> = [
     ['bad sha256', (m) => (m.stages[2].sha256 = 'xyz'), 'stages[2].sha256', /64-hex/],
     ['wrong format', (m) => (m.format = 2), 'format'],

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 
 export interface FakeBundle {
   dir: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit the YAML tree freely
   manifest: Record<string, any>;
   /** Rewrite manifest.yaml after editing `manifest`. */
   save(): Promise<void>;
@@ -44,6 +45,7 @@ export async function writeFakeBundle(dir: string, stageCount = 3): Promise<Fake
       logits: { name: 'logits', shape: [-1, labels.length] },
     });
   }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit the YAML tree freely
   const manifest: Record<string, any> = {
     format: 1,
     name: 'fake',

@@ -13,6 +13,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit the YAML tree freely
 async function editManifest(edit: (m: any) => void): Promise<void> {
   const file = join(dir, 'manifest.yaml');
   const m = parse(await readFile(file, 'utf8'));

@@ -145,12 +145,14 @@ describe('one strict ledger per model', () => {
   it('settles the ledger on every path: an engine failure returns the reservation', async () => {
     const ledger = model.routing.ledger!;
     const before = ledger.snapshot();
-    const run = model.engine.run;
-    (model.engine as { run: typeof run }).run = () => Promise.reject(new EeroError('INTERNAL', 'engine broke'));
+    const broken = jest.spyOn(model.engine, 'run').mockRejectedValueOnce(new EeroError('INTERNAL', 'engine broke'));
+    // The one-graph path is tried first when the pool allows: break it as well.
+    const graph = model.engine.earlyExit ? jest.spyOn(model.engine.earlyExit, 'run').mockRejectedValueOnce(new EeroError('INTERNAL', 'engine broke')) : undefined;
     try {
       await expect(classifier.classify(fixtures.slice(0, 4), req({}))).rejects.toMatchObject({ code: 'INTERNAL' });
     } finally {
-      (model.engine as { run: typeof run }).run = run;
+      broken.mockRestore();
+      graph?.mockRestore();
     }
     const after = ledger.snapshot();
     expect(after).toEqual(expect.objectContaining({ openReservations: 0, lent: 0, images: before.images, credit: before.credit }));

@@ -26,7 +26,7 @@ describe('compiling an input spec', () => {
     ['a zero scale', { scale: 0 }],
   ])('refuses %s with MODEL_INVALID', (_name, overrides) => {
     expect(() => createPreprocessor({ ...plainSpec(), ...overrides })).toThrow(
-      expect.objectContaining({ code: 'MODEL_INVALID' }) as unknown as Error,
+      expect.objectContaining({ code: 'MODEL_INVALID' }),
     );
   });
 });

@@ -34,18 +34,18 @@ function fakeModel(asked: ClassifyRequest[], fail?: EeroError): ServedModel {
     name: 'fake',
     describe: () => description,
     ready: true,
-    async classify(images, request): Promise<ClassifyAnswer> {
+    classify(images, request): Promise<ClassifyAnswer> {
       asked.push(request);
-      if (fail) throw fail;
+      if (fail) return Promise.reject(fail);
       const choice = { rule: 'eero', budget: 20, fraction: request.routing.budget && 'fraction' in request.routing.budget ? request.routing.budget.fraction : 0.5, deadlineMs: undefined, version: 1 } as unknown as RouteChoice;
       const result: ImageResult = {
         label: 'cat', classIndex: 0, probability: 0.9, topk: [{ label: 'cat', classIndex: 0, probability: 0.9 }], exit: 1, exits: 2, macs: 10, costFraction: 0.25,
         forced: false, stoppedBy: 'confidence', thresholdsVersion: 1,
       };
-      return {
+      return Promise.resolve({
         choice,
         outcomes: images.map((img) => (img instanceof EeroError ? { ok: false, error: img } : { ok: true, result, timings: { queueMs: 0, preprocessMs: 1, inferenceMs: 1, batchSize: 1 } })),
-      };
+      });
     },
   };
 }
@@ -53,7 +53,7 @@ function fakeModel(asked: ClassifyRequest[], fail?: EeroError): ServedModel {
 let server: Server;
 let base: string;
 let phase: Phase = 'serving';
-let asked: ClassifyRequest[] = [];
+const asked: ClassifyRequest[] = [];
 let failure: EeroError | undefined;
 
 beforeAll(async () => {

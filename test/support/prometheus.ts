@@ -172,7 +172,7 @@ async function waitReady(url: string, started: Started, timeoutMs: number): Prom
 function handle(url: string, child: ChildProcess, dir: string, job: string): PrometheusHandle {
   let stopped: Promise<void> | undefined;
   const queryVector = async (promql: string): Promise<VectorSample[]> => {
-    const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`, {
+    const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`, {
       signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     });
     const body = (await res.json()) as QueryResponse;

@@ -76,7 +76,7 @@ function parseJsonRow(line: string): StoredRow | undefined {
     if (typeof o.file !== 'string') return undefined;
     const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
     return {
-      file: o.file, model: String(o.model ?? ''), budget: Number(o.budget), error: o.error !== undefined && o.error !== null, text: line + '\n',
+      file: o.file, model: typeof o.model === 'string' ? o.model : '', budget: Number(o.budget), error: o.error !== undefined && o.error !== null, text: line + '\n',
       exit: num(o.exit), macs: num(o.macs), costFraction: num(o.cost_fraction), classIndex: num(o.class_index),
     };
   } catch {
