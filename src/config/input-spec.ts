@@ -37,8 +37,6 @@ export const inputSpecSchema = obj({
 });
 
 export type InputSpec = z.infer<typeof inputSpecSchema>;
-export type ResizeFit = InputSpec['resize']['fit'];
-export type ColorSpace = InputSpec['colorSpace'];
 
 /** Check an input spec that did not come from a manifest file (MODEL_INVALID naming the field). */
 export function parseInputSpec(value: unknown, source = 'input spec'): InputSpec {

@@ -62,10 +62,6 @@ const manifestFields = obj(
 
 export type TensorSpec = z.infer<typeof tensorSpec>;
 export type StageSpec = z.infer<typeof stageSpec>;
-export type ExitSpec = z.infer<typeof exitSpec>;
-export type OutputsRef = z.infer<typeof outputsRef>;
-export type ReferenceSpec = z.infer<typeof referenceSpec>;
-export type EarlyExitSpec = z.infer<typeof earlyExitSpec>;
 export type Manifest = z.infer<typeof manifestFields>;
 
 const show = (shape: number[]): string => `[${shape.join(', ')}]`;

@@ -114,7 +114,6 @@ export type BatchingConfig = ServeConfig['batching'];
 export type LimitsConfig = ServeConfig['limits'];
 export type EngineConfig = ServeConfig['engine'];
 export type ExecutionProviderName = EngineConfig['executionProvider'];
-export type MonitorConfig = ServeConfig['monitor'];
 
 function baseName(path: string): string {
   return path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || path;
