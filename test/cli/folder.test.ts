@@ -45,8 +45,11 @@ function tmpFolder(): string {
   return dir;
 }
 afterAll(() => {
-  // `rm -rf` copes with paths longer than PATH_MAX (the unreadable-folder test makes one).
-  for (const dir of made) spawnSync('rm', ['-rf', dir]);
+  // `rm -rf` copes with paths longer than PATH_MAX (the unreadable-folder test makes one); chmod first for a non-root run.
+  for (const dir of made) {
+    spawnSync('chmod', ['-R', 'u+rwx', dir]);
+    spawnSync('rm', ['-rf', dir]);
+  }
 });
 
 let stderr = '';
