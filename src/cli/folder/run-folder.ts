@@ -126,11 +126,11 @@ export async function runFolder(classifier: Classifier, out: ResultsFile, o: Fol
       }
       const answer = await (ahead.shift() as Promise<ClassifyAnswer>);
       fill();
+      // A chunk's images decode at once and run in one batch: its phase times are the longest decode and the batch's run.
+      const timings = answer.outcomes.flatMap((o) => (o.ok ? [o.timings] : []));
+      s.phase.preprocess += Math.max(0, ...timings.map((t) => t.preprocessMs)) / 1000;
+      s.phase.inference += Math.max(0, ...timings.map((t) => t.inferenceMs)) / 1000;
       const rows = answer.outcomes.map((outcome, i) => {
-        if (outcome.ok) {
-          s.phase.preprocess += outcome.timings.preprocessMs / 1000;
-          s.phase.inference += outcome.timings.inferenceMs / 1000 / outcome.timings.batchSize;
-        }
         return toRow(s, labels, nameText((chunks[c] as WalkEntry[])[i]?.rel ?? Buffer.alloc(0)), outcome, o);
       });
       try {
