@@ -27,6 +27,7 @@ const flags = {
   'all-files': { type: 'boolean', description: 'try every file, not only image extensions' },
   order: { type: 'string', description: 'processing order: shuffled (seeded; the ledger sees a representative stream) | sorted', default: 'shuffled' },
   threads: { type: 'string', description: 'onnxruntime intra-op threads (default: all cores)' },
+  engine: { type: 'string', description: 'auto (the one early-exit graph where it can route, else the stage chain) | stages | full (no exits: the plain model, budget 1)', default: 'auto' },
   'cost-unit': { type: 'string', description: 'what the budget counts: macs (manifest) | seconds (each stage profiled here at load)' },
   'max-pixels': { type: 'string', description: 'refuse images with more pixels', default: String(DEFAULTS.inputPixels) },
 } as const;
@@ -61,6 +62,11 @@ function ordered(entries: WalkEntry[], order: string): WalkEntry[] {
   return out;
 }
 
+function engineFlag(raw: string | undefined): 'auto' | 'stages' | 'full' {
+  if (raw === 'auto' || raw === 'stages' || raw === 'full') return raw;
+  throw new EeroError('BAD_PARAMETER', `--engine must be auto, stages or full, got ${String(raw)}`);
+}
+
 function costUnitFlag(raw: string | undefined): CostUnit | undefined {
   if (raw === undefined) return undefined;
   if (raw !== 'macs' && raw !== 'seconds') throw new EeroError('BAD_PARAMETER', `--cost-unit must be macs or seconds, got ${raw}`);
@@ -91,7 +97,7 @@ export const classifyCommand = defineCommand(spec, async (args) => {
       profile: routing.deadlineMs !== undefined,
       profileBatch: batch,
     },
-    threads ? { engine: { intraOpThreads: threads } } : {},
+    { engine: { graph: engineFlag(f.engine), ...(threads ? { intraOpThreads: threads } : {}) } },
   );
   try {
     const classifier = createClassifier(model, { batching: { maxBatch: batch, maxWaitMs: 0, maxQueue: 4 * batch }, limitInputPixels: maxPixels });
