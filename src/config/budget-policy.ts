@@ -1,7 +1,7 @@
 /** Named budget policies: budgets/*.yaml, written by `eero calibrate`, read by `serve` and `classify`. */
 import type { z } from 'zod';
 import { EeroError } from '../errors';
-import { COST_UNITS, DEFAULTS, SCORE_KINDS } from './defaults';
+import { COST_UNITS, DEFAULTS, RANGES, SCORE_KINDS } from './defaults';
 import { arr, bool, num, obj, oneOf, optional, parseWithSchema, reporter, str, withDefault } from './schema';
 import { readYamlFile, writeYamlFile } from './yaml-file';
 
@@ -9,9 +9,9 @@ const fraction = num({ above: 0, max: 1 });
 
 /** A certified guarantee (Learn-then-Test): agreement with the full model, or accuracy within `accuracyDrop` of it. */
 export const guaranteeSchema = obj({
-  agreement: optional(num({ above: 0, max: 1 })),
-  accuracyDrop: optional(num({ min: 0, max: 1 })),
-  delta: withDefault(num({ above: 0, max: 0.5 }), () => 0.05),
+  agreement: optional(num(RANGES.agreement)),
+  accuracyDrop: optional(num(RANGES.accuracyDrop)),
+  delta: withDefault(num(RANGES.delta), () => 0.05),
 }).superRefine((g, ctx) => {
   if ((g.agreement === undefined) === (g.accuracyDrop === undefined)) {
     reporter(ctx)([g.agreement === undefined ? 'agreement' : 'accuracyDrop'], 'expected exactly one of agreement and accuracyDrop');
@@ -26,10 +26,10 @@ export const budgetPolicySchema = obj({
   budget: optional(fraction),
   budgetMacs: optional(num({ above: 0 })),
   score: withDefault(oneOf(SCORE_KINDS), () => DEFAULTS.score),
-  beta: withDefault(num({ above: 0 }), () => DEFAULTS.beta),
+  beta: withDefault(num(RANGES.beta), () => DEFAULTS.beta),
   costUnit: withDefault(oneOf(COST_UNITS), () => DEFAULTS.costUnit),
   ledger: withDefault(obj({ enabled: withDefault(bool(), () => true) }), () => ({ enabled: true })),
-  accuracyTarget: optional(fraction),
+  accuracyTarget: optional(num(RANGES.accuracyTarget)),
   guarantee: optional(guaranteeSchema),
   /** Per-exit thresholds computed by `eero calibrate` (`.inf` means never exit there). */
   thresholds: optional(arr(num({ infinite: true }), { minLength: 1 })),

@@ -35,6 +35,41 @@ export const DEFAULTS: {
   inputPixels: 40_000_000,
 };
 
+/**
+ * The ranges of the routing parameters, shared by the policy file schema and
+ * the flags/request parser, so that a value is valid everywhere or nowhere.
+ * `above`/`below` are strict bounds, `min`/`max` inclusive.
+ */
+export const RANGES = {
+  /** Below 1e-6 the exponential weights overflow (R / beta for R up to 1). */
+  beta: { min: 1e-6, max: 100 },
+  accuracyTarget: { above: 0, max: 1 },
+  agreement: { above: 0, below: 1 },
+  accuracyDrop: { above: 0, below: 1 },
+  delta: { above: 0, max: 0.5 },
+  deadlineMs: { above: 0, max: 3_600_000 },
+} as const;
+
+export type Range = { min?: number; max?: number; above?: number; below?: number };
+
+export function inRange(v: number, r: Range): boolean {
+  return (
+    Number.isFinite(v) &&
+    (r.min === undefined || v >= r.min) &&
+    (r.max === undefined || v <= r.max) &&
+    (r.above === undefined || v > r.above) &&
+    (r.below === undefined || v < r.below)
+  );
+}
+
+export function describeRange(r: Range): string {
+  const parts = [
+    r.above !== undefined ? `> ${r.above}` : r.min !== undefined ? `>= ${r.min}` : undefined,
+    r.below !== undefined ? `< ${r.below}` : r.max !== undefined ? `<= ${r.max}` : undefined,
+  ].filter(Boolean);
+  return `a number ${parts.join(' and ')}`;
+}
+
 /** Shown in messages: "MACs" or "seconds". */
 export function costUnitLabel(unit: CostUnit): string {
   return unit === 'macs' ? 'MACs' : 'seconds';

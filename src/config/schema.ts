@@ -42,6 +42,8 @@ export interface NumberOptions {
   max?: number;
   /** Strict lower bound. */
   above?: number;
+  /** Strict upper bound. */
+  below?: number;
   /** Allow +-Infinity (YAML `.inf`). */
   infinite?: boolean;
 }
@@ -51,6 +53,7 @@ export function num(options: NumberOptions = {}): Schema<number> {
     options.above !== undefined ? `> ${options.above}` : undefined,
     options.min !== undefined ? `>= ${options.min}` : undefined,
     options.max !== undefined ? `<= ${options.max}` : undefined,
+    options.below !== undefined ? `< ${options.below}` : undefined,
   ].filter(Boolean);
   const what = options.integer ? 'an integer' : 'a number';
   const expected = range.length ? `${what} ${range.join(' and ')}` : what;
@@ -61,7 +64,8 @@ export function num(options: NumberOptions = {}): Schema<number> {
     (!options.integer || Number.isInteger(v)) &&
     (options.min === undefined || v >= options.min) &&
     (options.max === undefined || v <= options.max) &&
-    (options.above === undefined || v > options.above);
+    (options.above === undefined || v > options.above) &&
+    (options.below === undefined || v < options.below);
   // z.custom: zod 4's z.number() refuses Infinity, which thresholds need.
   return z.custom<number>(ok, { error: got(expected) });
 }

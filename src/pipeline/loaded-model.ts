@@ -72,12 +72,17 @@ async function resolveSettings(settings: ModelSettings, manifest: Manifest): Pro
     });
   }
   const fromFile = routingFromPolicy(policy, file);
-  const { budget: fileBudget, ...rule } = fromFile;
+  const { budget: fileBudget, thresholds, ...rule } = fromFile;
+  const budget = settings.budget ?? (fileBudget as BudgetSpec);
+  // Pinned thresholds were calibrated for the file's own budget, score and beta: any other one recomputes them.
+  const sameBudget = JSON.stringify(budget) === JSON.stringify(fileBudget);
+  const sameScoring = (flags.score ?? rule.score) === rule.score && (flags.beta ?? rule.beta) === rule.beta;
+  const pinned = thresholds !== undefined && sameBudget && sameScoring ? { thresholds } : {};
   return {
-    budget: settings.budget ?? (fileBudget as BudgetSpec),
+    budget,
     ledger: settings.ledger === false ? false : policy.ledger.enabled,
     costUnit: settings.costUnit ?? policy.costUnit,
-    defaults: { ...rule, ...flags },
+    defaults: { ...rule, ...pinned, ...flags },
     source: fromFile.source ?? file,
   };
 }

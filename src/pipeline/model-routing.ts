@@ -128,7 +128,8 @@ export class ModelRouting {
       const key = `agree|${score}|${target}`;
       return { policy: this.derived(key, () => calibrateAccuracyTarget(state.calibration, costs.costs, b, { target, score })), rule: 'accuracy-target' };
     }
-    if (request.thresholds !== undefined && b === this.limit) {
+    // Pinned thresholds hold for the budget they were calibrated at, and only until a recalibration replaces the calibration.
+    if (request.thresholds !== undefined && b === this.limit && state.version === 1) {
       if (request.thresholds.length !== costs.costs.length) {
         throw new EeroError('CONFIG_INVALID', `${request.source ?? 'policy'}: ${request.thresholds.length} thresholds for ${costs.costs.length} exits`);
       }

@@ -4,7 +4,7 @@
  * names the field as its source spells it (`--accuracy-target`,
  * `accuracy_target`, `budgets/x.yaml: accuracyTarget`).
  */
-import { parseBudget, SCORE_KINDS, type BudgetPolicy, type BudgetSpec, type Guarantee, type ScoreKind } from '../config';
+import { describeRange, inRange, parseBudget, RANGES, SCORE_KINDS, type BudgetPolicy, type BudgetSpec, type Guarantee, type Range, type ScoreKind } from '../config';
 import { EeroError } from '../errors';
 
 export interface RoutingRequest {
@@ -44,10 +44,11 @@ function bad(name: string, expected: string, raw: unknown): EeroError {
   return new EeroError('BAD_PARAMETER', `${name} must be ${expected}, got ${JSON.stringify(raw)}`, { details: { parameter: name } });
 }
 
-function numberIn(raw: unknown, name: string, test: (v: number) => boolean, expected: string): number | undefined {
+/** A number in one of the shared ranges (config RANGES: the policy file schema checks the same ones). */
+function numberIn(raw: unknown, name: string, range: Range, example: string): number | undefined {
   if (raw === undefined) return undefined;
   const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-  if (!Number.isFinite(v) || !test(v)) throw bad(name, expected, raw);
+  if (!inRange(v, range)) throw bad(name, `${describeRange(range)} (e.g. ${example})`, raw);
   return v;
 }
 
@@ -59,7 +60,9 @@ function budgetOf(raw: unknown, name: string): BudgetSpec | undefined {
   try {
     return parseBudget(raw);
   } catch (e) {
-    throw new EeroError('BAD_PARAMETER', `${name}: ${(e as Error).message}`, { cause: e, details: { parameter: name } });
+    // parseBudget's message starts with "budget ...": name the parameter only where the source calls it otherwise.
+    const message = (e as Error).message;
+    throw new EeroError('BAD_PARAMETER', name === 'budget' ? message : `${name}: ${message}`, { cause: e, details: { parameter: name } });
   }
 }
 
@@ -70,9 +73,9 @@ function scoreOf(raw: unknown, name: string): ScoreKind | undefined {
 }
 
 function guaranteeOf(raw: RawRouting, name: FieldNamer): Guarantee | undefined {
-  const agreement = numberIn(raw.agreement, name('agreement'), (v) => v > 0 && v < 1, 'a fraction in (0, 1), e.g. 0.99');
-  const accuracyDrop = numberIn(raw.accuracyDrop, name('accuracyDrop'), (v) => v >= 0 && v < 1, 'a fraction in [0, 1), e.g. 0.005');
-  const delta = numberIn(raw.delta, name('delta'), (v) => v > 0 && v <= 0.5, 'a probability in (0, 0.5], e.g. 0.05');
+  const agreement = numberIn(raw.agreement, name('agreement'), RANGES.agreement, '0.99');
+  const accuracyDrop = numberIn(raw.accuracyDrop, name('accuracyDrop'), RANGES.accuracyDrop, '0.005');
+  const delta = numberIn(raw.delta, name('delta'), RANGES.delta, '0.05');
   if (agreement !== undefined && accuracyDrop !== undefined) {
     throw new EeroError('BAD_PARAMETER', `give ${name('agreement')} or ${name('accuracyDrop')}, not both`);
   }
@@ -85,24 +88,23 @@ function guaranteeOf(raw: RawRouting, name: FieldNamer): Guarantee | undefined {
 
 export function toRoutingRequest(raw: RawRouting, name: FieldNamer, source?: string): RoutingRequest {
   const guarantee = guaranteeOf(raw, name);
-  const accuracyTarget = numberIn(raw.accuracyTarget, name('accuracyTarget'), (v) => v > 0 && v <= 1, 'a fraction in (0, 1]');
+  const accuracyTarget = numberIn(raw.accuracyTarget, name('accuracyTarget'), RANGES.accuracyTarget, '0.99');
   if (guarantee && accuracyTarget !== undefined) {
     throw new EeroError('BAD_PARAMETER', `give ${name('accuracyTarget')} or a guarantee (${name('agreement')}), not both`);
   }
   const request: RoutingRequest = {
     budget: budgetOf(raw.budget, name('budget')),
     score: scoreOf(raw.score, name('score')),
-    // Below 1e-6 the weights' exponents overflow (R / beta for R up to 1): refused here, not a 500 in the maths.
-    beta: numberIn(raw.beta, name('beta'), (v) => v >= 1e-6 && v <= 100, 'a number from 1e-6 to 100 (EERO temperature, e.g. 0.04)'),
+    beta: numberIn(raw.beta, name('beta'), RANGES.beta, '0.04'),
     accuracyTarget,
     guarantee,
-    deadlineMs: numberIn(raw.deadlineMs, name('deadlineMs'), (v) => v > 0 && v <= 3_600_000, 'a positive number of milliseconds'),
+    deadlineMs: numberIn(raw.deadlineMs, name('deadlineMs'), RANGES.deadlineMs, '250'),
     source,
   };
   return Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined));
 }
 
-/** A policy file's routing (its budget is the model's B; see loadModelSettings). */
+/** A policy file's routing (its budget is the model's B unless the operator gives another: loaded-model.ts). */
 export function routingFromPolicy(policy: BudgetPolicy, file: string): RoutingRequest {
   const request = toRoutingRequest(
     {

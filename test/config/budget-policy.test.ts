@@ -66,7 +66,8 @@ describe('loadBudgetPolicy', () => {
     ['budget: 0.5\nbudgetMacs: 100', 'budgetMacs', /exactly one/],
     ['', 'budget', /exactly one/],
     ['budget: 0.5\nscore: confidence', 'score', /"margin", "maxprob", "entropy"/],
-    ['budget: 0.5\nbeta: -1', 'beta', /> 0/],
+    ['budget: 0.5\nbeta: -1', 'beta', />= 0.000001 and <= 100/],
+    ['budget: 0.5\nguarantee: {agreement: 1}', 'guarantee.agreement', /< 1/],
     ['budget: 0.5\ncostUnit: flops', 'costUnit', /"macs"/],
     ['budget: 0.5\nledger: {enabled: yes}', 'ledger.enabled', /true or false/],
     // The ledger is strict: an overdraft is a field it cannot honour, so the file is refused, naming it.
