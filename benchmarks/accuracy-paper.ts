@@ -1,5 +1,5 @@
 /**
- * "Compared with the paper": each claim of EERO.md's "What the paper
+ * "Compared with the paper": each claim of docs/eero.md's "What the paper
  * measured" checked against our numbers. The verdicts are computed here from
  * the measurements; nothing is written in advance.
  */

@@ -140,7 +140,7 @@ function bundleMarkdown(a: BundleAccuracy): string[] {
     '',
     '### Compared with the paper',
     '',
-    'EERO.md\'s "What the paper measured" against this bundle. The paper\'s models and data sets (ConvNeXt on ImageNet, ResNet-18 on CIFAR-100) are not ours (Fashion-MNIST), so absolute accuracies are not comparable; the claims are about the shape of the curves. "Beyond the spread" means the mean difference over the re-splits exceeds its standard deviation; otherwise the verdict is inconclusive.',
+    'docs/eero.md\'s "What the paper measured" against this bundle. The paper\'s models and data sets (ConvNeXt on ImageNet, ResNet-18 on CIFAR-100) are not ours (Fashion-MNIST), so absolute accuracies are not comparable; the claims are about the shape of the curves. "Beyond the spread" means the mean difference over the re-splits exceeds its standard deviation; otherwise the verdict is inconclusive.',
     '',
     claimsTable(a.claims),
     '',

@@ -33,7 +33,7 @@ const modelEntry = obj({
 function defaults() {
   return {
     batching: { maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 },
-    limits: { bodyBytes: 20 * 1024 * 1024, inputPixels: DEFAULTS.inputPixels, filesPerRequest: 64, requestTimeoutMs: 30_000 },
+    limits: { bodyBytes: 20 * 1024 * 1024, inputPixels: DEFAULTS.inputPixels, filesPerRequest: 64, requestTimeoutMs: 30_000, decodeTimeoutSeconds: 10 },
     engine: { intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' as const, graph: 'auto' as const },
     shutdown: { drainMs: 5000 },
     monitor: { sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500, agreementTarget: 0.99 },
@@ -63,6 +63,8 @@ function serveConfigSchema() {
         inputPixels: dflt(positiveInt, d.limits.inputPixels),
         filesPerRequest: dflt(positiveInt, d.limits.filesPerRequest),
         requestTimeoutMs: dflt(num({ above: 0 }), d.limits.requestTimeoutMs),
+        /** One image's decode stops after this (a 1 x 40M-pixel PNG takes ~40 s of CPU otherwise). */
+        decodeTimeoutSeconds: dflt(num({ integer: true, min: 1 }), d.limits.decodeTimeoutSeconds),
       }),
       d.limits,
     ),
@@ -103,6 +105,10 @@ function serveConfigSchema() {
     });
     if (c.batching.maxQueue < c.batching.maxBatch) {
       report(['batching', 'maxQueue'], `expected >= batching.maxBatch (${c.batching.maxBatch}), got ${c.batching.maxQueue}`);
+    }
+    // A request is admitted whole: one larger than the queue could never be, however long it waited.
+    if (c.batching.maxQueue < c.limits.filesPerRequest) {
+      report(['batching', 'maxQueue'], `expected >= limits.filesPerRequest (${c.limits.filesPerRequest}), got ${c.batching.maxQueue}`);
     }
   });
 }

@@ -129,7 +129,7 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
     errors: new Counter({ name: N.errors, help: 'Errors by EeroError code', labelNames: ['code'], registers }),
     phaseDuration: new Histogram({
       name: N.phaseDuration,
-      help: 'Time per image in each phase (queue, preprocess, inference), in seconds',
+      help: 'Time in each phase, in seconds: queue and preprocess per image, inference per engine run',
       labelNames: ['model', 'phase'],
       buckets: [...b.phase],
       registers,

@@ -47,6 +47,8 @@ export interface ClassifyAnswer {
 export interface ClassifierOptions {
   batching: BatchingConfig;
   limitInputPixels: number;
+  /** Stop one image's decode after this many seconds (sharp's timeout); default 10. */
+  decodeTimeoutSeconds?: number;
   clock?: () => number;
   /** Metrics: every batcher run (with the engine's report when it succeeded). */
   onBatch?: (report: BatchReport, run: RunReport | undefined, error?: unknown) => void;
@@ -123,6 +125,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
           try {
             await model.preprocessor.preprocessInto(images[i] as Uint8Array, tensor, j * imageLength, {
               limitInputPixels: options.limitInputPixels,
+              timeoutSeconds: options.decodeTimeoutSeconds ?? 10,
               signal: stop.signal,
             });
             return clock() - t0;

@@ -1,6 +1,6 @@
 /** The path of an image, composed: preprocess -> batcher -> engine with the router and ledger deciding exits -> results. */
 export { createClassifier, type ClassifyAnswer, type Classifier, type ClassifyRequest, type ImageOutcome } from './classifier';
-export { loadModel, type LoadedModel } from './loaded-model';
+export { loadModel, type LoadedModel, type ModelSettings } from './loaded-model';
 export { type RouteChoice } from './model-routing';
 export type { ImageResult } from './results';
 export { flagName, paramName, toRoutingRequest, type RawRouting, type RoutingRequest } from './routing-request';

@@ -1,7 +1,7 @@
 import { thresholdForShare } from './quantile';
 
 /**
- * EERO.md steps 5 and 6: from the shares eps[l] of images meant to exit at
+ * docs/eero.md steps 5 and 6: from the shares eps[l] of images meant to exit at
  * each exit to per-exit score thresholds. Shared by EERO and the geometric
  * rule, which differ only in eps.
  */

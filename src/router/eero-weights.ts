@@ -1,7 +1,7 @@
 import { bisect, bracketByDoubling } from './bisect';
 
 /**
- * EERO.md steps 1, 2 and 4: the exponential weights over exits and the
+ * docs/eero.md steps 1, 2 and 4: the exponential weights over exits and the
  * Lagrange multiplier mu that makes their expected cost meet the budget.
  */
 

@@ -8,7 +8,7 @@ import type { CalibrationData, PolicyOptions, ThresholdPolicy } from './policy';
 import { makeThresholdPolicy } from './policy';
 import { resolveScoring } from './scores';
 
-/** EERO.md "Calibration", end to end. */
+/** docs/eero.md "Calibration", end to end. */
 
 const DEFAULT_BETA = DEFAULTS.beta;
 

@@ -73,7 +73,7 @@ function summarise(scored: ScoredOutputs, costs: Float64Array, exitOf: Int32Arra
 }
 
 /**
- * Batched as the engine runs (EERO.md "Inference"): every row at exit 1,
+ * Batched as the engine runs (docs/eero.md "Inference"): every row at exit 1,
  * then only the survivors at exit 2, and so on. With a ledger, rows go one
  * at a time instead, since the ledger's answer depends on the order.
  */

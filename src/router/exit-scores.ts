@@ -43,7 +43,7 @@ export function ensureScored(data: ExitOutputs | ScoredOutputs, scoring: Readonl
 }
 
 /**
- * R[l] of EERO.md: the error rate of each exit alone over the labelled rows.
+ * R[l] of docs/eero.md: the error rate of each exit alone over the labelled rows.
  * Undefined when no row is labelled (the caller must then supply R).
  */
 export function exitErrorRates(scored: ScoredOutputs): Float64Array | undefined {

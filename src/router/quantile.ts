@@ -28,7 +28,7 @@ export function countAtLeast(sorted: ArrayLike<number>, t: number): number {
 }
 
 /**
- * EERO.md step 6: the lower empirical (1 - share) quantile, i.e. the
+ * docs/eero.md step 6: the lower empirical (1 - share) quantile, i.e. the
  * threshold that lets the LARGEST number of values k' pass `score >= tau`
  * subject to k' <= k = floor(share * N).
  *

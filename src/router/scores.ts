@@ -3,7 +3,7 @@ import { EeroError } from '../errors';
 import { rowStream } from './prng';
 
 /**
- * Confidence scores of one exit (EERO.md "Score of one exit"). Every score is
+ * Confidence scores of one exit (docs/eero.md "Score of one exit"). Every score is
  * oriented so that larger means surer, which lets every policy use one rule:
  * exit when `score >= threshold`.
  */

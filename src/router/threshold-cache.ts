@@ -10,7 +10,7 @@ import type { ScoreKind, ScoringOptions } from './scores';
 import { resolveScoring } from './scores';
 
 /**
- * Per-request budgets (DESIGN.md): EERO thresholds for any budget, on
+ * Per-request budgets (docs/design.md): EERO thresholds for any budget, on
  * demand. The expensive part (softmax and scores of every calibration image,
  * then sorting) is done once per score kind; a new budget then costs the
  * weights, a bisection over M numbers and M binary searches.

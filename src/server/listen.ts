@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { EeroError } from '../errors';
@@ -22,6 +22,20 @@ function listenError(e: NodeJS.ErrnoException, port: number, host: string): Eero
 /** Binds the app to host:port (port 0: any free one). */
 export function listen(app: Express, port: number, host: string, options: { requestTimeoutMs?: number } = {}): Promise<Listening> {
   const server = createServer(app);
+  // A request Node cannot parse (bad framing, a body cut short) still gets our JSON error shape, then the connection closes.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const error =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new EeroError('TIMEOUT', 'the request was not received in time')
+        : new EeroError('BAD_REQUEST', `malformed HTTP request: ${err.message}`);
+    const body = JSON.stringify({ error: { code: error.code, message: error.message } });
+    const head = [`HTTP/1.1 ${error.httpStatus} ${STATUS_CODES[error.httpStatus] ?? ''}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  });
   // Our own deadline (limits.requestTimeoutMs) answers 503 first; Node's is the backstop for a stalled upload.
   if (options.requestTimeoutMs !== undefined) server.requestTimeout = options.requestTimeoutMs + 5000;
   return new Promise<Listening>((resolve, reject) => {

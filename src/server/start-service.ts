@@ -56,6 +56,7 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
     const classifier = createClassifier(model, {
       batching: config.batching,
       limitInputPixels: config.limits.inputPixels,
+      decodeTimeoutSeconds: config.limits.decodeTimeoutSeconds,
       onBatch: (report, run) => {
         metrics.observeBatch(m.name, report.size);
         metrics.observePhase(m.name, 'inference', report.inferenceSeconds);
@@ -75,8 +76,9 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
       },
     });
     const t1 = performance.now();
-    await model.engine.warmup([...new Set([1, config.batching.maxBatch])]);
-    log.info(`model ${m.name}: warmed up (batch 1 and ${config.batching.maxBatch}) in ${Math.round(performance.now() - t1)} ms`);
+    const sizes = [...new Set([1, config.batching.maxBatch])];
+    await model.engine.warmup(sizes);
+    log.info(`model ${m.name}: warmed up (batch ${sizes.join(' and ')}) in ${Math.round(performance.now() - t1)} ms`);
     metrics.setAgreementTarget(m.name, routing.certifiedAgreement ?? config.monitor.agreementTarget);
     return { model, classifier, served: servedModel(m.name, model, classifier, metrics, () => true) };
   } catch (e) {

@@ -21,7 +21,7 @@ describe('serve config', () => {
   test('defaults', () => {
     const d = defaultServeConfig();
     expect(d.batching).toEqual({ maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 });
-    expect(d.limits).toEqual({ bodyBytes: 20 * 1024 * 1024, inputPixels: 40e6, filesPerRequest: 64, requestTimeoutMs: 30000 });
+    expect(d.limits).toEqual({ bodyBytes: 20 * 1024 * 1024, inputPixels: 40e6, filesPerRequest: 64, requestTimeoutMs: 30000, decodeTimeoutSeconds: 10 });
     expect(d.engine).toEqual({ intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu', graph: 'auto' });
     expect(d.shutdown).toEqual({ drainMs: 5000 });
     expect(d.monitor).toEqual({ sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500, agreementTarget: 0.99 });
@@ -74,6 +74,8 @@ describe('serve config', () => {
     ['models: [{path: x, name: "a b"}]', 'models[0].name', /letters/],
     ['batching: {maxBatch: 0}', 'batching.maxBatch', />= 1/],
     ['batching: {maxBatch: 64, maxQueue: 8}', 'batching.maxQueue', /maxBatch/],
+    // A request is admitted whole: a queue smaller than one request would refuse it forever.
+    ['batching: {maxBatch: 8, maxQueue: 16}', 'batching.maxQueue', /filesPerRequest \(64\)/],
     ['limits: {bodyBytes: 1.5}', 'limits.bodyBytes', /integer/],
     ['limits: {timeout: 3}', 'limits.timeout', /unknown field/],
     ['engine: {executionProvider: tpu}', 'engine.executionProvider', /"cpu", "cuda"/],
