@@ -97,6 +97,15 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     },
   };
   const batcher = createBatcher(batcherOptions);
+  // At most 4 new expensive rules per 10 s per model: a client varying `agreement` must not buy CPU by the second.
+  const derivations: number[] = [];
+  model.routing.limitDerivations(() => {
+    const now = clock();
+    while (derivations.length > 0 && now - (derivations[0] as number) > 10_000) derivations.shift();
+    if (derivations.length >= 4) return false;
+    derivations.push(now);
+    return true;
+  });
   idle = () => batcher.depth === 0 && batcher.running === 0;
   let nextKey = 0;
 

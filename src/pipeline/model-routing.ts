@@ -58,6 +58,8 @@ export class ModelRouting {
   readonly limitFraction: number;
   readonly ledger: BudgetLedger | undefined;
   private state: CalibrationState;
+  /** Asked before an expensive new rule (a certificate, an agreement target) is computed; false refuses it for now. */
+  private mayDerive: () => boolean = () => true;
 
   constructor(private readonly options: ModelRoutingOptions) {
     const { costs } = options;
@@ -73,6 +75,11 @@ export class ModelRouting {
   /** The agreement with the full model the default routing certifies (a policy's `guarantee`), if any. */
   get certifiedAgreement(): number | undefined {
     return this.options.defaults.guarantee?.agreement;
+  }
+
+  /** Bound how often clients may make the model compute a new rule (each costs seconds of CPU). */
+  limitDerivations(mayDerive: () => boolean): void {
+    this.mayDerive = mayDerive;
   }
 
   get version(): number {
@@ -121,12 +128,12 @@ export class ModelRouting {
       const key = `certified|${score}|${request.beta ?? ''}|${JSON.stringify(guarantee)}|${b}`;
       const certify = (): ExitPolicy =>
         calibrateCertified(state.calibration, costs.costs, b, { guarantee, score, costUnit: costs.unitLabel, ...(request.beta === undefined ? {} : { beta: request.beta }) });
-      return { policy: this.derived(key, certify), rule: 'certified' };
+      return { policy: this.derived(key, certify, true), rule: 'certified' };
     }
     if (request.accuracyTarget !== undefined) {
       const target = request.accuracyTarget;
       const key = `agree|${score}|${target}`;
-      return { policy: this.derived(key, () => calibrateAccuracyTarget(state.calibration, costs.costs, b, { target, score })), rule: 'accuracy-target' };
+      return { policy: this.derived(key, () => calibrateAccuracyTarget(state.calibration, costs.costs, b, { target, score }), true), rule: 'accuracy-target' };
     }
     // Pinned thresholds hold for the budget they were calibrated at, and only until a recalibration replaces the calibration.
     if (request.thresholds !== undefined && b === this.limit && state.version === 1) {
@@ -139,9 +146,14 @@ export class ModelRouting {
     return { policy: state.cache.get(b, { score, beta: request.beta }), rule: 'eero' };
   }
 
-  private derived(key: string, make: () => ExitPolicy): ExitPolicy {
+  private derived(key: string, make: () => ExitPolicy, expensive = false): ExitPolicy {
     const have = this.state.derived.get(key);
     if (have) return have;
+    if (expensive && !this.mayDerive()) {
+      throw new EeroError('OVERLOADED', 'too many new routing rules asked for at once (each new agreement, accuracy or certificate costs seconds of compute); retry shortly or reuse one', {
+        details: { retryAfterSeconds: 5 },
+      });
+    }
     const policy = make();
     // Bounded: keys come from a few rules and targets; a flood of distinct targets evicts the oldest.
     if (this.state.derived.size >= 256) this.state.derived.delete(this.state.derived.keys().next().value as string);

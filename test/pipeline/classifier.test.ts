@@ -80,6 +80,15 @@ describe('the classifier (the one classify path) on the shipped ResNet', () => {
     expect(answer.outcomes.map((o) => (o.ok ? o.result.exit - 1 : -1))).toEqual(Array.from(sim.exitOf));
   });
 
+  it('bounds how many new expensive rules clients can make it compute: the fifth new target in 10 s is 503 OVERLOADED', async () => {
+    const fresh = createClassifier(open, { batching: BATCHING, limitInputPixels: 1e6 });
+    for (const t of [0.951, 0.952, 0.953, 0.954]) await fresh.classify(fixtures.slice(0, 1), req({ accuracyTarget: t }));
+    const err = (await fresh.classify(fixtures.slice(0, 1), req({ accuracyTarget: 0.955 })).catch((e: unknown) => e)) as EeroError;
+    expect([err.code, err.httpStatus, err.details?.retryAfterSeconds]).toEqual(['OVERLOADED', 503, 5]);
+    // A rule already computed costs nothing and is always served.
+    expect((await fresh.classify(fixtures.slice(0, 1), req({ accuracyTarget: 0.951 }))).outcomes[0]?.ok).toBe(true);
+  });
+
   it('turns a bad image into an error outcome and still classifies the rest', async () => {
     const garbage = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
     const truncated = fixtures[0]!.subarray(0, Math.floor(fixtures[0]!.length / 2));
