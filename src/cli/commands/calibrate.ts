@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DEFAULTS, loadBundle, readBundleOutputs, writeBudgetPolicy, type BudgetPolicy } from '../../config';
 import { EeroError } from '../../errors';
 import { flagName, toRoutingRequest } from '../../pipeline';
+import { certificationReport } from '../report/certification';
 import { budgetGrid, calibrateEero, referencePoints, sweepBudgets, sweepMethods, type SweepPoint } from '../../router';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { renderLineChart } from '../report/svg-chart';
@@ -136,8 +137,16 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
     }),
   );
 
+  // A guarantee is certified now (and again at load, from the same outputs): a budget below its cost is refused here.
+  const certified = routing.guarantee ? certificationReport(calibration, test, macs, routing.guarantee, { score, beta }) : undefined;
+  if (certified) process.stdout.write(certified.text);
   const written: string[] = [];
   for (const b of parseFractions('write-policies', f['write-policies'] as string)) {
+    if (certified && b < certified.budgetFraction) {
+      throw new EeroError('GUARANTEE_INFEASIBLE', `--write-policies ${b}: the guarantee needs a budget of at least ${pct(certified.budgetFraction)}% of the full model`, {
+        details: { cheapestCertifiedFraction: certified.budgetFraction, requestedFraction: b },
+      });
+    }
     const budget = b * full;
     const policy = calibrateEero(calibration, macs, budget, { beta, score, costUnit: 'MACs' });
     const file = path.join(f['budgets-dir'] as string, `${m.name}-${b}.yaml`);
