@@ -30,4 +30,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # EERO_CONFIG (optional): path of a serve config YAML inside the container, e.g. a mounted file.
-CMD ["sh", "-c", "exec node dist/src/cli/main.js serve --port 8080 ${EERO_CONFIG:+--config \"$EERO_CONFIG\"}"]
+# The service binds 127.0.0.1 unless told otherwise; in a container it must listen on every interface.
+CMD ["sh", "-c", "exec node dist/src/cli/main.js serve --host 0.0.0.0 --port 8080 ${EERO_CONFIG:+--config \"$EERO_CONFIG\"}"]

@@ -191,7 +191,8 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^EXPOSE 8080$/m);
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*fetch\('http:\/\/127\.0\.0\.1:8080\/healthz'\)/);
-    expect(dockerfile).toMatch(/^CMD .*node dist\/src\/cli\/main\.js serve --port 8080/m);
+    // The service binds 127.0.0.1 by default: the container must ask for every interface.
+    expect(dockerfile).toMatch(/^CMD .*node dist\/src\/cli\/main\.js serve --host 0\.0\.0\.0 --port 8080/m);
   });
 
   test('copies nothing that .dockerignore leaves out of the build context', () => {
