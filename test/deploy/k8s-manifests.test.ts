@@ -518,10 +518,12 @@ describe('deploy/k8s: the objects agree with each other and with the service', (
     }
   });
 
-  test("the PrometheusRule carries rules.yml's groups as they are, the fleet group among them", () => {
+  test("the PrometheusRule carries every group of rules.yml as it is, the fleet group among them", () => {
     const groups = (one(example.objects, 'PrometheusRule').spec as { groups: ReturnType<typeof readRules>['groups'] }).groups;
     const file = new Map(readRules().groups.map((g) => [g.name, g]));
     expect(groups.map((g) => g.name)).toContain('eero-fleet');
+    // Every group of rules.yml, so an alert added there (EeroAgreementLow) reaches clusters too.
+    expect(groups.map((g) => g.name).sort()).toEqual([...file.keys()].sort());
     // A group rules.yml gained since is not here until the file is regenerated (README); one here must not drift.
     for (const g of groups) expect({ group: g.name, rules: g.rules }).toEqual({ group: g.name, rules: file.get(g.name)?.rules });
   });
