@@ -149,9 +149,11 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
     }
     const budget = b * full;
     const policy = calibrateEero(calibration, macs, budget, { beta, score, costUnit: 'MACs' });
-    const file = path.join(f['budgets-dir'] as string, `${m.name}-${b}.yaml`);
+    const g = routing.guarantee;
+    const suffix = g ? (g.agreement !== undefined ? `-agreement-${g.agreement}` : `-accuracy-drop-${g.accuracyDrop}`) : '';
+    const file = path.join(f['budgets-dir'] as string, `${m.name}-${b}${suffix}.yaml`);
     const doc: BudgetPolicy = {
-      name: `${m.name}-${b}`,
+      name: `${m.name}-${b}${suffix}`,
       model: m.name,
       budget: b,
       score,
