@@ -1,3 +1,4 @@
+import { formatCost } from '../config';
 import { EeroError } from '../errors';
 import { disagreementRates } from './agreement-recalibration';
 import { binomialCdf } from './binomial-tail';
@@ -288,8 +289,8 @@ function overBudget(cert: Certificate, budget: number, full: number, costUnit: s
   const pct = (v: number): string => `${+(100 * v).toPrecision(4)}%`;
   return new EeroError(
     'GUARANTEE_INFEASIBLE',
-    `budget ${budget} ${costUnit} (${pct(budget / full)} of the full model) is below the cheapest certified budget ` +
-      `${cert.budget} ${costUnit} (${pct(cert.budgetFraction)} of the full model) for ${JSON.stringify(cert.guarantee)}`,
+    `budget ${formatCost(budget)} ${costUnit} (${pct(budget / full)} of the full model) is below the cheapest certified budget ` +
+      `${formatCost(cert.budget)} ${costUnit} (${pct(cert.budgetFraction)} of the full model) for ${JSON.stringify(cert.guarantee)}`,
     {
       details: {
         reason: 'guarantee-needs-more-budget',

@@ -1,7 +1,9 @@
 /**
  * KServe Open Inference Protocol v2 (REST, JSON only: the binary-data
  * extension is refused with 415). One input, `image`, BYTES: each element a
- * base64-encoded image. Request `parameters`: budget, topk, trace, score.
+ * base64-encoded image. Request `parameters`: those of /v1/classify's query
+ * (budget, topk, trace, score, beta, accuracy_target, agreement, accuracy_drop,
+ * delta, deadline_ms); the model is the path's.
  * Outputs: label BYTES [n], probabilities FP32 [n, K], exit INT32 [n],
  * cost_fraction FP32 [n], forced BOOL [n]; with topk: topk_labels BYTES [n, k]
  * and topk_probabilities FP32 [n, k]; with trace: trace BYTES [n] (JSON text).
