@@ -57,6 +57,7 @@ describe('a short bounded load', () => {
     );
     // Rounds 2 -> 4 (round 1 warms caches, pools and JIT): a leak of even 1 KB per request would show as > 0.25 MB.
     expect(mb((heap[3] as number) - (heap[1] as number))).toBeLessThan(8);
-    expect(mb((rss[3] as number) - (rss[1] as number))).toBeLessThan(64);
+    // RSS is printed, not bounded: the allocator keeps freed pages at its discretion, so on a loaded machine it
+    // moves for reasons that are not leaks. The heap after a full collection is what a leak would grow.
   });
 });
