@@ -8,10 +8,12 @@ export const MAX_BUDGET_FRACTION = 1;
 /** No model we serve needs a per-image budget of a peta-MAC. */
 export const MAX_BUDGET_MACS = 1e15;
 
-/** A number for messages: "4.86621e+6", "500000", "0.25". */
+/** A number for messages, six significant digits: "4.86621e+6", "500000", "0.25" (trailing zeros of a fraction dropped, never of an integer). */
 export function formatCost(v: number): string {
-  if (Math.abs(v) >= 1e7) return v.toPrecision(6).replace(/\.?0+e/, 'e');
-  return String(+v.toPrecision(6));
+  const p = v.toPrecision(6);
+  const [mantissa = p, exponent] = p.split('e');
+  const trimmed = mantissa.includes('.') ? mantissa.replace(/\.?0+$/, '') : mantissa;
+  return exponent === undefined ? trimmed : `${trimmed}e${exponent}`;
 }
 
 /**
