@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { createClassifier, loadModel, type Classifier, type LoadedModel } from '../../src/pipeline';
+import { AgreementMonitor } from '../../src/pipeline/monitor';
 import { scoreRow, softmaxRow, type ThresholdPolicy } from '../../src/router';
 import { RESNET_BUNDLE } from '../support/bundles';
 
@@ -90,5 +91,44 @@ describe('the live agreement monitor', () => {
       monitor: { sampleRate: 1, reservoir: 64, minSamples: 500, autoRecalibrate: false },
     });
     expect(() => small.monitor!.recalibrate()).toThrow(expect.objectContaining({ code: 'BAD_PARAMETER' }));
+  });
+});
+
+describe('the monitor runs only when the model is idle, and can recalibrate by itself', () => {
+  let model: LoadedModel;
+  beforeAll(async () => {
+    model = await loadModel(RESNET_BUNDLE, { budget: { fraction: 0.5 } }, { engine: { intraOpThreads: 1 } });
+  });
+  afterAll(async () => model?.dispose());
+
+  it('waits while the batcher has work: no background run starts until it is idle', async () => {
+    let idle = false;
+    const seen: number[] = [];
+    const monitor = new AgreementMonitor(model, { sampleRate: 1, reservoir: 16, minSamples: 4, autoRecalibrate: false, onSample: (e) => seen.push(e) }, () => idle);
+    const answer = await createClassifier(model, { batching: { maxBatch: 16, maxWaitMs: 0, maxQueue: 64 }, limitInputPixels: 1e6 }).classify(
+      fixtures.slice(0, 4),
+      { routing: {}, key: 0 },
+    );
+    const input = new Float32Array(4 * model.preprocessor.imageLength);
+    const metas = answer.outcomes.map((_, i) => ({ choice: model.routing.choose({}), key: i, topk: 1, trace: false, arrivedAt: 0 }));
+    monitor.offer(input, metas, answer.outcomes.map((o) => (o.ok ? o.result : (undefined as never))));
+    monitor.kick();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toHaveLength(0);
+    idle = true;
+    monitor.kick();
+    await until(() => seen.length === 4, 'monitored once idle');
+  });
+
+  it('with autoRecalibrate, swaps the thresholds every minSamples new samples', async () => {
+    const c = createClassifier(model, {
+      batching: { maxBatch: 64, maxWaitMs: 0, maxQueue: 256 },
+      limitInputPixels: 1e6,
+      monitor: { sampleRate: 1, reservoir: 64, minSamples: 8, autoRecalibrate: true },
+    });
+    const before = model.routing.version;
+    await c.classify(fixtures, { routing: {}, key: 100 });
+    await until(() => model.routing.version >= before + 2, 'two recalibrations from 16 samples');
+    expect(c.monitor!.snapshot().recalibrations).toBeGreaterThanOrEqual(2);
   });
 });
