@@ -1,6 +1,6 @@
 /** A bundle's all-exit outputs for the accuracy benchmarks: loading, pooling, seeded re-splits. */
 import { loadBundle, readBundleOutputs, type Bundle } from '../../src/config';
-import { mulberry32, type ExitOutputs } from '../../src/router';
+import { permutation, type ExitOutputs } from '../../src/router';
 
 export interface BundleOutputs {
   bundle: Bundle;
@@ -53,18 +53,6 @@ export function pool(a: ExitOutputs, b: ExitOutputs): ExitOutputs {
   return { images: a.images + b.images, exits: a.exits, classes: k, labels, logits };
 }
 
-/** A seeded permutation of 0..n-1 (Fisher-Yates on mulberry32). */
-export function permutation(n: number, seed: number): Int32Array {
-  const rand = mulberry32(seed);
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = p[i] as number;
-    p[i] = p[j] as number;
-    p[j] = t;
-  }
-  return p;
-}
 
 /** A random re-split of the pooled set with the original sizes. */
 export function resplit(pooled: ExitOutputs, calibrationSize: number, seed: number): { calibration: ExitOutputs; test: ExitOutputs } {

@@ -11,7 +11,7 @@ import type { ScoredOutputs } from './exit-outputs';
 import { exitErrorRates, sortedExitScores } from './exit-scores';
 import type { CalibrationData, PolicyOptions, ThresholdPolicy } from './policy';
 import { makeThresholdPolicy } from './policy';
-import { mulberry32 } from './prng';
+import { permutation } from './prng';
 
 /**
  * Certified agreement by Learn then Test (Angelopoulos et al. 2021) with
@@ -129,14 +129,7 @@ function resolveGuarantee(g: Guarantee): { flavour: Flavour; alpha: number; delt
 /** A seeded random split of rows 0..n-1: floor(share n) path rows, the rest test rows. */
 export function splitRows(n: number, share: number, seed: number): { path: Int32Array; test: Int32Array } {
   if (!(share > 0 && share < 1)) throw new EeroError('BAD_PARAMETER', `pathShare must be in (0, 1), got ${share}`);
-  const rand = mulberry32(seed);
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = p[i] as number;
-    p[i] = p[j] as number;
-    p[j] = t;
-  }
+  const p = permutation(n, seed);
   const cut = Math.floor(share * n);
   if (cut < 1 || cut >= n) throw new EeroError('BAD_PARAMETER', `${n} calibration images cannot be split ${share} : ${1 - share}`);
   return { path: p.slice(0, cut), test: p.slice(cut) };

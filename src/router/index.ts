@@ -3,7 +3,7 @@
  * No I/O, no clock. The method is written up in docs/eero.md.
  */
 export type { ExitOutputs, ScoredOutputs } from './exit-outputs';
-export { mulberry32, rowStream } from './prng';
+export { mulberry32, permutation, rowStream, seededShuffle } from './prng';
 export type { ScoringOptions } from './scores';
 export { resolveScoring, scoreRow, softmaxRow, TIE_NOISE } from './scores';
 export { computeExitScores, exitErrorRates, sortedExitScores } from './exit-scores';

@@ -47,3 +47,20 @@ export function mixSeed(...words: readonly number[]): number {
 export function rowStream(seed: number, key: number, exit: number): () => number {
   return mulberry32(mixSeed(seed, key, exit));
 }
+
+/** Shuffle `items` in place with a seeded Fisher-Yates (the same order on every machine); returns them. */
+export function seededShuffle<T extends { length: number; [i: number]: unknown }>(items: T, seed: number): T {
+  const rand = mulberry32(seed);
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = items[i];
+    items[i] = items[j];
+    items[j] = t;
+  }
+  return items;
+}
+
+/** A seeded permutation of 0..n-1. */
+export function permutation(n: number, seed: number): Int32Array {
+  return seededShuffle(Int32Array.from({ length: n }, (_, i) => i), seed);
+}

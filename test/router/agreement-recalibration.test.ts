@@ -1,4 +1,3 @@
-import { isEeroError } from '../../src/errors';
 import { loadBundle, readBundleOutputs } from '../../src/config';
 import type { ExitOutputs, ScoredOutputs } from '../../src/router';
 import {
@@ -11,16 +10,8 @@ import {
   withAgreementLabels,
 } from '../../src/router';
 import { RESNET_BUNDLE } from '../support/bundles';
+import { codeOf } from '../support/eero-failure';
 
-/** The EeroError code `f` throws, or undefined if it throws none. */
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isEeroError(e) ? e.code : undefined;
-  }
-  return undefined;
-}
 
 /** 1 - P(exit l agrees with the final exit), counted directly. */
 function directDisagreement(s: ScoredOutputs): number[] {

@@ -1,15 +1,6 @@
-import { isEeroError } from '../../src/errors';
 import { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBentkusPValue, hoeffdingPValue } from '../../src/router';
+import { codeOf } from '../support/eero-failure';
 
-/** The EeroError code `f` throws, or undefined if it throws none. */
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isEeroError(e) ? e.code : undefined;
-  }
-  return undefined;
-}
 
 /** P(Bin(n, p) <= k) by the textbook sum of C(n, j) p^j q^(n-j), fine for small n. */
 function bruteCdf(k: number, n: number, p: number): number {

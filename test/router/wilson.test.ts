@@ -1,15 +1,6 @@
-import { isEeroError } from '../../src/errors';
 import { wilsonInterval } from '../../src/router';
+import { codeOf } from '../support/eero-failure';
 
-/** The EeroError code `f` throws, or undefined if it throws none. */
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isEeroError(e) ? e.code : undefined;
-  }
-  return undefined;
-}
 
 describe('Wilson score interval', () => {
   it("matches Newcombe (1998)'s published 95% intervals", () => {

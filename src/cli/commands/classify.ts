@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { DEFAULTS, type CostUnit } from '../../config';
 import { EeroError } from '../../errors';
 import { createClassifier, flagName, loadModel, toRoutingRequest } from '../../pipeline';
-import { mulberry32 } from '../../router';
+import { seededShuffle } from '../../router';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { nameText } from '../folder/file-names';
 import { createProgress } from '../folder/progress';
@@ -53,13 +53,7 @@ const spec: CommandSpec<typeof flags> = {
 function ordered(entries: WalkEntry[], order: string): WalkEntry[] {
   if (order === 'sorted') return entries;
   if (order !== 'shuffled') throw new EeroError('BAD_PARAMETER', `--order must be shuffled or sorted, got ${order}`);
-  const rand = mulberry32(0x5eed);
-  const out = [...entries];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j] as WalkEntry, out[i] as WalkEntry];
-  }
-  return out;
+  return seededShuffle([...entries], 0x5eed);
 }
 
 function engineFlag(raw: string | undefined): 'auto' | 'stages' | 'full' {
