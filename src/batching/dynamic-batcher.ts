@@ -20,7 +20,8 @@ interface Pending<M, R> {
 
 function checkOptions<M, R>(o: BatcherOptions<M, R>): void {
   const bad = (v: number, min: number, integer: boolean): boolean => !(Number.isFinite(v) && v >= min && (!integer || Number.isInteger(v)));
-  if (bad(o.imageLength, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: imageLength must be an integer >= 1, got ${o.imageLength}`);
+  if (bad(o.imageLength, 1, true))
+    throw new EeroError('CONFIG_INVALID', `batcher: imageLength must be an integer >= 1, got ${o.imageLength}`);
   if (bad(o.maxBatch, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: maxBatch must be an integer >= 1, got ${o.maxBatch}`);
   if (bad(o.maxQueue, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: maxQueue must be an integer >= 1, got ${o.maxQueue}`);
   if (bad(o.maxWaitMs, 0, false)) throw new EeroError('CONFIG_INVALID', `batcher: maxWaitMs must be >= 0, got ${o.maxWaitMs}`);

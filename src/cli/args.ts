@@ -40,7 +40,7 @@ export function parseCommand<F extends Record<string, FlagSpec>>(spec: CommandSp
   const flags: Record<string, string | boolean | undefined> = {};
   for (const [name, f] of Object.entries(spec.flags)) {
     const v = parsed.values[name];
-    flags[name] = v === undefined ? (f.type === 'boolean' ? Boolean(f.default) : (f.default)) : v;
+    flags[name] = v === undefined ? (f.type === 'boolean' ? Boolean(f.default) : f.default) : v;
   }
   return { flags: flags as ParsedFlags<F>, positionals: parsed.positionals, help: parsed.values.help === true };
 }

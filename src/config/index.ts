@@ -1,5 +1,15 @@
 /** config/: the only module that parses YAML. Every file it loads becomes a typed, validated object; every default lives here. */
-export { DEFAULTS, RANGES, SCORE_KINDS, costUnitLabel, describeRange, inRange, type CostUnit, type Range, type ScoreKind } from './defaults';
+export {
+  DEFAULTS,
+  RANGES,
+  SCORE_KINDS,
+  costUnitLabel,
+  describeRange,
+  inRange,
+  type CostUnit,
+  type Range,
+  type ScoreKind,
+} from './defaults';
 export { checkBudgetSpec, describeBudget, formatCost, parseBudget, type BudgetSpec } from './budget-spec';
 export { parseInputSpec, type InputSpec } from './input-spec';
 export type { Manifest, StageSpec, TensorSpec } from './manifest-schema';

@@ -21,7 +21,8 @@ export const inputSpecSchema = obj({
 }).superRefine((input, ctx) => {
   const report = reporter(ctx);
   const wantChannels = input.colorSpace === 'gray' ? 1 : 3;
-  if (input.channels !== wantChannels) report(['channels'], `expected ${wantChannels} for colorSpace ${input.colorSpace}, got ${input.channels}`);
+  if (input.channels !== wantChannels)
+    report(['channels'], `expected ${wantChannels} for colorSpace ${input.colorSpace}, got ${input.channels}`);
   for (const key of ['mean', 'std'] as const) {
     if (input[key].length !== input.channels) {
       report([key], `expected ${input.channels} values (one per channel), got ${input[key].length}`);

@@ -32,12 +32,15 @@ const outputsRef = obj({ file: bundleFile, sha256, images: num({ integer: true, 
 const referenceSpec = obj({ ...fileRef, input: tensorSpec, logits: tensorSpec });
 
 /** The whole early-exit network as one graph that routes rows itself (models/FORMAT.md `earlyExit`). */
-const earlyExitSpec = obj({
-  ...fileRef,
-  inputs: obj({ input: str(), thresholds: str(), temperature: str(), noise: str(), scoreKind: str() }, { unknownKeys: 'ignore' }),
-  /** Output name patterns; `{l}` is the 1-based exit. */
-  outputs: obj({ rows: str(), logits: str(), scores: str(), leave: str() }, { unknownKeys: 'ignore' }),
-}, { unknownKeys: 'ignore' });
+const earlyExitSpec = obj(
+  {
+    ...fileRef,
+    inputs: obj({ input: str(), thresholds: str(), temperature: str(), noise: str(), scoreKind: str() }, { unknownKeys: 'ignore' }),
+    /** Output name patterns; `{l}` is the 1-based exit. */
+    outputs: obj({ rows: str(), logits: str(), scores: str(), leave: str() }, { unknownKeys: 'ignore' }),
+  },
+  { unknownKeys: 'ignore' },
+);
 
 const manifestFields = obj(
   {
@@ -76,7 +79,8 @@ function checkStages(m: Manifest, report: Report): void {
       report(['stages', l, 'input', 'shape'], `expected ${show([-1, ...previous])} (${previousName}), got ${show(stage.input.shape)}`);
     }
     const logits = [-1, m.labels.length];
-    if (!sameShape(stage.logits.shape, logits)) report(['stages', l, 'logits', 'shape'], `expected ${show(logits)}, got ${show(stage.logits.shape)}`);
+    if (!sameShape(stage.logits.shape, logits))
+      report(['stages', l, 'logits', 'shape'], `expected ${show(logits)}, got ${show(stage.logits.shape)}`);
     const last = l === m.stages.length - 1;
     if (last && stage.features) report(['stages', l, 'features'], 'the last stage has no features output');
     if (!last) {
@@ -99,7 +103,8 @@ function checkExits(m: Manifest, report: Report): void {
   m.exits.forEach((exit, l) => {
     if (exit.exit !== l + 1) report(['exits', l, 'exit'], `expected ${l + 1}, got ${exit.exit}`);
     const before = m.exits[l - 1];
-    if (before && exit.macs < before.macs) report(['exits', l, 'macs'], `expected >= exits[${l - 1}].macs ${before.macs} (cumulative), got ${exit.macs}`);
+    if (before && exit.macs < before.macs)
+      report(['exits', l, 'macs'], `expected >= exits[${l - 1}].macs ${before.macs} (cumulative), got ${exit.macs}`);
   });
 }
 

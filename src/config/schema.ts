@@ -31,7 +31,10 @@ export function str(options: StringOptions = {}): Schema<string> {
   return z.string({ error: got('a string') }).superRefine((value, ctx) => {
     if (options.nonEmpty && value.length === 0) ctx.addIssue({ code: 'custom', message: 'expected a non-empty string' });
     else if (options.pattern && !options.pattern.test(value)) {
-      ctx.addIssue({ code: 'custom', message: got(options.patternName ?? `a string matching ${String(options.pattern)}`)({ input: value }) });
+      ctx.addIssue({
+        code: 'custom',
+        message: got(options.patternName ?? `a string matching ${String(options.pattern)}`)({ input: value }),
+      });
     }
   });
 }

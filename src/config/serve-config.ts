@@ -33,7 +33,13 @@ const modelEntry = obj({
 function defaults() {
   return {
     batching: { maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 },
-    limits: { bodyBytes: 20 * 1024 * 1024, inputPixels: DEFAULTS.inputPixels, filesPerRequest: 64, requestTimeoutMs: 30_000, decodeTimeoutSeconds: 10 },
+    limits: {
+      bodyBytes: 20 * 1024 * 1024,
+      inputPixels: DEFAULTS.inputPixels,
+      filesPerRequest: 64,
+      requestTimeoutMs: 30_000,
+      decodeTimeoutSeconds: 10,
+    },
     engine: { intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' as const, graph: 'auto' as const },
     shutdown: { drainMs: 5000 },
     monitor: { sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500, agreementTarget: 0.99 },
@@ -122,7 +128,12 @@ export type EngineConfig = ServeConfig['engine'];
 export type ExecutionProviderName = EngineConfig['executionProvider'];
 
 function baseName(path: string): string {
-  return path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || path;
+  return (
+    path
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() || path
+  );
 }
 
 /** Validate an already-parsed value; relative paths resolve against `baseDir` when given (a file's folder). */

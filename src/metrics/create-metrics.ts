@@ -31,7 +31,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     },
     agreement(which, gauge) {
       fillGauge(gauge, `${METRIC_NAMES.monitorAgreement} (${which})`, options, () => {
-        for (const r of agreementSource?.() ?? []) if (Number.isFinite(r[which])) gauge.set({ model: g('model', r.model), exit: g('exit', r.exit) }, r[which]);
+        for (const r of agreementSource?.() ?? [])
+          if (Number.isFinite(r[which])) gauge.set({ model: g('model', r.model), exit: g('exit', r.exit) }, r[which]);
       });
     },
     queueDepth(gauge) {

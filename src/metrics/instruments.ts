@@ -61,8 +61,18 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
       labelNames: ['model', 'reason'],
       registers,
     }),
-    macsSpent: new Counter({ name: N.macsSpent, help: 'Multiply-accumulate operations actually spent on classified images', labelNames: ['model'], registers }),
-    budgetTargetRatio: new Gauge({ name: N.budgetTargetRatio, help: "The model's budget B: target average cost per image as a fraction of the full model", labelNames: ['model'], registers }),
+    macsSpent: new Counter({
+      name: N.macsSpent,
+      help: 'Multiply-accumulate operations actually spent on classified images',
+      labelNames: ['model'],
+      registers,
+    }),
+    budgetTargetRatio: new Gauge({
+      name: N.budgetTargetRatio,
+      help: "The model's budget B: target average cost per image as a fraction of the full model",
+      labelNames: ['model'],
+      registers,
+    }),
     requestedBudget: new Histogram({
       name: N.requestedBudget,
       help: 'Budgets requests asked for, as a fraction of the full model (at most the model budget)',
@@ -70,7 +80,12 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
       buckets: [...b.ratio],
       registers,
     }),
-    modelFullCost: new Gauge({ name: N.modelFullCost, help: "Full model's cost per image in MACs (cost of the last exit)", labelNames: ['model'], registers }),
+    modelFullCost: new Gauge({
+      name: N.modelFullCost,
+      help: "Full model's cost per image in MACs (cost of the last exit)",
+      labelNames: ['model'],
+      registers,
+    }),
     ledgerCredit: new Gauge({
       name: N.ledgerCredit,
       help: 'Budget ledger credit in MACs (B x images - spent, never negative), read at scrape time',
@@ -80,8 +95,18 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
         collectors.ledgerCredit(this);
       },
     }),
-    ledgerReserved: new Counter({ name: N.ledgerReserved, help: 'MACs the ledger reserved for batches before they ran', labelNames: ['model'], registers }),
-    ledgerUsed: new Counter({ name: N.ledgerUsed, help: 'MACs those batches really spent (reserved minus used returned to the ledger)', labelNames: ['model'], registers }),
+    ledgerReserved: new Counter({
+      name: N.ledgerReserved,
+      help: 'MACs the ledger reserved for batches before they ran',
+      labelNames: ['model'],
+      registers,
+    }),
+    ledgerUsed: new Counter({
+      name: N.ledgerUsed,
+      help: 'MACs those batches really spent (reserved minus used returned to the ledger)',
+      labelNames: ['model'],
+      registers,
+    }),
     thresholdsVersion: new Gauge({
       name: N.thresholdsVersion,
       help: 'Version of the exit thresholds in use (1 at load, +1 per recalibration), read at scrape time',
@@ -103,8 +128,17 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
       labelNames: ['model', 'exit'],
       registers,
     }),
-    monitorMacs: new Counter({ name: N.monitorMacs, help: 'MACs the live monitor spent in the background (not charged to the ledger)', labelNames: ['model'], registers }),
-    monitorAgreement: agreementGauge(N.monitorAgreement, 'Agreement of answers with the full model (exit="all": every answer), from monitored samples', 'ratio'),
+    monitorMacs: new Counter({
+      name: N.monitorMacs,
+      help: 'MACs the live monitor spent in the background (not charged to the ledger)',
+      labelNames: ['model'],
+      registers,
+    }),
+    monitorAgreement: agreementGauge(
+      N.monitorAgreement,
+      'Agreement of answers with the full model (exit="all": every answer), from monitored samples',
+      'ratio',
+    ),
     monitorAgreementLower: agreementGauge(N.monitorAgreementLower, 'Wilson 95% lower bound of eero_monitor_agreement_ratio', 'lower'),
     monitorAgreementUpper: agreementGauge(N.monitorAgreementUpper, 'Wilson 95% upper bound of eero_monitor_agreement_ratio', 'upper'),
     monitorAgreementTarget: new Gauge({

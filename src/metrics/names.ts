@@ -32,7 +32,6 @@ export const METRIC_NAMES = {
   queueDepth: 'eero_queue_depth',
 } as const;
 
-
 /** The only label names used; each has a small, bounded set of values. */
 export const LABEL_NAMES = ['model', 'exit', 'reason', 'stage', 'route', 'status', 'code', 'phase'] as const;
 export type LabelName = (typeof LABEL_NAMES)[number];

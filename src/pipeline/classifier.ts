@@ -80,7 +80,11 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
   const run = createBatchRunner(model, {
     clock,
     onRun: (r) => (lastRun = r),
-    ...(monitor ? { onRows: (input: Float32Array, metas: readonly RowMeta[], results: readonly ImageResult[]) => monitor.offer(input, metas, results) } : {}),
+    ...(monitor
+      ? {
+          onRows: (input: Float32Array, metas: readonly RowMeta[], results: readonly ImageResult[]) => monitor.offer(input, metas, results),
+        }
+      : {}),
   });
   const batcherOptions: BatcherOptions<RowMeta, ImageResult> = {
     ...options.batching,
@@ -123,7 +127,10 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     const onOuterAbort = (): void => stop.abort(request.signal?.reason);
     if (request.signal?.aborted) onOuterAbort();
     request.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const outcomes: ImageOutcome[] = images.map((img) => ({ ok: false, error: img instanceof EeroError ? img : new EeroError('INTERNAL', 'not run') }));
+    const outcomes: ImageOutcome[] = images.map((img) => ({
+      ok: false,
+      error: img instanceof EeroError ? img : new EeroError('INTERNAL', 'not run'),
+    }));
     let done = images.length - decodable.length;
     const progress = (): void => request.onProgress?.(++done, images.length);
     try {

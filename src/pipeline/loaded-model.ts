@@ -3,7 +3,16 @@
  * cost, and its routing (budget, ledger, thresholds). Users take the piece
  * they need; nothing here runs an image (see classifier.ts).
  */
-import { DEFAULTS, loadBudgetPolicy, loadBundle, readBundleOutputs, type BudgetSpec, type CostUnit, type EngineConfig, type Manifest } from '../config';
+import {
+  DEFAULTS,
+  loadBudgetPolicy,
+  loadBundle,
+  readBundleOutputs,
+  type BudgetSpec,
+  type CostUnit,
+  type EngineConfig,
+  type Manifest,
+} from '../config';
 import { createEngine, profileStages, type Engine, type EngineLogger } from '../engine';
 import { EeroError } from '../errors';
 import { createPreprocessor, type Preprocessor } from '../preprocess';
@@ -62,14 +71,24 @@ async function resolveSettings(settings: ModelSettings, manifest: Manifest): Pro
   const flags = settings.routing ?? {};
   if (settings.policyFile === undefined) {
     const budget = settings.budget ?? { fraction: DEFAULTS.budgetFraction };
-    return { budget, ledger: settings.ledger ?? true, costUnit: settings.costUnit ?? 'macs', defaults: flags, source: flags.source ?? 'flags' };
+    return {
+      budget,
+      ledger: settings.ledger ?? true,
+      costUnit: settings.costUnit ?? 'macs',
+      defaults: flags,
+      source: flags.source ?? 'flags',
+    };
   }
   const file = settings.policyFile;
   const policy = await loadBudgetPolicy(file);
   if (policy.model !== manifest.name) {
-    throw new EeroError('CONFIG_INVALID', `${file}: model: the policy was made for ${JSON.stringify(policy.model)}, the bundle is ${JSON.stringify(manifest.name)}`, {
-      details: { file, field: 'model' },
-    });
+    throw new EeroError(
+      'CONFIG_INVALID',
+      `${file}: model: the policy was made for ${JSON.stringify(policy.model)}, the bundle is ${JSON.stringify(manifest.name)}`,
+      {
+        details: { file, field: 'model' },
+      },
+    );
   }
   const fromFile = routingFromPolicy(policy, file);
   const { budget: fileBudget, thresholds, ...rule } = fromFile;
@@ -103,9 +122,13 @@ export async function loadModel(dir: string, settings: ModelSettings = {}, optio
     const costs = modelCosts(manifest, resolved.costUnit, seconds);
     const routing = new ModelRouting({ calibration, costs, budget: resolved.budget, ledger: resolved.ledger, defaults: resolved.defaults });
     if (engine.runFull && routing.limitFraction < 1) {
-      throw new EeroError('CONFIG_INVALID', `${dir}: engine graph "full" runs every image to the end: serve it at budget 1, not ${routing.limitFraction}`, {
-        details: { field: 'engine.graph' },
-      });
+      throw new EeroError(
+        'CONFIG_INVALID',
+        `${dir}: engine graph "full" runs every image to the end: serve it at budget 1, not ${routing.limitFraction}`,
+        {
+          details: { field: 'engine.graph' },
+        },
+      );
     }
     return {
       name: manifest.name,

@@ -102,7 +102,14 @@ export class ModelRouting {
     // A request that only narrows the budget is routed by EERO at its b; the policy file's rule holds for B itself.
     const merged: RoutingRequest = ownRule || reroutes ? { ...pick(defaults), ...request } : { ...defaults, ...request };
     const { policy, rule } = this.policyFor(merged, b);
-    return { policy, rule, budget: b, fraction: b / costs.full, deadlineMs: request.deadlineMs ?? defaults.deadlineMs, version: this.state.version };
+    return {
+      policy,
+      rule,
+      budget: b,
+      fraction: b / costs.full,
+      deadlineMs: request.deadlineMs ?? defaults.deadlineMs,
+      version: this.state.version,
+    };
   }
 
   /** Swap in thresholds from new calibration outputs (e.g. monitored traffic, agreement as the label). */
@@ -127,21 +134,37 @@ export class ModelRouting {
       const guarantee = request.guarantee;
       const key = `certified|${score}|${request.beta ?? ''}|${JSON.stringify(guarantee)}|${b}`;
       const certify = (): ExitPolicy =>
-        calibrateCertified(state.calibration, costs.costs, b, { guarantee, score, costUnit: costs.unitLabel, ...(request.beta === undefined ? {} : { beta: request.beta }) });
+        calibrateCertified(state.calibration, costs.costs, b, {
+          guarantee,
+          score,
+          costUnit: costs.unitLabel,
+          ...(request.beta === undefined ? {} : { beta: request.beta }),
+        });
       return { policy: this.derived(key, certify, true), rule: 'certified' };
     }
     if (request.accuracyTarget !== undefined) {
       const target = request.accuracyTarget;
       const key = `agree|${score}|${target}`;
-      return { policy: this.derived(key, () => calibrateAccuracyTarget(state.calibration, costs.costs, b, { target, score }), true), rule: 'accuracy-target' };
+      return {
+        policy: this.derived(key, () => calibrateAccuracyTarget(state.calibration, costs.costs, b, { target, score }), true),
+        rule: 'accuracy-target',
+      };
     }
     // Pinned thresholds hold for the budget they were calibrated at, and only until a recalibration replaces the calibration.
     if (request.thresholds !== undefined && b === this.limit && state.version === 1) {
       if (request.thresholds.length !== costs.costs.length) {
-        throw new EeroError('CONFIG_INVALID', `${request.source ?? 'policy'}: ${request.thresholds.length} thresholds for ${costs.costs.length} exits`);
+        throw new EeroError(
+          'CONFIG_INVALID',
+          `${request.source ?? 'policy'}: ${request.thresholds.length} thresholds for ${costs.costs.length} exits`,
+        );
       }
       const key = `pinned|${score}`;
-      return { policy: this.derived(key, () => makeThresholdPolicy('eero', Float64Array.from(request.thresholds ?? []), resolveScoring({ score }), b, {})), rule: 'pinned' };
+      return {
+        policy: this.derived(key, () =>
+          makeThresholdPolicy('eero', Float64Array.from(request.thresholds ?? []), resolveScoring({ score }), b, {}),
+        ),
+        rule: 'pinned',
+      };
     }
     return { policy: state.cache.get(b, { score, beta: request.beta }), rule: 'eero' };
   }
@@ -150,9 +173,13 @@ export class ModelRouting {
     const have = this.state.derived.get(key);
     if (have) return have;
     if (expensive && !this.mayDerive()) {
-      throw new EeroError('OVERLOADED', 'too many new routing rules asked for at once (each new agreement, accuracy or certificate costs seconds of compute); retry shortly or reuse one', {
-        details: { retryAfterSeconds: 5 },
-      });
+      throw new EeroError(
+        'OVERLOADED',
+        'too many new routing rules asked for at once (each new agreement, accuracy or certificate costs seconds of compute); retry shortly or reuse one',
+        {
+          details: { retryAfterSeconds: 5 },
+        },
+      );
     }
     const policy = make();
     // Bounded: keys come from a few rules and targets; a flood of distinct targets evicts the oldest.
@@ -163,7 +190,12 @@ export class ModelRouting {
 
   private newState(calibration: ExitOutputs, version: number): CalibrationState {
     const { costs } = this.options;
-    return { version, calibration, cache: new ThresholdCache({ calibration, costs: costs.costs, costUnit: costs.unitLabel }), derived: new Map() };
+    return {
+      version,
+      calibration,
+      cache: new ThresholdCache({ calibration, costs: costs.costs, costUnit: costs.unitLabel }),
+      derived: new Map(),
+    };
   }
 
   private aboveLimit(asked: BudgetSpec, b: number): EeroError {
@@ -172,7 +204,15 @@ export class ModelRouting {
       'BUDGET_ABOVE_LIMIT',
       `budget ${describeBudget(asked)} is above this model's limit ${+(100 * this.limitFraction).toPrecision(4)}% of the full model ` +
         `(${formatCost(this.limit)} ${costs.unitLabel}); ask for the limit or less`,
-      { details: { limit: this.limit, limitFraction: this.limitFraction, requested: b, requestedFraction: b / costs.full, costUnit: costs.unitLabel } },
+      {
+        details: {
+          limit: this.limit,
+          limitFraction: this.limitFraction,
+          requested: b,
+          requestedFraction: b / costs.full,
+          costUnit: costs.unitLabel,
+        },
+      },
     );
   }
 }

@@ -99,7 +99,12 @@ export class AgreementMonitor {
         this.dropped++;
         return;
       }
-      this.pending.push({ input: input.slice(i * len, (i + 1) * len), key: (metas[i] as RowMeta).key, exit: r.exit - 1, classIndex: r.classIndex });
+      this.pending.push({
+        input: input.slice(i * len, (i + 1) * len),
+        key: (metas[i] as RowMeta).key,
+        exit: r.exit - 1,
+        classIndex: r.classIndex,
+      });
     });
   }
 
@@ -183,9 +188,13 @@ export class AgreementMonitor {
   recalibrate(): { version: number; samples: number } {
     const samples = this.kept.length;
     if (samples < this.options.minSamples) {
-      throw new EeroError('BAD_PARAMETER', `recalibration needs ${this.options.minSamples} monitored images, the reservoir holds ${samples}`, {
-        details: { samples, minSamples: this.options.minSamples },
-      });
+      throw new EeroError(
+        'BAD_PARAMETER',
+        `recalibration needs ${this.options.minSamples} monitored images, the reservoir holds ${samples}`,
+        {
+          details: { samples, minSamples: this.options.minSamples },
+        },
+      );
     }
     const version = this.model.routing.recalibrate(this.outputs());
     this.recalibrations++;
@@ -205,7 +214,14 @@ export class AgreementMonitor {
       agreement.push({ exit: l + 1, samples: this.samples[l] ?? 0, ...w });
     }
     agreement.push(this.overall());
-    return { answered: [...this.answered], agreement, macs: this.macs, dropped: this.dropped, reservoir: this.kept.length, recalibrations: this.recalibrations };
+    return {
+      answered: [...this.answered],
+      agreement,
+      macs: this.macs,
+      dropped: this.dropped,
+      reservoir: this.kept.length,
+      recalibrations: this.recalibrations,
+    };
   }
 
   /**

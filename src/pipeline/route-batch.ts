@@ -88,5 +88,10 @@ export class BatchRouter {
 
 function traceEntry(exit: number, logits: Float32Array, offset: number, k: number, state: RowState, labels: readonly string[]): TraceEntry {
   const p = softmaxRow(logits, offset, k);
-  return { exit: exit + 1, score: state.score, label: labels[state.prediction] ?? String(state.prediction), probability: p[state.prediction] ?? NaN };
+  return {
+    exit: exit + 1,
+    score: state.score,
+    label: labels[state.prediction] ?? String(state.prediction),
+    probability: p[state.prediction] ?? NaN,
+  };
 }

@@ -4,7 +4,18 @@
  * names the field as its source spells it (`--accuracy-target`,
  * `accuracy_target`, `budgets/x.yaml: accuracyTarget`).
  */
-import { describeRange, inRange, parseBudget, RANGES, SCORE_KINDS, type BudgetPolicy, type BudgetSpec, type Guarantee, type Range, type ScoreKind } from '../config';
+import {
+  describeRange,
+  inRange,
+  parseBudget,
+  RANGES,
+  SCORE_KINDS,
+  type BudgetPolicy,
+  type BudgetSpec,
+  type Guarantee,
+  type Range,
+  type ScoreKind,
+} from '../config';
 import { EeroError } from '../errors';
 
 export interface RoutingRequest {
@@ -56,7 +67,8 @@ function budgetOf(raw: unknown, name: string): BudgetSpec | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw === 'object' && raw !== null && ('fraction' in raw || 'macs' in raw)) return raw as BudgetSpec;
   if (typeof raw !== 'string' && typeof raw !== 'number') throw bad(name, 'a fraction (0.5, 50%) or MACs (6e6, 6M)', raw);
-  if (typeof raw === 'string' && raw.trim() === '') throw new EeroError('BAD_PARAMETER', `${name} is empty`, { details: { parameter: name } });
+  if (typeof raw === 'string' && raw.trim() === '')
+    throw new EeroError('BAD_PARAMETER', `${name} is empty`, { details: { parameter: name } });
   try {
     return parseBudget(raw);
   } catch (e) {

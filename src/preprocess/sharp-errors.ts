@@ -23,10 +23,14 @@ export function fromSharpError(e: unknown, format: ImageFormat, limitInputPixels
   }
   if (/^timeout/i.test(detail)) {
     // Not a 503: the same image would take as long again. Too big to decode in time is a size refusal.
-    return new EeroError('TOO_MANY_PIXELS', `Decoding the ${format} image took longer than the decode time limit (${detail}); it is too large to decode.`, {
-      cause: e,
-      details: { reason: 'decode-timeout' },
-    });
+    return new EeroError(
+      'TOO_MANY_PIXELS',
+      `Decoding the ${format} image took longer than the decode time limit (${detail}); it is too large to decode.`,
+      {
+        cause: e,
+        details: { reason: 'decode-timeout' },
+      },
+    );
   }
   return new EeroError('CORRUPT_IMAGE', `The ${format} image is truncated or corrupt (${detail}).`, {
     cause: e,

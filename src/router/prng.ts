@@ -62,5 +62,8 @@ export function seededShuffle<T extends { length: number; [i: number]: unknown }
 
 /** A seeded permutation of 0..n-1. */
 export function permutation(n: number, seed: number): Int32Array {
-  return seededShuffle(Int32Array.from({ length: n }, (_, i) => i), seed);
+  return seededShuffle(
+    Int32Array.from({ length: n }, (_, i) => i),
+    seed,
+  );
 }

@@ -21,7 +21,12 @@ export function resolveModel(deps: AppDeps, name: string | undefined): ServedMod
 }
 
 /** Bad images come back as error outcomes; failures of the whole request (budget, overload, timeout, shutdown) throw. */
-export function classifyHttp(model: ServedModel, images: ImageInput[], params: ClassifyParams, signal: AbortSignal): Promise<ClassifyAnswer> {
+export function classifyHttp(
+  model: ServedModel,
+  images: ImageInput[],
+  params: ClassifyParams,
+  signal: AbortSignal,
+): Promise<ClassifyAnswer> {
   const screened = images.map((img) => (img.bytes instanceof EeroError ? img.bytes : (screenImage(img.bytes, img.mimeType) ?? img.bytes)));
   return model.classify(screened, { routing: params.routing, topk: params.topk, trace: params.trace, signal });
 }

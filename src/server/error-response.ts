@@ -39,7 +39,7 @@ export function errorAnswer(error: EeroError, flavour: ErrorFlavour): ErrorAnswe
 /** Anything thrown: ours as it is; a framework error carrying an HTTP status keeps its meaning; the rest is INTERNAL. */
 export function asEeroError(e: unknown): EeroError {
   if (e instanceof EeroError) return e;
-  const status = typeof e === 'object' && e !== null && 'status' in e ? (e).status : undefined;
+  const status = typeof e === 'object' && e !== null && 'status' in e ? e.status : undefined;
   if (status === 413) return toEeroError(e, 'BODY_TOO_LARGE');
   if (status === 415) return toEeroError(e, 'UNSUPPORTED_MEDIA_TYPE');
   if (typeof status === 'number' && status >= 400 && status < 500) return toEeroError(e, 'BAD_PARAMETER');
@@ -70,7 +70,9 @@ export const notFound: RequestHandler = (req, res) => {
   const allowed = allowedMethods(req.path);
   if (allowed) {
     res.set('Allow', allowed.join(', '));
-    throw new EeroError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use ${allowed.join(' or ')}`, { details: { allow: allowed } });
+    throw new EeroError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use ${allowed.join(' or ')}`, {
+      details: { allow: allowed },
+    });
   }
   throw new EeroError('NOT_FOUND', `no route for ${req.method} ${req.path}`);
 };

@@ -14,7 +14,10 @@ export interface Listening {
 
 function listenError(e: NodeJS.ErrnoException, port: number, host: string): EeroError {
   if (e.code === 'EADDRINUSE') {
-    return new EeroError('ADDRESS_IN_USE', `port ${port} on ${host} is already in use; choose another with --port or PORT`, { cause: e, details: { port, host } });
+    return new EeroError('ADDRESS_IN_USE', `port ${port} on ${host} is already in use; choose another with --port or PORT`, {
+      cause: e,
+      details: { port, host },
+    });
   }
   return new EeroError('IO_ERROR', `cannot listen on ${host}:${port}: ${e.message}`, { cause: e, details: { port, host } });
 }
@@ -33,7 +36,12 @@ export function listen(app: Express, port: number, host: string, options: { requ
         ? new EeroError('TIMEOUT', 'the request was not received in time')
         : new EeroError('BAD_REQUEST', `malformed HTTP request: ${err.message}`);
     const body = JSON.stringify({ error: { code: error.code, message: error.message } });
-    const head = [`HTTP/1.1 ${error.httpStatus} ${STATUS_CODES[error.httpStatus] ?? ''}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+    const head = [
+      `HTTP/1.1 ${error.httpStatus} ${STATUS_CODES[error.httpStatus] ?? ''}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+    ];
     socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
   });
   // Our own deadline (limits.requestTimeoutMs) answers 503 first; Node's is the backstop for a stalled upload.

@@ -7,7 +7,7 @@ export const CLIENT_CLOSED_STATUS = 499;
 /** The matched route's pattern ("/v2/models/:name/infer"), never the path; "unmatched" otherwise. */
 function routePattern(route: unknown): string {
   if (typeof route === 'object' && route !== null && 'path' in route) {
-    const path = (route).path;
+    const path = route.path;
     if (typeof path === 'string') return path;
   }
   return 'unmatched';

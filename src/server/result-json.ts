@@ -9,7 +9,11 @@ export function budgetJson(choice: RouteChoice, limitFraction: number): Record<s
   return { limit: limitFraction, requested: choice.fraction, rule: choice.rule, thresholdsVersion: choice.version };
 }
 
-export function resultJson(model: string, budget: Record<string, unknown>, outcome: Extract<ImageOutcome, { ok: true }>): Record<string, unknown> {
+export function resultJson(
+  model: string,
+  budget: Record<string, unknown>,
+  outcome: Extract<ImageOutcome, { ok: true }>,
+): Record<string, unknown> {
   const r = outcome.result;
   const t = outcome.timings;
   return {

@@ -14,14 +14,25 @@ export function describeModel(name: string, model: LoadedModel): ModelDescriptio
     input: { channels: m.input.channels, height: m.input.height, width: m.input.width, colorSpace: m.input.colorSpace },
     labels: model.labels,
     costUnit: costs.unit,
-    exits: m.exits.map((e, i) => ({ exit: e.exit, macs: e.macs, fraction: (costs.costs[i] as number) / costs.full, testAccuracy: e.testAccuracy })),
+    exits: m.exits.map((e, i) => ({
+      exit: e.exit,
+      macs: e.macs,
+      fraction: (costs.costs[i] as number) / costs.full,
+      testAccuracy: e.testAccuracy,
+    })),
     fullMacs: costs.fullMacs,
     budget: { limit: routing.limitFraction, source: model.source, ledger: routing.ledger !== undefined, rule: routing.choose({}).rule },
     feasibleBudget: { min: (costs.costs[0] as number) / costs.full, max: routing.limitFraction },
   };
 }
 
-export function servedModel(name: string, model: LoadedModel, classifier: Classifier, metrics: EeroMetrics, isReady: () => boolean): ServedModel {
+export function servedModel(
+  name: string,
+  model: LoadedModel,
+  classifier: Classifier,
+  metrics: EeroMetrics,
+  isReady: () => boolean,
+): ServedModel {
   const description = describeModel(name, model);
   return {
     name,

@@ -41,7 +41,12 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
   const model = await loadModel(
     m.path,
     // Deadlines need each stage's seconds on this machine, at the serving batch size.
-    { ...(m.budget ? { budget: m.budget } : {}), ...(m.policy ? { policyFile: m.policy } : {}), profile: true, profileBatch: config.batching.maxBatch },
+    {
+      ...(m.budget ? { budget: m.budget } : {}),
+      ...(m.policy ? { policyFile: m.policy } : {}),
+      profile: true,
+      profileBatch: config.batching.maxBatch,
+    },
     { engine: config.engine, logger: { warn: (line) => log.warn(line) } },
   );
   try {
@@ -66,12 +71,21 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
       },
       ...(config.monitor.sampleRate > 0
         ? {
-            monitor: { ...config.monitor, batch: Math.min(8, config.batching.maxBatch), onSample: (exit: number, agreed: boolean, macs: number) => metrics.recordMonitorSample(m.name, exit, agreed, macs) },
+            monitor: {
+              ...config.monitor,
+              batch: Math.min(8, config.batching.maxBatch),
+              onSample: (exit: number, agreed: boolean, macs: number) => metrics.recordMonitorSample(m.name, exit, agreed, macs),
+            },
             onMonitorError: (e: unknown) => log.warn(`model ${m.name}: monitor run failed: ${toEeroError(e).message}`),
           }
         : {}),
       onImage: (r, t) => {
-        metrics.recordImage({ model: m.name, exit: r.exit, macs: r.macs, ...(r.forced ? { forced: r.stoppedBy as 'ledger' | 'deadline' } : {}) });
+        metrics.recordImage({
+          model: m.name,
+          exit: r.exit,
+          macs: r.macs,
+          ...(r.forced ? { forced: r.stoppedBy as 'ledger' | 'deadline' } : {}),
+        });
         metrics.observePhase(m.name, 'preprocess', t.preprocessMs / 1000);
       },
     });
@@ -91,7 +105,13 @@ function wireSources(metrics: EeroMetrics, models: Map<string, Loaded>): void {
   metrics.setQueueDepthSource(() => [...models].map(([model, l]) => ({ model, depth: l.classifier.depth })));
   metrics.setAgreementSource(() =>
     [...models].flatMap(([model, { classifier }]) =>
-      (classifier.monitor?.snapshot().agreement ?? []).map((a) => ({ model, exit: String(a.exit), ratio: a.ratio, lower: a.lower, upper: a.upper })),
+      (classifier.monitor?.snapshot().agreement ?? []).map((a) => ({
+        model,
+        exit: String(a.exit),
+        ratio: a.ratio,
+        lower: a.lower,
+        upper: a.upper,
+      })),
     ),
   );
   metrics.setLedgerSource(() =>
@@ -108,7 +128,9 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   const sharp = configureSharp();
   log.info(`sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${sharp.threads} thread(s) per image`);
   const registry = createRegistry({ defaultMetrics: options.defaultMetrics ?? true });
-  const metrics = createMetrics(registry, { onSourceError: (name, e) => log.warn(`metrics: ${name} source failed: ${toEeroError(e).message}`) });
+  const metrics = createMetrics(registry, {
+    onSourceError: (name, e) => log.warn(`metrics: ${name} source failed: ${toEeroError(e).message}`),
+  });
   const models = new Map<string, Loaded>();
   try {
     for (const m of config.models) models.set(m.name, await loadServed(config, m, metrics, log));

@@ -43,7 +43,8 @@ async function classifyRaw(deps: AppDeps, req: Request, res: Response, signal: A
 
 function checkAdmin(deps: AppDeps, req: Request): void {
   if (deps.adminToken === undefined) throw new EeroError('NOT_FOUND', 'recalibration is disabled (the config sets no adminToken)');
-  if (req.headers.authorization !== `Bearer ${deps.adminToken}`) throw new EeroError('UNAUTHORIZED', 'a valid "Authorization: Bearer <adminToken>" header is required');
+  if (req.headers.authorization !== `Bearer ${deps.adminToken}`)
+    throw new EeroError('UNAUTHORIZED', 'a valid "Authorization: Bearer <adminToken>" header is required');
 }
 
 export function addV1Routes(app: Express, deps: AppDeps): void {

@@ -92,7 +92,12 @@ function v2Metadata(model: ServedModel): Record<string, unknown> {
   };
 }
 
-function outputs(answers: Array<Extract<ImageOutcome, { ok: true }>>, classes: number, topk: number | undefined, trace: boolean): unknown[] {
+function outputs(
+  answers: Array<Extract<ImageOutcome, { ok: true }>>,
+  classes: number,
+  topk: number | undefined,
+  trace: boolean,
+): unknown[] {
   const n = answers.length;
   const probs = new Array<number>(n * classes).fill(0);
   answers.forEach((a, i) => {
@@ -139,7 +144,10 @@ export function addV2Routes(app: Express, deps: AppDeps): void {
       // Judge the header itself: req.is() answers null for an empty body whatever its type.
       const base = type?.split(';')[0]?.trim().toLowerCase();
       if (type !== undefined && base !== 'application/json') {
-        throw new EeroError('UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${type} (the binary data extension is not supported)`);
+        throw new EeroError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `expected application/json, got ${type} (the binary data extension is not supported)`,
+        );
       }
       // base64 is 4/3 of the bytes; JSON framing on top.
       const limit = Math.ceil((deps.limits.bodyBytes * 4) / 3) + 64 * 1024;
@@ -154,12 +162,20 @@ export function addV2Routes(app: Express, deps: AppDeps): void {
       const classes = described.labels.length;
       // Full probabilities are an output: ask the pipeline for every class.
       const answer = await untilAborted(
-        classifyHttp(model, request.images.map((bytes) => ({ bytes })), { ...params, topk: classes }, deadline.signal),
+        classifyHttp(
+          model,
+          request.images.map((bytes) => ({ bytes })),
+          { ...params, topk: classes },
+          deadline.signal,
+        ),
         deadline.signal,
       );
       const ok = answer.outcomes.map((o, i) => {
         if (o.ok) return o;
-        throw new EeroError(o.error.code, `input image ${i}: ${o.error.message}`, { cause: o.error, ...(o.error.details ? { details: o.error.details } : {}) });
+        throw new EeroError(o.error.code, `input image ${i}: ${o.error.message}`, {
+          cause: o.error,
+          ...(o.error.details ? { details: o.error.details } : {}),
+        });
       });
       res.json({
         model_name: model.name,

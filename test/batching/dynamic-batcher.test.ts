@@ -25,7 +25,14 @@ function harness(options: Partial<BatcherOptions<number, string>> = {}, gated = 
     return b.metas.map((m) => `answer ${m}`);
   };
   const batcher = createBatcher<number, string>({
-    imageLength: LEN, maxBatch: 32, maxWaitMs: 0, maxQueue: 64, run, now: () => clock.now, onBatch: (r) => reports.push(r), ...options,
+    imageLength: LEN,
+    maxBatch: 32,
+    maxWaitMs: 0,
+    maxQueue: 64,
+    run,
+    now: () => clock.now,
+    onBatch: (r) => reports.push(r),
+    ...options,
   });
   return { batcher, runs, reports, release: () => gates.shift()?.(), clock };
 }
@@ -148,7 +155,10 @@ describe('dynamic batcher', () => {
   test('a failed run rejects its rows with the error and the batcher goes on', async () => {
     let fail = true;
     const batcher = createBatcher<number, string>({
-      imageLength: LEN, maxBatch: 8, maxWaitMs: 0, maxQueue: 8,
+      imageLength: LEN,
+      maxBatch: 8,
+      maxWaitMs: 0,
+      maxQueue: 8,
       run: (b) => {
         if (fail) return Promise.reject(new EeroError('INTERNAL', 'engine broke'));
         return Promise.resolve(b.metas.map(String));
@@ -181,7 +191,11 @@ describe('dynamic batcher', () => {
 
   test('invalid options are a CONFIG_INVALID error at creation', () => {
     const run = (): Promise<string[]> => Promise.resolve([]);
-    expect(() => createBatcher({ imageLength: LEN, maxBatch: 0, maxWaitMs: 0, maxQueue: 1, run })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-    expect(() => createBatcher({ imageLength: LEN, maxBatch: 1, maxWaitMs: -1, maxQueue: 1, run })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => createBatcher({ imageLength: LEN, maxBatch: 0, maxWaitMs: 0, maxQueue: 1, run })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+    expect(() => createBatcher({ imageLength: LEN, maxBatch: 1, maxWaitMs: -1, maxQueue: 1, run })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 });

@@ -21,7 +21,13 @@ describe('serve config', () => {
   test('defaults', () => {
     const d = defaultServeConfig();
     expect(d.batching).toEqual({ maxBatch: 32, maxWaitMs: 0, maxQueue: 1024 });
-    expect(d.limits).toEqual({ bodyBytes: 20 * 1024 * 1024, inputPixels: 40e6, filesPerRequest: 64, requestTimeoutMs: 30000, decodeTimeoutSeconds: 10 });
+    expect(d.limits).toEqual({
+      bodyBytes: 20 * 1024 * 1024,
+      inputPixels: 40e6,
+      filesPerRequest: 64,
+      requestTimeoutMs: 30000,
+      decodeTimeoutSeconds: 10,
+    });
     expect(d.engine).toEqual({ intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu', graph: 'auto' });
     expect(d.shutdown).toEqual({ drainMs: 5000 });
     expect(d.monitor).toEqual({ sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500, agreementTarget: 0.99 });

@@ -518,7 +518,7 @@ describe('deploy/k8s: the objects agree with each other and with the service', (
     }
   });
 
-  test("the PrometheusRule carries every group of rules.yml as it is, the fleet group among them", () => {
+  test('the PrometheusRule carries every group of rules.yml as it is, the fleet group among them', () => {
     const groups = (one(example.objects, 'PrometheusRule').spec as { groups: ReturnType<typeof readRules>['groups'] }).groups;
     const file = new Map(readRules().groups.map((g) => [g.name, g]));
     expect(groups.map((g) => g.name)).toContain('eero-fleet');

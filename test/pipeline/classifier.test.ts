@@ -2,7 +2,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { EeroError } from '../../src/errors';
-import { createClassifier, loadModel, type Classifier, type ClassifyRequest, type LoadedModel, type RoutingRequest } from '../../src/pipeline';
+import {
+  createClassifier,
+  loadModel,
+  type Classifier,
+  type ClassifyRequest,
+  type LoadedModel,
+  type RoutingRequest,
+} from '../../src/pipeline';
 import { calibrateEero, evaluatePolicy, type ExitOutputs } from '../../src/router';
 import { RESNET_BUNDLE } from '../support/bundles';
 
@@ -94,7 +101,13 @@ describe('the classifier (the one classify path) on the shipped ResNet', () => {
     const truncated = fixtures[0]!.subarray(0, Math.floor(fixtures[0]!.length / 2));
     const refused = new EeroError('BODY_TOO_LARGE', 'too big');
     const answer = await free.classify([fixtures[0]!, garbage, truncated, refused, fixtures[1]!], req(fraction(0.5)));
-    expect(answer.outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'NOT_AN_IMAGE', 'CORRUPT_IMAGE', 'BODY_TOO_LARGE', 'ok']);
+    expect(answer.outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual([
+      'ok',
+      'NOT_AN_IMAGE',
+      'CORRUPT_IMAGE',
+      'BODY_TOO_LARGE',
+      'ok',
+    ]);
   });
 
   it('refuses a budget below the cheapest exit, naming the cheapest feasible one, before decoding anything', async () => {
@@ -113,7 +126,13 @@ async function noiseImages(n: number): Promise<Uint8Array[]> {
   for (let i = 0; i < n; i++) {
     const px = Buffer.alloc(28 * 28);
     for (let j = 0; j < px.length; j++) px[j] = (j * 7919 + i * 104729) % 251;
-    out.push(new Uint8Array(await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer()));
+    out.push(
+      new Uint8Array(
+        await sharp(px, { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toBuffer(),
+      ),
+    );
   }
   return out;
 }
@@ -156,7 +175,9 @@ describe('one strict ledger per model', () => {
     const before = ledger.snapshot();
     const broken = jest.spyOn(model.engine, 'run').mockRejectedValueOnce(new EeroError('INTERNAL', 'engine broke'));
     // The one-graph path is tried first when the pool allows: break it as well.
-    const graph = model.engine.earlyExit ? jest.spyOn(model.engine.earlyExit, 'run').mockRejectedValueOnce(new EeroError('INTERNAL', 'engine broke')) : undefined;
+    const graph = model.engine.earlyExit
+      ? jest.spyOn(model.engine.earlyExit, 'run').mockRejectedValueOnce(new EeroError('INTERNAL', 'engine broke'))
+      : undefined;
     try {
       await expect(classifier.classify(fixtures.slice(0, 4), req({}))).rejects.toMatchObject({ code: 'INTERNAL' });
     } finally {

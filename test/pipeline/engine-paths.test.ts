@@ -2,7 +2,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { createClassifier, loadModel, type Classifier, type ClassifyAnswer, type LoadedModel, type RoutingRequest } from '../../src/pipeline';
+import {
+  createClassifier,
+  loadModel,
+  type Classifier,
+  type ClassifyAnswer,
+  type LoadedModel,
+  type RoutingRequest,
+} from '../../src/pipeline';
 import { CONVNEXT_BUNDLE, RESNET_BUNDLE } from '../support/bundles';
 
 async function images(dir: string): Promise<Uint8Array[]> {
@@ -70,7 +77,9 @@ describe.each([
     const b = await viaStages.classify(pngs.slice(0, 8), { routing, key: 0 });
     expect(exitsAndLabels(a)).toEqual(exitsAndLabels(b));
     // A deadline already past leaves every image at exit 1, flagged.
-    expect(a.outcomes.every((o) => o.ok && o.result.exit === 1 && (o.result.stoppedBy === 'deadline' || o.result.stoppedBy === 'confidence'))).toBe(true);
+    expect(
+      a.outcomes.every((o) => o.ok && o.result.exit === 1 && (o.result.stoppedBy === 'deadline' || o.result.stoppedBy === 'confidence')),
+    ).toBe(true);
     expect(a.outcomes.some((o) => o.ok && o.result.stoppedBy === 'deadline' && o.result.forced)).toBe(true);
   });
 });
@@ -85,7 +94,9 @@ describe('the plain mode (engine graph "full")', () => {
     } finally {
       await full.dispose();
     }
-    await expect(loadModel(RESNET_BUNDLE, { budget: { fraction: 0.5 } }, { engine: { intraOpThreads: 1, graph: 'full' } })).rejects.toMatchObject({
+    await expect(
+      loadModel(RESNET_BUNDLE, { budget: { fraction: 0.5 } }, { engine: { intraOpThreads: 1, graph: 'full' } }),
+    ).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
     });
   });

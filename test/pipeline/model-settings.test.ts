@@ -47,12 +47,14 @@ describe('one reading of policy files and flags', () => {
     });
   });
 
-  test("a policy made for another model is refused, naming the file and the field", async () => {
+  test('a policy made for another model is refused, naming the file and the field', async () => {
     const file = path.join(dir, 'other.yaml');
     writeFileSync(file, 'name: other\nmodel: convnext-fmnist\nbudget: 0.5\n');
     await expect(loadModel(RESNET_BUNDLE, { policyFile: file })).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
-      message: expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: model: the policy was made for "convnext-fmnist"`)),
+      message: expect.stringMatching(
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: model: the policy was made for "convnext-fmnist"`),
+      ),
     });
   });
 

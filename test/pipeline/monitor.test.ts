@@ -28,7 +28,13 @@ describe('the live agreement monitor', () => {
     classifier = createClassifier(model, {
       batching: { maxBatch: 64, maxWaitMs: 0, maxQueue: 256 },
       limitInputPixels: 1e6,
-      monitor: { sampleRate: 1, reservoir: 64, minSamples: 8, autoRecalibrate: false, onSample: (exit, agreed) => samples.push({ exit, agreed }) },
+      monitor: {
+        sampleRate: 1,
+        reservoir: 64,
+        minSamples: 8,
+        autoRecalibrate: false,
+        onSample: (exit, agreed) => samples.push({ exit, agreed }),
+      },
     });
   });
   afterAll(async () => model?.dispose());
@@ -44,7 +50,9 @@ describe('the live agreement monitor', () => {
       const k = model.labels.length;
       const last = model.costs.costs.length - 1;
       const input = new Float32Array(fixtures.length * model.preprocessor.imageLength);
-      await Promise.all(fixtures.map((b, i) => full.preprocessor.preprocessInto(b, input, i * model.preprocessor.imageLength, { limitInputPixels: 1e6 })));
+      await Promise.all(
+        fixtures.map((b, i) => full.preprocessor.preprocessInto(b, input, i * model.preprocessor.imageLength, { limitInputPixels: 1e6 })),
+      );
       const final = new Int32Array(fixtures.length);
       const scoring = model.routing.choose({}).policy.scoring;
       await full.engine.run(input, fixtures.length, (exit, logits, rows) => {
@@ -104,14 +112,22 @@ describe('the monitor runs only when the model is idle, and can recalibrate by i
   it('waits while the batcher has work: no background run starts until it is idle', async () => {
     let idle = false;
     const seen: number[] = [];
-    const monitor = new AgreementMonitor(model, { sampleRate: 1, reservoir: 16, minSamples: 4, autoRecalibrate: false, onSample: (e) => seen.push(e) }, () => idle);
-    const answer = await createClassifier(model, { batching: { maxBatch: 16, maxWaitMs: 0, maxQueue: 64 }, limitInputPixels: 1e6 }).classify(
-      fixtures.slice(0, 4),
-      { routing: {}, key: 0 },
+    const monitor = new AgreementMonitor(
+      model,
+      { sampleRate: 1, reservoir: 16, minSamples: 4, autoRecalibrate: false, onSample: (e) => seen.push(e) },
+      () => idle,
     );
+    const answer = await createClassifier(model, {
+      batching: { maxBatch: 16, maxWaitMs: 0, maxQueue: 64 },
+      limitInputPixels: 1e6,
+    }).classify(fixtures.slice(0, 4), { routing: {}, key: 0 });
     const input = new Float32Array(4 * model.preprocessor.imageLength);
     const metas = answer.outcomes.map((_, i) => ({ choice: model.routing.choose({}), key: i, topk: 1, trace: false, arrivedAt: 0 }));
-    monitor.offer(input, metas, answer.outcomes.map((o) => (o.ok ? o.result : (undefined as never))));
+    monitor.offer(
+      input,
+      metas,
+      answer.outcomes.map((o) => (o.ok ? o.result : (undefined as never))),
+    );
     monitor.kick();
     await new Promise((r) => setTimeout(r, 200));
     expect(seen).toHaveLength(0);

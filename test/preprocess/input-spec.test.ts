@@ -25,8 +25,6 @@ describe('compiling an input spec', () => {
     ['a non-integer size', { width: 16.5 }],
     ['a zero scale', { scale: 0 }],
   ])('refuses %s with MODEL_INVALID', (_name, overrides) => {
-    expect(() => createPreprocessor({ ...plainSpec(), ...overrides })).toThrow(
-      expect.objectContaining({ code: 'MODEL_INVALID' }),
-    );
+    expect(() => createPreprocessor({ ...plainSpec(), ...overrides })).toThrow(expect.objectContaining({ code: 'MODEL_INVALID' }));
   });
 });

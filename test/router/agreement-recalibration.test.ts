@@ -12,7 +12,6 @@ import {
 import { RESNET_BUNDLE } from '../support/bundles';
 import { codeOf } from '../support/eero-failure';
 
-
 /** 1 - P(exit l agrees with the final exit), counted directly. */
 function directDisagreement(s: ScoredOutputs): number[] {
   const fin = s.predictions[s.exits - 1] as Int32Array;

@@ -1,7 +1,6 @@
 import { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBentkusPValue, hoeffdingPValue } from '../../src/router';
 import { codeOf } from '../support/eero-failure';
 
-
 /** P(Bin(n, p) <= k) by the textbook sum of C(n, j) p^j q^(n-j), fine for small n. */
 function bruteCdf(k: number, n: number, p: number): number {
   let s = 0;

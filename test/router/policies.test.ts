@@ -1,4 +1,15 @@
-import { BUDGETED_POLICIES, calibrateAccuracyTarget, calibrateCertified, calibrateFixedExit, calibrateGeometric, calibrateGlobalThreshold, calibratePatience, computeExitScores, evaluatePolicy, POLICY_FACTORIES } from '../../src/router';
+import {
+  BUDGETED_POLICIES,
+  calibrateAccuracyTarget,
+  calibrateCertified,
+  calibrateFixedExit,
+  calibrateGeometric,
+  calibrateGlobalThreshold,
+  calibratePatience,
+  computeExitScores,
+  evaluatePolicy,
+  POLICY_FACTORIES,
+} from '../../src/router';
 import { geometricShares } from '../../src/router/geometric-policy';
 import type { CalibrationData, CertifiedPolicy, CertifyOptions } from '../../src/router';
 import type { SweptPolicyKind } from '../../src/router/policies';

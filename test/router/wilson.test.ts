@@ -1,7 +1,6 @@
 import { wilsonInterval } from '../../src/router';
 import { codeOf } from '../support/eero-failure';
 
-
 describe('Wilson score interval', () => {
   it("matches Newcombe (1998)'s published 95% intervals", () => {
     // [successes, n, lower, upper]: Newcombe 1998's worked examples, method 3 (score, no continuity correction).

@@ -37,14 +37,33 @@ function fakeModel(asked: ClassifyRequest[], fail?: EeroError): ServedModel {
     classify(images, request): Promise<ClassifyAnswer> {
       asked.push(request);
       if (fail) return Promise.reject(fail);
-      const choice = { rule: 'eero', budget: 20, fraction: request.routing.budget && 'fraction' in request.routing.budget ? request.routing.budget.fraction : 0.5, deadlineMs: undefined, version: 1 } as unknown as RouteChoice;
+      const choice = {
+        rule: 'eero',
+        budget: 20,
+        fraction: request.routing.budget && 'fraction' in request.routing.budget ? request.routing.budget.fraction : 0.5,
+        deadlineMs: undefined,
+        version: 1,
+      } as unknown as RouteChoice;
       const result: ImageResult = {
-        label: 'cat', classIndex: 0, probability: 0.9, topk: [{ label: 'cat', classIndex: 0, probability: 0.9 }], exit: 1, exits: 2, macs: 10, costFraction: 0.25,
-        forced: false, stoppedBy: 'confidence', thresholdsVersion: 1,
+        label: 'cat',
+        classIndex: 0,
+        probability: 0.9,
+        topk: [{ label: 'cat', classIndex: 0, probability: 0.9 }],
+        exit: 1,
+        exits: 2,
+        macs: 10,
+        costFraction: 0.25,
+        forced: false,
+        stoppedBy: 'confidence',
+        thresholdsVersion: 1,
       };
       return Promise.resolve({
         choice,
-        outcomes: images.map((img) => (img instanceof EeroError ? { ok: false, error: img } : { ok: true, result, timings: { queueMs: 0, preprocessMs: 1, inferenceMs: 1, batchSize: 1 } })),
+        outcomes: images.map((img) =>
+          img instanceof EeroError
+            ? { ok: false, error: img }
+            : { ok: true, result, timings: { queueMs: 0, preprocessMs: 1, inferenceMs: 1, batchSize: 1 } },
+        ),
       });
     },
   };
@@ -82,7 +101,11 @@ beforeEach(() => {
 
 const png = (): Buffer => fixturePngs()[0] as Buffer;
 const post = (query: string, body: Buffer | string = png(), headers: Record<string, string> = { 'content-type': 'image/png' }) =>
-  call<Record<string, unknown> & { error?: { code: string; message: string } }>(`${base}/v1/classify${query}`, { method: 'POST', body, headers });
+  call<Record<string, unknown> & { error?: { code: string; message: string } }>(`${base}/v1/classify${query}`, {
+    method: 'POST',
+    body,
+    headers,
+  });
 
 describe('parameters become one routing request', () => {
   test('query parameters: budget, score, beta, deadline, topk, trace', async () => {
@@ -143,11 +166,19 @@ describe('routes, methods and shutdown', () => {
     expect(res.body.models[0]).toEqual({ ...description, ready: true });
     expect((await fetch(`${base}/v1/models`, { method: 'HEAD' })).status).toBe(200);
     const wrong = await call<{ error: { code: string } }>(`${base}/v2/models/fake/infer`);
-    expect([wrong.status, wrong.body.error, wrong.headers.get('allow')]).toEqual([405, expect.stringMatching(/^METHOD_NOT_ALLOWED: /), 'POST']);
+    expect([wrong.status, wrong.body.error, wrong.headers.get('allow')]).toEqual([
+      405,
+      expect.stringMatching(/^METHOD_NOT_ALLOWED: /),
+      'POST',
+    ]);
   });
 
   test('an empty v2 body is 400 EMPTY_INPUT with a message that says what to send', async () => {
-    const res = await call<{ error: string }>(`${base}/v2/models/fake/infer`, { method: 'POST', body: '', headers: { 'content-type': 'application/json' } });
+    const res = await call<{ error: string }>(`${base}/v2/models/fake/infer`, {
+      method: 'POST',
+      body: '',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/^EMPTY_INPUT: the request body is empty; send a JSON inference request/);
   });
@@ -155,7 +186,10 @@ describe('routes, methods and shutdown', () => {
   test('recalibration is an admin route: 401 without the token, 422 when the model offers none', async () => {
     const no = await call<{ error: { code: string } }>(`${base}/v1/models/fake/recalibrate`, { method: 'POST' });
     expect([no.status, no.body.error.code]).toEqual([401, 'UNAUTHORIZED']);
-    const yes = await call<{ error: { code: string } }>(`${base}/v1/models/fake/recalibrate`, { method: 'POST', headers: { authorization: 'Bearer sesame' } });
+    const yes = await call<{ error: { code: string } }>(`${base}/v1/models/fake/recalibrate`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sesame' },
+    });
     expect([yes.status, yes.body.error.code]).toEqual([422, 'BAD_PARAMETER']);
   });
 

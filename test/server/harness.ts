@@ -21,7 +21,14 @@ export function testConfig(over: TestConfig = {}): ServeConfig {
     host: '127.0.0.1',
     models: [{ name: 'resnet18-fmnist', path: RESNET_BUNDLE, ...(over.budget === undefined ? {} : { budget: { fraction: over.budget } }) }],
     batching: { maxBatch: 16, maxWaitMs: 2, maxQueue: 256, ...over.batching },
-    limits: { bodyBytes: 256 * 1024, inputPixels: 4_000_000, filesPerRequest: 16, requestTimeoutMs: 10_000, decodeTimeoutSeconds: 10, ...over.limits },
+    limits: {
+      bodyBytes: 256 * 1024,
+      inputPixels: 4_000_000,
+      filesPerRequest: 16,
+      requestTimeoutMs: 10_000,
+      decodeTimeoutSeconds: 10,
+      ...over.limits,
+    },
     engine: { intraOpThreads: 1, interOpThreads: 1, executionProvider: 'cpu', graph: 'auto' },
     shutdown: { drainMs: 0, ...over.shutdown },
   };

@@ -8,7 +8,12 @@ import { fixturePngs, metricSum, pool, postImage, startTestService, type ImageJs
 async function candidates(): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (const p of fixturePngs()) {
-    out.push(p, await sharp(p).negate().png().toBuffer(), await sharp(p).rotate(90).png().toBuffer(), await sharp(p).blur(2).png().toBuffer());
+    out.push(
+      p,
+      await sharp(p).negate().png().toBuffer(),
+      await sharp(p).rotate(90).png().toBuffer(),
+      await sharp(p).blur(2).png().toBuffer(),
+    );
   }
   return out;
 }
@@ -20,7 +25,9 @@ async function hardImages(fraction: number): Promise<Array<{ bytes: Buffer; cost
   try {
     const free = createClassifier(model, { batching: { maxBatch: 64, maxWaitMs: 0, maxQueue: 256 }, limitInputPixels: 1e7 });
     const answer = await free.classify(images, { routing: { budget: { fraction } } });
-    return answer.outcomes.flatMap((o, i) => (o.ok && o.result.exit > 1 ? [{ bytes: images[i] as Buffer, cost: o.result.costFraction }] : []));
+    return answer.outcomes.flatMap((o, i) =>
+      o.ok && o.result.exit > 1 ? [{ bytes: images[i] as Buffer, cost: o.result.costFraction }] : [],
+    );
   } finally {
     await model.dispose();
   }
@@ -66,7 +73,10 @@ describe('one strict ledger per model, on a stream of hard images', () => {
     expect(answers.filter((r) => r.forced).every((r) => r.stoppedBy === 'ledger')).toBe(true);
     const labels = { model: 'resnet18-fmnist' };
     expect(await metricSum(service.url, 'eero_forced_exits_total', { ...labels, reason: 'ledger' })).toBe(ledger.snapshot().forcedExits);
-    expect(await metricSum(service.url, 'eero_macs_spent_total', labels)).toBeCloseTo((ledger.snapshot().spent * loaded.costs.fullMacs) / full, 0);
+    expect(await metricSum(service.url, 'eero_macs_spent_total', labels)).toBeCloseTo(
+      (ledger.snapshot().spent * loaded.costs.fullMacs) / full,
+      0,
+    );
   });
 
   test('a budget above the model budget is refused with 422 BUDGET_ABOVE_LIMIT naming the limit; nothing runs', async () => {

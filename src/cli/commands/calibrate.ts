@@ -12,12 +12,33 @@ import { profileBundleSeconds } from './profile-seconds';
 
 const flags = {
   model: { type: 'string', short: 'm', description: 'bundle folder', default: DEFAULTS.modelPath, valueName: 'dir' },
-  budgets: { type: 'string', description: 'budget fractions to report, comma-separated (default: a grid from the cheapest exit to 1)', valueName: 'list' },
-  'write-policies': { type: 'string', description: 'budget fractions to write as budgets/<model>-<budget>.yaml', default: '0.5', valueName: 'list' },
+  budgets: {
+    type: 'string',
+    description: 'budget fractions to report, comma-separated (default: a grid from the cheapest exit to 1)',
+    valueName: 'list',
+  },
+  'write-policies': {
+    type: 'string',
+    description: 'budget fractions to write as budgets/<model>-<budget>.yaml',
+    default: '0.5',
+    valueName: 'list',
+  },
   score: { type: 'string', description: 'EERO score: margin | maxprob | entropy', default: DEFAULTS.score },
-  beta: { type: 'string', description: "EERO's exponential-weights temperature (not the softmax temperature)", default: String(DEFAULTS.beta) },
-  agreement: { type: 'string', description: 'write certified policies: agreement with the full model at least this (e.g. 0.99)', valueName: 'fraction' },
-  'accuracy-drop': { type: 'string', description: "write certified policies: accuracy at least the full model's minus this", valueName: 'fraction' },
+  beta: {
+    type: 'string',
+    description: "EERO's exponential-weights temperature (not the softmax temperature)",
+    default: String(DEFAULTS.beta),
+  },
+  agreement: {
+    type: 'string',
+    description: 'write certified policies: agreement with the full model at least this (e.g. 0.99)',
+    valueName: 'fraction',
+  },
+  'accuracy-drop': {
+    type: 'string',
+    description: "write certified policies: accuracy at least the full model's minus this",
+    valueName: 'fraction',
+  },
   delta: { type: 'string', description: 'risk of a certified guarantee failing (default 0.05)' },
   'report-dir': { type: 'string', description: 'where the table and plot go', default: 'reports/<model>', valueName: 'dir' },
   'budgets-dir': { type: 'string', description: 'where policy files go', default: 'budgets', valueName: 'dir' },
@@ -31,7 +52,10 @@ const spec: CommandSpec<typeof flags> = {
     "Calibrate EERO on a bundle's calibration outputs; report accuracy against cost on its test outputs beside the baselines; write budget policies.",
   usage: 'eero calibrate [--model dir] [--budgets 0.3,0.5,0.7] [--write-policies 0.5] [--agreement 0.99 --delta 0.05]',
   flags,
-  examples: ['eero calibrate --model models/resnet18-fmnist --write-policies 0.5,0.7', 'eero calibrate --agreement 0.99 --delta 0.05 --write-policies 1'],
+  examples: [
+    'eero calibrate --model models/resnet18-fmnist --write-policies 0.5,0.7',
+    'eero calibrate --agreement 0.99 --delta 0.05 --write-policies 1',
+  ],
 };
 
 function parseFractions(name: string, raw: string): number[] {
@@ -49,8 +73,12 @@ export function sharesCell(shares: number[]): string {
 
 export const calibrateCommand = defineCommand(spec, async (args) => {
   const f = args.flags;
-  if (args.positionals.length > 0) throw new EeroError('BAD_PARAMETER', `calibrate takes no positional arguments (got ${args.positionals.join(' ')})`);
-  const routing = toRoutingRequest({ score: f.score, beta: f.beta, agreement: f.agreement, accuracyDrop: f['accuracy-drop'], delta: f.delta }, flagName);
+  if (args.positionals.length > 0)
+    throw new EeroError('BAD_PARAMETER', `calibrate takes no positional arguments (got ${args.positionals.join(' ')})`);
+  const routing = toRoutingRequest(
+    { score: f.score, beta: f.beta, agreement: f.agreement, accuracyDrop: f['accuracy-drop'], delta: f.delta },
+    flagName,
+  );
   const score = routing.score ?? DEFAULTS.score;
   const beta = routing.beta ?? DEFAULTS.beta;
   const bundle = await loadBundle(f.model as string);
@@ -143,9 +171,13 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   const written: string[] = [];
   for (const b of parseFractions('write-policies', f['write-policies'] as string)) {
     if (certified && b < certified.budgetFraction) {
-      throw new EeroError('GUARANTEE_INFEASIBLE', `--write-policies ${b}: the guarantee needs a budget of at least ${pct(certified.budgetFraction)}% of the full model`, {
-        details: { cheapestCertifiedFraction: certified.budgetFraction, requestedFraction: b },
-      });
+      throw new EeroError(
+        'GUARANTEE_INFEASIBLE',
+        `--write-policies ${b}: the guarantee needs a budget of at least ${pct(certified.budgetFraction)}% of the full model`,
+        {
+          details: { cheapestCertifiedFraction: certified.budgetFraction, requestedFraction: b },
+        },
+      );
     }
     const budget = b * full;
     const policy = calibrateEero(calibration, macs, budget, { beta, score, costUnit: 'MACs' });

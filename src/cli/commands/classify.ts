@@ -25,9 +25,18 @@ const flags = {
   'retry-errors': { type: 'boolean', description: 'on resume, run again the files whose rows are errors' },
   'no-ledger': { type: 'boolean', description: 'turn off the budget ledger (exits by confidence only)' },
   'all-files': { type: 'boolean', description: 'try every file, not only image extensions' },
-  order: { type: 'string', description: 'processing order: shuffled (seeded; the ledger sees a representative stream) | sorted', default: 'shuffled' },
+  order: {
+    type: 'string',
+    description: 'processing order: shuffled (seeded; the ledger sees a representative stream) | sorted',
+    default: 'shuffled',
+  },
   threads: { type: 'string', description: 'onnxruntime intra-op threads (default: all cores)' },
-  engine: { type: 'string', description: 'auto (the one early-exit graph where it can route, else the stage chain) | stages | full (no exits: the plain model, budget 1)', default: 'auto' },
+  engine: {
+    type: 'string',
+    description:
+      'auto (the one early-exit graph where it can route, else the stage chain) | stages | full (no exits: the plain model, budget 1)',
+    default: 'auto',
+  },
   'cost-unit': { type: 'string', description: 'what the budget counts: macs (manifest) | seconds (each stage profiled here at load)' },
   'max-pixels': { type: 'string', description: 'refuse images with more pixels', default: String(DEFAULTS.inputPixels) },
 } as const;
@@ -70,7 +79,8 @@ function costUnitFlag(raw: string | undefined): CostUnit | undefined {
 export const classifyCommand = defineCommand(spec, async (args) => {
   const f = args.flags;
   const root = args.positionals[0];
-  if (root === undefined || args.positionals.length > 1) throw new EeroError('BAD_PARAMETER', 'give exactly one folder to classify (see eero classify --help)');
+  if (root === undefined || args.positionals.length > 1)
+    throw new EeroError('BAD_PARAMETER', 'give exactly one folder to classify (see eero classify --help)');
   const batch = numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number;
   const topk = numberFlag('topk', f.topk, { min: 1, max: 1000, integer: true }) as number;
   const maxPixels = numberFlag('max-pixels', f['max-pixels'], { min: 1, integer: true }) as number;
@@ -94,8 +104,14 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     { engine: { graph: engineFlag(f.engine), ...(threads ? { intraOpThreads: threads } : {}) } },
   );
   try {
-    const classifier = createClassifier(model, { batching: { maxBatch: batch, maxWaitMs: 0, maxQueue: 4 * batch }, limitInputPixels: maxPixels });
-    const all = await listFiles(root, { allFiles: f['all-files'], exclude: new Set([path.resolve(outFile), path.resolve(`${outFile}.lock`)]) });
+    const classifier = createClassifier(model, {
+      batching: { maxBatch: batch, maxWaitMs: 0, maxQueue: 4 * batch },
+      limitInputPixels: maxPixels,
+    });
+    const all = await listFiles(root, {
+      allFiles: f['all-files'],
+      exclude: new Set([path.resolve(outFile), path.resolve(`${outFile}.lock`)]),
+    });
     const mine = shard ? all.filter((e) => shardOf(e.rel, shard.count) === shard.index) : all;
     const B = model.routing.limitFraction;
     const out = ResultsFile.open(outFile, { fresh: f.fresh, retryErrors: f['retry-errors'], model: model.name, budget: B });
@@ -109,7 +125,10 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     };
     process.on('SIGINT', onSigint);
     try {
-      const todo = ordered(mine.filter((e) => !out.done.has(nameText(e.rel))), f.order as string);
+      const todo = ordered(
+        mine.filter((e) => !out.done.has(nameText(e.rel))),
+        f.order as string,
+      );
       const skipped = mine.length - todo.length;
       process.stderr.write(
         `classify: ${todo.length} images under ${root}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}` +
@@ -117,7 +136,15 @@ export const classifyCommand = defineCommand(spec, async (args) => {
       );
       const progress = createProgress(process.stderr);
       summary = await runFolder(classifier, out, {
-        root, entries: todo, routing: {}, batch, topk, prefetch: 2, model: model.name, budget: B, signal: stop.signal,
+        root,
+        entries: todo,
+        routing: {},
+        batch,
+        topk,
+        prefetch: 2,
+        model: model.name,
+        budget: B,
+        signal: stop.signal,
         shouldStop: () => soft,
         onProgress: (done, errors) => progress.update({ done, total: todo.length, errors }),
       });

@@ -5,12 +5,25 @@ import { startService, type Logger } from '../../server';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 
 const flags = {
-  config: { type: 'string', short: 'c', description: 'serve config YAML (models, batching, limits, engine, shutdown, monitor)', valueName: 'file' },
+  config: {
+    type: 'string',
+    short: 'c',
+    description: 'serve config YAML (models, batching, limits, engine, shutdown, monitor)',
+    valueName: 'file',
+  },
   port: { type: 'string', short: 'p', description: "port (default: env PORT, else the config's, 8080)" },
   host: { type: 'string', description: "address to bind (default: the config's, 127.0.0.1; 0.0.0.0 for every interface)" },
   model: { type: 'string', short: 'm', description: "serve this one bundle folder instead of the config's models", valueName: 'dir' },
-  budget: { type: 'string', short: 'b', description: "every model's budget B: a fraction of the full model (0.5) or MACs (6M); requests may ask for less" },
-  policy: { type: 'string', description: "a budgets/*.yaml policy for every model (its rule, score, ledger; its budget unless --budget)", valueName: 'file' },
+  budget: {
+    type: 'string',
+    short: 'b',
+    description: "every model's budget B: a fraction of the full model (0.5) or MACs (6M); requests may ask for less",
+  },
+  policy: {
+    type: 'string',
+    description: 'a budgets/*.yaml policy for every model (its rule, score, ledger; its budget unless --budget)',
+    valueName: 'file',
+  },
 } as const;
 
 const spec: CommandSpec<typeof flags> = {
@@ -18,7 +31,11 @@ const spec: CommandSpec<typeof flags> = {
   summary: 'Serve the HTTP API (/v1/classify, /v1/models, KServe v2, /metrics) with one budget ledger per model.',
   usage: 'eero serve [--config file] [--port N] [--host H] [--model dir] [--budget 0.5] [--policy budgets/x.yaml]',
   flags,
-  examples: ['eero serve --port 8080', 'eero serve --model models/convnext-fmnist --budget 0.4', 'eero serve --config serve.yaml --host 0.0.0.0'],
+  examples: [
+    'eero serve --port 8080',
+    'eero serve --model models/convnext-fmnist --budget 0.4',
+    'eero serve --config serve.yaml --host 0.0.0.0',
+  ],
 };
 
 const logger: Logger = {

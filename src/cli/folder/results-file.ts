@@ -33,26 +33,60 @@ export interface ResultRow {
 export type ResultsFormat = 'csv' | 'jsonl';
 
 export const CSV_COLUMNS = [
-  'file', 'label', 'class_index', 'probability', 'exit', 'macs', 'cost_fraction', 'forced', 'topk',
-  'error_code', 'error_message', 'stopped_by', 'model', 'budget',
+  'file',
+  'label',
+  'class_index',
+  'probability',
+  'exit',
+  'macs',
+  'cost_fraction',
+  'forced',
+  'topk',
+  'error_code',
+  'error_message',
+  'stopped_by',
+  'model',
+  'budget',
 ] as const;
 
 const r6 = (x: number | undefined): number | undefined => (x === undefined ? undefined : Number(x.toFixed(6)));
 
 export function formatRow(row: ResultRow, format: ResultsFormat): string {
   if (format === 'jsonl') {
-    return JSON.stringify({
-      file: row.file, label: row.label, class_index: row.classIndex, probability: r6(row.probability), exit: row.exit, macs: row.macs,
-      cost_fraction: r6(row.costFraction), forced: row.forced, stopped_by: row.stoppedBy,
-      topk: row.topk?.map((t) => ({ label: t.label, probability: r6(t.probability) })),
-      error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
-      model: row.model, budget: row.budget,
-    }) + '\n';
+    return (
+      JSON.stringify({
+        file: row.file,
+        label: row.label,
+        class_index: row.classIndex,
+        probability: r6(row.probability),
+        exit: row.exit,
+        macs: row.macs,
+        cost_fraction: r6(row.costFraction),
+        forced: row.forced,
+        stopped_by: row.stoppedBy,
+        topk: row.topk?.map((t) => ({ label: t.label, probability: r6(t.probability) })),
+        error: row.errorCode ? { code: row.errorCode, message: row.errorMessage } : undefined,
+        model: row.model,
+        budget: row.budget,
+      }) + '\n'
+    );
   }
   const topk = row.topk?.map((t) => `${t.label}:${t.probability.toFixed(4)}`).join(';');
   return csvLine([
-    row.file, row.label, row.classIndex, r6(row.probability), row.exit, row.macs, r6(row.costFraction), row.forced, topk,
-    row.errorCode, row.errorMessage, row.stoppedBy, row.model, row.budget,
+    row.file,
+    row.label,
+    row.classIndex,
+    r6(row.probability),
+    row.exit,
+    row.macs,
+    r6(row.costFraction),
+    row.forced,
+    topk,
+    row.errorCode,
+    row.errorMessage,
+    row.stoppedBy,
+    row.model,
+    row.budget,
   ]);
 }
 
@@ -76,8 +110,15 @@ function parseJsonRow(line: string): StoredRow | undefined {
     if (typeof o.file !== 'string') return undefined;
     const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
     return {
-      file: o.file, model: typeof o.model === 'string' ? o.model : '', budget: Number(o.budget), error: o.error !== undefined && o.error !== null, text: line + '\n',
-      exit: num(o.exit), macs: num(o.macs), costFraction: num(o.cost_fraction), classIndex: num(o.class_index),
+      file: o.file,
+      model: typeof o.model === 'string' ? o.model : '',
+      budget: Number(o.budget),
+      error: o.error !== undefined && o.error !== null,
+      text: line + '\n',
+      exit: num(o.exit),
+      macs: num(o.macs),
+      costFraction: num(o.cost_fraction),
+      classIndex: num(o.class_index),
     };
   } catch {
     return undefined;
@@ -88,7 +129,12 @@ function parseJsonRow(line: string): StoredRow | undefined {
 export function readRows(text: string, format: ResultsFormat): { rows: StoredRow[]; end: number } {
   if (format === 'jsonl') {
     const end = text.lastIndexOf('\n') + 1;
-    const rows = text.slice(0, end).split('\n').filter(Boolean).map(parseJsonRow).filter((r): r is StoredRow => r !== undefined);
+    const rows = text
+      .slice(0, end)
+      .split('\n')
+      .filter(Boolean)
+      .map(parseJsonRow)
+      .filter((r): r is StoredRow => r !== undefined);
     return { rows, end };
   }
   const records = parseCsv(text);
@@ -99,8 +145,15 @@ export function readRows(text: string, format: ResultsFormat): { rows: StoredRow
     start = r.end;
     const n = (name: (typeof CSV_COLUMNS)[number]): number | undefined => (r.cells[col(name)] ? Number(r.cells[col(name)]) : undefined);
     return {
-      file: r.cells[0] ?? '', model: r.cells[col('model')] ?? '', budget: Number(r.cells[col('budget')]), error: (r.cells[col('error_code')] ?? '') !== '',
-      text: text.slice(begin, r.end), exit: n('exit'), macs: n('macs'), costFraction: n('cost_fraction'), classIndex: n('class_index'),
+      file: r.cells[0] ?? '',
+      model: r.cells[col('model')] ?? '',
+      budget: Number(r.cells[col('budget')]),
+      error: (r.cells[col('error_code')] ?? '') !== '',
+      text: text.slice(begin, r.end),
+      exit: n('exit'),
+      macs: n('macs'),
+      costFraction: n('cost_fraction'),
+      classIndex: n('class_index'),
     };
   });
   return { rows, end: records.length > 0 ? Math.max(start, (records[0] as { end: number }).end) : 0 };

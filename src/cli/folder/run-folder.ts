@@ -72,12 +72,27 @@ async function readChunk(root: Buffer, entries: WalkEntry[]): Promise<Array<Uint
 
 function emptySummary(exits: number): FolderSummary {
   return {
-    images: 0, errors: 0, seconds: 0, exitCounts: new Array<number>(exits).fill(0), forced: 0, macsSum: 0, costFractionSum: 0,
-    labelled: 0, correct: 0, stoppedEarly: false, phase: { read: 0, preprocess: 0, inference: 0 },
+    images: 0,
+    errors: 0,
+    seconds: 0,
+    exitCounts: new Array<number>(exits).fill(0),
+    forced: 0,
+    macsSum: 0,
+    costFractionSum: 0,
+    labelled: 0,
+    correct: 0,
+    stoppedEarly: false,
+    phase: { read: 0, preprocess: 0, inference: 0 },
   };
 }
 
-function toRow(s: FolderSummary, labels: readonly string[], file: string, outcome: ClassifyAnswer['outcomes'][number], o: FolderRunOptions): ResultRow {
+function toRow(
+  s: FolderSummary,
+  labels: readonly string[],
+  file: string,
+  outcome: ClassifyAnswer['outcomes'][number],
+  o: FolderRunOptions,
+): ResultRow {
   const base = { file, model: o.model, budget: o.budget };
   if (!outcome.ok) {
     s.errors++;
@@ -94,8 +109,16 @@ function toRow(s: FolderSummary, labels: readonly string[], file: string, outcom
     if (y === r.classIndex) s.correct++;
   }
   return {
-    ...base, label: r.label, classIndex: r.classIndex, probability: r.probability, exit: r.exit, macs: r.macs,
-    costFraction: r.costFraction, forced: r.forced, stoppedBy: r.stoppedBy, topk: r.topk,
+    ...base,
+    label: r.label,
+    classIndex: r.classIndex,
+    probability: r.probability,
+    exit: r.exit,
+    macs: r.macs,
+    costFraction: r.costFraction,
+    forced: r.forced,
+    stoppedBy: r.stoppedBy,
+    topk: r.topk,
   };
 }
 
@@ -115,7 +138,8 @@ export async function runFolder(classifier: Classifier, out: ResultsFile, o: Fol
   const ahead: Array<Promise<ClassifyAnswer>> = [];
   let next = 0;
   const fill = (): void => {
-    while (ahead.length < Math.max(1, o.prefetch) && next < chunks.length && !o.signal.aborted && !o.shouldStop()) ahead.push(start(next++));
+    while (ahead.length < Math.max(1, o.prefetch) && next < chunks.length && !o.signal.aborted && !o.shouldStop())
+      ahead.push(start(next++));
   };
   try {
     for (let c = 0; c < chunks.length; c++) {

@@ -17,8 +17,17 @@ export function summaryText(s: FolderSummary, model: LoadedModel, skipped: numbe
     `${s.stoppedEarly ? 'stopped early: ' : ''}${s.images} images (${s.errors} errors${skipped ? `, ${skipped} already done` : ''}) in ${s.seconds.toFixed(1)} s: ${(s.images / Math.max(s.seconds, 1e-9)).toFixed(1)} images/s`,
     `${costLine}; ${s.forced} exits forced (ledger or deadline)`,
   ];
-  if (s.labelled > 0) lines.push(`accuracy ${((100 * s.correct) / s.labelled).toFixed(2)}% on ${s.labelled} images labelled by their folder`);
-  lines.push(`time: read ${s.phase.read.toFixed(1)} s, preprocess ${s.phase.preprocess.toFixed(1)} s, engine ${s.phase.inference.toFixed(1)} s (overlapped)`);
-  lines.push('', markdownTable(['exit', 'images', 'share %'], s.exitCounts.map((c, i) => [i + 1, c, ok ? +((100 * c) / ok).toFixed(2) : 0])));
+  if (s.labelled > 0)
+    lines.push(`accuracy ${((100 * s.correct) / s.labelled).toFixed(2)}% on ${s.labelled} images labelled by their folder`);
+  lines.push(
+    `time: read ${s.phase.read.toFixed(1)} s, preprocess ${s.phase.preprocess.toFixed(1)} s, engine ${s.phase.inference.toFixed(1)} s (overlapped)`,
+  );
+  lines.push(
+    '',
+    markdownTable(
+      ['exit', 'images', 'share %'],
+      s.exitCounts.map((c, i) => [i + 1, c, ok ? +((100 * c) / ok).toFixed(2) : 0]),
+    ),
+  );
   return lines.join('\n');
 }

@@ -23,10 +23,22 @@ export function certificationReport(
   // On the test split: accuracy against the labels, agreement against the final exit's answers.
   const accuracy = evaluatePolicy(policy, test, costs);
   const agreement = evaluatePolicy(policy, withAgreementLabels(test, { score: options.score }), costs);
-  const what = guarantee.agreement !== undefined ? `agreement with the full model >= ${guarantee.agreement}` : `accuracy >= the full model's - ${guarantee.accuracyDrop}`;
+  const what =
+    guarantee.agreement !== undefined
+      ? `agreement with the full model >= ${guarantee.agreement}`
+      : `accuracy >= the full model's - ${guarantee.accuracyDrop}`;
   const table = markdownTable(
     ['certified budget %', 'p-value', 'hypotheses tested', 'test agreement %', 'test accuracy %', 'test cost %'],
-    [[pct(c.budgetFraction), +c.pValue.toPrecision(3), c.tested, pct(agreement.accuracy), pct(accuracy.accuracy), pct(accuracy.costFraction)]],
+    [
+      [
+        pct(c.budgetFraction),
+        +c.pValue.toPrecision(3),
+        c.tested,
+        pct(agreement.accuracy),
+        pct(accuracy.accuracy),
+        pct(accuracy.costFraction),
+      ],
+    ],
   );
   const text = `\nCertified (Learn then Test, delta ${guarantee.delta ?? 0.05}): ${what}, from ${c.pathImages} path and ${c.testImages} test images of the calibration split.\n\n${table}`;
   return { budgetFraction: c.budgetFraction, text };
