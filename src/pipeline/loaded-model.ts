@@ -92,7 +92,8 @@ async function resolveSettings(settings: ModelSettings, manifest: Manifest): Pro
   }
   const fromFile = routingFromPolicy(policy, file);
   const { budget: fileBudget, thresholds, ...rule } = fromFile;
-  const budget = settings.budget ?? fileBudget;
+  // The schema holds exactly one of budget and budgetMacs, so the file always has one.
+  const budget: BudgetSpec = settings.budget ?? fileBudget ?? { fraction: DEFAULTS.budgetFraction };
   // Pinned thresholds were calibrated for the file's own budget, score and beta: any other one recomputes them.
   const sameBudget = JSON.stringify(budget) === JSON.stringify(fileBudget);
   const sameScoring = (flags.score ?? rule.score) === rule.score && (flags.beta ?? rule.beta) === rule.beta;
