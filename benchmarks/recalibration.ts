@@ -303,15 +303,9 @@ async function measure(model: LoadedModel, shipped: ExitOutputs, held: HeldOut, 
   return { on, off, mismatches, version: choice.version };
 }
 
-/**
- * The monitor exposes no count of images still waiting for their background
- * run; the benchmark reads it to know when the reservoir is complete.
- */
+/** The reservoir is complete once no sampled image waits for its background run. */
 function backgroundDone(monitor: AgreementMonitor): boolean {
-  const inside = monitor as unknown as { pending?: unknown; running?: unknown };
-  if (!Array.isArray(inside.pending) || typeof inside.running !== 'boolean')
-    throw new Error('AgreementMonitor internals changed: no pending/running to wait on');
-  return inside.pending.length === 0 && !inside.running;
+  return monitor.waiting === 0;
 }
 
 async function until(done: () => boolean, what: string, timeoutMs = 300_000): Promise<void> {

@@ -70,6 +70,8 @@ export interface Batcher<M, R> {
   readonly depth: number;
   /** Rows in the run in progress. */
   readonly running: number;
+  /** Rows submitted and waiting for a batch (not places held for rows still decoding). */
+  readonly queued: number;
   /** Refuse new rows, run everything queued, resolve when idle. Idempotent. */
   drain(): Promise<void>;
 }

@@ -187,6 +187,9 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
     get running() {
       return runningRows;
     },
+    get queued() {
+      return queue.length;
+    },
     drain() {
       draining = true;
       const idle = new Promise<void>((done) => idleWaiters.push(done));

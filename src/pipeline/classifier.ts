@@ -110,7 +110,8 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     derivations.push(now);
     return true;
   });
-  idle = () => batcher.depth === 0 && batcher.running === 0;
+  // Idle for the engine: nothing queued or running (a request still decoding keeps the cores busy elsewhere).
+  idle = () => batcher.queued === 0 && batcher.running === 0;
   let nextKey = 0;
 
   const classify = async (images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer> => {

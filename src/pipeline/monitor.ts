@@ -73,6 +73,8 @@ export class AgreementMonitor {
   private recalibrations = 0;
   private running = false;
   private stopped = false;
+  /** Samples offered since the pending list last emptied (for its reservoir sampling). */
+  private offered = 0;
 
   constructor(
     private readonly model: LoadedModel,
@@ -132,6 +134,7 @@ export class AgreementMonitor {
   private async runOne(): Promise<void> {
     const { engine, costs, labels } = this.model;
     const take = this.pending.splice(0, this.options.batch ?? 8);
+    if (this.pending.length === 0) this.offered = 0;
     const n = take.length;
     const len = this.model.preprocessor.imageLength;
     const k = labels.length;
@@ -204,6 +207,11 @@ export class AgreementMonitor {
 
   get reservoirSize(): number {
     return this.kept.length;
+  }
+
+  /** Sampled images waiting for a background run (0 once the monitor has caught up). */
+  get waiting(): number {
+    return this.pending.length + (this.running ? 1 : 0);
   }
 
   snapshot(): MonitorSnapshot {
