@@ -99,7 +99,9 @@ export async function createEngine(bundle: Bundle, options: EngineOptions = {}, 
       const zeros = new Float32Array(b * imageSize);
       await run(zeros, b, (_l, _z, r) => new Uint8Array(r.length));
       // Every row through every exit: each block of the one graph is prepared too.
-      await graphs.earlyExit?.run(zeros, b, new Float64Array(b * m).fill(Infinity), 1, new Float64Array(b * m * classes), 0);
+      await graphs.earlyExit?.run(zeros, b, new Float64Array(b * m).fill(Infinity), 1, new Float64Array(b * m * classes), 0, {
+        detail: false,
+      });
       if (graphs.full) await runFullGraph(ort, graphs.full, bundle, zeros, b);
     }
   };

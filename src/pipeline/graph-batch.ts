@@ -56,7 +56,9 @@ export async function runGraphBatch(
       for (let c = 0; c < k; c++) noise[(r * m + l) * k + c] = TIE_NOISE * next();
     }
   });
-  const run = await graph.run(input, n, thresholds, scoring.temperature, noise, SCORE_CODES[scoring.score]);
+  // Without a trace only the outputs that route are fetched (each one fetched costs time at small batches).
+  const detail = metas.some((meta) => meta.trace);
+  const run = await graph.run(input, n, thresholds, scoring.temperature, noise, SCORE_CODES[scoring.score], { detail });
   const full = costs[m - 1] as number;
   const results = metas.map((meta, r): ImageResult => {
     const exit = run.exits[r] as number;
@@ -101,13 +103,22 @@ function traceOf(
     if (!at || j < 0) continue;
     const probs = softmaxRow(at.logits, j * k, k, scoring.temperature);
     const { prediction } = scoreRow(probs, l, meta.key, scoring);
-    out.push({ exit: l + 1, score: at.scores[j] as number, label: labels[prediction] ?? String(prediction), probability: softmaxRow(at.logits, j * k, k)[prediction] as number });
+    out.push({
+      exit: l + 1,
+      score: at.scores[j] as number,
+      label: labels[prediction] ?? String(prediction),
+      probability: softmaxRow(at.logits, j * k, k)[prediction] as number,
+    });
   }
   return out;
 }
 
 /** Results of the network without exits: every row at the last exit, labelled by the policy's scoring there. */
-export function fullResults(model: { labels: readonly string[]; costs: { costs: Float64Array; macs: Float64Array } }, metas: readonly RowMeta[], logits: Float32Array): { results: ImageResult[]; exits: Int32Array } {
+export function fullResults(
+  model: { labels: readonly string[]; costs: { costs: Float64Array; macs: Float64Array } },
+  metas: readonly RowMeta[],
+  logits: Float32Array,
+): { results: ImageResult[]; exits: Int32Array } {
   const { labels } = model;
   const k = labels.length;
   const m = model.costs.costs.length;

@@ -3,13 +3,19 @@
 Composed from the bundle's stage graphs (their weights unchanged, bit for bit), so the service runs
 a whole early-exit batch in one onnxruntime call. Interface: models/FORMAT.md "early-exit.onnx".
 
-Per exit l: the stage's nodes on the rows that reached it, the score of each row computed in float64
-as src/router/scores.ts does (softmax with the row maximum subtracted, tie noise added to the
-probabilities, then margin / maxprob / entropy), the decision `score >= thresholds[row, l]`, and
-`Compress` (axis 0) of the features and row ids of the rows that continue. Each block after the
-first runs in the then-branch of an `If` on "some row reached it": without it, a batch whose rows
-have all left still runs every later kernel on zero rows (measured: ~1.5 ms of empty ConvNeXt
-blocks at batch 1). ConvNeXt features stay NHWC between blocks (see _to_channels_last).
+Per exit l: the stage's nodes, the score of each row in float64 as src/router/scores.ts computes it
+(softmax, tie noise added to the probabilities, then margin / maxprob / entropy; see _scores), and
+the decision `score >= thresholds[row, l]`. The rows that continue are compacted (`Compress`, axis 0,
+of the features and row ids) after the exits where that pays (_compacts): a compaction costs
+onnxruntime a layout round trip of the feature map (its blocked NCHWc layout must come back to NCHW
+for Compress), so after an exit without one the next block runs on the same rows, the rows that
+left included, and only the exit's small outputs are compressed to the rows still there. Each
+segment (the blocks between compactions) after the first runs in the then-branch of an `If` on
+"some row reached it": without it, a batch whose rows have all left still runs every later kernel
+on zero rows (measured: ~1.5 ms of empty ConvNeXt blocks at batch 1). ConvNeXt features stay NHWC
+between blocks (see _to_channels_last); exit heads over NCHW maps average with GlobalAveragePool,
+which reads the blocked layout (see _gap_head). The summary outputs (every row's exit and logits in
+three tensors) let a reader that only routes fetch three outputs instead of four per exit.
 """
 from __future__ import annotations
 
@@ -22,6 +28,12 @@ SCORE_KINDS = {"margin": 0, "maxprob": 1, "entropy": 2}
 INPUTS = {"input": "input", "thresholds": "thresholds", "temperature": "temperature", "noise": "noise",
           "scoreKind": "score_kind"}
 OUTPUTS = {"rows": "exit{l}_rows", "logits": "exit{l}_logits", "scores": "exit{l}_scores", "leave": "exit{l}_leave"}
+OUTPUT_TYPES = {"rows": 7, "logits": 1, "scores": 11, "leave": 9}  # onnx TensorProto: INT64, FLOAT, DOUBLE, BOOL
+# Every row's exit and logits in three outputs (models/FORMAT.md): the rows in the order they left, exit by
+# exit, how many left at each exit, and their logits there. A reader that routes needs only these.
+SUMMARY = {"rows": "left_rows", "counts": "left_counts", "logits": "left_logits"}
+# Per exit l < M, inside its segment: the rows that leave there and their logits (for the summary).
+_LEFT = {"left": "left{l}_rows", "left_logits": "left{l}_logits"}
 
 
 def batch_dim(exit_no: int) -> str:
@@ -33,7 +45,7 @@ def local_name(level: int, exit_no: int, kind: str) -> str:
     """Exit `exit_no`'s output `kind` in the graph of level `level` (1 = the main graph, l: the
     then-branch of block l's If). Names must be unique across a graph and its subgraphs (ONNX's SSA
     rule), so only the main graph uses the interface names."""
-    name = OUTPUTS[kind].format(l=exit_no)
+    name = {**OUTPUTS, **_LEFT}[kind].format(l=exit_no)
     return name if level == 1 else f"l{level}/{name}"
 
 
@@ -46,6 +58,7 @@ class _Builder:
         self.initializers: List[Tuple[int, object]] = []
         self.value_info: List[object] = []
         self.rows_of: Dict[str, int] = {}
+        self.levels: List[int] = [1]  # the first exit of each segment
         self._count = 0
 
     def node(self, op: str, inputs: List[str], level: int, rows: Optional[int] = None, out: Optional[str] = None,
@@ -185,9 +198,11 @@ def _to_channels_last(stage, input_nhwc: bool) -> Tuple[object, bool]:
     return g, tail is not None
 
 
-def _add_stage(b: _Builder, graph, spec: dict, l: int, x: str, transposed: bool) -> Optional[str]:
-    """Copy a stage graph's nodes and initializers under the prefix `s<l>/`; returns its features value.
-    With `transposed`, `x` is already the stage's input after its leading Transpose."""
+def _add_stage(b: _Builder, graph, spec: dict, l: int, level: int, logits: str, x: str,
+               transposed: bool) -> Optional[str]:
+    """Copy stage l's nodes and initializers under the prefix `s<l>/` into graph level `level`, its
+    logits output named `logits`; returns its features value. With `transposed`, `x` is already the
+    stage's input after its leading Transpose."""
     from onnx import helper
 
     prefix = f"s{l}/"
@@ -198,7 +213,7 @@ def _add_stage(b: _Builder, graph, spec: dict, l: int, x: str, transposed: bool)
     features = spec.get("features", {}).get("name")
     if spec["logits"]["name"] not in outs or (features and features not in outs):
         raise ToolkitError(f"stage {l}: outputs {sorted(outs)} lack the manifest's logits/features")
-    rename = {spec["logits"]["name"]: local_name(l, l, "logits")}
+    rename = {spec["logits"]["name"]: logits}
     skip = set()
     for n in graph.node:
         if transposed and n.op_type == "Transpose" and spec["input"]["name"] in n.input:
@@ -212,86 +227,190 @@ def _add_stage(b: _Builder, graph, spec: dict, l: int, x: str, transposed: bool)
         copy = type(t)()
         copy.CopyFrom(t)
         copy.name = r(t.name)
-        b.initializers.append((l, copy))
+        b.initializers.append((level, copy))
     for n in graph.node:
         if n.output[0] in skip:
             continue
         copy = helper.make_node(n.op_type, [r(i) for i in n.input], [r(o) for o in n.output],
                                 name=prefix + n.name if n.name else None, domain=n.domain or None)
         copy.attribute.extend(n.attribute)
-        b.nodes.append((l, copy))
+        b.nodes.append((level, copy))
         for o in copy.output:
-            b.rows_of[o] = l
+            b.rows_of[o] = level
     return r(features) if features else None
 
 
-def _scores(b: _Builder, logits: str, noise: str, g: Dict[str, str], l: int) -> str:
-    """float64 scores of one exit, op for op as src/router/scores.ts computes them."""
+DBL_MIN = 2.2250738585072014e-308  # the smallest normal float64
+
+
+def _scores(b: _Builder, logits: str, noise: str, g: Dict[str, str], level: int, out: str) -> str:
+    """float64 scores of one exit's rows as src/router/scores.ts computes them, in 11 nodes.
+
+    p = Softmax(z / T) of the logits cast to float64: onnxruntime subtracts the row maximum,
+    exponentiates, sums and divides, as softmaxRow does; at T = 1 the argument is the same
+    z - max, at other temperatures z / T - max / T differs from (z - max) / T by an ulp. q = p +
+    noise; top1 and top2 of q by TopK (top2 = top1 on a tie, as scoreProbs finds them), margin or
+    maxprob as one MatMul of [top1, top2] with [1, -1] or [1, 0] (top1 - top2 and top1 - 0
+    exactly); entropy as sum q log(max(q, DBL_MIN)): q = 0 adds 0 as in scoreProbs, and a q below
+    the smallest normal double adds nothing visible to a sum of probabilities.
+
+    TopK must never see zero rows (onnxruntime's CPU TopK dies of a division by zero, SIGFPE):
+    every segment after the first runs in an If on "some row reached it", and an empty batch is
+    never run (src/engine/early-exit-graph.ts returns before it)."""
     from onnx import TensorProto
 
-    n = lambda op, ins, **kw: b.node(op, ins, l, **kw)  # noqa: E731
+    n = lambda op, ins, **kw: b.node(op, ins, level, **kw)  # noqa: E731
     z = n("Cast", [logits], to=TensorProto.DOUBLE)
-    shifted = n("Sub", [z, n("ReduceMax", [z], axes=[1], keepdims=1)])  # logit - row max, then / T
-    e = n("Exp", [n("Div", [shifted, "temperature"])])
-    noisy = n("Add", [n("Div", [e, n("ReduceSum", [e, g["axis1"]], keepdims=1)]), noise])
-    # top1 and top2 as scoreProbs finds them (top2 = top1 on a tie). Not TopK: onnxruntime's CPU
-    # TopK dies of a division by zero (SIGFPE) on zero rows.
-    top1 = n("ReduceMax", [noisy], axes=[1], keepdims=0)
-    first = n("Equal", [g["classes"], n("ArgMax", [noisy], axis=1, keepdims=1)])  # the first max only
-    top2 = n("ReduceMax", [n("Where", [first, g["minus_inf"], noisy])], axes=[1], keepdims=0)
-    # Negated entropy: sum p log p over p > 0 (a p <= 0 contributes 0, as in scoreProbs).
-    terms = n("Where", [n("Greater", [noisy, g["zero"]]), n("Mul", [noisy, n("Log", [noisy])]), g["zero"]])
-    entropy = n("ReduceSum", [terms, g["axis1"]], keepdims=0)
-    return n("Where", [g["is_margin"], n("Sub", [top1, top2]), n("Where", [g["is_maxprob"], top1, entropy])],
-             out=local_name(l, l, "scores"))
+    noisy = n("Add", [n("Softmax", [n("Div", [z, "temperature"])], axis=1), noise])
+    values = n("TopK", [noisy, g["two"]], axis=1, outputs=2)[0]  # [rows, 2]: top1, top2
+    top = n("MatMul", [values, g["top_weights"]])  # margin or maxprob
+    entropy = n("ReduceSum", [n("Mul", [noisy, n("Log", [n("Max", [noisy, g["dbl_min"]])])]), g["axis1"]],
+                keepdims=0)
+    return n("Where", [g["is_entropy"], entropy, top], out=out)
 
 
-def _build_flat(stages: List[object], specs: List[dict], classes: int, channels_last: bool) -> _Builder:
-    """Every node, tagged with its level; the exits' outputs under their level-local names."""
+def _gap_head(graph) -> None:
+    """The exit head's ReduceMean over H and W (keepdims 0) as GlobalAveragePool + Flatten, in place.
+
+    onnxruntime runs GlobalAveragePool on its blocked NCHWc layout, so the head no longer needs the
+    feature map back in plain NCHW; a block boundary without compaction then costs no reorder at
+    all. The mean sums in another order, so logits may differ from the stage graph's in the last
+    bits."""
+    from onnx import helper
+
+    nodes = []
+    for n in graph.node:
+        axes = next((list(helper.get_attribute_value(a)) for a in n.attribute if a.name == "axes"), None)
+        keep = next((helper.get_attribute_value(a) for a in n.attribute if a.name == "keepdims"), 1)
+        if n.op_type == "ReduceMean" and axes == [2, 3] and keep == 0:
+            pooled = n.output[0] + "/gap"
+            nodes.append(helper.make_node("GlobalAveragePool", [n.input[0]], [pooled], name=n.name + "/gap"))
+            nodes.append(helper.make_node("Flatten", [pooled], [n.output[0]], name=n.name + "/flatten", axis=1))
+        else:
+            nodes.append(n)
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
+# Compaction after exit l costs, per row that continues, a copy of its feature map and, for a map in
+# plain NCHW, onnxruntime's layout round trip (NCHWc -> NCHW before Compress, back after it): measured
+# on a 16x32x32 map, about the time of 75 multiply-adds of convolution per float of the map (a third of
+# that for a channels-last map, which only the copy touches). It pays when the rows that leave there
+# skip at least as much: assuming a quarter of the rows leave at a boundary, when the next stage costs
+# 4 x 75 = 300 multiply-adds per float of the map (25 x 4 = 100 channels-last). ResNet-18 on 32x32 has
+# 288 and 224 after exits 1 and 2 (16x32x32 maps; compacting there measured slower at budget 0.5 and
+# with every row to the end), 576 and more later; its 224x224 form and ConvNeXt are above everywhere.
+_COMPACT_MACS_PER_FLOAT = {False: 300, True: 100}  # by "the map is channels-last"
+
+
+def _compacts(spec: dict, next_macs: Optional[float], nhwc: bool) -> bool:
+    """Whether to compact the rows after this stage, whose features `spec` describes."""
+    if next_macs is None:
+        return True
+    floats = 1
+    for d in spec["features"]["shape"][1:]:
+        floats *= d
+    return next_macs >= _COMPACT_MACS_PER_FLOAT[nhwc] * floats
+
+
+def _build_flat(stages: List[object], specs: List[dict], classes: int, channels_last: bool,
+                macs: Optional[List[float]] = None, compact: Optional[List[int]] = None) -> _Builder:
+    """Every node, tagged with its level (the first exit of the segment it runs in: 1 = the main
+    graph); the exits' outputs under their level-local names.
+
+    A segment is the blocks between two compactions. Its rows (`prow`) are the rows that reached
+    its first exit; at a later exit inside it, `alive` marks those that have not left yet, and the
+    exit's outputs are compressed to them (small tensors only): the rows that left run on to the
+    segment's end, but the features never leave onnxruntime's blocked layout. `compact` names the
+    exits after which the rows are compacted; by default _compacts decides from the cumulative
+    `macs` of the exits (every exit without them)."""
     from onnx import TensorProto, helper
 
     m, b = len(stages), _Builder()
-    g = {"axis1": b.const(1, "int64"), "classes": b.const(list(range(classes)), "int64"),
-         "zero": b.const(0.0, "float64", scalar=True), "minus_inf": b.const(float("-inf"), "float64", scalar=True)}
-    g["is_margin"] = b.node("Equal", ["score_kind", b.const(SCORE_KINDS["margin"], "int64")], 1)
-    g["is_maxprob"] = b.node("Equal", ["score_kind", b.const(SCORE_KINDS["maxprob"], "int64")], 1)
+    if compact is not None and any(not 1 <= c < m for c in compact):
+        raise ToolkitError(f"early exit: compaction exits must be in 1..{m - 1}, got {compact}")
+    g = {"axis1": b.const(1, "int64"), "two": b.const(2, "int64"),
+         "dbl_min": b.const(DBL_MIN, "float64", scalar=True)}
+    g["is_entropy"] = b.node("Equal", ["score_kind", b.const(SCORE_KINDS["entropy"], "int64")], 1)
+    is_margin = b.node("Equal", ["score_kind", b.const(SCORE_KINDS["margin"], "int64")], 1)
+    g["top_weights"] = b.node("Where", [is_margin, b.const([1.0, -1.0], "float64"), b.const([1.0, 0.0], "float64")], 1)
+    # Exit-major copies of the per-row inputs: one Gather per segment picks its rows, one per exit its column.
+    noise_t = b.node("Transpose", ["noise"], 1, perm=[1, 0, 2])  # [M, batch, K]
+    thresholds_t = b.node("Transpose", ["thresholds"], 1, perm=[1, 0])  # [M, batch]
     count = b.node("Squeeze", [b.node("Shape", ["input"], 1, end=1), b.const(0, "int64")], 1)
-    rows = b.node("Range", [b.const(0, "int64", scalar=True), count, b.const(1, "int64", scalar=True)], 1,
+    prow = b.node("Range", [b.const(0, "int64", scalar=True), count, b.const(1, "int64", scalar=True)], 1,
                   out=local_name(1, 1, "rows"))
     x, transposed, nhwc = "input", False, False
+    noise_seg, thresholds_seg, alive, level = noise_t, thresholds_t, None, 1
     for l in range(1, m + 1):
-        if l > 1:
-            rows = b.node("Identity", [rows], l, out=local_name(l, l, "rows"))  # a branch's own output
+        if l == b.levels[-1] and l > 1:  # a segment starts: its rows, noise and thresholds
+            level = l
+            prow = b.node("Identity", [prow], l, out=local_name(l, l, "rows"))  # a branch's own output
+            noise_seg = b.node("Gather", [noise_t, prow], l, axis=1)  # [M, rows, K]
+            thresholds_seg = b.node("Gather", [thresholds_t, prow], l, axis=1)  # [M, rows]
+            alive = None
+        logits = local_name(level, l, "logits") if alive is None else f"l{level}/ee/logits{l}"
         graph, features_nhwc = _to_channels_last(stages[l - 1], nhwc) if channels_last else (stages[l - 1].graph, False)
-        features = _add_stage(b, graph, specs[l - 1], l, x, transposed)
-        column = b.const(l - 1, "int64", scalar=True)
-        noise = b.node("Gather", ["noise", column], l, rows=1, axis=1)  # [batch, K]
-        if l > 1:
-            noise = b.node("Gather", [noise, rows], l, axis=0)  # [n_l, K]
-        scores = _scores(b, local_name(l, l, "logits"), noise, g, l)
-        leave = local_name(l, l, "leave")
-        if l == m:  # the last exit takes every row that reached it
-            b.node("ConstantOfShape", [b.node("Shape", [rows], l)], l, out=leave,
-                   value=helper.make_tensor("true", TensorProto.BOOL, [1], [True]))
+        if not features_nhwc:
+            copy = type(graph)()
+            copy.CopyFrom(graph)
+            _gap_head(copy)
+            graph = copy
+        features = _add_stage(b, graph, specs[l - 1], l, level, logits, x, transposed)
+        column = b.const(l - 1, "int64", scalar=True, level=level)
+        noise = b.node("Gather", [noise_seg, column], level, axis=0)  # [rows, K]
+        # The outputs: the segment's rows at its first exit; later in it, compressed to the alive ones.
+        out = {kind: local_name(level, l, kind) if alive is None else f"l{level}/ee/{kind}{l}" for kind in OUTPUTS}
+        scores = _scores(b, logits, noise, g, level, out["scores"])
+        last = l == m
+        leave = None
+        if not last:
+            threshold = b.node("Gather", [thresholds_seg, column], level, axis=0)  # [rows]
+            leave = b.node("GreaterOrEqual", [scores, threshold], level, out=out["leave"])
+        if alive is not None:
+            for kind, value in (("rows", prow), ("logits", logits), ("scores", scores), ("leave", leave)):
+                if value is not None:
+                    name = b.node("Compress", [value, alive], level, rows=l, axis=0, out=local_name(level, l, kind))
+                    b.value_info.append(helper.make_tensor_value_info(
+                        name, OUTPUT_TYPES[kind], [batch_dim(l)] + ([classes] if kind == "logits" else [])))
+        if last:  # the last exit takes every row that reached it
+            leave = b.node("ConstantOfShape", [b.node("Shape", [local_name(level, l, "rows")], level, rows=l)], level,
+                           rows=l, out=local_name(level, l, "leave"),
+                           value=helper.make_tensor("true", TensorProto.BOOL, [1], [True]))
+            b.value_info.append(helper.make_tensor_value_info(leave, TensorProto.BOOL, [batch_dim(l)]))
             break
-        threshold = b.node("Gather", ["thresholds", column], l, rows=1, axis=1)  # [batch]
-        if l > 1:
-            threshold = b.node("Gather", [threshold, rows], l, axis=0)
-        stay = b.node("Not", [b.node("GreaterOrEqual", [scores, threshold], l, out=leave)], l)
+        # The rows that leave here and their logits, for the summary outputs.
+        leave_out = local_name(level, l, "leave")
+        left = b.node("Compress", [local_name(level, l, "rows"), leave_out], level, axis=0,
+                      out=local_name(level, l, "left"))
+        left_logits = b.node("Compress", [local_name(level, l, "logits"), leave_out], level, axis=0,
+                             out=local_name(level, l, "left_logits"))
+        b.value_info += [helper.make_tensor_value_info(left, TensorProto.INT64, [f"left{l}"]),
+                         helper.make_tensor_value_info(left_logits, TensorProto.FLOAT, [f"left{l}", classes])]
+        stay = b.node("Not", [leave], level)
+        if alive is not None:
+            stay = b.node("And", [alive, stay], level)
+        next_macs = None if macs is None else macs[l] - macs[l - 1]
+        if not (l in compact if compact is not None else _compacts(specs[l - 1], next_macs, features_nhwc)):
+            # The next block runs on the same rows, in the same layout; `alive` tells which still count.
+            alive, x, transposed, nhwc = stay, features, False, features_nhwc
+            continue
         shape = [batch_dim(l + 1)] + list(specs[l - 1]["features"]["shape"][1:])
         perm = None if features_nhwc else _leading_transpose(stages[l])
         if perm:
-            features = b.node("Transpose", [features], l, perm=perm)
+            features = b.node("Transpose", [features], level, perm=perm)
         if perm or features_nhwc:
             shape = [shape[p] for p in perm or NCHW_TO_NHWC]
         nhwc = features_nhwc
-        x, transposed = b.node("Compress", [features, stay], l, rows=l + 1, axis=0, out=f"x{l + 1}"), bool(perm)
-        rows = b.node("Compress", [rows, stay], l, rows=l + 1, axis=0, out=f"rows{l + 1}")
+        x, transposed = b.node("Compress", [features, stay], level, rows=l + 1, axis=0, out=f"x{l + 1}"), bool(perm)
+        prow = b.node("Compress", [prow, stay], level, rows=l + 1, axis=0, out=f"rows{l + 1}")
         # Shape inference cannot tell a Compress output's row count: state it, named, so that
         # inference carries the name through the next block.
         b.value_info += [helper.make_tensor_value_info(x, TensorProto.FLOAT, shape),
-                         helper.make_tensor_value_info(rows, TensorProto.INT64, [batch_dim(l + 1)])]
-        b.node("Greater", [b.node("Size", [rows], l), b.const(0, "int64", scalar=True)], l, out=f"go{l + 1}")
+                         helper.make_tensor_value_info(prow, TensorProto.INT64, [batch_dim(l + 1)])]
+        b.node("Greater", [b.node("Size", [prow], level), b.const(0, "int64", scalar=True, level=level)], level,
+               out=f"go{l + 1}")
+        b.levels.append(l + 1)
     return b
 
 
@@ -339,23 +458,26 @@ def _empty(info, name: str):
 
 
 def _chain_ifs(b: _Builder, m: int, infos: Dict[str, object]):
-    """The main graph: block 1, then one If per later block, in sequence.
+    """The main graph: the first segment, then one If per later segment, in sequence.
 
-    If l's then-branch runs block l on the rows that reached it (read from the main graph) and
-    returns exit l's outputs and the next block's rows, features and "some row continues"; its
-    else-branch returns them empty. Sequential rather than nested Ifs: nested, every exit's outputs
-    would be handed up through every enclosing If (measured: ~65 us per If at batch 1 on ConvNeXt,
-    over a flat graph). Returns (nodes, initializers, value_info) of the main graph."""
+    The If of the segment starting at exit f runs its blocks on the rows that reached exit f (read
+    from the main graph) and returns its exits' outputs and the next segment's rows, features and
+    "some row continues"; its else-branch returns them empty. Sequential rather than nested Ifs:
+    nested, every exit's outputs would be handed up through every enclosing If (measured: ~65 us
+    per If at batch 1 on ConvNeXt, over a flat graph). Returns (nodes, initializers, value_info)
+    of the main graph."""
     from onnx import helper
 
     top = [n for lv, n in b.nodes if lv == 1]
     top_info = [infos[o] for n in top for o in n.output if o in infos and not o.startswith("exit")]
-    for l in range(2, m + 1):
-        exits = [(local_name(l, l, kind), local_name(1, l, kind)) for kind in OUTPUTS]
-        handed = [(f"l{l}/{v}", v) for v in (f"x{l + 1}", f"rows{l + 1}", f"go{l + 1}")] if l < m else []
+    starts = list(b.levels) + [m + 1]
+    for f, nf in zip(starts[1:-1], starts[2:]):
+        exits = [(local_name(f, l, kind), local_name(1, l, kind)) for l in range(f, nf)
+                 for kind in list(OUTPUTS) + (list(_LEFT) if l < m else [])]
+        handed = [(f"l{f}/{v}", v) for v in (f"x{nf}", f"rows{nf}", f"go{nf}")] if nf <= m else []
         local = {g: loc for loc, g in handed}
         nodes = []
-        for _, n in ((lv, n) for lv, n in b.nodes if lv == l):
+        for _, n in ((lv, n) for lv, n in b.nodes if lv == f):
             copy = type(n)()
             copy.CopyFrom(n)
             for i, v in enumerate(copy.input):
@@ -369,27 +491,33 @@ def _chain_ifs(b: _Builder, m: int, infos: Dict[str, object]):
         own = {loc for loc, _ in outs}
         value_info = [_renamed(infos[flat.get(o, o)], o) for n in nodes for o in n.output
                       if o not in own and flat.get(o, o) in infos]
-        then = helper.make_graph(nodes, f"exit-{l}", [], branch_outputs, value_info=value_info,
-                                 initializer=[t for lv, t in b.initializers if lv == l])
-        empties = [_empty(vi, f"l{l}/none/{vi.name.split('/')[-1]}") for vi in branch_outputs]
-        none = helper.make_graph(empties, f"no-row-reaches-exit-{l}", [],
+        then = helper.make_graph(nodes, f"exit-{f}", [], branch_outputs, value_info=value_info,
+                                 initializer=[t for lv, t in b.initializers if lv == f])
+        empties = [_empty(vi, f"l{f}/none/{vi.name.split('/')[-1]}") for vi in branch_outputs]
+        none = helper.make_graph(empties, f"no-row-reaches-exit-{f}", [],
                                  [_renamed(vi, e.output[0]) for vi, e in zip(branch_outputs, empties)])
         for vi in none.output:  # no row: a zero row count, not the symbol
             if len(vi.type.tensor_type.shape.dim):
                 vi.type.tensor_type.shape.dim[0].Clear()
                 vi.type.tensor_type.shape.dim[0].dim_value = 0
-        top.append(helper.make_node("If", [f"go{l}"], [g for _, g in outs], name=f"ee/if_exit_{l}",
+        top.append(helper.make_node("If", [f"go{f}"], [g for _, g in outs], name=f"ee/if_exit_{f}",
                                     then_branch=then, else_branch=none))
+        # Name the row counts of the If's outputs that are not graph outputs (else onnx's shape
+        # inference, which onnx.checker's full check writes back into the file, leaves unk__ dims).
         top_info += [infos[g] for _, g in handed]
+        top_info += [_renamed(infos[loc], g) for loc, g in exits if g.startswith("left")]
     return top, [t for lv, t in b.initializers if lv == 1], top_info
 
 
-def compose_early_exit(stages: List[object], specs: List[dict], classes: int, channels_last: bool = True) -> object:
+def compose_early_exit(stages: List[object], specs: List[dict], classes: int, channels_last: bool = True,
+                       macs: Optional[List[float]] = None, compact: Optional[List[int]] = None) -> object:
     """One ModelProto from the stage graphs (loaded with their data) and their manifest specs.
 
-    `channels_last` keeps ConvNeXt features NHWC between blocks (faster; the exit heads then sum in
-    another order, so logits may differ from the stage graphs' in the last bits); without it every
-    stage's nodes are copied as they are, and the logits equal the stage graphs'."""
+    `channels_last` keeps ConvNeXt features NHWC between blocks (faster); without it every stage's
+    nodes are copied as they are. Either way the exit heads may sum in another order than the stage
+    graphs' (NHWC averages, GlobalAveragePool), so logits may differ from theirs in the last bits.
+    `macs`: the exits' cumulative multiply-adds (the manifest's), which decide where the rows are
+    compacted (_compacts; every exit without them); `compact` names those exits instead."""
     from onnx import TensorProto, helper
 
     m = len(stages)
@@ -397,7 +525,7 @@ def compose_early_exit(stages: List[object], specs: List[dict], classes: int, ch
         raise ToolkitError("early exit: need one manifest spec per stage graph")
     if classes < 2:
         raise ToolkitError("early exit: the margin score needs at least 2 classes")
-    b = _build_flat(stages, specs, classes, channels_last)
+    b = _build_flat(stages, specs, classes, channels_last, macs, compact)
     chw = [d.dim_value for d in stages[0].graph.input[0].type.tensor_type.shape.dim[1:]]
     inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch"] + chw),
               helper.make_tensor_value_info("thresholds", TensorProto.DOUBLE, ["batch", m]),
@@ -406,8 +534,20 @@ def compose_early_exit(stages: List[object], specs: List[dict], classes: int, ch
               helper.make_tensor_value_info("score_kind", TensorProto.INT64, [1])]
     infos = _value_infos(b, inputs)
     nodes, inits, value_info = _chain_ifs(b, m, infos)
-    outputs = [_renamed(infos[local_name(l, l, kind)], local_name(1, l, kind))
+    lefts = [local_name(1, l, "left") for l in range(1, m)] + [local_name(1, m, "rows")]
+    left_logits = [local_name(1, l, "left_logits") for l in range(1, m)] + [local_name(1, m, "logits")]
+    counts = [f"ee/left_count{l}" for l in range(1, m + 1)]
+    nodes += [helper.make_node("Shape", [v], [c], name=c) for v, c in zip(lefts, counts)]
+    nodes += [helper.make_node("Concat", lefts, [SUMMARY["rows"]], name="ee/left_rows", axis=0),
+              helper.make_node("Concat", counts, [SUMMARY["counts"]], name="ee/left_counts", axis=0),
+              helper.make_node("Concat", left_logits, [SUMMARY["logits"]], name="ee/left_logits", axis=0)]
+    value_info += [helper.make_tensor_value_info(c, TensorProto.INT64, [1]) for c in counts]
+    level = {l: max(f for f in b.levels if f <= l) for l in range(1, m + 1)}
+    outputs = [_renamed(infos[local_name(level[l], l, kind)], local_name(1, l, kind))
                for l in range(1, m + 1) for kind in OUTPUTS]
+    outputs += [helper.make_tensor_value_info(SUMMARY["rows"], TensorProto.INT64, ["batch"]),
+                helper.make_tensor_value_info(SUMMARY["counts"], TensorProto.INT64, [m]),
+                helper.make_tensor_value_info(SUMMARY["logits"], TensorProto.FLOAT, ["batch", classes])]
     graph = helper.make_graph(nodes, "early-exit", inputs, outputs, initializer=inits,
                               value_info=value_info)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="eero_toolkit")
@@ -437,7 +577,8 @@ def compose_bundle(bundle_dir: str, manifest: dict, channels_last: bool = True) 
 
     stages = [load(s["file"]) for s in manifest["stages"]]
     reference = load(manifest["reference"]["file"])
-    model = compose_early_exit(stages, manifest["stages"], len(manifest["labels"]), channels_last)
+    macs = [e["macs"] for e in manifest["exits"]] if "exits" in manifest else None
+    model = compose_early_exit(stages, manifest["stages"], len(manifest["labels"]), channels_last, macs)
     onnx.checker.check_model(model, full_check=True)
     files = [(s["file"], g) for s, g in zip(manifest["stages"], stages)]
     files += [(manifest["reference"]["file"], reference), (EARLY_EXIT_FILE, model)]

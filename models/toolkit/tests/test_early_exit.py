@@ -17,7 +17,7 @@ from onnx import TensorProto, defs
 from eero_toolkit.archs import ArchConfig, build_model
 from eero_toolkit.cli import main
 from eero_toolkit.data import FMNIST_DIR
-from eero_toolkit.early_exit import OUTPUTS, compose_bundle
+from eero_toolkit.early_exit import OUTPUTS, SUMMARY, compose_bundle, compose_early_exit
 from eero_toolkit.export import export_full_graph, export_stages, fold_batchnorm
 from eero_toolkit.external_weights import ALIGN, initializer_digests, initializers, tensor_bytes
 
@@ -163,7 +163,7 @@ def test_manifest_describes_the_rewritten_files_and_the_early_exit_interface(bun
     assert [i.name for i in model.graph.input] == list(ee["inputs"].values())
     exits = len(m["stages"])
     assert [o.name for o in model.graph.output] == [ee["outputs"][k].format(l=l) for l in range(1, exits + 1)
-                                                    for k in ("rows", "logits", "scores", "leave")]
+                                                    for k in ("rows", "logits", "scores", "leave")] + list(SUMMARY.values())
     assert ee["outputs"] == OUTPUTS
     batch = model.graph.input[0].type.tensor_type.shape.dim[0]
     assert batch.dim_param == "batch"
@@ -189,7 +189,8 @@ def test_every_value_has_a_full_shape_with_named_row_counts(bundle):
     m = manifest_of(bundle)
     model = onnx.load(os.path.join(MODELS, bundle, m["earlyExit"]["file"]), load_external_data=False)
     assert named_rows(model.graph) == []
-    rows = [o.type.tensor_type.shape.dim[0].dim_param for o in model.graph.output if o.name.endswith("_rows")]
+    rows = [o.type.tensor_type.shape.dim[0].dim_param for o in model.graph.output
+            if o.name.startswith("exit") and o.name.endswith("_rows")]
     assert rows == ["batch"] + [f"n{l}" for l in range(2, len(m["stages"]) + 1)]
 
 
@@ -223,7 +224,7 @@ def test_compose_of_a_fresh_export(tmp_path, arch):
     model = onnx.load(os.path.join(str(tmp_path), "early-exit.onnx"))
     onnx.checker.check_model(model, full_check=True)
     assert named_rows(model.graph) == []
-    assert len(model.graph.output) == 4 * len(manifest["stages"])
+    assert len(model.graph.output) == 4 * len(manifest["stages"]) + len(SUMMARY)
     # Blocks 2..M each run in an If on "some row reached it", so a batch whose rows have all left skips them.
     ifs = [n for n, _ in nodes(model.graph) if n.op_type == "If"]
     assert len(ifs) == len(manifest["stages"]) - 1
@@ -251,7 +252,9 @@ def test_compose_without_channels_last_copies_the_stages_and_transposes_before_t
     stage_copies = [n for n, _ in nodes(model.graph) if n.name.startswith("s")]
     # Downsampling stages start with NCHW -> NHWC: that Transpose runs before the boundary's Compress
     # (the two commute), so that onnxruntime can cancel it against the previous block's last one.
-    assert len(stage_copies) == stage_nodes - 3
+    # Each exit head's ReduceMean over H and W is GlobalAveragePool + Flatten (one node more).
+    assert len(stage_copies) == stage_nodes - 3 + len(manifest["stages"])
+    assert sum(n.op_type == "GlobalAveragePool" for n, _ in nodes(model.graph)) == len(manifest["stages"])
     assert sum(n.op_type == "Compress" and produced.get(n.input[0]) is not None
                and produced[n.input[0]].op_type == "Transpose" for n, _ in nodes(model.graph)) == 3
 
@@ -266,3 +269,35 @@ def test_export_writes_the_early_exit_graph_and_shared_weights(tmp_path):
     for name in graph_files(m):
         graph = onnx.load(str(out / name), load_external_data=False).graph
         assert all(t.data_location == TensorProto.EXTERNAL for t in initializers(graph)), name
+
+
+@pytest.mark.parametrize("bundle,segments", [("resnet18-fmnist", [1, 4, 5, 6, 7, 8]),
+                                             ("convnext-fmnist", list(range(1, 13)))])
+def test_rows_are_compacted_where_it_pays_and_the_summary_covers_every_exit(bundle, segments):
+    """ResNet-18's 16x32x32 maps after exits 1 and 2 stay uncompacted (the next block costs fewer
+    than 300 multiply-adds per float of the map); every later exit, and every ConvNeXt exit, compacts.
+    A segment after the first runs in an If; exits inside a segment compress their outputs."""
+    m = manifest_of(bundle)
+    model = onnx.load(os.path.join(MODELS, bundle, m["earlyExit"]["file"]), load_external_data=False)
+    ifs = [n.name for n in model.graph.node if n.op_type == "If"]
+    assert ifs == [f"ee/if_exit_{f}" for f in segments[1:]]
+    concats = {n.output[0]: list(n.input) for n in model.graph.node if n.op_type == "Concat"}
+    exits = len(m["stages"])
+    assert concats[SUMMARY["rows"]] == [f"left{l}_rows" for l in range(1, exits)] + [f"exit{exits}_rows"]
+    assert concats[SUMMARY["logits"]] == [f"left{l}_logits" for l in range(1, exits)] + [f"exit{exits}_logits"]
+    assert len(concats[SUMMARY["counts"]]) == exits
+    types = value_types(model)
+    assert [type_name(types[v]) for v in SUMMARY.values()] == ["int64", "int64", "float"]
+
+
+def test_an_explicit_compaction_list_sets_the_segments(tmp_path):
+    arch = ArchConfig(family="resnet18", width=4, exits="stage")
+    manifest = export_tiny(arch, tmp_path)
+    stages = [onnx.load(os.path.join(str(tmp_path), s["file"])) for s in manifest["stages"]]
+    for compact, ifs in (([], []), ([2], ["ee/if_exit_3"]), (None, ["ee/if_exit_2", "ee/if_exit_3", "ee/if_exit_4"])):
+        model = compose_early_exit(stages, manifest["stages"], len(manifest["labels"]), compact=compact)
+        onnx.checker.check_model(model, full_check=True)
+        assert [n.name for n in model.graph.node if n.op_type == "If"] == ifs
+        assert named_rows(model.graph) == []
+    with pytest.raises(Exception, match="compaction exits"):
+        compose_early_exit(stages, manifest["stages"], len(manifest["labels"]), compact=[4])
