@@ -9,7 +9,7 @@ import { EeroError } from '../errors';
 import type { Engine, EngineLogger, EngineOptions, EngineRunResult, OnExit, StageTiming } from './engine-types';
 import { gatherRows, pickRows, splitRows } from './gather';
 import { openExtraGraphs, runFullGraph } from './extra-graphs';
-import { openStageSessions, type OrtModule } from './stage-sessions';
+import { openSingleRowSessions, openStageSessions, type OrtModule } from './stage-sessions';
 
 export interface EngineDeps {
   logger?: EngineLogger;
@@ -23,13 +23,16 @@ export async function createEngine(bundle: Bundle, options: EngineOptions = {}, 
   const ort = deps.ort ?? (await import('onnxruntime-node'));
   const { sessions, executionProvider } = await openStageSessions(ort, bundle, options, deps.logger ?? stderrLogger);
   let extra;
+  let single: Ort.InferenceSession[] | undefined;
   try {
+    single = await openSingleRowSessions(ort, bundle, options, executionProvider);
     extra = await openExtraGraphs(ort, bundle, options, executionProvider);
   } catch (e) {
-    await Promise.all(sessions.map((s) => s.release()));
+    await Promise.all([...sessions, ...(single ?? [])].map((s) => s.release()));
     throw e;
   }
   const graphs = extra;
+  const singleRow = single;
   const { manifest } = bundle;
   const { channels, height, width } = manifest.input;
   const inputShape = [channels, height, width] as const;
@@ -46,21 +49,23 @@ export async function createEngine(bundle: Bundle, options: EngineOptions = {}, 
     let rows: Int32Array = Int32Array.from({ length: batchSize }, (_, i) => i);
     let x: Ort.Tensor | undefined = new ort.Tensor('float32', input, [batchSize, ...inputShape]);
     const ownsX = (): boolean => x !== undefined && x.data !== input;
+    // One row runs on the single-thread sessions when there are some (EngineOptions.singleRowThreads).
+    const chain = batchSize === 1 && singleRow ? singleRow : sessions;
     try {
-      for (let l = 0; l < sessions.length && x; l++) {
+      for (let l = 0; l < chain.length && x; l++) {
         if (signal?.aborted) throw new EeroError('ABORTED', 'engine: run aborted', { cause: signal.reason });
         const spec = manifest.stages[l] as StageSpec;
         const file = bundle.stagePaths[l] as string;
         const timing = stages[l] as StageTiming;
         const n = rows.length;
         const t0 = performance.now();
-        const out = await runStage(sessions[l] as Ort.InferenceSession, spec, file, x);
+        const out = await runStage(chain[l] as Ort.InferenceSession, spec, file, x);
         timing.ms = performance.now() - t0;
         timing.rows = n;
         if (ownsX()) x.dispose();
         x = undefined;
         const logits = checkedData(out[spec.logits.name], [n, classes], file, spec.logits.name);
-        const last = l === sessions.length - 1;
+        const last = l === chain.length - 1;
         const answer = onExit(l, logits, rows);
         const { leave, keep } = last ? { leave: rows.map((_, i) => i), keep: [] } : splitRows(answer, n, l);
         for (const i of leave) {
@@ -102,14 +107,14 @@ export async function createEngine(bundle: Bundle, options: EngineOptions = {}, 
       await graphs.earlyExit?.run(zeros, b, new Float64Array(b * m).fill(Infinity), 1, new Float64Array(b * m * classes), 0, {
         detail: false,
       });
-      if (graphs.full) await runFullGraph(ort, graphs.full, bundle, zeros, b);
+      if (graphs.full) await runFullGraph(ort, b === 1 && graphs.fullSingleRow ? graphs.fullSingleRow : graphs.full, bundle, zeros, b);
     }
   };
 
   const dispose = async (): Promise<void> => {
     if (disposed) return;
     disposed = true;
-    await Promise.all([...sessions.map((s) => s.release()), graphs.release()]);
+    await Promise.all([...sessions, ...(singleRow ?? [])].map((s) => s.release()).concat(graphs.release()));
   };
 
   return {
@@ -126,7 +131,8 @@ export async function createEngine(bundle: Bundle, options: EngineOptions = {}, 
       ? (input, batch) => {
           if (disposed) return Promise.reject(new EeroError('SHUTTING_DOWN', 'engine: already disposed'));
           checkInput(input, batch, imageSize);
-          return runFullGraph(ort, graphs.full as Ort.InferenceSession, bundle, input, batch);
+          const session = batch === 1 && graphs.fullSingleRow ? graphs.fullSingleRow : (graphs.full as Ort.InferenceSession);
+          return runFullGraph(ort, session, bundle, input, batch);
         }
       : undefined,
     warmup,

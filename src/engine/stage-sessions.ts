@@ -73,6 +73,27 @@ async function probeCuda(ort: OrtModule, bundle: Bundle, options: EngineOptions)
   }
 }
 
+/**
+ * The CPU sessions for single-row batches (EngineOptions.singleRowThreads), or undefined when the
+ * batch sessions serve them: not on CUDA, and not when they would have as many threads.
+ */
+export async function openSingleRowSessions(
+  ort: OrtModule,
+  bundle: Bundle,
+  options: EngineOptions,
+  provider: ExecutionProviderName,
+): Promise<Ort.InferenceSession[] | undefined> {
+  const threads = singleRowThreads(options, provider);
+  return threads === undefined ? undefined : openAll(ort, bundle, sessionOptions({ ...options, intraOpThreads: threads }, 'cpu'));
+}
+
+/** The intra-op threads of the single-row sessions, or undefined when there are none. */
+export function singleRowThreads(options: EngineOptions, provider: ExecutionProviderName): number | undefined {
+  const threads = options.singleRowThreads ?? 1;
+  const batchThreads = options.intraOpThreads ?? availableParallelism();
+  return provider === 'cpu' && threads >= 1 && threads < batchThreads ? threads : undefined;
+}
+
 async function openAll(ort: OrtModule, bundle: Bundle, options: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession[]> {
   const opened = await Promise.allSettled(
     bundle.manifest.stages.map((stage, l) => openStage(ort, bundle.stagePaths[l] as string, stage, options)),

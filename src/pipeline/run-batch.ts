@@ -60,8 +60,22 @@ interface Ran {
   path: RunReport['path'];
 }
 
+/**
+ * The fewest rows a batch needs for the one graph. A single row runs faster on the stage chain
+ * (single-thread sessions, the router in JavaScript between stages): the graph's in-graph scoring
+ * and bookkeeping cost more per exit than a session call there (measured on 2 cores at EERO 0.5,
+ * batch 1: chain 0.76x / graph 0.95x the plain model's wall time on ResNet-18, 0.78x / 0.84x on
+ * ConvNeXt; even at batch 2, the graph ahead from 4 rows; benchmarks/results/speed.md).
+ */
+export const GRAPH_MIN_ROWS = 2;
+
 /** The engine path for a batch: the one graph when it can route every row and the ledger cannot bind, else the chain. */
-async function runEngine(model: LoadedModel, batch: BatchInput<RowMeta>, caps: Int32Array, reservation: Reservation | undefined): Promise<Ran> {
+async function runEngine(
+  model: LoadedModel,
+  batch: BatchInput<RowMeta>,
+  caps: Int32Array,
+  reservation: Reservation | undefined,
+): Promise<Ran> {
   const { costs, engine, labels } = model;
   const n = batch.metas.length;
   if (engine.runFull) {
@@ -71,7 +85,7 @@ async function runEngine(model: LoadedModel, batch: BatchInput<RowMeta>, caps: I
   // The graph spends what its thresholds say; the ledger's step-by-step grant needs the chain unless the pool covers every row to the end.
   const unbounded = reservation === undefined || reservation.pool >= n * costs.full * (1 - 1e-12);
   const dead = batch.signals.some((s) => s?.aborted === true);
-  if (engine.earlyExit && unbounded && !dead && graphCanRoute(batch.metas)) {
+  if (engine.earlyExit && n >= GRAPH_MIN_ROWS && unbounded && !dead && graphCanRoute(batch.metas)) {
     const g = await runGraphBatch(engine.earlyExit, batch.input, batch.metas, caps, labels, costs.costs, costs.macs);
     // One call: no per-stage timings (the inference phase and the batch report carry its time).
     return { results: g.results, exits: g.exits, stages: [], ledgerForced: 0, path: 'graph' };
@@ -118,7 +132,13 @@ export function createBatchRunner(model: LoadedModel, options: BatchRunnerOption
 }
 
 /** One batch straight through the engine and router, without a batcher (benchmarks, tests). */
-export function runDirect(model: LoadedModel, input: Float32Array, choice: RowMeta['choice'], firstKey = 0, clock = (): number => performance.now()): Promise<ImageResult[]> {
+export function runDirect(
+  model: LoadedModel,
+  input: Float32Array,
+  choice: RowMeta['choice'],
+  firstKey = 0,
+  clock = (): number => performance.now(),
+): Promise<ImageResult[]> {
   const n = input.length / model.preprocessor.imageLength;
   const metas = Array.from({ length: n }, (_, i): RowMeta => ({ choice, key: firstKey + i, topk: 1, trace: false, arrivedAt: clock() }));
   return createBatchRunner(model, { clock })({ input, metas, signals: [], queueMs: metas.map(() => 0) });
