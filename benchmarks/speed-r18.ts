@@ -1,101 +1,71 @@
 /**
- * The ImageNet-shaped ResNet-18 (224x224, untrained weights from
- * `eero_toolkit export-untrained`): stage-wise with a FIXED exit mix (row r
- * leaves at exit r mod M, i.e. an equal share at each exit, since an
- * untrained net's confidences mean nothing) against its one-graph reference.
+ * The ImageNet-shaped ResNet-18 (224x224, width 64, 1000 classes, UNTRAINED
+ * weights from `eero_toolkit export-untrained`, exits after its 4 stages) as
+ * engines: the stage chain with its early-exit.onnx (composed by
+ * support/compose_untrained.py as `eero_toolkit compose` does for a bundle)
+ * and the one-graph reference. Quick mode uses a small version of it (64x64,
+ * width 16, 10 classes) in its own folder, to exercise the code in seconds.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createEngine, type Engine } from '../src/engine';
-import { interleave, speedup, type Timed } from './support/interleave';
-import { median } from './support/format';
 import { DATA_DIR, REPO_ROOT } from './support/options';
 import { untrainedBundles } from './support/synthetic-bundle';
 
 export const R18_DIR = path.join(DATA_DIR, 'r18-224');
+const R18_QUICK_DIR = path.join(DATA_DIR, 'r18-quick');
+const TOOLKIT = path.join(REPO_ROOT, 'models', 'toolkit');
 
-export interface R18Row {
-  batch: number;
-  images: number;
-  imagesPerSecondFull: number;
-  imagesPerSecondStaged: number;
-  speedup: number;
-  ideal: number;
+export interface R18 {
+  dir: string;
+  /** What was exported or composed in this run. */
+  made: string[];
+  staged: Engine;
+  reference: Engine;
+  /** Cumulative MACs per exit. */
+  macs: number[];
+  size: number;
+  classes: number;
 }
 
-export interface R18Speed {
-  fullMacs: number;
-  exitMacs: number[];
-  exported: boolean;
-  rows: R18Row[];
-}
-
-function ensureExported(): boolean {
-  if (existsSync(path.join(R18_DIR, 'graphs.json'))) return false;
-  process.stderr.write(`speed: exporting the untrained 224x224 ResNet-18 into ${R18_DIR}\n`);
-  execFileSync('/usr/bin/python3', ['-m', 'eero_toolkit', 'export-untrained', '--out', R18_DIR], {
-    cwd: path.join(REPO_ROOT, 'models', 'toolkit'),
+function python(args: string[]): void {
+  execFileSync('/usr/bin/python3', args, {
+    cwd: TOOLKIT,
+    env: { ...process.env, PYTHONPATH: TOOLKIT },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  return true;
 }
 
-async function pass(engine: Engine, input: Float32Array, n: number, batch: number, exits: number): Promise<void> {
-  const size = engine.imageSize;
-  // Row ids are batch-local; offset them so the mix is equal over the whole pass.
-  for (let i = 0; i < n; i += batch) {
-    const b = Math.min(batch, n - i);
-    const leave = (exit: number, _z: Float32Array, rows: Int32Array): Uint8Array =>
-      Uint8Array.from(rows, (r) => ((i + r) % exits === exit ? 1 : 0));
-    await engine.run(input.subarray(i * size, (i + b) * size), b, leave);
+/** Exports the network when its folder lacks one; composes its early-exit.onnx when that is missing or older than the toolkit's composer. */
+function ensureReady(dir: string, quick: boolean): string[] {
+  const made: string[] = [];
+  if (!existsSync(path.join(dir, 'graphs.json'))) {
+    process.stderr.write(`speed: exporting the untrained ResNet-18 into ${dir}\n`);
+    const small = quick ? ['--image-size', '64', '--width', '16', '--classes', '10'] : [];
+    python(['-m', 'eero_toolkit', 'export-untrained', '--out', dir, ...small]);
+    made.push('exported');
   }
+  const graphs = JSON.parse(readFileSync(path.join(dir, 'graphs.json'), 'utf8')) as { earlyExit?: { sha256: string } };
+  const composer = readFileSync(path.join(TOOLKIT, 'eero_toolkit', 'early_exit.py'));
+  const stamp = path.join(dir, 'early-exit.composer');
+  const current = existsSync(stamp) && readFileSync(stamp).equals(composer);
+  if (!graphs.earlyExit || !current) {
+    process.stderr.write(`speed: composing early-exit.onnx in ${dir}\n`);
+    python([path.join(REPO_ROOT, 'benchmarks', 'support', 'compose_untrained.py'), dir]);
+    copyFileSync(path.join(TOOLKIT, 'eero_toolkit', 'early_exit.py'), stamp);
+    made.push('composed');
+  }
+  return made;
 }
 
-export async function r18Speed(o: { quick: boolean; threads: number }): Promise<R18Speed> {
-  const exported = ensureExported();
-  const { staged, reference, macs } = untrainedBundles(R18_DIR);
-  const [eStaged, eRef] = await Promise.all([
+export async function openR18(o: { quick: boolean; threads: number }): Promise<R18> {
+  const dir = o.quick ? R18_QUICK_DIR : R18_DIR;
+  const made = ensureReady(dir, o.quick);
+  const { staged, reference, macs } = untrainedBundles(dir);
+  const [s, r] = await Promise.all([
     createEngine(staged, { intraOpThreads: o.threads }),
     createEngine(reference, { intraOpThreads: o.threads }),
   ]);
-  try {
-    const m = macs.length;
-    const fullMacs = macs[m - 1] as number;
-    const rows: R18Row[] = [];
-    for (const batch of [1, 16]) {
-      const n = o.quick ? batch * 1 : batch === 1 ? 16 : 64;
-      const input = Float32Array.from({ length: n * eStaged.imageSize }, (_, i) => Math.sin(i * 0.37));
-      // Realised cost of the mix over these n rows.
-      let sum = 0;
-      for (let r = 0; r < n; r++) sum += macs[r % m] as number;
-      const variants = [
-        { name: 'full', run: () => pass(eRef, input, n, batch, 1) },
-        { name: 'staged', run: () => pass(eStaged, input, n, batch, m) },
-      ];
-      for (const v of variants)
-        await pass(
-          v.name === 'full' ? eRef : eStaged,
-          input.subarray(0, batch * eStaged.imageSize),
-          batch,
-          batch,
-          v.name === 'full' ? 1 : m,
-        );
-      const timed = await interleave(variants, o.quick ? 1 : 3);
-      const full = timed.get('full') as Timed<void>;
-      const st = timed.get('staged') as Timed<void>;
-      rows.push({
-        batch,
-        images: n,
-        imagesPerSecondFull: n / median(full.seconds),
-        imagesPerSecondStaged: n / median(st.seconds),
-        speedup: speedup(full, st),
-        ideal: fullMacs / (sum / n),
-      });
-      process.stderr.write(`speed: r18-224 batch ${batch}: ${n} images\n`);
-    }
-    return { fullMacs, exitMacs: macs, exported, rows };
-  } finally {
-    await Promise.all([eStaged.dispose(), eRef.dispose()]);
-  }
+  return { dir, made, staged: s, reference: r, macs, size: staged.manifest.input.height, classes: staged.manifest.labels.length };
 }

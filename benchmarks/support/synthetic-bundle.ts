@@ -60,9 +60,11 @@ interface GraphsJson {
   stages: StageSpec[];
   reference: { file: string; sha256: string; bytes: number; input: TensorSpec; logits: TensorSpec };
   macs: number[];
+  /** Written by support/compose_untrained.py: early-exit.onnx, as a manifest's `earlyExit`. */
+  earlyExit?: Manifest['earlyExit'];
 }
 
-/** The stage-wise bundle and the one-graph reference of an export-untrained folder. */
+/** The stage-wise bundle (with its early-exit.onnx once composed) and the one-graph reference of an export-untrained folder. */
 export function untrainedBundles(dir: string): { staged: Bundle; reference: Bundle; macs: number[] } {
   const g = JSON.parse(readFileSync(path.join(dir, 'graphs.json'), 'utf8')) as GraphsJson;
   const shape = g.stages[0]?.input.shape ?? [];
@@ -79,10 +81,10 @@ export function untrainedBundles(dir: string): { staged: Bundle; reference: Bund
   return {
     staged: {
       dir,
-      manifest: syntheticManifest('untrained', rgbInput(size), classes, g.stages, g.macs),
+      manifest: { ...syntheticManifest('untrained', rgbInput(size), classes, g.stages, g.macs), earlyExit: g.earlyExit },
       stagePaths: g.stages.map((s) => path.join(dir, s.file)),
       outputPaths: none,
-      earlyExitPath: undefined,
+      earlyExitPath: g.earlyExit ? path.join(dir, g.earlyExit.file) : undefined,
       referencePath: undefined,
     },
     reference: {
