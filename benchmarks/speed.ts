@@ -294,7 +294,7 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
     '',
     ...provenance(o.quick, [
       `${threads} onnxruntime intra-op threads (batches of one row: the engine's single-thread sessions for the chain and the plain graph, EngineOptions.singleRowThreads; the early-exit graph keeps ${threads}). ` +
-        'Variants finely interleaved: every variant runs the same batch in turn, in rotated order, batch after batch, repetition after repetition; images/s from the median batch, speed-ups and CPU ratios are medians of the per-batch ratios to the plain graph; CPU is process.cpuUsage (every thread) per image. ' +
+        'Variants finely interleaved: every variant runs the same batch in turn, in a fresh seeded order for every batch, batch after batch, repetition after repetition; images/s from the median batch, speed-ups and CPU ratios are medians of the per-batch ratios to the plain graph; CPU is process.cpuUsage (every thread) per image. ' +
         "Plain graph: the manifest's `reference` (full.onnx) through `createEngine` as a one-stage bundle. One graph: the engine's early-exit.onnx, its per-row thresholds and tie noise built as graph-batch.ts builds them (measured), routing outputs only. Stage chain: the engine, the router's rule (softmaxRow + scoreRow >= threshold) in onExit. runBatch: `runDirect` on the served model (ledger off; results built): the one graph from " +
         `${GRAPH_MIN_ROWS} rows, the chain below. ` +
         "MAC ideal = full MACs / realised MACs. Time-based ideal = 1 / Σ_l share_l × cumulative stage seconds_l / total stage seconds, the stage seconds being the every-row chain's session times in the same run (so the cumulative seconds of the last exit stand for the plain graph's time). " +
