@@ -16,10 +16,11 @@ export interface EngineOptions {
    */
   graphOptimization?: 'all' | 'extended' | 'basic' | 'disabled';
   /**
-   * Intra-op threads of a second set of CPU sessions that runs batches of one row, default 1; 0 runs
-   * them on the batch sessions. One row's small kernels gain nothing from a second thread and lose to
-   * its start and join (measured on 2 cores, batch 1: 15-25% less wall time and 35-40% less CPU with
-   * one thread, stage chain and full model alike). Opened only when `intraOpThreads` is larger.
+   * Intra-op threads of a second set of CPU sessions that runs batches of one row of a small network
+   * (SMALL_NETWORK_MACS), default 1; 0 runs them on the batch sessions. One row's small kernels gain
+   * nothing from a second thread and lose to its start and join (measured on 2 cores, batch 1, the
+   * Fashion-MNIST models: 15-25% less wall time and 35-40% less CPU with one thread, stage chain and
+   * full model alike). Opened only when `intraOpThreads` is larger.
    */
   singleRowThreads?: number;
   /**

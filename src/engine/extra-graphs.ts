@@ -38,7 +38,7 @@ export async function openExtraGraphs(
       );
     }
     const path = bundle.referencePath;
-    const threads = singleRowThreads(options, provider);
+    const threads = singleRowThreads(options, provider, bundle);
     try {
       full = await ort.InferenceSession.create(path, opts);
       if (threads !== undefined)

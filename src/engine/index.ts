@@ -3,4 +3,4 @@ export { createEngine } from './engine';
 export type { EarlyExitGraph, ScoreKindCode } from './early-exit-graph';
 export type { Engine, EngineLogger, EngineOptions, OnExit } from './engine-types';
 export { profileStages } from './profile';
-export { sessionOptions } from './stage-sessions';
+export { isSmallNetwork, sessionOptions, SMALL_NETWORK_MACS } from './stage-sessions';

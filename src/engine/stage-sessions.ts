@@ -75,7 +75,8 @@ async function probeCuda(ort: OrtModule, bundle: Bundle, options: EngineOptions)
 
 /**
  * The CPU sessions for single-row batches (EngineOptions.singleRowThreads), or undefined when the
- * batch sessions serve them: not on CUDA, and not when they would have as many threads.
+ * batch sessions serve them: not on CUDA, not for a large network, and not when they would have as
+ * many threads.
  */
 export async function openSingleRowSessions(
   ort: OrtModule,
@@ -83,15 +84,28 @@ export async function openSingleRowSessions(
   options: EngineOptions,
   provider: ExecutionProviderName,
 ): Promise<Ort.InferenceSession[] | undefined> {
-  const threads = singleRowThreads(options, provider);
+  const threads = singleRowThreads(options, provider, bundle);
   return threads === undefined ? undefined : openAll(ort, bundle, sessionOptions({ ...options, intraOpThreads: threads }, 'cpu'));
 }
 
-/** The intra-op threads of the single-row sessions, or undefined when there are none. */
-export function singleRowThreads(options: EngineOptions, provider: ExecutionProviderName): number | undefined {
+/**
+ * Networks up to this many multiply-adds per image are "small": one row's kernels are too short to
+ * gain from a second thread or from one onnxruntime call (measured on 2 cores at batch 1: the 35M
+ * and 17M MAC Fashion-MNIST models run 15-25% faster on one thread and on the stage chain; the 1.8G
+ * MAC ImageNet-shaped ResNet-18 runs 2.4x faster on two threads, in the one graph).
+ */
+export const SMALL_NETWORK_MACS = 2e8;
+
+export function isSmallNetwork(bundle: Bundle): boolean {
+  const exits = bundle.manifest.exits;
+  return (exits[exits.length - 1]?.macs ?? Infinity) <= SMALL_NETWORK_MACS;
+}
+
+/** The intra-op threads of the single-row sessions, or undefined when there are none (not on CUDA, not for a large network). */
+export function singleRowThreads(options: EngineOptions, provider: ExecutionProviderName, bundle: Bundle): number | undefined {
   const threads = options.singleRowThreads ?? 1;
   const batchThreads = options.intraOpThreads ?? availableParallelism();
-  return provider === 'cpu' && threads >= 1 && threads < batchThreads ? threads : undefined;
+  return provider === 'cpu' && isSmallNetwork(bundle) && threads >= 1 && threads < batchThreads ? threads : undefined;
 }
 
 async function openAll(ort: OrtModule, bundle: Bundle, options: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession[]> {

@@ -4,6 +4,7 @@
  * exits after it, and a failed or aborted run returns the reservation.
  */
 import type { BatchInput, RunBatch } from '../batching';
+import { isSmallNetwork } from '../engine';
 import { PoolSpender, type Reservation } from '../router';
 import { fullResults, graphCanRoute, runGraphBatch } from './graph-batch';
 import type { LoadedModel } from './loaded-model';
@@ -61,11 +62,12 @@ interface Ran {
 }
 
 /**
- * The fewest rows a batch needs for the one graph. A single row runs faster on the stage chain
- * (single-thread sessions, the router in JavaScript between stages): the graph's in-graph scoring
- * and bookkeeping cost more per exit than a session call there (measured on 2 cores at EERO 0.5,
- * batch 1: chain 0.76x / graph 0.95x the plain model's wall time on ResNet-18, 0.78x / 0.84x on
- * ConvNeXt; even at batch 2, the graph ahead from 4 rows; benchmarks/results/speed.md).
+ * The fewest rows a batch of a small network (engine's isSmallNetwork) needs for the one graph. A
+ * single row of such a network runs faster on the stage chain (single-thread sessions, the router in
+ * JavaScript between stages): the graph's in-graph scoring and bookkeeping cost more per exit than a
+ * session call there (measured on 2 cores at EERO 0.5, batch 1: chain 0.76x / graph 0.95x the plain
+ * model's wall time on ResNet-18/32x32, 0.78x / 0.84x on ConvNeXt; even at batch 2, the graph ahead
+ * from 4 rows; benchmarks/results/speed.md). A large network's row takes the graph.
  */
 export const GRAPH_MIN_ROWS = 2;
 
@@ -82,13 +84,18 @@ async function runEngine(
     const logits = await engine.runFull(batch.input, n);
     return { ...fullResults(model, batch.metas, logits), stages: [], ledgerForced: 0, path: 'full' };
   }
-  // The graph spends what its thresholds say; the ledger's step-by-step grant needs the chain unless the pool covers every row to the end.
+  // The graph spends what its thresholds say; the ledger grants step by step. When the pool covers every
+  // row to the end the two agree; when it likely covers what the rows will spend, the graph runs on
+  // speculation and its answer stands if it spent within the pool (see speculate).
   const unbounded = reservation === undefined || reservation.pool >= n * costs.full * (1 - 1e-12);
   const dead = batch.signals.some((s) => s?.aborted === true);
-  if (engine.earlyExit && n >= GRAPH_MIN_ROWS && unbounded && !dead && graphCanRoute(batch.metas)) {
+  const chainFirst = n < GRAPH_MIN_ROWS && isSmallNetwork(engine.bundle);
+  if (engine.earlyExit && !chainFirst && !dead && (unbounded || speculate(reservation, n, costs)) && graphCanRoute(batch.metas)) {
     const g = await runGraphBatch(engine.earlyExit, batch.input, batch.metas, caps, labels, costs.costs, costs.macs);
     // One call: no per-stage timings (the inference phase and the batch report carry its time).
-    return { results: g.results, exits: g.exits, stages: [], ledgerForced: 0, path: 'graph' };
+    if (unbounded || withinPool(g.exits, costs.costs, (reservation as Reservation).pool)) {
+      return { results: g.results, exits: g.exits, stages: [], ledgerForced: 0, path: 'graph' };
+    }
   }
   const spender = new PoolSpender(reservation?.pool ?? Infinity, costs.costs, n);
   const router = new BatchRouter(batch.metas, caps, spender, labels, costs.costs.length, batch.signals);
@@ -100,6 +107,29 @@ async function runEngine(
     ledgerForced: router.ledgerForced,
     path: 'stages',
   };
+}
+
+/**
+ * Whether to run the graph on a pool that does not cover every row to the end. Its rows spend
+ * what their thresholds say; if that total fits the pool, the chain's step-by-step grant
+ * (PoolSpender: a step is granted while the pool pays it) would have granted every step, so the
+ * exits are the chain's and no row is forced: the graph's answer stands (withinPool). Otherwise it
+ * was wasted and the chain runs. Worth trying once the pool's credit above the batch's own B x n
+ * is two standard deviations of what n rows can spend: a row's cost lies within [exit 1, full], so
+ * its standard deviation is at most half that range (Popoviciu), the batch's sqrt(n) times it.
+ * With the ledger on, credit saved by cheap batches thus moves later batches onto the graph.
+ */
+function speculate(reservation: Reservation | undefined, rows: number, costs: { costs: Float64Array; full: number }): boolean {
+  if (!reservation) return false;
+  const spread = (costs.full - (costs.costs[0] as number)) / 2;
+  return reservation.extra >= 2 * Math.sqrt(rows) * spread;
+}
+
+/** Whether the rows' costs at their exits sum within the pool, with room for the chain's summation order. */
+function withinPool(exits: Int32Array, costs: Float64Array, pool: number): boolean {
+  let spent = 0;
+  for (const e of exits) spent += costs[e] as number;
+  return spent <= pool * (1 - 1e-9);
 }
 
 export function createBatchRunner(model: LoadedModel, options: BatchRunnerOptions): RunBatch<RowMeta, ImageResult> {

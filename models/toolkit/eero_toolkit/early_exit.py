@@ -42,9 +42,9 @@ def batch_dim(exit_no: int) -> str:
 
 
 def local_name(level: int, exit_no: int, kind: str) -> str:
-    """Exit `exit_no`'s output `kind` in the graph of level `level` (1 = the main graph, l: the
-    then-branch of block l's If). Names must be unique across a graph and its subgraphs (ONNX's SSA
-    rule), so only the main graph uses the interface names."""
+    """Exit `exit_no`'s output `kind` in the graph of level `level` (1 = the main graph, f: the
+    then-branch of the If of the segment that starts at exit f). Names must be unique across a graph
+    and its subgraphs (ONNX's SSA rule), so only the main graph uses the interface names."""
     name = {**OUTPUTS, **_LEFT}[kind].format(l=exit_no)
     return name if level == 1 else f"l{level}/{name}"
 
