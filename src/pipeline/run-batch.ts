@@ -93,7 +93,7 @@ async function runEngine(
   if (engine.earlyExit && !chainFirst && !dead && (unbounded || speculate(reservation, n, costs)) && graphCanRoute(batch.metas)) {
     const g = await runGraphBatch(engine.earlyExit, batch.input, batch.metas, caps, labels, costs.costs, costs.macs);
     // One call: no per-stage timings (the inference phase and the batch report carry its time).
-    if (unbounded || withinPool(g.exits, costs.costs, (reservation as Reservation).pool)) {
+    if (unbounded || withinPool(g.exits, costs.costs, reservation.pool)) {
       return { results: g.results, exits: g.exits, stages: [], ledgerForced: 0, path: 'graph' };
     }
   }
