@@ -11,7 +11,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { loadBundle } from '../src/config';
 import { markdownTable } from '../src/cli/report/tables';
-import { createEngine, type Engine } from '../src/engine';
+import { createEngine, isSmallNetwork, SMALL_NETWORK_MACS, type Engine } from '../src/engine';
 import { loadModel, type LoadedModel } from '../src/pipeline';
 import { GRAPH_MIN_ROWS } from '../src/pipeline/run-batch';
 import { cpuPeak, type Peak } from './speed-peak';
@@ -51,6 +51,8 @@ export interface SubjectSpeed {
   name: string;
   fullMacs: number;
   untrained: boolean;
+  /** The engine's isSmallNetwork: a single row takes the chain (runBatch's GRAPH_MIN_ROWS) on single-thread sessions. */
+  small: boolean;
   note: string;
   batches: BatchResult[];
 }
@@ -89,7 +91,7 @@ async function measureSubject(s: Subject, sizes: Sizes, untrained: boolean, note
     process.stderr.write(`speed: ${s.name} batch ${b}: ${r.images} images x ${r.variants.length} variants x ${r.reps} reps\n`);
     batches.push(r);
   }
-  return { name: s.name, fullMacs: s.macs[s.macs.length - 1] as number, untrained, note, batches };
+  return { name: s.name, fullMacs: s.macs[s.macs.length - 1] as number, untrained, small: isSmallNetwork(s.staged.bundle), note, batches };
 }
 
 async function bundleSubject(dir: string, quick: boolean, threads: number): Promise<SubjectSpeed> {
@@ -149,9 +151,12 @@ async function r18Subject(quick: boolean, threads: number): Promise<SubjectSpeed
 
 const variantOf = (b: BatchResult, key: VariantKey): VariantResult | undefined => b.variants.find((v) => v.key === key);
 
-/** What the service runs at this batch size: runBatch when measured, else the graph from GRAPH_MIN_ROWS rows and the chain below. */
-function enginePath(b: BatchResult): VariantResult {
-  return variantOf(b, 'engine') ?? (variantOf(b, b.batch >= GRAPH_MIN_ROWS ? 'graph' : 'chain') as VariantResult);
+/** Whether runBatch runs the one graph at this batch size (else the chain): from GRAPH_MIN_ROWS rows, or always for a large network. */
+const graphPath = (s: SubjectSpeed, batch: number): boolean => batch >= GRAPH_MIN_ROWS || !s.small;
+
+/** What the service runs at this batch size: runBatch when measured, else the variant runBatch would run. */
+function enginePath(s: SubjectSpeed, b: BatchResult): VariantResult {
+  return variantOf(b, 'engine') ?? (variantOf(b, graphPath(s, b.batch) ? 'graph' : 'chain') as VariantResult);
 }
 
 function checksOf(s: SubjectSpeed): Check[] {
@@ -168,11 +173,12 @@ function checksOf(s: SubjectSpeed): Check[] {
     }
     check(b.batch, 'one graph, every row through every exit: time / plain graph', 1 / all.speedup, TARGETS.everyRow, 'max');
     if (b.batch === 1) {
-      const path = enginePath(b);
+      const path = enginePath(s, b);
       const target = s.untrained ? TARGETS.idealAt1R18 : TARGETS.idealAt1;
+      const which = graphPath(s, 1) ? 'the one graph' : 'the stage chain';
       check(
         1,
-        `engine path (${path.key === 'engine' ? 'runBatch: ' : ''}the stage chain at 1 row): share of the time-based ideal`,
+        `engine path (${path.key === 'engine' ? 'runBatch: ' : ''}${which} at 1 row): share of the time-based ideal`,
         path.speedup / b.timeIdeal,
         target,
         'min',
@@ -189,7 +195,7 @@ function subjectTable(s: SubjectSpeed): string {
       const routed = v.key === 'graph' || v.key === 'chain' || v.key === 'engine';
       rows.push([
         b.batch,
-        VARIANT_LABELS[v.key] + (v.key === 'engine' ? ` = ${b.batch >= GRAPH_MIN_ROWS ? 'graph' : 'chain'}` : ''),
+        VARIANT_LABELS[v.key] + (v.key === 'engine' ? ` = ${graphPath(s, b.batch) ? 'graph' : 'chain'}` : ''),
         fixed(v.imagesPerSecond, 0),
         `${fixed(v.speedup, 2)}×`,
         fixed(v.cpuMsPerImage, 3),
@@ -293,10 +299,10 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
     '# Speed: early exits against the plain one graph',
     '',
     ...provenance(o.quick, [
-      `${threads} onnxruntime intra-op threads (batches of one row: the engine's single-thread sessions for the chain and the plain graph, EngineOptions.singleRowThreads; the early-exit graph keeps ${threads}). ` +
+      `${threads} onnxruntime intra-op threads (batches of one row of a network of at most ${si(SMALL_NETWORK_MACS)} MACs: the engine's single-thread sessions for the chain and the plain graph, EngineOptions.singleRowThreads; the early-exit graph keeps ${threads}). ` +
         'Variants finely interleaved: every variant runs the same batch in turn, in a fresh seeded order for every batch, batch after batch, repetition after repetition; images/s from the median batch, speed-ups and CPU ratios are medians of the per-batch ratios to the plain graph; CPU is process.cpuUsage (every thread) per image. ' +
         "Plain graph: the manifest's `reference` (full.onnx) through `createEngine` as a one-stage bundle. One graph: the engine's early-exit.onnx, its per-row thresholds and tie noise built as graph-batch.ts builds them (measured), routing outputs only. Stage chain: the engine, the router's rule (softmaxRow + scoreRow >= threshold) in onExit. runBatch: `runDirect` on the served model (ledger off; results built): the one graph from " +
-        `${GRAPH_MIN_ROWS} rows, the chain below. ` +
+        `${GRAPH_MIN_ROWS} rows, the chain below for a network of at most ${si(SMALL_NETWORK_MACS)} MACs (a larger one's single row takes the graph too). ` +
         "MAC ideal = full MACs / realised MACs. Time-based ideal = 1 / Σ_l share_l × cumulative stage seconds_l / total stage seconds, the stage seconds being the every-row chain's session times in the same run (so the cumulative seconds of the last exit stand for the plain graph's time). " +
         `Load average (1 min) ${fixed(load0, 2)} at the start, ${fixed(load1, 2)} after the engine runs (2 cores, shared).${tunables}`,
     ]),
@@ -340,7 +346,7 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
         : `${s.name}: n/a`,
       ...(b1
         ? [
-            `${s.name}, batch 1: engine path ${fixed(enginePath(b1).speedup, 2)}× (time-based ideal ${fixed(b1.timeIdeal, 2)}×, ${pct(enginePath(b1).speedup / b1.timeIdeal, 0)}%)`,
+            `${s.name}, batch 1: engine path (${graphPath(s, 1) ? 'one graph' : 'stage chain'}) ${fixed(enginePath(s, b1).speedup, 2)}× (time-based ideal ${fixed(b1.timeIdeal, 2)}×, ${pct(enginePath(s, b1).speedup / b1.timeIdeal, 0)}%)`,
           ]
         : []),
     ];
