@@ -64,15 +64,17 @@ async function makeFolder(dir: string): Promise<string[]> {
     const folder = String(labels[i]);
     mkdirSync(path.join(dir, folder), { recursive: true });
     const src = path.join(fixtures, f);
+    // From bytes: a service started earlier in this jest worker leaves sharp's file loaders blocked (process-wide).
+    const bytes = readFileSync(src);
     const stem = path.basename(f, '.png');
     copyFileSync(src, path.join(dir, folder, f));
-    await sharp(src)
+    await sharp(bytes)
       .flop()
       .png()
       .toFile(path.join(dir, folder, `${stem}-mirror.png`));
     made.push(`${folder}/${f}`, `${folder}/${stem}-mirror.png`);
     if (i < 8) {
-      await sharp(src)
+      await sharp(bytes)
         .linear(0.85, 0)
         .png()
         .toFile(path.join(dir, folder, `${stem}-dim.png`));
