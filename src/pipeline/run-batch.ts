@@ -84,18 +84,16 @@ async function runEngine(
     const logits = await engine.runFull(batch.input, n);
     return { ...fullResults(model, batch.metas, logits), stages: [], ledgerForced: 0, path: 'full' };
   }
-  // The graph spends what its thresholds say; the ledger grants step by step. When the pool covers every
-  // row to the end the two agree; when it likely covers what the rows will spend, the graph runs on
-  // speculation and its answer stands if it spent within the pool (see speculate).
-  const unbounded = reservation === undefined || reservation.pool >= n * costs.full * (1 - 1e-12);
+  // The graph spends what its thresholds say, the ledger grants step by step (PoolSpender): the two
+  // agree only when the pool pays every row to its cap, so only then does the graph run. Running it on a
+  // hope and rerunning the chain when it overspent would spend compute no ledger sees.
+  const unbounded = reservation === undefined || reservation.pool >= capsCost(caps, costs.costs) * (1 - 1e-12);
   const dead = batch.signals.some((s) => s?.aborted === true);
   const chainFirst = n < GRAPH_MIN_ROWS && isSmallNetwork(engine.bundle);
-  if (engine.earlyExit && !chainFirst && !dead && (unbounded || speculate(reservation, n, costs)) && graphCanRoute(batch.metas)) {
+  if (engine.earlyExit && !chainFirst && !dead && unbounded && graphCanRoute(batch.metas)) {
     const g = await runGraphBatch(engine.earlyExit, batch.input, batch.metas, caps, labels, costs.costs, costs.macs);
     // One call: no per-stage timings (the inference phase and the batch report carry its time).
-    if (unbounded || withinPool(g.exits, costs.costs, reservation.pool)) {
-      return { results: g.results, exits: g.exits, stages: [], ledgerForced: 0, path: 'graph' };
-    }
+    return { results: g.results, exits: g.exits, stages: [], ledgerForced: 0, path: 'graph' };
   }
   const spender = new PoolSpender(reservation?.pool ?? Infinity, costs.costs, n);
   const router = new BatchRouter(batch.metas, caps, spender, labels, costs.costs.length, batch.signals);
@@ -109,27 +107,11 @@ async function runEngine(
   };
 }
 
-/**
- * Whether to run the graph on a pool that does not cover every row to the end. Its rows spend
- * what their thresholds say; if that total fits the pool, the chain's step-by-step grant
- * (PoolSpender: a step is granted while the pool pays it) would have granted every step, so the
- * exits are the chain's and no row is forced: the graph's answer stands (withinPool). Otherwise it
- * was wasted and the chain runs. Worth trying once the pool's credit above the batch's own B x n
- * is two standard deviations of what n rows can spend: a row's cost lies within [exit 1, full], so
- * its standard deviation is at most half that range (Popoviciu), the batch's sqrt(n) times it.
- * With the ledger on, credit saved by cheap batches thus moves later batches onto the graph.
- */
-function speculate(reservation: Reservation | undefined, rows: number, costs: { costs: Float64Array; full: number }): boolean {
-  if (!reservation) return false;
-  const spread = (costs.full - (costs.costs[0] as number)) / 2;
-  return reservation.extra >= 2 * Math.sqrt(rows) * spread;
-}
-
-/** Whether the rows' costs at their exits sum within the pool, with room for the chain's summation order. */
-function withinPool(exits: Int32Array, costs: Float64Array, pool: number): boolean {
-  let spent = 0;
-  for (const e of exits) spent += costs[e] as number;
-  return spent <= pool * (1 - 1e-9);
+/** What the rows cost if every one ran to its cap (the deadline's last exit, else the final one). */
+function capsCost(caps: Int32Array, costs: Float64Array): number {
+  let total = 0;
+  for (const c of caps) total += costs[c] as number;
+  return total;
 }
 
 export function createBatchRunner(model: LoadedModel, options: BatchRunnerOptions): RunBatch<RowMeta, ImageResult> {

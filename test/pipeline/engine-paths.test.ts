@@ -101,3 +101,52 @@ describe('the plain mode (engine graph "full")', () => {
     });
   });
 });
+
+describe('the one graph and the strict ledger', () => {
+  let model: LoadedModel;
+  let classifier: Classifier;
+  let reports: Array<{ path: string; reserved: number; spent: number }>;
+  let graphCalls: number;
+  let pngs: Uint8Array[];
+  beforeAll(async () => {
+    pngs = await images(RESNET_BUNDLE);
+    model = await loadModel(
+      RESNET_BUNDLE,
+      { budget: { fraction: 0.5 }, ledger: true, profile: true, profileBatch: 8 },
+      { engine: { intraOpThreads: 1, graph: 'auto' } },
+    );
+    const graph = model.engine.earlyExit;
+    if (!graph) throw new Error('the ResNet bundle ships early-exit.onnx');
+    const run = graph.run.bind(graph);
+    graphCalls = 0;
+    // Counts every call, kept or not: compute the ledger never sees would show here and not in the reports.
+    (graph as { run: typeof run }).run = (...args) => {
+      graphCalls++;
+      return run(...args);
+    };
+    reports = [];
+    classifier = createClassifier(model, {
+      batching: { maxBatch: 64, maxWaitMs: 0, maxQueue: 256 },
+      limitInputPixels: 1e6,
+      onBatch: (_r, run) => run && reports.push({ path: run.path, reserved: run.reserved, spent: run.spent }),
+    });
+  });
+  afterAll(async () => model?.dispose());
+
+  it('never runs the graph on a pool that cannot pay every row to its cap (no unseen compute), and runs it once caps make the pool enough', async () => {
+    // A fresh ledger has no credit: 48 rows reserve 48 x B, less than 48 x full. Routed at 0.2 they save
+    // credit, which the next batch borrows: more than it likely spends, still short of 48 x full.
+    await classifier.classify(pngs, { routing: { budget: { fraction: 0.2 } }, key: 0 });
+    await classifier.classify(pngs, { routing: { budget: { fraction: 0.5 } }, key: 0 });
+    expect(reports[1]!.reserved).toBeGreaterThan(pngs.length * 0.5 * model.costs.full);
+    expect(reports[1]!.reserved).toBeLessThan(pngs.length * model.costs.full);
+    expect(graphCalls).toBe(0);
+    expect(reports.map((r) => r.path)).toEqual(['stages', 'stages']);
+    for (const r of reports) expect(r.spent).toBeLessThanOrEqual(r.reserved);
+    // A deadline already past caps every row at exit 1: 48 x cost[exit 1] fits the pool, so the graph runs.
+    reports.length = 0;
+    await classifier.classify(pngs, { routing: { budget: { fraction: 0.5 }, deadlineMs: 1e-3 }, key: 0 });
+    expect(graphCalls).toBe(1);
+    expect(reports.map((r) => r.path)).toEqual(['graph']);
+  });
+});
