@@ -24,7 +24,10 @@ interface Tally {
 function startServer(main: string): Promise<{ url: string; stop: () => Promise<void> }> {
   // Run from the build's own checkout, with its own bundles.
   const cwd = path.resolve(path.dirname(main), '..', '..', '..');
-  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--host', '127.0.0.1', '--budget', '0.5'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--host', '127.0.0.1', '--budget', '0.5'], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60_000);
@@ -77,9 +80,18 @@ async function worker(url: string, images: Buffer[], until: number, retry: 'afte
   }
 }
 
-export async function runOverload(main: string, seconds: number, connections: number, perRequest: number, retry: 'after' | 'now'): Promise<string> {
+export async function runOverload(
+  main: string,
+  seconds: number,
+  connections: number,
+  perRequest: number,
+  retry: 'after' | 'now',
+): Promise<string> {
   const fixtures = path.join(REPO_ROOT, 'models', 'resnet18-fmnist', 'fixtures');
-  const pngs = readdirSync(fixtures).filter((f) => f.endsWith('.png')).sort().map((f) => readFileSync(path.join(fixtures, f)));
+  const pngs = readdirSync(fixtures)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => readFileSync(path.join(fixtures, f)));
   const images = Array.from({ length: perRequest }, (_, i) => pngs[i % pngs.length] as Buffer);
   const server = await startServer(main);
   try {

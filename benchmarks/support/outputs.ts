@@ -53,7 +53,6 @@ export function pool(a: ExitOutputs, b: ExitOutputs): ExitOutputs {
   return { images: a.images + b.images, exits: a.exits, classes: k, labels, logits };
 }
 
-
 /** A random re-split of the pooled set with the original sizes. */
 export function resplit(pooled: ExitOutputs, calibrationSize: number, seed: number): { calibration: ExitOutputs; test: ExitOutputs } {
   const p = permutation(pooled.images, seed);

@@ -12,7 +12,7 @@ async function failure(bytes: Uint8Array, options = LIMIT): Promise<EeroError> {
     await preprocessImage(bytes, spec, options);
   } catch (e) {
     if (e instanceof EeroError) return e;
-    throw new Error(`Expected an EeroError, got ${String(e)}`);
+    throw new Error(`Expected an EeroError, got ${String(e)}`, { cause: e });
   }
   throw new Error('Expected preprocessing to fail, but it succeeded.');
 }
