@@ -733,9 +733,8 @@ export async function runRecalibration(o: BenchOptions): Promise<RecalibrationRe
       `the shipped thresholds) with the agreement monitor at sampleRate ${SAMPLE_RATE} (reservoir 4096, so it keeps every monitored image); the monitor continues ` +
       `the sampled answers to the final exit in the background. After the part, \`monitor.recalibrate()\` (no labels: the final exit's answer is the label) swaps ` +
       'in thresholds version 2. Each shift starts again from the shipped thresholds. After each request the benchmark waits until no sampled image is ' +
-      "waiting for the monitor (it reads the monitor's private queue: there is no public count): the monitor runs only while the batcher is idle, and a " +
-      'request already admitted but still decoding counts as work, so with requests back to back the monitor never runs during the traffic, keeps the first ' +
-      '256 sampled images waiting and drops every later one (the reservoir would then hold only the start of the stream).',
+      'waiting for the monitor (`monitor.waiting`), so the reservoir holds exactly the sampled share of the whole part: the monitor runs only while the ' +
+      'engine is idle, and requests sent back to back leave it little idle time (it then keeps a uniform sample of what it was offered).',
     '',
     '**Measurements** on the held-out part of the same shift and on the held-out clean images: **ledger on**: the real batch runner (`runDirect`: engine, ' +
       `router and a fresh ledger at B per measurement, batches of ${BATCH}); realised cost as a share of the full model's MACs, share of exits forced by the ` +
