@@ -35,7 +35,19 @@ const referenceSpec = obj({ ...fileRef, input: tensorSpec, logits: tensorSpec })
 const earlyExitSpec = obj(
   {
     ...fileRef,
-    inputs: obj({ input: str(), thresholds: str(), temperature: str(), noise: str(), scoreKind: str() }, { unknownKeys: 'ignore' }),
+    inputs: obj(
+      {
+        input: str(),
+        thresholds: str(),
+        temperature: str(),
+        noise: str(),
+        scoreKind: str(),
+        /** The ledger's grant (optional: a graph without them runs only when the pool covers every row). */
+        credit: optional(str()),
+        steps: optional(str()),
+      },
+      { unknownKeys: 'ignore' },
+    ),
     /** Output name patterns; `{l}` is the 1-based exit. */
     outputs: obj({ rows: str(), logits: str(), scores: str(), leave: str() }, { unknownKeys: 'ignore' }),
   },

@@ -12,7 +12,16 @@ type OrtModule = typeof Ort;
 export interface EarlyExitGraphSpec {
   /** The graph's file, relative to the bundle folder. */
   file: string;
-  inputs: { input: string; thresholds: string; temperature: string; noise: string; scoreKind: string };
+  inputs: {
+    input: string;
+    thresholds: string;
+    temperature: string;
+    noise: string;
+    scoreKind: string;
+    /** The ledger's grant in the graph: the batch's credit after exit 1, and the step costs (models/FORMAT.md). */
+    credit?: string | undefined;
+    steps?: string | undefined;
+  };
   /** Output name templates, `{l}` = the 1-based exit. */
   outputs: { rows: string; logits: string; scores: string; leave: string };
   /** M exits. */
@@ -57,6 +66,13 @@ export interface EarlyExitRunOptions {
    * 8 exits fetches 3 outputs instead of 32.
    */
   detail?: boolean;
+  /**
+   * The ledger's grant, for a graph that takes it (EarlyExitGraph.grants): what the batch's pool
+   * holds once every row has paid exit 1, with the ledger's rounding slack, and the M - 1 step costs
+   * cost[l + 1] - cost[l]. The rows that want to go on past an exit are granted the step in row order
+   * while the credit pays it; the rest leave there. Without it (or with +Infinity) no row is forced.
+   */
+  ledger?: { credit: number; steps: Float64Array };
 }
 
 /** The graph's summary outputs (models/FORMAT.md), when it has them. */
@@ -64,6 +80,8 @@ const SUMMARY = { rows: 'left_rows', counts: 'left_counts', logits: 'left_logits
 
 export interface EarlyExitGraph {
   readonly spec: EarlyExitGraphSpec;
+  /** Whether the graph grants steps from the ledger's credit itself (inputs `credit` and `steps`). */
+  readonly grants: boolean;
   run(
     input: Float32Array,
     batch: number,
@@ -112,7 +130,7 @@ export async function openEarlyExitGraph(
   );
   const missing = [
     ...Object.values(spec.inputs)
-      .filter((name) => !session.inputNames.includes(name))
+      .filter((name): name is string => name !== undefined && !session.inputNames.includes(name))
       .map((name) => `input "${name}"`),
     ...outputs
       .flat()
@@ -129,6 +147,7 @@ export async function openEarlyExitGraph(
 
 class Runner implements EarlyExitGraph {
   private readonly imageSize: number;
+  readonly grants: boolean;
 
   constructor(
     private readonly ort: OrtModule,
@@ -141,6 +160,7 @@ class Runner implements EarlyExitGraph {
     private readonly summary: boolean,
   ) {
     this.imageSize = spec.inputDims.reduce((a, b) => a * b, 1);
+    this.grants = spec.inputs.credit !== undefined && spec.inputs.steps !== undefined;
     this.routingFetches = summary
       ? Object.values(SUMMARY)
       : outputs.flatMap(([rows, logits, , leave]) => [rows as string, logits as string, leave as string]);
@@ -172,6 +192,17 @@ class Runner implements EarlyExitGraph {
       [inputs.noise]: new T('float64', noise, [batch, m, k]),
       [inputs.scoreKind]: new T('int64', BigInt64Array.of(BigInt(scoreKind)), [1]),
     };
+    if (this.grants) {
+      const steps = options.ledger?.steps ?? new Float64Array(m - 1);
+      this.check(steps.length === m - 1, `steps hold ${steps.length} values, not ${m - 1}`);
+      feeds[inputs.credit as string] = new T('float64', Float64Array.of(options.ledger?.credit ?? Infinity), [1]);
+      feeds[inputs.steps as string] = new T('float64', steps, [m - 1]);
+    } else {
+      this.check(
+        options.ledger === undefined || options.ledger.credit === Infinity,
+        "this early-exit graph cannot take the ledger's grant (no credit input)",
+      );
+    }
     const detail = options.detail ?? true;
     const t0 = performance.now();
     let result: Ort.InferenceSession.ReturnType;

@@ -5,7 +5,16 @@
  * router does (float64, same noise), so its exits equal the stage chain's.
  */
 import type { EarlyExitGraph, ScoreKindCode } from '../engine';
-import { rowStream, scoreRow, softmaxRow, TIE_NOISE, type ExitPolicy, type ScoringOptions, type ThresholdPolicy } from '../router';
+import {
+  rowStream,
+  scoreRow,
+  softmaxRow,
+  TIE_NOISE,
+  type ExitPolicy,
+  type PoolSpender,
+  type ScoringOptions,
+  type ThresholdPolicy,
+} from '../router';
 import { topK, type ImageResult, type StopReason, type TraceEntry } from './results';
 import type { RowMeta } from './row-meta';
 
@@ -29,7 +38,16 @@ export interface GraphBatch {
   results: ImageResult[];
   /** 0-based exit per row. */
   exits: Int32Array;
+  /** Rows the ledger's grant stopped (below their threshold and their cap). */
+  ledgerForced: number;
   ms: number;
+}
+
+/** The ledger's grant for the graph (EarlyExitRunOptions.ledger), from the batch's PoolSpender. */
+export function graphGrant(spender: PoolSpender, costs: Float64Array): { credit: number; steps: Float64Array } {
+  const steps = new Float64Array(costs.length - 1);
+  for (let l = 0; l < steps.length; l++) steps[l] = (costs[l + 1] as number) - (costs[l] as number);
+  return { credit: spender.grantable, steps };
 }
 
 export async function runGraphBatch(
@@ -40,6 +58,7 @@ export async function runGraphBatch(
   labels: readonly string[],
   costs: Float64Array,
   macs: Float64Array,
+  ledger?: { credit: number; steps: Float64Array },
 ): Promise<GraphBatch> {
   const n = metas.length;
   const m = costs.length;
@@ -58,14 +77,18 @@ export async function runGraphBatch(
   });
   // Without a trace only the outputs that route are fetched (each one fetched costs time at small batches).
   const detail = metas.some((meta) => meta.trace);
-  const run = await graph.run(input, n, thresholds, scoring.temperature, noise, SCORE_CODES[scoring.score], { detail });
+  const run = await graph.run(input, n, thresholds, scoring.temperature, noise, SCORE_CODES[scoring.score], { detail, ledger });
   const full = costs[m - 1] as number;
+  let ledgerForced = 0;
   const results = metas.map((meta, r): ImageResult => {
     const exit = run.exits[r] as number;
     const probs = softmaxRow(run.logits, r * k, k, scoring.temperature);
     const { score, prediction } = scoreRow(probs, exit, meta.key, scoring);
     const tau = (meta.choice.policy as ThresholdPolicy).thresholds[exit] as number;
-    const stoppedBy: StopReason = exit === m - 1 ? 'last-exit' : score >= tau ? 'confidence' : 'deadline';
+    // Below its threshold, a row left at its cap (deadline) or where the grant ran out (ledger).
+    const stoppedBy: StopReason =
+      exit === m - 1 ? 'last-exit' : score >= tau ? 'confidence' : exit >= (caps[r] as number) ? 'deadline' : 'ledger';
+    if (stoppedBy === 'ledger') ledgerForced++;
     // The label is the policy's tie-broken prediction, as on the stage chain; probabilities at T = 1 for the answer.
     const shown = softmaxRow(run.logits, r * k, k);
     const result: ImageResult = {
@@ -77,14 +100,14 @@ export async function runGraphBatch(
       exits: m,
       macs: macs[exit] as number,
       costFraction: (costs[exit] as number) / full,
-      forced: stoppedBy === 'deadline',
+      forced: stoppedBy === 'deadline' || stoppedBy === 'ledger',
       stoppedBy,
       thresholdsVersion: meta.choice.version,
     };
     if (meta.trace) result.trace = traceOf(run.reached, r, exit, meta, labels, scoring);
     return result;
   });
-  return { results, exits: run.exits, ms: run.ms };
+  return { results, exits: run.exits, ledgerForced, ms: run.ms };
 }
 
 function traceOf(

@@ -6,7 +6,7 @@
 import type { BatchInput, RunBatch } from '../batching';
 import { isSmallNetwork } from '../engine';
 import { PoolSpender, type Reservation } from '../router';
-import { fullResults, graphCanRoute, runGraphBatch } from './graph-batch';
+import { fullResults, graphCanRoute, graphGrant, runGraphBatch } from './graph-batch';
 import type { LoadedModel } from './loaded-model';
 import type { ImageResult } from './results';
 import { BatchRouter } from './route-batch';
@@ -71,7 +71,7 @@ interface Ran {
  */
 export const GRAPH_MIN_ROWS = 2;
 
-/** The engine path for a batch: the one graph when it can route every row and the ledger cannot bind, else the chain. */
+/** The engine path for a batch: the one graph when it can route every row and keep the ledger's grant, else the chain. */
 async function runEngine(
   model: LoadedModel,
   batch: BatchInput<RowMeta>,
@@ -84,18 +84,21 @@ async function runEngine(
     const logits = await engine.runFull(batch.input, n);
     return { ...fullResults(model, batch.metas, logits), stages: [], ledgerForced: 0, path: 'full' };
   }
-  // The graph spends what its thresholds say, the ledger grants step by step (PoolSpender): the two
-  // agree only when the pool pays every row to its cap, so only then does the graph run. Running it on a
-  // hope and rerunning the chain when it overspent would spend compute no ledger sees.
-  const unbounded = reservation === undefined || reservation.pool >= capsCost(caps, costs.costs) * (1 - 1e-12);
+  // The ledger grants step by step (PoolSpender). A graph that takes the grant (inputs credit and steps)
+  // grants as the chain would, in the same row order; an older one runs only when the pool pays every
+  // row to its cap. Running it on a hope and rerunning the chain when it overspent would spend compute
+  // no ledger sees, so it does not.
+  const spender = new PoolSpender(reservation?.pool ?? Infinity, costs.costs, n);
+  const graph = engine.earlyExit;
+  const covered = reservation === undefined || reservation.pool >= capsCost(caps, costs.costs) * (1 - 1e-12);
   const dead = batch.signals.some((s) => s?.aborted === true);
   const chainFirst = n < GRAPH_MIN_ROWS && isSmallNetwork(engine.bundle);
-  if (engine.earlyExit && !chainFirst && !dead && unbounded && graphCanRoute(batch.metas)) {
-    const g = await runGraphBatch(engine.earlyExit, batch.input, batch.metas, caps, labels, costs.costs, costs.macs);
+  if (graph && !chainFirst && !dead && (covered || graph.grants) && graphCanRoute(batch.metas)) {
+    const grant = covered ? undefined : graphGrant(spender, costs.costs);
+    const g = await runGraphBatch(graph, batch.input, batch.metas, caps, labels, costs.costs, costs.macs, grant);
     // One call: no per-stage timings (the inference phase and the batch report carry its time).
-    return { results: g.results, exits: g.exits, stages: [], ledgerForced: 0, path: 'graph' };
+    return { results: g.results, exits: g.exits, stages: [], ledgerForced: g.ledgerForced, path: 'graph' };
   }
-  const spender = new PoolSpender(reservation?.pool ?? Infinity, costs.costs, n);
   const router = new BatchRouter(batch.metas, caps, spender, labels, costs.costs.length, batch.signals);
   const run = await engine.run(batch.input, n, router.onExit);
   return {

@@ -178,4 +178,13 @@ export class PoolSpender {
   get remaining(): number {
     return this.left;
   }
+
+  /**
+   * What the next steps may sum to: the pool left plus the rounding slack. Granting in row order
+   * while a step fits, as mayContinue does, grants the first i + 1 steps of cost s exactly when
+   * (i + 1) x s <= grantable (the early-exit graph grants so, in one call).
+   */
+  get grantable(): number {
+    return this.left + this.slack;
+  }
 }

@@ -10,6 +10,7 @@ import {
   type LoadedModel,
   type RoutingRequest,
 } from '../../src/pipeline';
+import type { EarlyExitGraph } from '../../src/engine';
 import { CONVNEXT_BUNDLE, RESNET_BUNDLE } from '../support/bundles';
 
 async function images(dir: string): Promise<Uint8Array[]> {
@@ -102,51 +103,88 @@ describe('the plain mode (engine graph "full")', () => {
   });
 });
 
-describe('the one graph and the strict ledger', () => {
-  let model: LoadedModel;
-  let classifier: Classifier;
-  let reports: Array<{ path: string; reserved: number; spent: number }>;
-  let graphCalls: number;
+describe.each([
+  ['resnet18-fmnist', RESNET_BUNDLE],
+  ['convnext-fmnist', CONVNEXT_BUNDLE],
+])('the one graph and the strict ledger on %s', (_name, dir) => {
+  interface Side {
+    model: LoadedModel;
+    classifier: Classifier;
+    reports: Array<{ path: string; reserved: number; spent: number; forced: number }>;
+    graphCalls: number;
+  }
   let pngs: Uint8Array[];
-  beforeAll(async () => {
-    pngs = await images(RESNET_BUNDLE);
-    model = await loadModel(
-      RESNET_BUNDLE,
+  let graph: Side;
+  let chain: Side;
+  const open = async (engineGraph: 'auto' | 'stages'): Promise<Side> => {
+    const model = await loadModel(
+      dir,
       { budget: { fraction: 0.5 }, ledger: true, profile: true, profileBatch: 8 },
-      { engine: { intraOpThreads: 1, graph: 'auto' } },
+      { engine: { intraOpThreads: 1, graph: engineGraph } },
     );
-    const graph = model.engine.earlyExit;
-    if (!graph) throw new Error('the ResNet bundle ships early-exit.onnx');
-    const run = graph.run.bind(graph);
-    graphCalls = 0;
-    // Counts every call, kept or not: compute the ledger never sees would show here and not in the reports.
-    (graph as { run: typeof run }).run = (...args) => {
-      graphCalls++;
-      return run(...args);
-    };
-    reports = [];
-    classifier = createClassifier(model, {
+    const side: Side = { model, reports: [], graphCalls: 0, classifier: undefined as unknown as Classifier };
+    const ee = model.engine.earlyExit;
+    if (ee) {
+      const run = ee.run.bind(ee);
+      // Counts every call, kept or not: compute the ledger never sees would show here and not in the reports.
+      (ee as { run: typeof run }).run = (...args) => {
+        side.graphCalls++;
+        return run(...args);
+      };
+    }
+    side.classifier = createClassifier(model, {
       batching: { maxBatch: 64, maxWaitMs: 0, maxQueue: 256 },
       limitInputPixels: 1e6,
-      onBatch: (_r, run) => run && reports.push({ path: run.path, reserved: run.reserved, spent: run.spent }),
+      onBatch: (_r, run) =>
+        run && side.reports.push({ path: run.path, reserved: run.reserved, spent: run.spent, forced: run.ledgerForced }),
     });
+    return side;
+  };
+  beforeAll(async () => {
+    pngs = await images(dir);
+    [graph, chain] = await Promise.all([open('auto'), open('stages')]);
   });
-  afterAll(async () => model?.dispose());
+  afterAll(async () => Promise.all([graph?.model.dispose(), chain?.model.dispose()]));
 
-  it('never runs the graph on a pool that cannot pay every row to its cap (no unseen compute), and runs it once caps make the pool enough', async () => {
-    // A fresh ledger has no credit: 48 rows reserve 48 x B, less than 48 x full. Routed at 0.2 they save
-    // credit, which the next batch borrows: more than it likely spends, still short of 48 x full.
-    await classifier.classify(pngs, { routing: { budget: { fraction: 0.2 } }, key: 0 });
-    await classifier.classify(pngs, { routing: { budget: { fraction: 0.5 } }, key: 0 });
-    expect(reports[1]!.reserved).toBeGreaterThan(pngs.length * 0.5 * model.costs.full);
-    expect(reports[1]!.reserved).toBeLessThan(pngs.length * model.costs.full);
-    expect(graphCalls).toBe(0);
-    expect(reports.map((r) => r.path)).toEqual(['stages', 'stages']);
-    for (const r of reports) expect(r.spent).toBeLessThanOrEqual(r.reserved);
-    // A deadline already past caps every row at exit 1: 48 x cost[exit 1] fits the pool, so the graph runs.
-    reports.length = 0;
-    await classifier.classify(pngs, { routing: { budget: { fraction: 0.5 }, deadlineMs: 1e-3 }, key: 0 });
-    expect(graphCalls).toBe(1);
-    expect(reports.map((r) => r.path)).toEqual(['graph']);
+  it('grants steps in the graph exactly as the chain does where the ledger binds: same exits, labels and stop reasons, same spending', async () => {
+    expect(graph.model.engine.earlyExit?.grants).toBe(true);
+    // A fresh ledger has no credit: 48 rows reserve 48 x B, and at 0.5 these hard variants want more, so
+    // the grant binds. Routed at 0.2 they save credit that the next batches borrow, and spend.
+    for (const fraction of [0.5, 0.2, 0.5, 0.5, 0.3]) {
+      const request = { routing: { budget: { fraction } }, key: 0, trace: false };
+      const a = await graph.classifier.classify(pngs, request);
+      const b = await chain.classifier.classify(pngs, request);
+      expect(exitsAndLabels(a)).toEqual(exitsAndLabels(b));
+    }
+    expect(graph.reports.map((r) => r.path)).toEqual(['graph', 'graph', 'graph', 'graph', 'graph']);
+    expect(graph.graphCalls).toBe(5);
+    expect(chain.reports.map((r) => r.path)).toEqual(['stages', 'stages', 'stages', 'stages', 'stages']);
+    expect(graph.reports.map((r) => [r.reserved, r.spent, r.forced])).toEqual(chain.reports.map((r) => [r.reserved, r.spent, r.forced]));
+    // The ledger did bind, and the batches kept within what they reserved.
+    expect(graph.reports.reduce((a, r) => a + r.forced, 0)).toBeGreaterThan(0);
+    for (const r of graph.reports) expect(r.spent).toBeLessThanOrEqual(r.reserved);
+  });
+
+  it('runs a graph that cannot take the grant only when the pool pays every row to its cap', async () => {
+    // An early-exit.onnx composed before the grant (no credit and steps inputs), as a bundle may ship it.
+    const engine = graph.model.engine as { earlyExit: EarlyExitGraph | undefined };
+    const ee = engine.earlyExit as EarlyExitGraph;
+    engine.earlyExit = { spec: ee.spec, grants: false, run: ee.run.bind(ee), release: ee.release.bind(ee) };
+    try {
+      graph.reports.length = 0;
+      graph.graphCalls = 0;
+      // These hard images at 0.5 spend the pool down: the next batch's pool cannot pay 48 rows to the end.
+      await graph.classifier.classify(pngs, { routing: { budget: { fraction: 0.5 } }, key: 0 });
+      await graph.classifier.classify(pngs, { routing: { budget: { fraction: 0.5 } }, key: 0 });
+      expect(graph.reports[1]!.reserved).toBeLessThan(pngs.length * graph.model.costs.full);
+      expect(graph.reports[1]!.path).toBe('stages');
+      const before = graph.graphCalls;
+      // A deadline already past caps every row at exit 1: 48 x cost[exit 1] fits any pool, so the graph runs.
+      await graph.classifier.classify(pngs, { routing: { budget: { fraction: 0.5 }, deadlineMs: 1e-3 }, key: 0 });
+      expect(graph.graphCalls).toBe(before + 1);
+      expect(graph.reports.at(-1)!.path).toBe('graph');
+    } finally {
+      engine.earlyExit = ee;
+    }
   });
 });

@@ -5,7 +5,8 @@ a whole early-exit batch in one onnxruntime call. Interface: models/FORMAT.md "e
 
 Per exit l: the stage's nodes, the score of each row in float64 as src/router/scores.ts computes it
 (softmax, tie noise added to the probabilities, then margin / maxprob / entropy; see _scores), and
-the decision `score >= thresholds[row, l]`. The rows that continue are compacted (`Compress`, axis 0,
+the decision `score >= thresholds[row, l]`, and the ledger's grant: the rows below their threshold
+go on, in row order, while the batch's credit pays their step to the next exit (_grant). The rows that continue are compacted (`Compress`, axis 0,
 of the features and row ids) after the exits where that pays (_compacts): a compaction costs
 onnxruntime a layout round trip of the feature map (its blocked NCHWc layout must come back to NCHW
 for Compress), so after an exit without one the next block runs on the same rows, the rows that
@@ -26,7 +27,7 @@ from . import ToolkitError
 OPSET = 17
 SCORE_KINDS = {"margin": 0, "maxprob": 1, "entropy": 2}
 INPUTS = {"input": "input", "thresholds": "thresholds", "temperature": "temperature", "noise": "noise",
-          "scoreKind": "score_kind"}
+          "scoreKind": "score_kind", "credit": "credit", "steps": "steps"}
 OUTPUTS = {"rows": "exit{l}_rows", "logits": "exit{l}_logits", "scores": "exit{l}_scores", "leave": "exit{l}_leave"}
 OUTPUT_TYPES = {"rows": 7, "logits": 1, "scores": 11, "leave": 9}  # onnx TensorProto: INT64, FLOAT, DOUBLE, BOOL
 # Every row's exit and logits in three outputs (models/FORMAT.md): the rows in the order they left, exit by
@@ -269,6 +270,31 @@ def _scores(b: _Builder, logits: str, noise: str, g: Dict[str, str], level: int,
     return n("Where", [g["is_entropy"], entropy, top], out=out)
 
 
+def _grant(b: _Builder, g: Dict[str, str], scores: str, threshold: str, alive: Optional[str], credit: str, l: int,
+           level: int, leave_name: str) -> Tuple[str, str]:
+    """Exit l's leave mask and the credit left after it: the ledger's step-by-step grant in the graph.
+
+    As src/router/ledger.ts PoolSpender grants it on the stage chain: the rows that want to go on
+    (score below their threshold; `alive` ones only), in row order, are each granted the step to the
+    next exit, cost[l + 1] - cost[l] (input `steps`), while the credit pays it; the rest leave here,
+    forced. The first i + 1 of them fit when (i + 1) x step <= credit, the credit being what the
+    batch's pool holds after every row paid exit 1, plus the ledger's rounding slack (input
+    `credit`; +inf when the pool covers every row to the end, and then nothing is forced)."""
+    from onnx import TensorProto
+
+    n = lambda op, ins, **kw: b.node(op, ins, level, **kw)  # noqa: E731
+    want = n("Not", [n("GreaterOrEqual", [scores, threshold])])
+    if alive is not None:
+        want = n("And", [alive, want])
+    before = n("CumSum", [n("Cast", [want], to=TensorProto.DOUBLE), g["axis0"]], exclusive=1)  # [rows]
+    step = n("Gather", ["steps", b.const(l - 1, "int64", scalar=True, level=level)], axis=0)  # scalar
+    granted = n("And", [want, n("GreaterOrEqual", [credit, n("Mul", [n("Add", [before, g["one"]]), step])])])
+    leave = n("Not", [granted], out=leave_name)
+    # credit - spent, as credit + (-spent) (the same double; Add and Mul are in the CUDA kernel table already).
+    spent = n("Mul", [n("ReduceSum", [n("Cast", [granted], to=TensorProto.DOUBLE)], keepdims=1), step])  # [1]
+    return leave, n("Add", [credit, n("Mul", [spent, g["minus_one"]])])
+
+
 def _gap_head(graph) -> None:
     """The exit head's ReduceMean over H and W (keepdims 0) as GlobalAveragePool + Flatten, in place.
 
@@ -330,7 +356,9 @@ def _build_flat(stages: List[object], specs: List[dict], classes: int, channels_
     if compact is not None and any(not 1 <= c < m for c in compact):
         raise ToolkitError(f"early exit: compaction exits must be in 1..{m - 1}, got {compact}")
     g = {"axis1": b.const(1, "int64"), "two": b.const(2, "int64"),
-         "dbl_min": b.const(DBL_MIN, "float64", scalar=True)}
+         "dbl_min": b.const(DBL_MIN, "float64", scalar=True),
+         "axis0": b.const(0, "int64", scalar=True), "one": b.const(1.0, "float64", scalar=True),
+         "minus_one": b.const(-1.0, "float64", scalar=True)}
     g["is_entropy"] = b.node("Equal", ["score_kind", b.const(SCORE_KINDS["entropy"], "int64")], 1)
     is_margin = b.node("Equal", ["score_kind", b.const(SCORE_KINDS["margin"], "int64")], 1)
     g["top_weights"] = b.node("Where", [is_margin, b.const([1.0, -1.0], "float64"), b.const([1.0, 0.0], "float64")], 1)
@@ -342,6 +370,7 @@ def _build_flat(stages: List[object], specs: List[dict], classes: int, channels_
                   out=local_name(1, 1, "rows"))
     x, transposed, nhwc = "input", False, False
     noise_seg, thresholds_seg, alive, level = noise_t, thresholds_t, None, 1
+    credit = "credit"
     for l in range(1, m + 1):
         if l == b.levels[-1] and l > 1:  # a segment starts: its rows, noise and thresholds
             level = l
@@ -366,7 +395,7 @@ def _build_flat(stages: List[object], specs: List[dict], classes: int, channels_
         leave = None
         if not last:
             threshold = b.node("Gather", [thresholds_seg, column], level, axis=0)  # [rows]
-            leave = b.node("GreaterOrEqual", [scores, threshold], level, out=out["leave"])
+            leave, credit = _grant(b, g, scores, threshold, alive, credit, l, level, out["leave"])
         if alive is not None:
             for kind, value in (("rows", prow), ("logits", logits), ("scores", scores), ("leave", leave)):
                 if value is not None:
@@ -404,6 +433,7 @@ def _build_flat(stages: List[object], specs: List[dict], classes: int, channels_
         nhwc = features_nhwc
         x, transposed = b.node("Compress", [features, stay], level, rows=l + 1, axis=0, out=f"x{l + 1}"), bool(perm)
         prow = b.node("Compress", [prow, stay], level, rows=l + 1, axis=0, out=f"rows{l + 1}")
+        credit = b.node("Identity", [credit], level, out=f"credit{l + 1}")  # handed to the next segment
         # Shape inference cannot tell a Compress output's row count: state it, named, so that
         # inference carries the name through the next block.
         b.value_info += [helper.make_tensor_value_info(x, TensorProto.FLOAT, shape),
@@ -446,13 +476,24 @@ def _renamed(info, name: str):
     return copy
 
 
+def _fixed_rows(info) -> bool:
+    """Whether a value's leading dimension is a number (the credit, [1]) rather than a row count."""
+    dims = info.type.tensor_type.shape.dim
+    return len(dims) > 0 and dims[0].HasField("dim_value")
+
+
 def _empty(info, name: str):
-    """A Constant node with no rows, of `info`'s type and trailing dims (a scalar bool is false)."""
+    """A Constant node with no rows, of `info`'s type and trailing dims (a scalar bool is false; a
+    value of a fixed leading size, the credit, is zeros of that shape: onnxruntime plans its buffer
+    from the declared shape)."""
     import numpy as np
     from onnx import helper, mapping, numpy_helper
 
     tt = info.type.tensor_type
-    shape = [0] + [d.dim_value for d in tt.shape.dim[1:]] if len(tt.shape.dim) else []
+    if _fixed_rows(info):
+        shape = [d.dim_value for d in tt.shape.dim]
+    else:
+        shape = [0] + [d.dim_value for d in tt.shape.dim[1:]] if len(tt.shape.dim) else []
     value = numpy_helper.from_array(np.zeros(shape, mapping.TENSOR_TYPE_TO_NP_TYPE[tt.elem_type]), name)
     return helper.make_node("Constant", [], [name], value=value)
 
@@ -474,7 +515,7 @@ def _chain_ifs(b: _Builder, m: int, infos: Dict[str, object]):
     for f, nf in zip(starts[1:-1], starts[2:]):
         exits = [(local_name(f, l, kind), local_name(1, l, kind)) for l in range(f, nf)
                  for kind in list(OUTPUTS) + (list(_LEFT) if l < m else [])]
-        handed = [(f"l{f}/{v}", v) for v in (f"x{nf}", f"rows{nf}", f"go{nf}")] if nf <= m else []
+        handed = [(f"l{f}/{v}", v) for v in (f"x{nf}", f"rows{nf}", f"go{nf}", f"credit{nf}")] if nf <= m else []
         local = {g: loc for loc, g in handed}
         nodes = []
         for _, n in ((lv, n) for lv, n in b.nodes if lv == f):
@@ -497,7 +538,7 @@ def _chain_ifs(b: _Builder, m: int, infos: Dict[str, object]):
         none = helper.make_graph(empties, f"no-row-reaches-exit-{f}", [],
                                  [_renamed(vi, e.output[0]) for vi, e in zip(branch_outputs, empties)])
         for vi in none.output:  # no row: a zero row count, not the symbol
-            if len(vi.type.tensor_type.shape.dim):
+            if len(vi.type.tensor_type.shape.dim) and not _fixed_rows(vi):
                 vi.type.tensor_type.shape.dim[0].Clear()
                 vi.type.tensor_type.shape.dim[0].dim_value = 0
         top.append(helper.make_node("If", [f"go{f}"], [g for _, g in outs], name=f"ee/if_exit_{f}",
@@ -531,7 +572,9 @@ def compose_early_exit(stages: List[object], specs: List[dict], classes: int, ch
               helper.make_tensor_value_info("thresholds", TensorProto.DOUBLE, ["batch", m]),
               helper.make_tensor_value_info("temperature", TensorProto.DOUBLE, [1]),
               helper.make_tensor_value_info("noise", TensorProto.DOUBLE, ["batch", m, classes]),
-              helper.make_tensor_value_info("score_kind", TensorProto.INT64, [1])]
+              helper.make_tensor_value_info("score_kind", TensorProto.INT64, [1]),
+              helper.make_tensor_value_info("credit", TensorProto.DOUBLE, [1]),
+              helper.make_tensor_value_info("steps", TensorProto.DOUBLE, [m - 1])]
     infos = _value_infos(b, inputs)
     nodes, inits, value_info = _chain_ifs(b, m, infos)
     lefts = [local_name(1, l, "left") for l in range(1, m)] + [local_name(1, m, "rows")]
