@@ -6,11 +6,12 @@ a whole early-exit batch in one onnxruntime call. Interface: models/FORMAT.md "e
 Per exit l: the stage's nodes, the score of each row in float64 as src/router/scores.ts computes it
 (softmax, tie noise added to the probabilities, then margin / maxprob / entropy; see _scores), and
 the decision `score >= thresholds[row, l]`, and the ledger's grant: the rows below their threshold
-go on, in row order, while the batch's credit pays their step to the next exit (_grant). The rows that continue are compacted (`Compress`, axis 0,
-of the features and row ids) after the exits where that pays (_compacts): a compaction costs
-onnxruntime a layout round trip of the feature map (its blocked NCHWc layout must come back to NCHW
-for Compress), so after an exit without one the next block runs on the same rows, the rows that
-left included, and only the exit's small outputs are compressed to the rows still there. Each
+go on, in row order, while the batch's credit pays their step to the next exit (_grant). The rows
+that continue are compacted (`Compress`, axis 0, of the features and row ids) after the exits where
+that pays (_compacts): a compaction costs onnxruntime a layout round trip of the feature map (its
+blocked NCHWc layout must come back to NCHW for Compress), so after an exit without one the next
+block runs on the same rows, the rows that left included, and only the exit's small outputs are
+compressed to the rows still there. Each
 segment (the blocks between compactions) after the first runs in the then-branch of an `If` on
 "some row reached it": without it, a batch whose rows have all left still runs every later kernel
 on zero rows (measured: ~1.5 ms of empty ConvNeXt blocks at batch 1). ConvNeXt features stay NHWC
