@@ -190,9 +190,10 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     get depth() {
       return batcher.depth;
     },
-    drain: () => {
-      monitor?.stop();
-      return batcher.drain();
+    drain: async () => {
+      // The monitor first, so that no background run still uses the sessions when the model is disposed.
+      await monitor?.stop();
+      await batcher.drain();
     },
   };
 }

@@ -72,6 +72,8 @@ export class AgreementMonitor {
   private dropped = 0;
   private recalibrations = 0;
   private running = false;
+  /** The background run in flight, if any (stop waits for it: the model's sessions go after). */
+  private current: Promise<void> | undefined;
   private stopped = false;
   /** Samples offered since the pending list last emptied (for its reservoir sampling). */
   private offered = 0;
@@ -116,19 +118,21 @@ export class AgreementMonitor {
     setImmediate(() => {
       if (this.running || this.stopped || !this.isIdle()) return;
       this.running = true;
-      this.runOne()
+      this.current = this.runOne()
         .catch((e: unknown) => this.onError(e))
         .finally(() => {
           this.running = false;
+          this.current = undefined;
           this.kick();
         });
     });
   }
 
-  /** Stop sampling and drop pending work (shutdown). */
-  stop(): void {
+  /** Stop sampling and drop pending work (shutdown); resolves once a background run in flight has ended. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.pending.length = 0;
+    await this.current;
   }
 
   private async runOne(): Promise<void> {

@@ -148,3 +148,31 @@ describe('the monitor runs only when the model is idle, and can recalibrate by i
     expect(c.monitor!.snapshot().recalibrations).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('the monitor at shutdown', () => {
+  it('drain waits for a background run in flight, so the model can be disposed right after without a failed run', async () => {
+    const model = await loadModel(RESNET_BUNDLE, { budget: { fraction: 0.5 } }, { engine: { intraOpThreads: 1 } });
+    const errors: unknown[] = [];
+    let started = 0;
+    const run = model.engine.run.bind(model.engine);
+    // Count the monitor's engine runs (every row to the last exit) as they start.
+    (model.engine as { run: typeof run }).run = (...args) => {
+      started++;
+      return run(...args);
+    };
+    const c = createClassifier(model, {
+      batching: { maxBatch: 64, maxWaitMs: 0, maxQueue: 256 },
+      limitInputPixels: 1e6,
+      monitor: { sampleRate: 1, reservoir: 64, minSamples: 8, autoRecalibrate: false, batch: 8 },
+      onMonitorError: (e) => errors.push(e),
+    });
+    await c.classify(fixtures, { routing: {}, key: 0 });
+    const answered = started;
+    await until(() => started > answered, 'a background run started');
+    await c.drain();
+    await model.dispose();
+    // Give a run that outlived the drain the time to fail on the disposed sessions.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(errors).toEqual([]);
+  });
+});
