@@ -14,8 +14,10 @@ import {
   calibrateCertified,
   certificationPath,
   computeExitScores,
+  concatScored,
   disagreementRates,
   fixedSequenceTest,
+  lossesOf,
   selectScoredRows,
   sortedExitScores,
   splitRows,
@@ -37,41 +39,9 @@ interface Measured {
 
 /** Realised agreement with the final exit, accuracy drop against it and cost of thresholds on `rows`. */
 function measure(s: ScoredOutputs, thresholds: Float64Array, costs: Float64Array, rows: Int32Array): Measured {
-  const m = s.exits;
-  const fin = s.predictions[m - 1] as Int32Array;
-  let agree = 0;
-  let drop = 0;
-  let cost = 0;
-  for (let j = 0; j < rows.length; j++) {
-    const i = rows[j] as number;
-    let l = 0;
-    while (l < m - 1 && ((s.scores[l] as Float64Array)[i] as number) < (thresholds[l] as number)) l++;
-    const p = (s.predictions[l] as Int32Array)[i] as number;
-    const y = s.labels[i] as number;
-    if (p === fin[i]) agree++;
-    drop += Number(fin[i] === y) - Number(p === y);
-    cost += costs[l] as number;
-  }
+  const { disagreements, accuracyLost, cost } = lossesOf(s, thresholds, costs, rows, 'agreement');
   const n = rows.length;
-  return { agreement: agree / n, accuracyDrop: drop / n, costFraction: cost / n / (costs[m - 1] as number) };
-}
-
-/** Two scored sets as one; each row keeps the tie noise it was scored with. */
-function concatScored(a: ScoredOutputs, b: ScoredOutputs): ScoredOutputs {
-  const cat = <T extends Float64Array | Int32Array>(x: T, y: T, out: T): T => {
-    out.set(x);
-    out.set(y, x.length);
-    return out;
-  };
-  const n = a.images + b.images;
-  return {
-    images: n,
-    exits: a.exits,
-    scoring: a.scoring,
-    labels: cat(a.labels, b.labels, new Int32Array(n)),
-    scores: a.scores.map((x, l) => cat(x, b.scores[l] as Float64Array, new Float64Array(n))),
-    predictions: a.predictions.map((x, l) => cat(x, b.predictions[l] as Int32Array, new Int32Array(n))),
-  };
+  return { agreement: 1 - disagreements / n, accuracyDrop: accuracyLost / n, costFraction: cost / n / (costs[s.exits - 1] as number) };
 }
 
 const label = (g: Target): string => ('agreement' in g ? `agreement ≥ ${g.agreement}` : `accuracy drop ≤ ${100 * g.accuracyDrop} pt`);

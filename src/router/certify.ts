@@ -105,6 +105,8 @@ export type Flavour = 'agreement' | 'accuracy';
 export interface Losses {
   losses: number;
   disagreements: number;
+  /** Rows the final exit gets right minus rows the early answer gets right (labelled rows; x / n is the accuracy drop). */
+  accuracyLost: number;
   /** Sum over the rows, cost units. */
   cost: number;
 }
@@ -148,6 +150,24 @@ export function selectScoredRows(s: ScoredOutputs, idx: ArrayLike<number>): Scor
     labels: pick(s.labels, new Int32Array(idx.length)),
     scores: s.scores.map((a) => pick(a, new Float64Array(idx.length))),
     predictions: s.predictions.map((a) => pick(a, new Int32Array(idx.length))),
+  };
+}
+
+/** Two scored sets as one (calibration and test pooled for re-splits); each row keeps the tie noise it was scored with. */
+export function concatScored(a: ScoredOutputs, b: ScoredOutputs): ScoredOutputs {
+  const cat = <T extends Float64Array | Int32Array>(x: T, y: T, out: T): T => {
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  const n = a.images + b.images;
+  return {
+    images: n,
+    exits: a.exits,
+    scoring: a.scoring,
+    labels: cat(a.labels, b.labels, new Int32Array(n)),
+    scores: a.scores.map((x, l) => cat(x, b.scores[l] as Float64Array, new Float64Array(n))),
+    predictions: a.predictions.map((x, l) => cat(x, b.predictions[l] as Int32Array, new Int32Array(n))),
   };
 }
 
@@ -204,6 +224,7 @@ export function lossesOf(scored: ScoredOutputs, thresholds: Float64Array, costs:
   const fin = scored.predictions[m - 1] as Int32Array;
   let losses = 0;
   let disagreements = 0;
+  let accuracyLost = 0;
   let cost = 0;
   for (let j = 0; j < rows.length; j++) {
     const i = rows[j] as number;
@@ -212,10 +233,12 @@ export function lossesOf(scored: ScoredOutputs, thresholds: Float64Array, costs:
     cost += costs[l] as number;
     const p = (scored.predictions[l] as Int32Array)[i] as number;
     const f = fin[i] as number;
+    const y = scored.labels[i];
     if (p !== f) disagreements++;
-    if (flavour === 'agreement' ? p !== f : p !== scored.labels[i] && f === scored.labels[i]) losses++;
+    accuracyLost += Number(f === y) - Number(p === y);
+    if (flavour === 'agreement' ? p !== f : p !== y && f === y) losses++;
   }
-  return { losses, disagreements, cost };
+  return { losses, disagreements, accuracyLost, cost };
 }
 
 export interface SequenceResult {

@@ -27,4 +27,4 @@ export { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBe
 export { wilsonInterval } from './wilson';
 export { agreementThresholdCache, disagreementRates, withAgreementLabels } from './agreement-recalibration';
 export type { CertifiedPolicy, CertifyOptions } from './certify';
-export { calibrateCertified, certificationPath, fixedSequenceTest, lossesOf, selectScoredRows, splitRows } from './certify';
+export { calibrateCertified, certificationPath, concatScored, fixedSequenceTest, lossesOf, selectScoredRows, splitRows } from './certify';

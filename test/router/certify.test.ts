@@ -5,6 +5,7 @@ import {
   binomialCdf,
   calibrateCertified,
   certificationPath,
+  concatScored,
   computeExitScores,
   disagreementRates,
   evaluatePolicy,
@@ -124,7 +125,7 @@ describe('certified agreement on resnet18-fmnist', () => {
     expect(run.trace).toHaveLength(2);
     // Exit 1 disagrees with the final exit on about a quarter of the images.
     expect(run.trace[1]?.losses).toBeGreaterThan(150);
-    expect(run.lastLosses).toEqual({ losses: 0, disagreements: 0, cost: 1000 * full });
+    expect(run.lastLosses).toEqual({ losses: 0, disagreements: 0, accuracyLost: 0, cost: 1000 * full });
   });
 
   it('counts "early wrong, final right" as the accuracy loss, which bounds the accuracy drop', () => {
@@ -141,6 +142,7 @@ describe('certified agreement on resnet18-fmnist', () => {
       drop += Number(fin[i] === y) - Number(early[i] === y);
     }
     expect(l.losses).toBe(wrongRight);
+    expect(l.accuracyLost).toBe(drop);
     expect(drop).toBeLessThanOrEqual(l.losses);
     expect(l.cost).toBe(cal.images * (costs[0] as number));
   });
@@ -198,20 +200,12 @@ describe('certified agreement on resnet18-fmnist', () => {
 
   it('keeps the share of re-splits whose held-out agreement misses the target at or below delta', () => {
     // 40 random 5,000 / 10,000 splits of calibration + test pooled; benchmarks/certify.ts runs 200.
-    const cat = <T extends Int32Array | Float64Array>(a: T, b: T, out: T): T => {
-      out.set(a);
-      out.set(b, a.length);
-      return out;
-    };
-    const n = cal.images + test.images;
-    const both: ScoredOutputs = {
-      images: n,
-      exits: cal.exits,
-      scoring: cal.scoring,
-      labels: cat(cal.labels, test.labels, new Int32Array(n)),
-      scores: cal.scores.map((a, l) => cat(a, test.scores[l] as Float64Array, new Float64Array(n))),
-      predictions: cal.predictions.map((a, l) => cat(a, test.predictions[l] as Int32Array, new Int32Array(n))),
-    };
+    const both = concatScored(cal, test);
+    expect([both.images, both.labels[cal.images], (both.scores[2] as Float64Array)[both.images - 1]]).toEqual([
+      cal.images + test.images,
+      test.labels[0],
+      (test.scores[2] as Float64Array)[test.images - 1],
+    ]);
     let violations = 0;
     const runs = 40;
     for (let seed = 1; seed <= runs; seed++) {
