@@ -112,6 +112,24 @@ describe('shutdown with a drain', () => {
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
   });
 
+  test('a SIGTERM during start-up (before "listening on") is not lost: the service starts, closes and exits 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', 'serve', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // The first line comes before the model loads: the handlers must already be there.
+      await until(() => log.includes('config:'), 30_000);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log).toMatch(/SIGTERM: shutting down/);
+      expect(log).toMatch(/stopped/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
+
   test('the start script execs the server, so a SIGTERM to the process npm runs reaches it and it exits cleanly', async () => {
     const { spawn } = await import('node:child_process');
     const { readFileSync } = await import('node:fs');

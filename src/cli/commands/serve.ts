@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { defaultServeConfig, loadServeConfig, parseBudget, type ServeConfig } from '../../config';
 import { EeroError } from '../../errors';
-import { startService, type Logger } from '../../server';
+import { startService, type Logger, type Service } from '../../server';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 
 const flags = {
@@ -65,29 +65,44 @@ export const serveCommand = defineCommand(spec, async (args) => {
   logger.info(
     `config: ${args.flags.config ?? 'defaults'}; ${config.models.length} model(s); batching maxBatch ${config.batching.maxBatch}, maxWaitMs ${config.batching.maxWaitMs}, maxQueue ${config.batching.maxQueue}; ${config.engine.intraOpThreads} intra-op thread(s), ${config.engine.executionProvider}`,
   );
-  const service = await startService(config, { logger });
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn(`${signal} again: exiting now`);
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info(`${signal}: shutting down`);
-      service.close().then(
-        () => {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          resolve(0);
-        },
-        (e: unknown) => {
-          logger.error(`shutdown failed: ${(e as Error).message}`);
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  // Signal handlers go in before the service starts: the start-up log says "listening on" before
+  // startService returns, and a SIGTERM with no handler yet would kill the process outright.
+  let service: Service | undefined;
+  let stopping = false;
+  let finish: (code: number) => void = () => undefined;
+  const exitCode = new Promise<number>((resolve) => (finish = resolve));
+  const shutdown = (running: Service): void => {
+    running.close().then(
+      () => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        finish(0);
+      },
+      (e: unknown) => {
+        logger.error(`shutdown failed: ${(e as Error).message}`);
+        finish(1);
+      },
+    );
+  };
+  function onSignal(signal: NodeJS.Signals): void {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    // During start-up the service is closed as soon as it exists (below).
+    if (service) shutdown(service);
+  }
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    service = await startService(config, { logger });
+  } catch (e) {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    throw e;
+  }
+  if (stopping) shutdown(service);
+  return exitCode;
 });
