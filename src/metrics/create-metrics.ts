@@ -83,11 +83,11 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       nonNegative('seconds', seconds);
       m.stageDuration.observe({ model: g('model', model), stage: g('stage', String(stage)) }, seconds);
     },
-    observeBatch(model, size) {
+    observeBatch(model, size, path = 'stages') {
       positiveInteger('batch size', size);
       const labels = { model: g('model', model) };
       m.batchSize.observe(labels, size);
-      m.inferenceExecutions.inc(labels);
+      m.inferenceExecutions.inc({ ...labels, path: g('path', path) });
       m.inferenceImages.inc(labels, size);
     },
     recordRequest(route, status, seconds) {

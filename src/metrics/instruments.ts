@@ -27,7 +27,7 @@ export interface Instruments {
   phaseDuration: Histogram<'model' | 'phase'>;
   stageDuration: Histogram<'model' | 'stage'>;
   batchSize: Histogram<'model'>;
-  inferenceExecutions: Counter<'model'>;
+  inferenceExecutions: Counter<'model' | 'path'>;
   inferenceImages: Counter<'model'>;
   queueDepth: Gauge<'model'>;
 }
@@ -184,8 +184,8 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
     }),
     inferenceExecutions: new Counter({
       name: N.inferenceExecutions,
-      help: 'Engine executions (batches run)',
-      labelNames: ['model'],
+      help: 'Engine executions (batches run), by engine path: graph, stages, full, failed',
+      labelNames: ['model', 'path'],
       registers,
     }),
     inferenceImages: new Counter({

@@ -1,5 +1,8 @@
 import type { Phase } from './names';
 
+/** The engine path a batch took (`failed`: the run threw). */
+export type EnginePath = 'graph' | 'stages' | 'full' | 'failed';
+
 /** Why an image was made to stop early (confidence is not counted here). */
 export type ForcedReason = 'ledger' | 'deadline';
 
@@ -75,8 +78,11 @@ export interface EeroMetrics {
   observePhase(model: string, phase: Phase, seconds: number): void;
   /** One engine stage run (1-based stage index), for a whole batch. */
   observeStage(model: string, stage: number, seconds: number): void;
-  /** One execution of the engine over `size` images. */
-  observeBatch(model: string, size: number): void;
+  /**
+   * One execution of the engine over `size` images, by the path it took: `graph` (the one early-exit
+   * graph), `stages` (the stage chain), `full` (no exits), or `failed` (the run threw).
+   */
+  observeBatch(model: string, size: number, path?: EnginePath): void;
   /** `route` is the route pattern (e.g. "/v1/classify"), never the raw path. */
   recordRequest(route: string, status: number, seconds: number): void;
   recordError(code: string): void;

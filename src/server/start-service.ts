@@ -63,7 +63,7 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
       limitInputPixels: config.limits.inputPixels,
       decodeTimeoutSeconds: config.limits.decodeTimeoutSeconds,
       onBatch: (report, run) => {
-        metrics.observeBatch(m.name, report.size);
+        metrics.observeBatch(m.name, report.size, run?.path ?? 'failed');
         metrics.observePhase(m.name, 'inference', report.inferenceSeconds);
         for (const s of report.queueSeconds) metrics.observePhase(m.name, 'queue', s);
         for (const s of run?.stages ?? []) if (s.rows > 0) metrics.observeStage(m.name, s.stage, s.seconds);

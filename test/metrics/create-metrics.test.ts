@@ -81,7 +81,7 @@ describe('createMetrics', () => {
     metrics.observePhase('m', 'queue', 0.002);
     metrics.observePhase('m', 'inference', 0.03);
     metrics.observeStage('m', 2, 0.004);
-    metrics.observeBatch('m', 8);
+    metrics.observeBatch('m', 8, 'graph');
     metrics.observeBatch('m', 2);
     metrics.recordRequest('/v1/classify', 200, 0.04);
     metrics.recordRequest('/v1/classify', 415, 0.001);
@@ -91,7 +91,8 @@ describe('createMetrics', () => {
     expect(valueOf(f, 'eero_phase_duration_seconds_sum', { model: 'm', phase: 'inference' })).toBeCloseTo(0.03, 12);
     expect(valueOf(f, 'eero_stage_duration_seconds_bucket', { model: 'm', stage: '2', le: '0.005' })).toBe(1);
     expect(valueOf(f, 'eero_stage_duration_seconds_bucket', { model: 'm', stage: '2', le: '0.0025' })).toBe(0);
-    expect(valueOf(f, 'eero_inference_executions_total', { model: 'm' })).toBe(2);
+    expect(valueOf(f, 'eero_inference_executions_total', { model: 'm', path: 'graph' })).toBe(1);
+    expect(valueOf(f, 'eero_inference_executions_total', { model: 'm', path: 'stages' })).toBe(1);
     expect(valueOf(f, 'eero_inference_images_total', { model: 'm' })).toBe(10);
     expect(valueOf(f, 'eero_batch_size_bucket', { model: 'm', le: '2' })).toBe(1);
     expect(valueOf(f, 'eero_batch_size_bucket', { model: 'm', le: '8' })).toBe(2);

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { createClassifier, loadModel } from '../../src/pipeline';
 import { RESNET_BUNDLE } from '../support/bundles';
 import type { Service } from '../../src/server';
-import { fixturePngs, metricSum, pool, postImage, startTestService, type ImageJson } from './harness';
+import { fixturePngs, metricSum, pool, postFiles, postImage, startTestService, type ImageJson } from './harness';
 
 /** Fixtures and simple variants of them: a pool to pick hard images from. */
 async function candidates(): Promise<Buffer[]> {
@@ -77,6 +77,22 @@ describe('one strict ledger per model, on a stream of hard images', () => {
       (ledger.snapshot().spent * loaded.costs.fullMacs) / full,
       0,
     );
+  });
+
+  test('serves a multi-image request where the ledger binds on the one graph, which grants the steps itself', async () => {
+    const loaded = service.models.get('resnet18-fmnist')!.model;
+    const ledger = loaded.routing.ledger!;
+    const before = ledger.snapshot();
+    const labels = { model: 'resnet18-fmnist' };
+    const graphRuns = await metricSum(service.url, 'eero_inference_executions_total', { ...labels, path: 'graph' });
+    const hard = await hardImages(budget);
+    const files = Array.from({ length: 8 }, (_, i) => ({ name: `h${i}.png`, bytes: hard[i % hard.length]!.bytes }));
+    const res = await postFiles<{ results: ImageJson[] }>(service.url, files, {}, `?budget=${budget}`);
+    expect(res.status).toBe(200);
+    const s = ledger.snapshot();
+    expect(s.spent - before.spent).toBeLessThanOrEqual((s.images - before.images) * budget * loaded.costs.full * (1 + 1e-12));
+    expect(res.body.results.some((r) => r.stoppedBy === 'ledger' && r.forced)).toBe(true);
+    expect(await metricSum(service.url, 'eero_inference_executions_total', { ...labels, path: 'graph' })).toBeGreaterThan(graphRuns);
   });
 
   test('a budget above the model budget is refused with 422 BUDGET_ABOVE_LIMIT naming the limit; nothing runs', async () => {
