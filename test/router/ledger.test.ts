@@ -110,6 +110,35 @@ describe('BudgetLedger: strict, with reservations', () => {
   });
 });
 
+describe('PoolSpender.grantable: the grant the early-exit graph makes in one call', () => {
+  it('grants the first i + 1 steps exactly when (i + 1) x step <= grantable, as the step-by-step grant does', () => {
+    // Integer MACs and fractional cost units (seconds) alike, pools at and around multiples of the step.
+    const cases: Array<[number[], number]> = [
+      [[10, 25, 45, 70], 4],
+      [[0.013, 0.0271, 0.0419, 0.0588], 8],
+      [[3e6, 7.5e6, 1.2e7, 2.1e7], 16],
+    ];
+    for (const [costList, rows] of cases) {
+      const costs = Float64Array.from(costList);
+      for (let l = 0; l + 1 < costs.length; l++) {
+        const step = (costs[l + 1] as number) - (costs[l] as number);
+        for (let extra = 0; extra <= rows * 2; extra++) {
+          for (const wiggle of [0, 1e-13, -1e-13]) {
+            const pool = rows * (costs[0] as number) + extra * (step / 2) * (1 + wiggle);
+            const sequential = new PoolSpender(pool, costs, rows);
+            let granted = 0;
+            while (granted < rows && sequential.mayContinue(l)) granted++;
+            const oneCall = new PoolSpender(pool, costs, rows);
+            let byFormula = 0;
+            while (byFormula < rows && (byFormula + 1) * step <= oneCall.grantable) byFormula++;
+            expect([costList.join(), l, extra, wiggle, byFormula]).toEqual([costList.join(), l, extra, wiggle, granted]);
+          }
+        }
+      }
+    }
+  });
+});
+
 describe('the ledger routing EERO', () => {
   it('caps a hard stream that would otherwise run every image to the end', () => {
     const calib = syntheticOutputs({ images: 2000, seed: 21 });
