@@ -112,42 +112,38 @@ describe('shutdown with a drain', () => {
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
   });
 
-  test('a SIGTERM during start-up (before "listening on") is not lost: the service starts, closes and exits 0', async () => {
+  /** Spawns `command`, sends SIGTERM once its log shows `when`, and returns its exit code and log. */
+  async function terminateOnce(command: string, args: string[], when: string): Promise<{ code: number | null; log: string }> {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['dist/src/cli/main.js', 'serve', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (c: Buffer) => (log += c.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      // The first line comes before the model loads: the handlers must already be there.
-      await until(() => log.includes('config:'), 30_000);
+      await until(() => log.includes(when), 30_000);
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(log).toMatch(/SIGTERM: shutting down/);
-      expect(log).toMatch(/stopped/);
+      return { code: await exited, log };
     } finally {
       child.kill('SIGKILL');
     }
+  }
+
+  test('a SIGTERM during start-up (before "listening on") is not lost: the service starts, closes and exits 0', async () => {
+    // The first line comes before the model loads: the handlers must already be there.
+    const { code, log } = await terminateOnce(process.execPath, ['dist/src/cli/main.js', 'serve', '--port', '0'], 'config:');
+    expect(code).toBe(0);
+    expect(log).toMatch(/SIGTERM: shutting down/);
+    expect(log).toMatch(/stopped/);
   }, 60_000);
 
   test('the start script execs the server, so a SIGTERM to the process npm runs reaches it and it exits cleanly', async () => {
-    const { spawn } = await import('node:child_process');
     const { readFileSync } = await import('node:fs');
     const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
     expect(script.startsWith('exec ')).toBe(true);
     // npm runs scripts as `sh -c <script>` and forwards signals to that process.
-    const child = spawn('sh', ['-c', `${script} --port 0`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    try {
-      await until(() => log.includes('listening on'), 30_000);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(log).toMatch(/SIGTERM: shutting down/);
-      expect(log).toMatch(/stopped/);
-    } finally {
-      child.kill('SIGKILL');
-    }
+    const { code, log } = await terminateOnce('sh', ['-c', `${script} --port 0`], 'listening on');
+    expect(code).toBe(0);
+    expect(log).toMatch(/SIGTERM: shutting down/);
+    expect(log).toMatch(/stopped/);
   }, 60_000);
 });
