@@ -71,11 +71,14 @@ export const serveCommand = defineCommand(spec, async (args) => {
   let stopping = false;
   let finish: (code: number) => void = () => undefined;
   const exitCode = new Promise<number>((resolve) => (finish = resolve));
+  const detach = (): void => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
   const shutdown = (running: Service): void => {
     running.close().then(
       () => {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
+        detach();
         finish(0);
       },
       (e: unknown) => {
@@ -99,8 +102,7 @@ export const serveCommand = defineCommand(spec, async (args) => {
   try {
     service = await startService(config, { logger });
   } catch (e) {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    detach();
     throw e;
   }
   if (stopping) shutdown(service);
