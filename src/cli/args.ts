@@ -7,6 +7,8 @@ export interface FlagSpec {
   short?: string;
   description: string;
   default?: string | boolean;
+  /** Shown in help only: what applies when the flag is left out (e.g. the model's routing decides). */
+  shownDefault?: string;
   valueName?: string;
 }
 
@@ -48,7 +50,8 @@ export function parseCommand<F extends Record<string, FlagSpec>>(spec: CommandSp
 export function helpText(spec: CommandSpec): string {
   const rows = Object.entries(spec.flags).map(([name, f]) => {
     const left = `${f.short ? `-${f.short}, ` : '    '}--${name}${f.type === 'string' ? ` <${f.valueName ?? 'value'}>` : ''}`;
-    const def = f.default !== undefined && f.default !== false ? ` (default: ${String(f.default)})` : '';
+    const shown = f.default !== undefined && f.default !== false ? String(f.default) : f.shownDefault;
+    const def = shown !== undefined ? ` (default: ${shown})` : '';
     return `  ${left.padEnd(30)} ${f.description}${def}`;
   });
   rows.push(`  ${'-h, --help'.padEnd(30)} show this help`);

@@ -1,60 +1,88 @@
-/** Named budget policies: budgets/*.yaml, written by `eero calibrate`, read by `serve` and `classify`. */
-import type { z } from 'zod';
+/**
+ * Named budget policies: budgets/*.yaml, written by `eero calibrate`, read by
+ * `serve` and `classify`. The file's own fields are checked here; its routing
+ * fields (budget, score, beta, guarantee, ...) are the declared options'
+ * (config/options.ts), checked by their one parser and named `file: field`.
+ */
 import { EeroError } from '../errors';
-import { COST_UNITS, DEFAULTS, RANGES, SCORE_KINDS } from './defaults';
-import { arr, bool, num, obj, oneOf, optional, parseWithSchema, reporter, str, withDefault } from './schema';
+import { COST_UNITS, DEFAULTS } from './defaults';
+import { fileKeys, parseSurface, surfaceName, type OptionSpec, type OptionValues } from './options';
+import { arr, bool, declaredFields, num, obj, oneOf, optional, parseWithSchema, str, withDefault } from './schema';
 import { readYamlFile, writeYamlFile } from './yaml-file';
 
-const fraction = num({ above: 0, max: 1 });
+function budgetPolicySchema(specs: readonly OptionSpec[]) {
+  return obj({
+    name: str({ nonEmpty: true }),
+    /** The bundle's manifest name this policy was made for; checked when the policy is loaded for a model. */
+    model: str({ nonEmpty: true }),
+    /** Older files name a budget in MACs here; `budget: 6e6` (or "6M") says the same now. */
+    budgetMacs: optional(num({ above: 0 })),
+    costUnit: withDefault(oneOf(COST_UNITS), () => DEFAULTS.costUnit),
+    ledger: withDefault(obj({ enabled: withDefault(bool(), () => true) }), () => ({ enabled: true })),
+    /** Per-exit thresholds computed by `eero calibrate` (`.inf` means never exit there). */
+    thresholds: optional(arr(num({ infinite: true }), { minLength: 1 })),
+    ...declaredFields(fileKeys(specs, 'policy')),
+  });
+}
 
-/** A certified guarantee (Learn-then-Test): agreement with the full model, or accuracy within `accuracyDrop` of it. */
-export const guaranteeSchema = obj({
-  agreement: optional(num(RANGES.agreement)),
-  accuracyDrop: optional(num(RANGES.accuracyDrop)),
-  delta: withDefault(num(RANGES.delta), () => 0.05),
-}).superRefine((g, ctx) => {
-  if ((g.agreement === undefined) === (g.accuracyDrop === undefined)) {
-    reporter(ctx)([g.agreement === undefined ? 'agreement' : 'accuracyDrop'], 'expected exactly one of agreement and accuracyDrop');
+export interface BudgetPolicy {
+  name: string;
+  model: string;
+  costUnit: (typeof COST_UNITS)[number];
+  ledger: { enabled: boolean };
+  thresholds?: number[] | undefined;
+  /** The routing options the file gives, validated, by option key (`budget`, `score`, `agreement`, ...). */
+  routing: OptionValues;
+}
+
+function fail(file: string, field: string, message: string): EeroError {
+  return new EeroError('CONFIG_INVALID', `${file}: ${field}: ${message}`, { details: { file, field } });
+}
+
+/** Validate a policy document (a parsed file, or one about to be written). */
+export function parseBudgetPolicy(raw: unknown, file: string, specs: readonly OptionSpec[]): BudgetPolicy {
+  const doc = parseWithSchema(budgetPolicySchema(specs), raw, file, 'CONFIG_INVALID');
+  const { name, model, costUnit, ledger, thresholds, budgetMacs } = doc;
+  const fields = doc as Record<string, unknown>;
+  if ((fields.budget === undefined) === (budgetMacs === undefined)) {
+    throw fail(file, budgetMacs === undefined ? 'budget' : 'budgetMacs', 'expected exactly one of budget and budgetMacs');
   }
-});
+  const given = budgetMacs === undefined ? fields : { ...fields, budget: { macs: budgetMacs } };
+  // Named `file: field:` as every other field of a config file is.
+  const routing = parseSurface(specs, 'policy', given, (n) => `${file}: ${n}:`, 'CONFIG_INVALID');
+  return { name, model, costUnit, ledger, ...(thresholds ? { thresholds } : {}), routing };
+}
 
-export const budgetPolicySchema = obj({
-  name: str({ nonEmpty: true }),
-  /** The bundle's manifest name this policy was made for; checked when the policy is loaded for a model. */
-  model: str({ nonEmpty: true }),
-  /** Average cost per image as a fraction of the full model's cost. Exactly one of budget, budgetMacs. */
-  budget: optional(fraction),
-  budgetMacs: optional(num({ above: 0 })),
-  score: withDefault(oneOf(SCORE_KINDS), () => DEFAULTS.score),
-  beta: withDefault(num(RANGES.beta), () => DEFAULTS.beta),
-  costUnit: withDefault(oneOf(COST_UNITS), () => DEFAULTS.costUnit),
-  ledger: withDefault(obj({ enabled: withDefault(bool(), () => true) }), () => ({ enabled: true })),
-  accuracyTarget: optional(num(RANGES.accuracyTarget)),
-  guarantee: optional(guaranteeSchema),
-  /** Per-exit thresholds computed by `eero calibrate` (`.inf` means never exit there). */
-  thresholds: optional(arr(num({ infinite: true }), { minLength: 1 })),
-}).superRefine((p, ctx) => {
-  const report = reporter(ctx);
-  if ((p.budget === undefined) === (p.budgetMacs === undefined)) {
-    report([p.budget === undefined ? 'budget' : 'budgetMacs'], 'expected exactly one of budget (fraction) and budgetMacs');
+export async function loadBudgetPolicy(file: string, specs: readonly OptionSpec[]): Promise<BudgetPolicy> {
+  return parseBudgetPolicy(await readYamlFile(file, 'CONFIG_INVALID'), file, specs);
+}
+
+/** A value as a file writes it: a budget as its fraction, or its MACs (a number > 1 reads back as MACs). */
+function fileValue(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && 'fraction' in value) return (value as { fraction: number }).fraction;
+  if (typeof value === 'object' && value !== null && 'macs' in value) return (value as { macs: number }).macs;
+  return value;
+}
+
+/** The document of `policy`, its routing under each option's policy-file name (`guarantee.delta` nested). */
+function policyDocument(policy: BudgetPolicy, specs: readonly OptionSpec[]): Record<string, unknown> {
+  const doc: Record<string, unknown> = { name: policy.name, model: policy.model };
+  for (const spec of specs) {
+    const value = policy.routing[spec.key];
+    if (value === undefined || !spec.surfaces.includes('policy')) continue;
+    const [top = '', ...rest] = surfaceName(spec, 'policy').split('.');
+    if (rest.length === 0) doc[top] = fileValue(value);
+    else doc[top] = { ...(doc[top] as Record<string, unknown> | undefined), [rest.join('.')]: fileValue(value) };
   }
-  const rules = [p.accuracyTarget, p.guarantee, p.thresholds].filter((v) => v !== undefined).length;
-  if (rules > 1) report(['thresholds'], 'give at most one of thresholds, accuracyTarget and guarantee');
-});
-
-export type BudgetPolicy = z.infer<typeof budgetPolicySchema>;
-export type Guarantee = z.infer<typeof guaranteeSchema>;
-
-export async function loadBudgetPolicy(file: string): Promise<BudgetPolicy> {
-  const raw = await readYamlFile(file, 'CONFIG_INVALID');
-  return parseWithSchema(budgetPolicySchema, raw, file, 'CONFIG_INVALID');
+  return { ...doc, costUnit: policy.costUnit, ledger: policy.ledger, ...(policy.thresholds ? { thresholds: policy.thresholds } : {}) };
 }
 
 /** Validate then write `policy` to `file` (atomically), in the shape loadBudgetPolicy reads. */
-export async function writeBudgetPolicy(file: string, policy: BudgetPolicy): Promise<void> {
-  const checked = parseWithSchema(budgetPolicySchema, structuredClone(policy), file, 'CONFIG_INVALID');
+export async function writeBudgetPolicy(file: string, policy: BudgetPolicy, specs: readonly OptionSpec[]): Promise<void> {
+  const doc = policyDocument(policy, specs);
+  parseBudgetPolicy(structuredClone(doc), file, specs);
   try {
-    await writeYamlFile(file, checked, 'EERO budget policy; written by eero. Format: docs/eero.md');
+    await writeYamlFile(file, doc, 'EERO budget policy; written by eero. Format: docs/eero.md');
   } catch (e) {
     throw new EeroError('IO_ERROR', `${file}: cannot be written`, { cause: e, details: { file } });
   }

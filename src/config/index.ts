@@ -1,21 +1,23 @@
 /** config/: the only module that parses YAML. Every file it loads becomes a typed, validated object; every default lives here. */
+export { DEFAULTS, costUnitLabel, describeRange, inRange, type CostUnit, type Range } from './defaults';
 export {
-  DEFAULTS,
-  RANGES,
-  SCORE_KINDS,
-  costUnitLabel,
-  describeRange,
-  inRange,
-  type CostUnit,
-  type Range,
-  type ScoreKind,
-} from './defaults';
+  SURFACES,
+  SURFACE_LABELS,
+  expectedText,
+  onSurface,
+  parseOption,
+  parseSurface,
+  surfaceName,
+  type OptionSpec,
+  type OptionValues,
+  type Surface,
+} from './options';
 export { checkBudgetSpec, describeBudget, formatCost, parseBudget, type BudgetSpec } from './budget-spec';
 export { parseInputSpec, type InputSpec } from './input-spec';
 export type { Manifest, StageSpec, TensorSpec } from './manifest-schema';
 export { isBundleDir, loadBundle, type Bundle } from './bundle';
 export { readBundleOutputs, readExitOutputs, type ExitOutputs } from './exit-outputs-file';
-export { loadBudgetPolicy, writeBudgetPolicy, type BudgetPolicy, type Guarantee } from './budget-policy';
+export { loadBudgetPolicy, parseBudgetPolicy, writeBudgetPolicy, type BudgetPolicy } from './budget-policy';
 export {
   defaultServeConfig,
   loadServeConfig,

@@ -139,3 +139,18 @@ export function parseWithSchema<T>(schema: Schema<T>, value: unknown, file: stri
   const field = fieldPath(keys);
   throw new EeroError(code, `${file}: ${field || '(root)'}: ${issue.message}`, { details: { file, field } });
 }
+
+/**
+ * The fields a file gives declared options in (config/options.ts): each key
+ * is accepted as it is (the options' own parser checks the value, naming the
+ * field), nested keys such as `guarantee.delta` as a mapping with exactly
+ * those keys, so that a typo is still refused as an unknown field.
+ */
+export function declaredFields(keys: ReadonlyMap<string, readonly string[]>): Record<string, z.ZodType<unknown>> {
+  const shape: Record<string, z.ZodType<unknown>> = {};
+  for (const [top, nested] of keys) {
+    shape[top] =
+      nested.length === 0 ? optional(z.unknown()) : optional(obj(Object.fromEntries(nested.map((n) => [n, optional(z.unknown())]))));
+  }
+  return shape;
+}

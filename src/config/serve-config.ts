@@ -2,33 +2,29 @@
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { checkBudgetSpec, parseBudget, type BudgetSpec } from './budget-spec';
+import type { BudgetSpec } from './budget-spec';
 import { DEFAULTS } from './defaults';
-import { arr, num, obj, oneOf, optional, parseWithSchema, reporter, str, withDefault, type Schema } from './schema';
+import { fileKeys, parseSurface, type OptionSpec, type OptionValues } from './options';
+import { arr, declaredFields, num, obj, oneOf, optional, parseWithSchema, reporter, str, withDefault, type Schema } from './schema';
 import { readYamlFile } from './yaml-file';
 
 const positiveInt = num({ integer: true, min: 1 });
 
-/** A budget in a config file: 0.5, "50%", "6M", 6000000. */
-const budgetSchema: Schema<BudgetSpec> = z.union([num({ above: 0 }), str({ nonEmpty: true })]).transform((raw, ctx) => {
-  try {
-    return typeof raw === 'number' ? checkBudgetSpec(raw <= 1 ? { fraction: raw } : { macs: raw }) : parseBudget(raw);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
-
-const modelEntry = obj({
-  /** The name clients ask for (`?model=`); defaults to the bundle folder's name. */
-  name: optional(str({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, patternName: 'a name of letters, digits, . _ -' })),
-  /** The bundle folder. Relative paths in a file are resolved against the file's folder. */
-  path: str({ nonEmpty: true }),
-  /** A budgets/*.yaml policy file, resolved like `path`: the model's routing and, unless `budget` is given, its budget. */
-  policy: optional(str({ nonEmpty: true })),
-  /** The operator's budget B: every image's average cost stays within it; requests may only ask for less. */
-  budget: optional(budgetSchema),
-});
+/**
+ * A served model. Its routing options (the serve surface of the declared
+ * options: `budget` is the operator's B, every image's average cost stays
+ * within it and requests may only ask for less) are checked by their parser.
+ */
+const modelEntry = (specs: readonly OptionSpec[]) =>
+  obj({
+    /** The name clients ask for (`?model=`); defaults to the bundle folder's name. */
+    name: optional(str({ nonEmpty: true, pattern: /^[A-Za-z0-9._-]+$/, patternName: 'a name of letters, digits, . _ -' })),
+    /** The bundle folder. Relative paths in a file are resolved against the file's folder. */
+    path: str({ nonEmpty: true }),
+    /** A budgets/*.yaml policy file, resolved like `path`: the model's routing and, unless `budget` is given, its budget. */
+    policy: optional(str({ nonEmpty: true })),
+    ...declaredFields(fileKeys(specs, 'serve')),
+  });
 
 function defaults() {
   return {
@@ -46,14 +42,14 @@ function defaults() {
   };
 }
 
-function serveConfigSchema() {
+function serveConfigSchema(specs: readonly OptionSpec[]) {
   const d = defaults();
   const dflt = <T>(schema: Schema<T>, value: T): Schema<T> => withDefault(schema, () => value);
   return obj({
     port: dflt(num({ integer: true, min: 0, max: 65535 }), 8080),
     /** 127.0.0.1 by default: a server started on a laptop is not on the network until asked (containers set 0.0.0.0). */
     host: dflt(str({ nonEmpty: true }), '127.0.0.1'),
-    models: dflt(arr(modelEntry, { minLength: 1 }), [{ path: DEFAULTS.modelPath }]),
+    models: dflt(arr(modelEntry(specs), { minLength: 1 }), [{ path: DEFAULTS.modelPath }]),
     batching: dflt(
       obj({
         maxBatch: dflt(positiveInt, d.batching.maxBatch),
@@ -120,7 +116,15 @@ function serveConfigSchema() {
 }
 
 type ParsedServeConfig = z.infer<ReturnType<typeof serveConfigSchema>>;
-export type ServedModel = Omit<ParsedServeConfig['models'][number], 'name'> & { name: string };
+export interface ServedModel {
+  name: string;
+  path: string;
+  policy?: string | undefined;
+  /** The operator's budget B (the `budget` option); default: the policy's, else 0.5. */
+  budget?: BudgetSpec | undefined;
+  /** The other routing options the entry gives, by option key: the model's defaults for requests. */
+  routing?: OptionValues;
+}
 export type ServeConfig = Omit<ParsedServeConfig, 'models'> & { models: ServedModel[] };
 export type BatchingConfig = ServeConfig['batching'];
 export type LimitsConfig = ServeConfig['limits'];
@@ -136,16 +140,23 @@ function baseName(path: string): string {
   );
 }
 
-/** Validate an already-parsed value; relative paths resolve against `baseDir` when given (a file's folder). */
-export function parseServeConfig(value: unknown, source: string, baseDir?: string): ServeConfig {
-  const c = parseWithSchema(serveConfigSchema(), value ?? {}, source, 'CONFIG_INVALID');
+/**
+ * Validate an already-parsed value; relative paths resolve against `baseDir` when given (a file's folder).
+ * `specs`: the declared routing options (pipeline's ROUTING_OPTIONS) a model entry may give.
+ */
+export function parseServeConfig(value: unknown, source: string, specs: readonly OptionSpec[] = [], baseDir?: string): ServeConfig {
+  const c = parseWithSchema(serveConfigSchema(specs), value ?? {}, source, 'CONFIG_INVALID');
   const at = (p: string): string => (baseDir === undefined || isAbsolute(p) ? p : resolve(baseDir, p));
-  const models = c.models.map((m) => ({
-    ...m,
-    name: m.name ?? baseName(m.path),
-    path: at(m.path),
-    ...(m.policy === undefined ? {} : { policy: at(m.policy) }),
-  }));
+  const models = c.models.map((m, i): ServedModel => {
+    const { budget, ...routing } = parseSurface(specs, 'serve', m, (n) => `${source}: models[${i}].${n}:`, 'CONFIG_INVALID');
+    return {
+      name: m.name ?? baseName(m.path),
+      path: at(m.path),
+      ...(m.policy === undefined ? {} : { policy: at(m.policy) }),
+      ...(budget === undefined ? {} : { budget: budget as BudgetSpec }),
+      routing,
+    };
+  });
   return { ...c, models };
 }
 
@@ -154,7 +165,7 @@ export function defaultServeConfig(): ServeConfig {
   return parseServeConfig({}, 'defaults');
 }
 
-export async function loadServeConfig(file: string): Promise<ServeConfig> {
+export async function loadServeConfig(file: string, specs: readonly OptionSpec[]): Promise<ServeConfig> {
   const raw = await readYamlFile(file, 'CONFIG_INVALID');
-  return parseServeConfig(raw, file, dirname(file));
+  return parseServeConfig(raw, file, specs, dirname(file));
 }

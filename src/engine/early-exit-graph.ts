@@ -40,8 +40,8 @@ export interface EarlyExitManifestFields {
   earlyExit?: { file: string; inputs: EarlyExitGraphSpec['inputs']; outputs: EarlyExitGraphSpec['outputs'] } | undefined;
 }
 
-/** 0 margin, 1 maxprob, 2 entropy: the graph's `score_kind`. */
-export type ScoreKindCode = 0 | 1 | 2;
+/** The graph's `score_kind` input: a score's code in the router's registry (router/scorers). */
+export type ScoreKindCode = number;
 
 export interface EarlyExitRun {
   /** 0-based exit each row left at. */

@@ -4,10 +4,11 @@
  * tie noise, one onnxruntime call. The graph scores and decides as the
  * router does (float64, same noise), so its exits equal the stage chain's.
  */
-import type { EarlyExitGraph, ScoreKindCode } from '../engine';
+import type { EarlyExitGraph } from '../engine';
 import {
   rowStream,
   scoreRow,
+  scorerOf,
   softmaxRow,
   TIE_NOISE,
   type ExitPolicy,
@@ -18,15 +19,14 @@ import {
 import { topK, type ImageResult, type StopReason, type TraceEntry } from './results';
 import type { RowMeta } from './row-meta';
 
-const SCORE_CODES: Record<ScoringOptions['score'], ScoreKindCode> = { margin: 0, maxprob: 1, entropy: 2 };
-
 const isThresholdPolicy = (p: ExitPolicy): p is ThresholdPolicy => 'thresholds' in p && p.thresholds instanceof Float64Array;
 
-/** Whether the graph can route this batch: threshold rules only, one score kind and temperature for all rows. */
+/** Whether the graph can route this batch: threshold rules only, one score the graph computes, one temperature for all rows. */
 export function graphCanRoute(metas: readonly RowMeta[]): boolean {
   const first = metas[0]?.choice.policy.scoring;
   return (
     first !== undefined &&
+    scorerOf(first.score).graphCode !== undefined &&
     metas.every((m) => {
       const s = m.choice.policy.scoring;
       return isThresholdPolicy(m.choice.policy) && s.score === first.score && s.temperature === first.temperature && s.seed === first.seed;
@@ -77,7 +77,10 @@ export async function runGraphBatch(
   });
   // Without a trace only the outputs that route are fetched (each one fetched costs time at small batches).
   const detail = metas.some((meta) => meta.trace);
-  const run = await graph.run(input, n, thresholds, scoring.temperature, noise, SCORE_CODES[scoring.score], { detail, ledger });
+  const run = await graph.run(input, n, thresholds, scoring.temperature, noise, scorerOf(scoring.score).graphCode as number, {
+    detail,
+    ledger,
+  });
   const full = costs[m - 1] as number;
   let ledgerForced = 0;
   const results = metas.map((meta, r): ImageResult => {

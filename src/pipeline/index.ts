@@ -3,5 +3,6 @@ export { createClassifier, type ClassifyAnswer, type Classifier, type ClassifyRe
 export { loadModel, type LoadedModel, type ModelSettings } from './loaded-model';
 export { type RouteChoice } from './model-routing';
 export type { ImageResult } from './results';
-export { flagName, paramName, toRoutingRequest, type RawRouting, type RoutingRequest } from './routing-request';
+export { ANSWER_OPTIONS, ROUTING_OPTIONS } from './options/routing-options';
+export { routingFrom, routingFromPolicy, surfaceNamer, toRoutingRequest, type RoutingRequest } from './routing-request';
 export { runDirect } from './run-batch';

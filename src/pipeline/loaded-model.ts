@@ -18,6 +18,7 @@ import { EeroError } from '../errors';
 import { createPreprocessor, type Preprocessor } from '../preprocess';
 import { modelCosts, type ModelCosts } from './model-costs';
 import { ModelRouting } from './model-routing';
+import { ROUTING_OPTIONS } from './options/routing-options';
 import { routingFromPolicy, type RoutingRequest } from './routing-request';
 
 /** How the operator serves a model: from `serve.yaml`, `--budget`/`--policy` flags, or both. */
@@ -80,7 +81,7 @@ async function resolveSettings(settings: ModelSettings, manifest: Manifest): Pro
     };
   }
   const file = settings.policyFile;
-  const policy = await loadBudgetPolicy(file);
+  const policy = await loadBudgetPolicy(file, ROUTING_OPTIONS);
   if (policy.model !== manifest.name) {
     throw new EeroError(
       'CONFIG_INVALID',

@@ -17,15 +17,23 @@ export function computeExitScores(outputs: ExitOutputs, scoring: Partial<Scoring
   const scratch = new Float64Array(classes);
   const scores: Float64Array[] = [];
   const predictions: Int32Array[] = [];
+  // Each row's history (policy.ts RowState): a score may read what the row saw at earlier exits.
+  const history = { exit: -1, prediction: -1, streak: 0 };
+  const streaks = new Int32Array(images);
   for (let l = 0; l < exits; l++) {
     const logits = outputs.logits[l] as Float32Array;
+    const previous = predictions[l - 1];
     const sc = new Float64Array(images);
     const pr = new Int32Array(images);
     for (let i = 0; i < images; i++) {
       softmaxRow(logits, i * classes, classes, s.temperature, probs);
-      const r = scoreRow(probs, l, i, s, scratch);
+      history.exit = l - 1;
+      history.prediction = previous ? (previous[i] as number) : -1;
+      history.streak = streaks[i] as number;
+      const r = scoreRow(probs, l, i, s, scratch, history);
       sc[i] = r.score;
       pr[i] = r.prediction;
+      streaks[i] = r.prediction === history.prediction ? (streaks[i] as number) + 1 : 1;
     }
     scores.push(sc);
     predictions.push(pr);

@@ -5,7 +5,9 @@
 export type { ExitOutputs, ScoredOutputs } from './exit-outputs';
 export { mulberry32, permutation, rowStream, seededShuffle } from './prng';
 export type { ScoringOptions } from './scores';
-export { resolveScoring, scoreRow, softmaxRow, TIE_NOISE } from './scores';
+export { DEFAULT_SCORING, resolveScoring, scoreRow, softmaxRow, TIE_NOISE } from './scores';
+export type { ExitHistory, Scorer } from './scorers/scorer';
+export { isScoreKind, SCORE_KINDS, scorerOf, scorers, type ScoreKind } from './scorers/registry';
 export { computeExitScores, exitErrorRates, sortedExitScores } from './exit-scores';
 export { assertFeasibleBudget, resolveBudget, validateCosts } from './budget';
 export { calibrateEero, calibrateEeroSorted } from './eero';
@@ -26,5 +28,5 @@ export { areaUnderCurve, budgetGrid, referencePoints, sweepBudgets, sweepMethods
 export { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBentkusPValue, hoeffdingPValue } from './binomial-tail';
 export { wilsonInterval } from './wilson';
 export { agreementThresholdCache, disagreementRates, withAgreementLabels } from './agreement-recalibration';
-export type { CertifiedPolicy, CertifyOptions } from './certify';
+export type { CertifiedPolicy, CertifyOptions, Guarantee } from './certify';
 export { calibrateCertified, certificationPath, concatScored, fixedSequenceTest, lossesOf, selectScoredRows, splitRows } from './certify';

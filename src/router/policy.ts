@@ -94,7 +94,8 @@ export function makePolicy<E extends object>(
   };
   const decide = (exit: number, p: ArrayLike<number>, state: RowState): boolean => {
     if (scratch.length !== p.length) scratch = new Float64Array(p.length);
-    const r = scoreRow(p, exit, state.key, scoring, scratch);
+    // The state still holds the previous exit: the history a score may read.
+    const r = scoreRow(p, exit, state.key, scoring, scratch, state);
     return decideScored(exit, r.score, r.prediction, state);
   };
   const decideLogits = (exit: number, logits: ArrayLike<number>, offset: number, classes: number, state: RowState): boolean => {

@@ -1,6 +1,7 @@
-import { SCORE_KINDS, type ScoreKind } from '../config';
 import { EeroError } from '../errors';
 import { rowStream } from './prng';
+import { isScoreKind, scorerOf, SCORE_KINDS, type ScoreKind } from './scorers/registry';
+import type { ExitHistory } from './scorers/scorer';
 
 /**
  * Confidence scores of one exit (docs/eero.md "Score of one exit"). Every score is
@@ -32,7 +33,7 @@ export function resolveScoring(partial: Partial<ScoringOptions> = {}): ScoringOp
     seed: partial.seed ?? DEFAULT_SCORING.seed,
     temperature: partial.temperature ?? DEFAULT_SCORING.temperature,
   };
-  if (!(SCORE_KINDS as readonly string[]).includes(s.score)) {
+  if (!isScoreKind(s.score)) {
     throw new EeroError('BAD_PARAMETER', `unknown score "${String(s.score)}"; use one of ${SCORE_KINDS.join(', ')}`);
   }
   if (!Number.isSafeInteger(s.seed) || s.seed < 0) {
@@ -98,29 +99,12 @@ export function argmax(probs: ArrayLike<number>): number {
   return best;
 }
 
-/** The score of (already noised) probabilities; larger = surer for every kind. */
-export function scoreProbs(probs: ArrayLike<number>, kind: ScoreKind): number {
-  if (kind === 'entropy') {
-    // Negated entropy: sum p log p is <= 0, and 0 only for a one-hot output.
-    let s = 0;
-    for (let c = 0; c < probs.length; c++) {
-      const p = probs[c] ?? 0;
-      if (p > 0) s += p * Math.log(p);
-    }
-    return s;
-  }
-  let top1 = -Infinity;
-  let top2 = -Infinity;
-  for (let c = 0; c < probs.length; c++) {
-    const p = probs[c] ?? -Infinity;
-    if (p > top1) {
-      top2 = top1;
-      top1 = p;
-    } else if (p > top2) {
-      top2 = p;
-    }
-  }
-  return kind === 'maxprob' ? top1 : top1 - top2;
+/** Where a row starts: no exit seen yet. */
+export const NO_HISTORY: ExitHistory = Object.freeze({ exit: -1, prediction: -1, streak: 0 });
+
+/** The score of (already noised) probabilities at `exit`; larger = surer for every kind (scorers/registry.ts). */
+export function scoreProbs(probs: ArrayLike<number>, kind: ScoreKind, exit = 0, history: ExitHistory = NO_HISTORY): number {
+  return scorerOf(kind).score(probs, exit, history);
 }
 
 export interface ScoredRow {
@@ -139,9 +123,10 @@ export function scoreRow(
   key: number,
   scoring: Readonly<ScoringOptions>,
   scratch: Float64Array = new Float64Array(probs.length),
+  history: ExitHistory = NO_HISTORY,
 ): ScoredRow {
   const noisy = scratch.length === probs.length ? scratch : new Float64Array(probs.length);
   for (let c = 0; c < probs.length; c++) noisy[c] = probs[c] ?? NaN;
   addTieNoise(noisy, scoring.seed, key, exit);
-  return { score: scoreProbs(noisy, scoring.score), prediction: argmax(noisy) };
+  return { score: scoreProbs(noisy, scoring.score, exit, history), prediction: argmax(noisy) };
 }

@@ -1,7 +1,12 @@
-/** Classification controls from a query string, form fields or v2 `parameters`, checked once (routing: pipeline's toRoutingRequest). */
-import { DEFAULTS } from '../config';
+/**
+ * Classification controls from a query string, form fields or v2 / gRPC
+ * `parameters`: every name comes from the declared options (pipeline's
+ * ROUTING_OPTIONS and ANSWER_OPTIONS), each value is checked by its option's
+ * one parser, and the rules between options by the pipeline's request builder.
+ */
+import { DEFAULTS, onSurface, parseSurface, surfaceName, type OptionSpec, type Surface } from '../config';
 import { EeroError } from '../errors';
-import { paramName, toRoutingRequest, type RoutingRequest } from '../pipeline';
+import { ANSWER_OPTIONS, ROUTING_OPTIONS, surfaceNamer, toRoutingRequest, type RoutingRequest } from '../pipeline';
 
 export interface ClassifyParams {
   model: string | undefined;
@@ -14,66 +19,54 @@ export interface ClassifyParams {
 
 export type RawParams = Record<string, unknown>;
 
-/** Every parameter name we read; others are ignored (clients add their own). */
-const ROUTING = {
-  budget: 'budget',
-  score: 'score',
-  beta: 'beta',
-  accuracy_target: 'accuracyTarget',
-  agreement: 'agreement',
-  accuracy_drop: 'accuracyDrop',
-  delta: 'delta',
-  deadline_ms: 'deadlineMs',
-} as const;
-const KNOWN = ['model', 'topk', 'trace', ...Object.keys(ROUTING)];
+/** Which surface a request's parameters come from: the query/form (v1) or the v2 `parameters` (REST and gRPC). */
+export type ParamSurface = Extract<Surface, 'query' | 'v2'>;
 
 /** One value per name: a string, a number or a boolean; a name given twice (query or form) is refused. */
-function single(raw: RawParams, name: string): string | undefined {
+function single(raw: RawParams, name: string): string | number | boolean | undefined {
   const v = raw[name];
   if (v === undefined || v === null) return undefined;
   if (Array.isArray(v))
     throw new EeroError('BAD_PARAMETER', `parameter "${name}" is given more than once`, { details: { parameter: name } });
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   throw new EeroError('BAD_PARAMETER', `parameter "${name}" must be a string, number or boolean`, { details: { parameter: name } });
 }
 
-function parseTopk(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULTS.topk;
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(v) || v < 1 || v > 1000) {
-    throw new EeroError('BAD_PARAMETER', `topk must be an integer from 1 to 1000, got ${JSON.stringify(raw)}`, {
-      details: { parameter: 'topk' },
-    });
-  }
-  return v;
-}
-
-function parseTrace(raw: string | undefined): boolean {
-  if (raw === undefined) return false;
-  const v = raw.trim().toLowerCase();
-  if (v === '1' || v === 'true') return true;
-  if (v === '0' || v === 'false' || v === '') return false;
-  throw new EeroError('BAD_PARAMETER', `trace must be 1, 0, true or false, got ${JSON.stringify(raw)}`, {
-    details: { parameter: 'trace' },
-  });
-}
-
-/** Sources in order (e.g. the query string, then form fields); a name given in two sources is refused too. */
+/** v1: the query string, then form fields, in order; a name given in two sources is refused too. */
 export function parseClassifyParams(...sources: RawParams[]): ClassifyParams {
+  return parseParams(sources, 'query');
+}
+
+/**
+ * Parameters from `sources` in order, as `surface` names them.
+ * `options`: the declared options read (tests add their own to check that a declaration reaches every surface).
+ */
+export function parseParams(
+  sources: readonly RawParams[],
+  surface: ParamSurface = 'query',
+  options: { routing?: readonly OptionSpec[]; answer?: readonly OptionSpec[] } = {},
+): ClassifyParams & { values: Record<string, unknown> } {
+  const routingSpecs = options.routing ?? ROUTING_OPTIONS;
+  const specs = [...routingSpecs, ...(options.answer ?? ANSWER_OPTIONS)];
+  // Every name we read; others are ignored (clients add their own).
+  const known = ['model', ...onSurface(specs, surface).map((s) => surfaceName(s, surface))];
   const merged: RawParams = {};
   for (const s of sources) {
-    for (const k of KNOWN) {
+    for (const k of known) {
       if (s[k] === undefined) continue;
       merged[k] = merged[k] === undefined ? s[k] : [merged[k], s[k]].flat();
     }
   }
-  const routingRaw = Object.fromEntries(Object.entries(ROUTING).map(([param, field]) => [field, single(merged, param)]));
-  const topkRaw = single(merged, 'topk');
+  const given = Object.fromEntries(known.map((k) => [k, single(merged, k)]));
+  const model = given.model;
+  const values = parseSurface(specs, surface, given);
+  const topk = values.topk as number | undefined;
   return {
-    model: single(merged, 'model'),
-    topk: parseTopk(topkRaw),
-    topkGiven: topkRaw !== undefined,
-    trace: parseTrace(single(merged, 'trace')),
-    routing: toRoutingRequest(routingRaw, paramName),
+    model: model === undefined ? undefined : String(model),
+    topk: topk ?? DEFAULTS.topk,
+    topkGiven: topk !== undefined,
+    trace: (values.trace as boolean | undefined) ?? false,
+    routing: toRoutingRequest(values, surfaceNamer(surface, undefined, routingSpecs)),
+    values,
   };
 }

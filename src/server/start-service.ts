@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ServeConfig, ServedModel as ServedModelConfig } from '../config';
 import { createMetrics, createRegistry, type EeroMetrics, type MetricsRegistry } from '../metrics';
-import { createClassifier, loadModel, type Classifier, type LoadedModel } from '../pipeline';
+import { createClassifier, loadModel, surfaceNamer, toRoutingRequest, type Classifier, type LoadedModel } from '../pipeline';
 import { configureSharp } from '../preprocess';
 import { toEeroError } from '../errors';
 import { createApp } from './app';
@@ -44,6 +44,7 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
     {
       ...(m.budget ? { budget: m.budget } : {}),
       ...(m.policy ? { policyFile: m.policy } : {}),
+      routing: toRoutingRequest(m.routing ?? {}, surfaceNamer('serve'), undefined, 'CONFIG_INVALID', `serve config, model ${m.name}: `),
       profile: true,
       profileBatch: config.batching.maxBatch,
     },

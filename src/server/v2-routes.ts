@@ -15,7 +15,7 @@ import { EeroError } from '../errors';
 import type { ImageOutcome } from '../pipeline';
 import { classifyHttp, resolveModel } from './classify-http';
 import { requestDeadline, untilAborted } from './deadline';
-import { parseClassifyParams, type RawParams } from './params';
+import { parseParams, type RawParams } from './params';
 import { readBody } from './read-body';
 import type { AppDeps, ServedModel } from './server-types';
 import { isReady } from './v1-routes';
@@ -157,7 +157,7 @@ export function addV2Routes(app: Express, deps: AppDeps): void {
           details: { limit: deps.limits.filesPerRequest },
         });
       }
-      const params = parseClassifyParams(request.parameters);
+      const params = parseParams([request.parameters], 'v2');
       const described = model.describe();
       const classes = described.labels.length;
       // Full probabilities are an output: ask the pipeline for every class.

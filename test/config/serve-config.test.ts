@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultServeConfig, loadServeConfig, parseServeConfig } from '../../src/config';
+import { ROUTING_OPTIONS } from '../../src/pipeline';
 import { EeroError } from '../../src/errors';
 import { makeTempDir, removeDir } from './fake-bundle';
 
@@ -33,12 +34,12 @@ describe('serve config', () => {
     expect(d.monitor).toEqual({ sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500, agreementTarget: 0.99 });
     // Only this machine until asked: containers set 0.0.0.0 (deploy/).
     expect(d.host).toBe('127.0.0.1');
-    expect(d.models).toEqual([{ name: 'resnet18-fmnist', path: 'models/resnet18-fmnist' }]);
+    expect(d.models).toEqual([{ name: 'resnet18-fmnist', path: 'models/resnet18-fmnist', routing: {} }]);
   });
 
   test('{} and an empty file are valid and equal the defaults (paths resolved against the file)', async () => {
     expect(parseServeConfig({}, 'flags')).toEqual(defaultServeConfig());
-    const fromFile = await loadServeConfig(await write(''));
+    const fromFile = await loadServeConfig(await write(''), ROUTING_OPTIONS);
     const want = defaultServeConfig();
     want.models = want.models.map((m) => ({ ...m, path: resolve(dir, m.path) }));
     expect(fromFile).toEqual(want);
@@ -56,12 +57,19 @@ describe('serve config', () => {
           'engine: {executionProvider: cuda, intraOpThreads: 2}',
         ].join('\n'),
       ),
+      ROUTING_OPTIONS,
     );
     expect(c.port).toBe(9000);
     expect(c.host).toBe(defaultServeConfig().host);
     expect(c.models).toEqual([
-      { name: 'convnext-fmnist', path: resolve(dir, 'bundles/convnext-fmnist/'), policy: '/etc/eero/half.yaml', budget: { fraction: 0.5 } },
-      { name: 'r18', path: '/abs/resnet' },
+      {
+        name: 'convnext-fmnist',
+        path: resolve(dir, 'bundles/convnext-fmnist/'),
+        policy: '/etc/eero/half.yaml',
+        budget: { fraction: 0.5 },
+        routing: {},
+      },
+      { name: 'r18', path: '/abs/resnet', routing: {} },
     ]);
     expect(c.batching).toEqual({ maxBatch: 8, maxWaitMs: 0, maxQueue: 1024 });
     expect(c.engine).toEqual({ intraOpThreads: 2, interOpThreads: 1, executionProvider: 'cuda', graph: 'auto' });
@@ -74,6 +82,7 @@ describe('serve config', () => {
     ['models: [{name: a}]', 'models[0].path', /string/],
     ['models: [{path: x, budget: -1}]', 'models[0].budget', /budget/],
     ['models: [{path: x, budget: "lots"}]', 'models[0].budget', /neither a fraction/],
+    ['models: [{path: x, score: sharpness}]', 'models[0].score', /one of margin, maxprob, entropy/],
     ['shutdown: {drainMs: -5}', 'shutdown.drainMs', />= 0/],
     ['monitor: {sampleRate: 2}', 'monitor.sampleRate', /<= 1/],
     ['models: [{path: a/x}, {path: b/x}]', 'models[1].name', /duplicate/],
@@ -90,18 +99,18 @@ describe('serve config', () => {
   ])('%j → CONFIG_INVALID at %s', async (text, field, why) => {
     const file = await write(text);
     let error: unknown;
-    await loadServeConfig(file).catch((e) => (error = e));
+    await loadServeConfig(file, ROUTING_OPTIONS).catch((e) => (error = e));
     expect(error).toBeInstanceOf(EeroError);
     const e = error as EeroError;
     expect(e.code).toBe('CONFIG_INVALID');
-    expect(e.message.startsWith(`${file}: ${field}: `)).toBe(true);
+    expect(e.message.startsWith(`${file}: ${field}`)).toBe(true);
     expect(e.message).toMatch(why);
   });
 
   test('duplicate YAML keys and a missing file are CONFIG_INVALID', async () => {
     const file = await write('port: 1\nport: 2\n');
-    await expect(loadServeConfig(file)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await expect(loadServeConfig(join(dir, 'none.yaml'))).rejects.toMatchObject({
+    await expect(loadServeConfig(file, ROUTING_OPTIONS)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(loadServeConfig(join(dir, 'none.yaml'), ROUTING_OPTIONS)).rejects.toMatchObject({
       code: 'CONFIG_INVALID',
       message: expect.stringContaining('file not found'),
     });

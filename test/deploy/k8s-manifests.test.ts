@@ -28,6 +28,7 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import ts from 'typescript';
 import { parseAllDocuments, parse } from 'yaml';
 import { defaultServeConfig, loadServeConfig } from '../../src/config';
+import { ROUTING_OPTIONS } from '../../src/pipeline';
 import { createMetrics, createRegistry } from '../../src/metrics';
 import { REPO_ROOT, metricNamesIn, readRules } from './deploy-files';
 
@@ -440,7 +441,7 @@ describe('deploy/k8s: the objects agree with each other and with the service', (
     const dir = mkdtempSync(join(tmpdir(), 'eero-k8s-'));
     try {
       writeFileSync(join(dir, 'serve.yaml'), JSON.stringify(raw));
-      const loaded = await loadServeConfig(join(dir, 'serve.yaml'));
+      const loaded = await loadServeConfig(join(dir, 'serve.yaml'), ROUTING_OPTIONS);
       expect(loaded.port).toBe(8080);
       expect(loaded.engine.intraOpThreads).toBe(serve.engine.intraOpThreads);
       if (knowsShutdown) expect((loaded as unknown as { shutdown: { drainMs: number } }).shutdown.drainMs).toBe(serve.shutdown?.drainMs);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { helpText } from '../../src/cli/args';
 import { COMMANDS } from '../../src/cli/commands';
+import { blockNames, regenerate } from '../../src/cli/report/generated-docs';
 import { exitCodeFor } from '../../src/cli/exit-codes';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors';
 import { METRIC_NAMES } from '../../src/metrics/names';
@@ -111,5 +112,20 @@ describe('docs', () => {
     expect(brokenLink(join(DOCS, 'x.md'), '../src/errors.ts')).toBeUndefined();
     expect(brokenLink(join(DOCS, 'x.md'), '../../shared/docs/DESIGN.md')).toBe('outside the repository');
     expect(brokenLink(join(DOCS, 'x.md'), 'missing.md')).toBe('no such file');
+  });
+});
+
+describe('generated docs', () => {
+  const files = [join(ROOT, 'README.md'), ...docFiles];
+
+  it.each(files.map((f) => [relative(ROOT, f), f] as const))('%s: every generated block is current (npm run docs)', (_, file) => {
+    const text = read(file);
+    expect(regenerate(text)).toBe(text);
+  });
+
+  it('the options tables are generated where the docs list options', () => {
+    const names = files.flatMap((f) => blockNames(read(f)));
+    for (const block of ['options:query', 'options:flag', 'options:policy', 'options:surfaces']) expect(names).toContain(block);
+    for (const c of COMMANDS) expect(names).toContain(`help:${c.spec.name}`);
   });
 });

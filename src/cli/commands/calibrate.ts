@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS, loadBundle, readBundleOutputs, writeBudgetPolicy, type BudgetPolicy } from '../../config';
+import { optionFlags, someOptions } from './routing-flags';
 import { EeroError } from '../../errors';
-import { flagName, toRoutingRequest } from '../../pipeline';
+import { ROUTING_OPTIONS, routingFrom } from '../../pipeline';
 import { certificationReport } from '../report/certification';
-import { budgetGrid, calibrateEero, referencePoints, sweepBudgets, sweepMethods, type SweepPoint } from '../../router';
+import { budgetGrid, calibrateEero, DEFAULT_SCORING, referencePoints, sweepBudgets, sweepMethods, type SweepPoint } from '../../router';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { renderLineChart } from '../report/svg-chart';
 import { csvTable, markdownTable, type Cell } from '../report/tables';
@@ -23,23 +24,7 @@ const flags = {
     default: '0.5',
     valueName: 'list',
   },
-  score: { type: 'string', description: 'EERO score: margin | maxprob | entropy', default: DEFAULTS.score },
-  beta: {
-    type: 'string',
-    description: "EERO's exponential-weights temperature (not the softmax temperature)",
-    default: String(DEFAULTS.beta),
-  },
-  agreement: {
-    type: 'string',
-    description: 'write certified policies: agreement with the full model at least this (e.g. 0.99)',
-    valueName: 'fraction',
-  },
-  'accuracy-drop': {
-    type: 'string',
-    description: "write certified policies: accuracy at least the full model's minus this",
-    valueName: 'fraction',
-  },
-  delta: { type: 'string', description: 'risk of a certified guarantee failing (default 0.05)' },
+  ...optionFlags(someOptions(['score', 'beta', 'agreement', 'accuracyDrop', 'delta'])),
   'report-dir': { type: 'string', description: 'where the table and plot go', default: 'reports/<model>', valueName: 'dir' },
   'budgets-dir': { type: 'string', description: 'where policy files go', default: 'budgets', valueName: 'dir' },
   'no-profile': { type: 'boolean', description: 'skip measuring seconds per stage on this machine' },
@@ -75,11 +60,8 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   const f = args.flags;
   if (args.positionals.length > 0)
     throw new EeroError('BAD_PARAMETER', `calibrate takes no positional arguments (got ${args.positionals.join(' ')})`);
-  const routing = toRoutingRequest(
-    { score: f.score, beta: f.beta, agreement: f.agreement, accuracyDrop: f['accuracy-drop'], delta: f.delta },
-    flagName,
-  );
-  const score = routing.score ?? DEFAULTS.score;
+  const routing = routingFrom('flag', f);
+  const score = routing.score ?? DEFAULT_SCORING.score;
   const beta = routing.beta ?? DEFAULTS.beta;
   const bundle = await loadBundle(f.model as string);
   const m = bundle.manifest;
@@ -187,16 +169,14 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
     const doc: BudgetPolicy = {
       name: `${m.name}-${b}${suffix}`,
       model: m.name,
-      budget: b,
-      score,
-      beta,
       costUnit: 'macs',
       ledger: { enabled: true },
+      routing: { budget: { fraction: b }, score, beta, ...routing.guarantee },
       // A guarantee is certified at load, from the calibration outputs; otherwise EERO's thresholds are pinned.
-      ...(routing.guarantee ? { guarantee: routing.guarantee } : { thresholds: Array.from(policy.thresholds) }),
+      ...(routing.guarantee ? {} : { thresholds: Array.from(policy.thresholds) }),
     };
     mkdirSync(path.dirname(file), { recursive: true });
-    await writeBudgetPolicy(file, doc);
+    await writeBudgetPolicy(file, doc, ROUTING_OPTIONS);
     written.push(file);
   }
   const eero = points.filter((p) => p.kind === 'eero');

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { DEFAULTS, type CostUnit } from '../../config';
+import { DEFAULTS, parseSurface, type CostUnit } from '../../config';
 import { EeroError } from '../../errors';
-import { createClassifier, flagName, loadModel, toRoutingRequest } from '../../pipeline';
+import { ANSWER_OPTIONS, createClassifier, loadModel, routingFrom } from '../../pipeline';
 import { seededShuffle } from '../../router';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { nameText } from '../folder/file-names';
@@ -11,14 +11,14 @@ import { runFolder } from '../folder/run-folder';
 import { parseShard, shardOf } from '../folder/shard';
 import { summaryText } from '../folder/summary';
 import { listFiles, type WalkEntry } from '../folder/walk';
-import { routingFlags, routingFlagValues } from './routing-flags';
+import { optionFlags, someOptions } from './routing-flags';
 
 const flags = {
   model: { type: 'string', short: 'm', description: 'bundle folder', default: DEFAULTS.modelPath, valueName: 'dir' },
-  ...routingFlags,
+  ...optionFlags(),
   policy: { type: 'string', description: 'a budgets/*.yaml policy file (its budget, rule, score, cost unit, ledger)', valueName: 'file' },
   out: { type: 'string', short: 'o', description: 'results file, .csv or .jsonl (.ndjson)', default: 'results.csv', valueName: 'file' },
-  topk: { type: 'string', short: 'k', description: 'classes per image in the output', default: String(DEFAULTS.topk) },
+  ...optionFlags(someOptions(['topk'], ANSWER_OPTIONS)),
   batch: { type: 'string', description: 'images per engine batch', default: '64' },
   shard: { type: 'string', description: 'classify only shard i of N (a stable split by relative path, e.g. 0/4)', valueName: 'i/N' },
   fresh: { type: 'boolean', description: 'overwrite the output instead of resuming it' },
@@ -82,13 +82,13 @@ export const classifyCommand = defineCommand(spec, async (args) => {
   if (root === undefined || args.positionals.length > 1)
     throw new EeroError('BAD_PARAMETER', 'give exactly one folder to classify (see eero classify --help)');
   const batch = numberFlag('batch', f.batch, { min: 1, max: 4096, integer: true }) as number;
-  const topk = numberFlag('topk', f.topk, { min: 1, max: 1000, integer: true }) as number;
+  const topk = (parseSurface(ANSWER_OPTIONS, 'flag', f).topk as number | undefined) ?? DEFAULTS.topk;
   const maxPixels = numberFlag('max-pixels', f['max-pixels'], { min: 1, integer: true }) as number;
   const threads = numberFlag('threads', f.threads, { min: 1, max: 1024, integer: true });
   const shard = f.shard === undefined ? undefined : parseShard(f.shard);
   const outFile = f.out as string;
   formatOf(outFile);
-  const { budget, ...routing } = toRoutingRequest(routingFlagValues(f), flagName, 'flags');
+  const { budget, ...routing } = routingFrom('flag', f, 'flags');
   const costUnit = costUnitFlag(f['cost-unit']);
   const model = await loadModel(
     f.model as string,

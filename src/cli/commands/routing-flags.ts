@@ -1,44 +1,40 @@
-/** The routing flags, declared once for every command that routes images (classify, calibrate). */
-import type { RawRouting } from '../../pipeline';
+/**
+ * The routing flags of every command that routes images, derived from the
+ * declared options (pipeline's ROUTING_OPTIONS): names, help lines and
+ * validation all come from the one declaration.
+ */
+import { expectedText, onSurface, surfaceName, type OptionSpec } from '../../config';
+import { ROUTING_OPTIONS } from '../../pipeline';
+import type { FlagSpec } from '../args';
 
-export const routingFlags = {
-  budget: {
-    type: 'string',
-    short: 'b',
-    description: "average cost per image: a fraction of the full model (0.5, 50%) or MACs (6e6, 6M); default 0.5 or the policy's",
-  },
-  score: { type: 'string', description: 'confidence score: margin | maxprob | entropy (default margin)' },
-  beta: { type: 'string', description: "EERO's exponential-weights temperature (not the softmax temperature; default 0.04)" },
-  'accuracy-target': {
-    type: 'string',
-    description: 'instead of EERO: exit where an exit agrees with the final one on this share of calibration images (e.g. 0.99)',
-    valueName: 'fraction',
-  },
-  agreement: {
-    type: 'string',
-    description: 'certified: agreement with the full model at least this (e.g. 0.99) with probability 1 - delta',
-    valueName: 'fraction',
-  },
-  'accuracy-drop': {
-    type: 'string',
-    description: "certified: accuracy at least the full model's minus this (e.g. 0.005), with probability 1 - delta",
-    valueName: 'fraction',
-  },
-  delta: { type: 'string', description: 'risk of the certified guarantee failing (default 0.05)' },
-  'deadline-ms': { type: 'string', description: 'answer each image within this many milliseconds (caps its exit)', valueName: 'ms' },
-} as const;
+/** The help line of an option: its doc, what it takes when that is not obvious, and its default. */
+function flagDescription(spec: OptionSpec): string {
+  const takes = spec.kind === 'choice' ? `: ${(spec.choices?.() ?? []).join(' | ')}` : '';
+  const range = spec.kind === 'number' || spec.kind === 'integer' ? ` (${expectedText(spec)})` : '';
+  return `${spec.doc}${takes}${range}`;
+}
 
-type RoutingFlagValues = { [K in keyof typeof routingFlags]?: string | undefined };
+/** CLI flags for `specs` (by default every routing option on the flag surface), keyed by flag name without `--`. */
+export function optionFlags(
+  specs: readonly OptionSpec[] = ROUTING_OPTIONS,
+  defaults: Readonly<Record<string, string>> = {},
+): Record<string, FlagSpec> {
+  const flags: Record<string, FlagSpec> = {};
+  for (const spec of onSurface(specs, 'flag')) {
+    const name = surfaceName(spec, 'flag').slice(2);
+    const dflt = defaults[spec.key] ?? spec.default;
+    flags[name] = {
+      type: spec.kind === 'boolean' ? 'boolean' : 'string',
+      description: flagDescription(spec),
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.valueName ? { valueName: spec.valueName } : {}),
+      ...(dflt !== undefined ? { shownDefault: dflt } : {}),
+    };
+  }
+  return flags;
+}
 
-export function routingFlagValues(f: RoutingFlagValues): RawRouting {
-  return {
-    budget: f.budget,
-    score: f.score,
-    beta: f.beta,
-    accuracyTarget: f['accuracy-target'],
-    agreement: f.agreement,
-    accuracyDrop: f['accuracy-drop'],
-    delta: f.delta,
-    deadlineMs: f['deadline-ms'],
-  };
+/** Only the options with these keys (a command that takes some of them). */
+export function someOptions(keys: readonly string[], specs: readonly OptionSpec[] = ROUTING_OPTIONS): OptionSpec[] {
+  return specs.filter((s) => keys.includes(s.key));
 }

@@ -1,8 +1,10 @@
 import * as path from 'node:path';
-import { defaultServeConfig, loadServeConfig, parseBudget, type ServeConfig } from '../../config';
+import { defaultServeConfig, loadServeConfig, parseSurface, type BudgetSpec, type ServeConfig } from '../../config';
 import { EeroError } from '../../errors';
+import { ROUTING_OPTIONS } from '../../pipeline';
 import { startService, type Logger, type Service } from '../../server';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
+import { optionFlags } from './routing-flags';
 
 const flags = {
   config: {
@@ -14,11 +16,7 @@ const flags = {
   port: { type: 'string', short: 'p', description: "port (default: env PORT, else the config's, 8080)" },
   host: { type: 'string', description: "address to bind (default: the config's, 127.0.0.1; 0.0.0.0 for every interface)" },
   model: { type: 'string', short: 'm', description: "serve this one bundle folder instead of the config's models", valueName: 'dir' },
-  budget: {
-    type: 'string',
-    short: 'b',
-    description: "every model's budget B: a fraction of the full model (0.5) or MACs (6M); requests may ask for less",
-  },
+  ...optionFlags(),
   policy: {
     type: 'string',
     description: 'a budgets/*.yaml policy for every model (its rule, score, ledger; its budget unless --budget)',
@@ -44,17 +42,23 @@ const logger: Logger = {
   error: (line) => process.stderr.write(`eero serve: error: ${line}\n`),
 };
 
-type ServeFlags = { [K in keyof typeof flags]?: string | undefined };
+type ServeFlags = Record<string, string | boolean | undefined>;
 
 async function configFrom(f: ServeFlags): Promise<ServeConfig> {
-  const config = f.config ? await loadServeConfig(f.config) : defaultServeConfig();
-  const port = numberFlag('port', f.port ?? process.env.PORT, { min: 0, max: 65535, integer: true });
+  const config = typeof f.config === 'string' ? await loadServeConfig(f.config, ROUTING_OPTIONS) : defaultServeConfig();
+  const port = numberFlag('port', (f.port as string | undefined) ?? process.env.PORT, { min: 0, max: 65535, integer: true });
   if (port !== undefined) config.port = port;
-  if (f.host !== undefined) config.host = f.host;
-  if (f.model !== undefined) config.models = [{ name: path.basename(path.resolve(f.model)), path: f.model }];
-  const budget = f.budget === undefined ? undefined : parseBudget(f.budget);
+  if (typeof f.host === 'string') config.host = f.host;
+  if (typeof f.model === 'string') config.models = [{ name: path.basename(path.resolve(f.model)), path: f.model }];
+  // Routing flags hold for every model, over its config entry: --budget is each model's B.
+  const { budget, ...routing } = parseSurface(ROUTING_OPTIONS, 'flag', f);
   const policy = f.policy;
-  config.models = config.models.map((m) => ({ ...m, ...(budget ? { budget } : {}), ...(policy ? { policy } : {}) }));
+  config.models = config.models.map((m) => ({
+    ...m,
+    ...(budget ? { budget: budget as BudgetSpec } : {}),
+    ...(typeof policy === 'string' ? { policy } : {}),
+    routing: { ...m.routing, ...routing },
+  }));
   return config;
 }
 

@@ -1,6 +1,6 @@
 /** What `eero calibrate --agreement/--accuracy-drop` prints: the certificate and how it holds on the test split. */
-import type { ExitOutputs, Guarantee, ScoreKind } from '../../config';
-import { calibrateCertified, evaluatePolicy, withAgreementLabels } from '../../router';
+import type { ExitOutputs } from '../../config';
+import { calibrateCertified, evaluatePolicy, withAgreementLabels, type Guarantee, type ScoreKind } from '../../router';
 import { markdownTable } from './tables';
 
 export interface CertificationReport {
