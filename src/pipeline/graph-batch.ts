@@ -16,7 +16,7 @@ import {
   type ScoringOptions,
   type ThresholdPolicy,
 } from '../router';
-import { topK, type ImageResult, type StopReason, type TraceEntry } from './results';
+import { buildResult, type ImageResult, type StopReason, type TraceEntry } from './results';
 import type { RowMeta } from './row-meta';
 
 const isThresholdPolicy = (p: ExitPolicy): p is ThresholdPolicy => 'thresholds' in p && p.thresholds instanceof Float64Array;
@@ -81,8 +81,8 @@ export async function runGraphBatch(
     detail,
     ledger,
   });
-  const full = costs[m - 1] as number;
   let ledgerForced = 0;
+  const ctx = { labels, costs, macs };
   const results = metas.map((meta, r): ImageResult => {
     const exit = run.exits[r] as number;
     const probs = softmaxRow(run.logits, r * k, k, scoring.temperature);
@@ -92,23 +92,20 @@ export async function runGraphBatch(
     const stoppedBy: StopReason =
       exit === m - 1 ? 'last-exit' : score >= tau ? 'confidence' : exit >= (caps[r] as number) ? 'deadline' : 'ledger';
     if (stoppedBy === 'ledger') ledgerForced++;
-    // The label is the policy's tie-broken prediction, as on the stage chain; probabilities at T = 1 for the answer.
-    const shown = softmaxRow(run.logits, r * k, k);
-    const result: ImageResult = {
-      label: labels[prediction] ?? String(prediction),
-      classIndex: prediction,
-      probability: shown[prediction] as number,
-      topk: topK(shown, labels, meta.topk),
-      exit: exit + 1,
-      exits: m,
-      macs: macs[exit] as number,
-      costFraction: (costs[exit] as number) / full,
-      forced: stoppedBy === 'deadline' || stoppedBy === 'ledger',
-      stoppedBy,
-      thresholdsVersion: meta.choice.version,
-    };
-    if (meta.trace) result.trace = traceOf(run.reached, r, exit, meta, labels, scoring);
-    return result;
+    // The label is the policy's tie-broken prediction, as on the stage chain.
+    return buildResult(
+      {
+        exit,
+        prediction,
+        stoppedBy,
+        logits: run.logits,
+        offset: r * k,
+        topk: meta.topk,
+        thresholdsVersion: meta.choice.version,
+        trace: meta.trace ? traceOf(run.reached, r, exit, meta, labels, scoring) : undefined,
+      },
+      ctx,
+    );
   });
   return { results, exits: run.exits, ledgerForced, ms: run.ms };
 }
@@ -148,23 +145,12 @@ export function fullResults(
   const { labels } = model;
   const k = labels.length;
   const m = model.costs.costs.length;
+  const ctx = { labels, costs: model.costs.costs, macs: model.costs.macs };
   const results = metas.map((meta, r): ImageResult => {
     const scoring = meta.choice.policy.scoring;
     const { prediction } = scoreRow(softmaxRow(logits, r * k, k, scoring.temperature), m - 1, meta.key, scoring);
-    const shown = softmaxRow(logits, r * k, k);
-    return {
-      label: labels[prediction] ?? String(prediction),
-      classIndex: prediction,
-      probability: shown[prediction] as number,
-      topk: topK(shown, labels, meta.topk),
-      exit: m,
-      exits: m,
-      macs: model.costs.macs[m - 1] as number,
-      costFraction: 1,
-      forced: false,
-      stoppedBy: 'last-exit',
-      thresholdsVersion: meta.choice.version,
-    };
+    const outcome = { exit: m - 1, prediction, stoppedBy: 'last-exit' as const, logits, offset: r * k, topk: meta.topk };
+    return buildResult({ ...outcome, thresholdsVersion: meta.choice.version }, ctx);
   });
   return { results, exits: new Int32Array(metas.length).fill(m - 1) };
 }

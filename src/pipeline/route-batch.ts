@@ -1,5 +1,5 @@
-import { type PoolSpender, softmaxRow, type RowState } from '../router';
-import { topK, type ImageResult, type StopReason, type TraceEntry } from './results';
+import { argmax, type PoolSpender, softmaxRow, type RowState } from '../router';
+import { buildResult, type ImageResult, type RowOutcome, type StopReason, type TraceEntry } from './results';
 import type { RowMeta } from './row-meta';
 
 /**
@@ -59,29 +59,22 @@ export class BatchRouter {
   /** Results from each row's exit and its logits there (`logits`: rows x K, in row order). */
   finish(exitOf: Int32Array, logits: Float32Array, costs: Float64Array, macs: Float64Array): ImageResult[] {
     const k = this.labels.length;
-    const full = costs[costs.length - 1] as number;
+    const ctx = { labels: this.labels, costs, macs };
     return this.rows.map((meta, r) => {
-      const exit = exitOf[r] as number;
       const state = this.states[r] as RowState;
-      const probs = softmaxRow(logits, r * k, k);
       // The label is the policy's tie-broken prediction at the exit, identical to calibration's.
-      const cls = state.prediction >= 0 ? state.prediction : (topK(probs, this.labels, 1)[0]?.classIndex ?? 0);
-      const stoppedBy = this.stopped[r] as StopReason;
-      const result: ImageResult = {
-        label: this.labels[cls] ?? String(cls),
-        classIndex: cls,
-        probability: probs[cls] as number,
-        topk: topK(probs, this.labels, meta.topk),
-        exit: exit + 1,
-        exits: this.exits,
-        macs: macs[exit] as number,
-        costFraction: (costs[exit] as number) / full,
-        forced: stoppedBy === 'ledger' || stoppedBy === 'deadline',
-        stoppedBy,
+      const prediction = state.prediction >= 0 ? state.prediction : argmax(softmaxRow(logits, r * k, k));
+      const outcome: RowOutcome = {
+        exit: exitOf[r] as number,
+        prediction,
+        stoppedBy: this.stopped[r] as StopReason,
+        logits,
+        offset: r * k,
+        topk: meta.topk,
         thresholdsVersion: meta.choice.version,
+        trace: meta.trace ? this.traces[r] : undefined,
       };
-      if (meta.trace) result.trace = this.traces[r];
-      return result;
+      return buildResult(outcome, ctx);
     });
   }
 }

@@ -5,7 +5,7 @@
 export type { ExitOutputs, ScoredOutputs } from './exit-outputs';
 export { mulberry32, permutation, rowStream, seededShuffle } from './prng';
 export type { ScoringOptions } from './scores';
-export { DEFAULT_SCORING, resolveScoring, scoreRow, softmaxRow, TIE_NOISE } from './scores';
+export { argmax, DEFAULT_SCORING, resolveScoring, scoreRow, softmaxRow, TIE_NOISE } from './scores';
 export type { ExitHistory, Scorer } from './scorers/scorer';
 export { isScoreKind, SCORE_KINDS, scorerOf, scorers, type ScoreKind } from './scorers/registry';
 export { computeExitScores, exitErrorRates, sortedExitScores } from './exit-scores';

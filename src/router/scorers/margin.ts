@@ -3,7 +3,7 @@ import { topTwo, type Scorer } from './scorer';
 /** Top-1 minus top-2 probability: the score the EERO paper found best. */
 export const marginScorer = {
   name: 'margin',
-  description: 'top-1 minus top-2 probability (EERO\'s default)',
+  description: "top-1 minus top-2 probability (EERO's default)",
   graphCode: 0,
   score(probs) {
     const { top1, top2 } = topTwo(probs);
