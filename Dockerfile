@@ -10,8 +10,10 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_audit=false
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.client.json ./
+COPY scripts/build-status-page.ts ./scripts/
 COPY src ./src
+# tsc, then esbuild bundles the status page's browser code into dist/status-page/client.js.
 RUN npm run build && npm prune --omit=dev && npm cache clean --force
 
 FROM node:20-bookworm-slim AS runtime

@@ -8,7 +8,8 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname },
+      // The status page's browser code (DOM lib, no Node) has its own project; everything else is in the test one.
+      parserOptions: { project: ['./tsconfig.client.json', './tsconfig.test.json'], tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -19,6 +20,18 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
       '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    // The status page renders text only, never HTML strings (its CSP's Trusted Types refuse them in the browser too).
+    files: ['src/server/status-page/client/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'setHTMLUnsafe', 'createContextualFragment', 'write', 'writeln'].map(
+          (property) => ({ property, message: 'The status page renders with textContent and createElement only.' }),
+        ),
+      ],
     },
   },
   {

@@ -1,17 +1,19 @@
 /**
- * The status page at GET /: its script's pure part in Node, then the whole page in a real Chromium (Debian's
- * /usr/bin/chromium driven by puppeteer-core) against a real service: no console errors, the numbers of
- * /metrics after the page's next poll, and a dropped image's answer and trace.
+ * The status page at GET /, the whole page in a real Chromium (Debian's /usr/bin/chromium driven by
+ * puppeteer-core) against a real service: no console errors, no request beyond the service, the numbers of
+ * /metrics after the page's next poll, and a dropped image's answer and trace. The script's pure parts are
+ * tested without a browser in status-page/client/.
  * EERO_SCREENSHOT=docs/status-page.png also writes a screenshot of the page with the trace shown.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { runInNewContext, Script } from 'node:vm';
 import puppeteer, { type Browser, type HTTPResponse, type Page } from 'puppeteer-core';
 import { startService, type Service } from '../../src/server';
-import { STATUS_PAGE_LIB } from '../../src/server/status-page/client-lib';
-import { STATUS_PAGE_SCRIPT } from '../../src/server/status-page/document';
+import { readStatusPageScript } from '../../src/server/status-page/client-asset';
+import type { StatusPageBoot as PageBoot } from '../../src/server/status-page/client/boot';
+import type { StatusPageBoot } from '../../src/server/status-page/document';
 import { RESNET_BUNDLE } from '../support/bundles';
 import { call, fixturePngs, pool, postImage, testConfig, type ImageJson } from './harness';
 
@@ -25,6 +27,7 @@ const POLL_MS = 300;
 /** The browser globals the page-context callbacks use: this is Node code, compiled without the DOM lib. */
 interface PageElement {
   readonly textContent: string | null;
+  innerHTML: string;
   getAttribute(name: string): string | null;
   setAttribute(name: string, value: string): void;
   querySelector(selector: string): PageElement | null;
@@ -38,90 +41,9 @@ declare class DragEvent {
   constructor(type: string, init: { dataTransfer: DataTransfer; bubbles: boolean; cancelable: boolean });
 }
 
-interface Agreement {
-  ratio: number;
-  lower?: number;
-  upper?: number;
-  samples?: number;
-}
-
-interface Lib {
-  snapshot(text: string, t: number): unknown;
-  modelView(
-    cur: unknown,
-    prev: unknown,
-    desc: unknown,
-  ): {
-    images: number;
-    realised: number | null;
-    byExit: Record<string, number>;
-    forced: number;
-    agreement: Agreement | null;
-    agreementByExit: Record<string, Agreement | null>;
-  };
-  histogramQuantile(q: number, buckets: Array<{ le: number; count: number }>): { seconds: number; above: boolean } | undefined;
-  requestView(cur: unknown, prev: unknown): { requests: number; errors: number; perSecond: number } | null;
-}
-
-describe('status page script, without a browser', () => {
-  // A fresh realm with no DOM: proof that the lib needs none.
-  const lib = runInNewContext(`(${STATUS_PAGE_LIB})()`) as Lib;
-
-  test('the inlined script is valid JavaScript', () => {
-    expect(() => new Script(STATUS_PAGE_SCRIPT)).not.toThrow();
-  });
-
-  test('parses the exposition format and derives a model view', () => {
-    const text = [
-      '# HELP eero_images_total Images',
-      '# TYPE eero_images_total counter',
-      'eero_images_total{model="m",exit="1"} 3',
-      'eero_images_total{model="m",exit="2"} 1',
-      'eero_images_total{model="other",exit="1"} 100',
-      'eero_macs_spent_total{model="m"} 250',
-      'eero_model_full_cost_macs{model="m"} 100',
-      'eero_forced_exits_total{model="m",reason="ledger"} 2 1700000000000',
-      'eero_monitor_agreement_ratio{model="m",exit="all"} 0.75',
-      'eero_monitor_agreement_lower_ratio{model="m",exit="all"} 0.3',
-      'eero_monitor_agreement_upper_ratio{model="m",exit="all"} 0.95',
-      'eero_monitor_agreement_ratio{model="m",exit="1"} 0.5',
-      'eero_monitor_agreement_ratio{model="m",exit="2"} NaN',
-      'eero_monitor_samples_total{model="m",exit="1"} 2',
-      'eero_monitor_samples_total{model="m",exit="2"} 2',
-      'eero_requests_total{route="/v1/classify",status="200"} 4',
-      'eero_requests_total{route="/metrics",status="200"} 9',
-      'eero_requests_total{route="/v2/models/:name/infer",status="422"} 1',
-    ].join('\n');
-    const desc = { name: 'm', fullMacs: 100, budget: { limit: 0.5 }, exits: [{ exit: 1 }, { exit: 2 }] };
-    const v = lib.modelView(lib.snapshot(text, 1000), null, desc);
-    expect(v).toMatchObject({ images: 4, realised: 250 / 4 / 100, byExit: { '1': 3, '2': 1 }, forced: 2, target: 0.5 });
-    expect(v.agreement).toEqual({ ratio: 0.75, lower: 0.3, upper: 0.95, samples: 4 });
-    expect(v.agreementByExit).toEqual({ '1': { ratio: 0.5, lower: undefined, upper: undefined, samples: 2 }, '2': null });
-    // No monitor series at all, or none sampled yet: nothing to show ("no samples yet" on the page).
-    expect(lib.modelView(lib.snapshot('eero_images_total{model="m",exit="1"} 3', 0), null, desc).agreement).toBeNull();
-    const unsampled = 'eero_monitor_agreement_ratio{model="m",exit="all"} 1\neero_monitor_samples_total{model="m",exit="1"} 0';
-    expect(lib.modelView(lib.snapshot(unsampled, 0), null, desc).agreement).toBeNull();
-    const before = lib.snapshot('eero_requests_total{route="/v1/classify",status="200"} 1', 0);
-    expect(lib.requestView(lib.snapshot(text, 2000), before)).toMatchObject({ requests: 4, errors: 1, perSecond: 2 });
-  });
-
-  test('histogram quantiles interpolate like histogram_quantile', () => {
-    const b = [
-      { le: 0.1, count: 50 },
-      { le: 0.2, count: 100 },
-      { le: Infinity, count: 100 },
-    ];
-    expect(lib.histogramQuantile(0.5, b)?.seconds).toBeCloseTo(0.1, 12);
-    expect(lib.histogramQuantile(0.75, b)?.seconds).toBeCloseTo(0.15, 12);
-    expect(
-      lib.histogramQuantile(0.99, [
-        { le: 0.1, count: 1 },
-        { le: Infinity, count: 10 },
-      ]),
-    ).toEqual({ seconds: 0.1, above: true });
-    expect(lib.histogramQuantile(0.5, [{ le: Infinity, count: 0 }])).toBeUndefined();
-  });
-});
+// Compile-time (tsc -p tsconfig.test.json, run by pretest): the boot data the server writes fits what the page's code reads.
+type Fits<A extends B, B> = [A, B];
+type _ServerBootFitsPage = Fits<StatusPageBoot, PageBoot>;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -174,6 +96,12 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
     });
     page.on('pageerror', (e: unknown) => problems.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+    // The service's own origin, the empty favicon (data:) and the dropped image's preview (blob:): nothing else.
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith(`${service.url}/`) && !url.startsWith('data:') && !url.startsWith('blob:'))
+        problems.push(`request beyond the service: ${url}`);
+    });
   }, 30_000);
 
   afterAll(async () => {
@@ -214,12 +142,21 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
     throw new Error('the monitor did not sample every answer within 10 s');
   }
 
-  test('serves one HTML document with a CSP that allows only its own script and style', async () => {
+  test('serves one HTML document with the built script inlined and a CSP that allows only it and its style', async () => {
     const res = await call<string>(`${service.url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'sha256-[^']+'; style-src 'sha256-[^']+'/);
     expect(res.body).toContain(`"name":"${MODEL}"`);
+    const script = /<script>([\s\S]*)<\/script>/.exec(res.body)?.[1];
+    expect(script).toBe(readStatusPageScript());
+    const hash = createHash('sha256')
+      .update(script as string, 'utf8')
+      .digest('base64');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(new RegExp(`(^|; )script-src 'sha256-${hash.replace(/[+/]/g, '\\$&')}'; style-src 'sha256-[^']+'`));
+    expect(csp.split('; ')).toEqual(
+      expect.arrayContaining(["default-src 'none'", "connect-src 'self'", "require-trusted-types-for 'script'"]),
+    );
   });
 
   test('shows what /metrics says, and follows it live', async () => {
@@ -330,5 +267,17 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
       await page.screenshot({ path, fullPage: true });
     }
     expect(problems).toEqual([]);
+  });
+
+  test('Trusted Types refuse HTML strings on the page: it can render text only', async () => {
+    const outcome = await page.evaluate(() => {
+      try {
+        document.body.innerHTML = '<img src="x">';
+        return 'accepted';
+      } catch (e) {
+        return e instanceof TypeError ? 'refused' : String(e);
+      }
+    });
+    expect(outcome).toBe('refused');
   });
 });

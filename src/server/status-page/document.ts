@@ -1,17 +1,13 @@
 /**
  * The status page as one HTML document: markup, the inlined stylesheet and script, and the boot data.
  *
- * Why TypeScript string modules rather than .html/.css/.js files read at startup: tsc compiles src/ to dist/
- * and copies no other file, and the Docker image ships dist/ without src/. Strings travel with the
- * compiled code wherever it runs (dist/, ts-jest from src/, the image), need no path arithmetic and no build
- * step, and a missing asset cannot exist. Inlining makes `/` the page's only route; the Content-Security-Policy
- * allows exactly this script and this stylesheet by their hashes, and the page may only fetch from the service.
+ * The script is the bundle of client/ (client-asset.ts reads it at start-up); the stylesheet is a TypeScript
+ * string, so it travels with the compiled code. Inlining makes `/` the page's only route; the
+ * Content-Security-Policy allows exactly this script and this stylesheet by their hashes, and the page may
+ * only fetch from the service. Trusted Types refuse every HTML-string sink (innerHTML and the like): the
+ * page renders with textContent and createElement only, and the browser enforces it.
  */
 import { createHash } from 'node:crypto';
-import { STATUS_PAGE_CLASSIFY } from './client-classify';
-import { STATUS_PAGE_LIB } from './client-lib';
-import { STATUS_PAGE_MAIN } from './client-main';
-import { STATUS_PAGE_MODELS } from './client-models';
 import { STATUS_PAGE_CSS } from './style';
 import type { ModelDescription } from '../server-types';
 
@@ -25,26 +21,28 @@ export interface StatusPageBoot {
   bodyBytes: number;
 }
 
-export const STATUS_PAGE_SCRIPT = `(function () {\n'use strict';\nconst lib = (${STATUS_PAGE_LIB})();\n${STATUS_PAGE_MODELS}\n${STATUS_PAGE_CLASSIFY}\n${STATUS_PAGE_MAIN}\n})();\n`;
-
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
-export const STATUS_PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(STATUS_PAGE_SCRIPT)}`,
-  `style-src ${sha256(STATUS_PAGE_CSS)}`,
-  // data: for the empty favicon (no /favicon.ico request, no 404), blob: for the dropped image's preview.
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The page's Content-Security-Policy for this script: nothing but it, the stylesheet and the service itself. */
+export const statusPageCsp = (script: string): string =>
+  [
+    "default-src 'none'",
+    `script-src ${sha256(script)}`,
+    `style-src ${sha256(STATUS_PAGE_CSS)}`,
+    // data: for the empty favicon (no /favicon.ico request, no 404), blob: for the dropped image's preview.
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "require-trusted-types-for 'script'",
+    "trusted-types 'none'",
+  ].join('; ');
 
 /** JSON inside <script type="application/json">: "<" escaped so no value can close the element. */
 const jsonForScript = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
-export function renderStatusPage(boot: StatusPageBoot): string {
+export function renderStatusPage(boot: StatusPageBoot, script: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -112,7 +110,7 @@ export function renderStatusPage(boot: StatusPageBoot): string {
 </main>
 <footer>Numbers from <a href="metrics">/metrics</a>, read by this page; realised budget = MACs spent ÷ images ÷ the full model's MACs.</footer>
 <script type="application/json" id="boot">${jsonForScript(boot)}</script>
-<script>${STATUS_PAGE_SCRIPT}</script>
+<script>${script}</script>
 </body>
 </html>
 `;
