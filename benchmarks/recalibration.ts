@@ -264,9 +264,14 @@ interface BundleReport {
   seconds: number;
 }
 
-function routingFor(model: LoadedModel, ledger: boolean, recalibrated?: ExitOutputs, shipped = model.routing.calibration): ModelRouting {
+async function routingFor(
+  model: LoadedModel,
+  ledger: boolean,
+  recalibrated?: ExitOutputs,
+  shipped = model.routing.calibration,
+): Promise<ModelRouting> {
   const routing = new ModelRouting({ calibration: shipped, costs: model.costs, budget: { fraction: BUDGET }, ledger, defaults: {} });
-  if (recalibrated) routing.recalibrate(recalibrated);
+  if (recalibrated) await routing.recalibrate(recalibrated);
   return routing;
 }
 
@@ -274,7 +279,7 @@ const thresholdsOf = (p: ExitPolicy): Float64Array => (p as ThresholdPolicy).thr
 
 /** The held-out images through the batch runner with a fresh ledger, and through the router alone. */
 async function measure(model: LoadedModel, shipped: ExitOutputs, held: HeldOut, recalibrated?: ExitOutputs): Promise<Row> {
-  const routing = routingFor(model, true, recalibrated, shipped);
+  const routing = await routingFor(model, true, recalibrated, shipped);
   const served: LoadedModel = { ...model, routing };
   const choice = routing.choose({});
   const n = held.scored.images;
@@ -319,7 +324,7 @@ async function until(done: () => boolean, what: string, timeoutMs = 300_000): Pr
 /** The live part of a shifted stream through a classifier with the monitor on; then recalibrate from its reservoir. */
 async function serveLive(model: LoadedModel, stream: Stream, minSamples: number): Promise<Live> {
   const t0 = performance.now();
-  const routing = routingFor(model, true);
+  const routing = await routingFor(model, true);
   const classifier = createClassifier(
     { ...model, routing },
     {
@@ -347,7 +352,7 @@ async function serveLive(model: LoadedModel, stream: Stream, minSamples: number)
   const snap = monitor.snapshot();
   const all = snap.agreement.find((a) => a.exit === 'all');
   const sampled = snap.macs / model.costs.fullMacs;
-  const { version } = monitor.recalibrate();
+  const { version } = await monitor.recalibrate();
   const outputs = monitor.outputs();
   await classifier.drain();
   return {
@@ -475,9 +480,9 @@ async function runBundle(dir: string, data: Data, o: BenchOptions): Promise<Bund
       const l = await serveLive(model, s, minSamples);
       live.push(l);
       // The measuring routings recalibrate from the same reservoir: they must serve the thresholds the monitor swapped in.
-      const check = routingFor(model, false, l.outputs, shipped);
+      const check = await routingFor(model, false, l.outputs, shipped);
       const recal = thresholdsOf(check.choose({}).policy);
-      const swapped = thresholdsOf(routingFor(model, true, l.outputs, shipped).choose({}).policy);
+      const swapped = thresholdsOf((await routingFor(model, true, l.outputs, shipped)).choose({}).policy);
       if (check.version !== l.version || !recal.every((t, i) => t === swapped[i]))
         throw new Error('recalibrated thresholds differ between routings');
       const rows = new Map<string, Row>();

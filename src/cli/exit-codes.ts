@@ -14,6 +14,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   BUDGET_INFEASIBLE: 5,
   BUDGET_ABOVE_LIMIT: 5,
   GUARANTEE_INFEASIBLE: 5,
+  /** A certified answer the ledger or a deadline would have forced early (an error row in a folder run). */
+  CERTIFICATE_UNAVAILABLE: 5,
   IO_ERROR: 6,
   EMPTY_INPUT: 7,
   NOT_AN_IMAGE: 7,

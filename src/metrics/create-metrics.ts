@@ -60,8 +60,12 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       // Created at zero, so that rate() sees the series from the first image.
       m.macsSpent.inc(labels, 0);
       for (const reason of ['ledger', 'deadline']) m.forcedExits.inc({ ...labels, reason }, 0);
+      for (const result of ['computed', 'refused', 'kept']) m.ruleDerivations.inc({ ...labels, result }, 0);
       m.ledgerReserved.inc(labels, 0);
       m.ledgerUsed.inc(labels, 0);
+    },
+    countRuleDerivation(model, result) {
+      m.ruleDerivations.inc({ model: g('model', model), result: g('result', result) });
     },
     observeRequestedBudget(model, ratio) {
       nonNegative('ratio', ratio);

@@ -30,6 +30,7 @@ export interface Instruments {
   inferenceExecutions: Counter<'model' | 'path'>;
   inferenceImages: Counter<'model'>;
   queueDepth: Gauge<'model'>;
+  ruleDerivations: Counter<'model' | 'result'>;
 }
 
 /** Scrape-time gauge bodies, attached by createMetrics. */
@@ -202,6 +203,12 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
       collect() {
         collectors.queueDepth(this);
       },
+    }),
+    ruleDerivations: new Counter({
+      name: N.ruleDerivations,
+      help: 'Expensive routing rules (certificates, agreement targets) clients asked for that had to be computed: computed, refused by the per-client limit, or kept over a recalibration',
+      labelNames: ['model', 'result'],
+      registers,
     }),
   };
 }

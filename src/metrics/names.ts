@@ -30,10 +30,11 @@ export const METRIC_NAMES = {
   inferenceExecutions: 'eero_inference_executions_total',
   inferenceImages: 'eero_inference_images_total',
   queueDepth: 'eero_queue_depth',
+  ruleDerivations: 'eero_rule_derivations_total',
 } as const;
 
 /** The only label names used; each has a small, bounded set of values. */
-export const LABEL_NAMES = ['model', 'exit', 'reason', 'stage', 'route', 'status', 'code', 'phase', 'path'] as const;
+export const LABEL_NAMES = ['model', 'exit', 'reason', 'stage', 'route', 'status', 'code', 'phase', 'path', 'result'] as const;
 export type LabelName = (typeof LABEL_NAMES)[number];
 
 export const PHASES = ['queue', 'preprocess', 'inference'] as const;

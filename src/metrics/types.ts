@@ -73,6 +73,8 @@ export interface EeroMetrics {
   setBudget(model: string, ratio: number, fullMacs: number): void;
   /** The budget a request asked for, as a fraction of the full model. */
   observeRequestedBudget(model: string, ratio: number): void;
+  /** A new expensive routing rule: computed, refused by the per-client limit, or kept over a recalibration. */
+  countRuleDerivation(model: string, result: 'computed' | 'refused' | 'kept'): void;
   /** One batch's reservation and what it really spent, in MACs. */
   recordReservation(model: string, reservedMacs: number, usedMacs: number): void;
   observePhase(model: string, phase: Phase, seconds: number): void;

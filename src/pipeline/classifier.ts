@@ -37,6 +37,8 @@ export interface ClassifyRequest {
   key?: number;
   /** Told as each image is done (answered or failed). */
   onProgress?: (done: number, total: number) => void;
+  /** Who asks (an API key or an address): new expensive rules are limited per client. Default: the local client. */
+  client?: string;
 }
 
 export interface ClassifyAnswer {
@@ -71,6 +73,18 @@ export interface Classifier {
   drain(): Promise<void>;
 }
 
+function uncertified(r: ImageResult): EeroError {
+  const why =
+    r.stoppedBy === 'deadline'
+      ? 'its deadline would stop it before the certified rule decides'
+      : 'the budget ledger cannot pay for the exits its certified rule may need now';
+  return new EeroError(
+    'CERTIFICATE_UNAVAILABLE',
+    `not answered: ${why}; retry later, ask without a guarantee, or allow uncertified answers (allow_uncertified=1)`,
+    { details: { retryAfterSeconds: 1, stoppedBy: r.stoppedBy, exit: r.exit } },
+  );
+}
+
 export function createClassifier(model: LoadedModel, options: ClassifierOptions): Classifier {
   const clock = options.clock ?? (() => performance.now());
   const imageLength = model.preprocessor.imageLength;
@@ -101,22 +115,13 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     },
   };
   const batcher = createBatcher(batcherOptions);
-  // At most 4 new expensive rules per 10 s per model: a client varying `agreement` must not buy CPU by the second.
-  const derivations: number[] = [];
-  model.routing.limitDerivations(() => {
-    const now = clock();
-    while (derivations.length > 0 && now - (derivations[0] as number) > 10_000) derivations.shift();
-    if (derivations.length >= 4) return false;
-    derivations.push(now);
-    return true;
-  });
   // Idle for the engine: nothing queued or running (a request still decoding keeps the cores busy elsewhere).
   idle = () => batcher.queued === 0 && batcher.running === 0;
   let nextKey = 0;
 
   const classify = async (images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer> => {
     const arrivedAt = clock();
-    const choice = model.routing.choose(request.routing); // a bad budget is refused before any decoding
+    const choice = model.routing.choose(request.routing, request.client); // a bad budget is refused before any decoding
     const firstKey = request.key ?? nextKey;
     nextKey = Math.max(nextKey, firstKey + images.length);
     const decodable = images.flatMap((img, i) => (img instanceof Uint8Array ? [i] : []));
@@ -162,8 +167,12 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
         const meta: RowMeta = { choice, key: firstKey + i, topk, trace: request.trace === true, arrivedAt };
         const answered = admission.submit(tensor.subarray(j * imageLength, (j + 1) * imageLength), meta, stop.signal).then((b) => {
           const timings = { ...b.timings, preprocessMs: ms };
-          outcomes[i] = { ok: true, result: b.result, timings };
           options.onImage?.(b.result, timings);
+          // Certified or refused: an answer its certified rule did not produce is not passed off as one.
+          outcomes[i] =
+            b.result.certified === false && !choice.allowUncertified
+              ? { ok: false, error: uncertified(b.result) }
+              : { ok: true, result: b.result, timings };
           progress();
         });
         return [answered];

@@ -102,6 +102,7 @@ export async function runGraphBatch(
         offset: r * k,
         topk: meta.topk,
         thresholdsVersion: meta.choice.version,
+        certifiedRule: meta.choice.rule === 'certified',
         trace: meta.trace ? traceOf(run.reached, r, exit, meta, labels, scoring) : undefined,
       },
       ctx,
@@ -150,7 +151,7 @@ export function fullResults(
     const scoring = meta.choice.policy.scoring;
     const { prediction } = scoreRow(softmaxRow(logits, r * k, k, scoring.temperature), m - 1, meta.key, scoring);
     const outcome = { exit: m - 1, prediction, stoppedBy: 'last-exit' as const, logits, offset: r * k, topk: meta.topk };
-    return buildResult({ ...outcome, thresholdsVersion: meta.choice.version }, ctx);
+    return buildResult({ ...outcome, thresholdsVersion: meta.choice.version, certifiedRule: meta.choice.rule === 'certified' }, ctx);
   });
   return { results, exits: new Int32Array(metas.length).fill(m - 1) };
 }

@@ -17,7 +17,8 @@ import { createEngine, profileStages, type Engine, type EngineLogger } from '../
 import { EeroError } from '../errors';
 import { createPreprocessor, type Preprocessor } from '../preprocess';
 import { modelCosts, type ModelCosts } from './model-costs';
-import { ModelRouting } from './model-routing';
+import { createDerivationLimiter } from './derivation-limiter';
+import { ModelRouting, type DerivationEvent } from './model-routing';
 import { ROUTING_OPTIONS } from './options/routing-options';
 import { routingFromPolicy, type RoutingRequest } from './routing-request';
 
@@ -41,6 +42,10 @@ export interface ModelSettings {
 
 export interface LoadOptions {
   engine?: Partial<EngineConfig>;
+  /** Milliseconds clock of the per-client limit on new routing rules (default performance.now). */
+  clock?: () => number;
+  /** Told about each new expensive routing rule (metrics). */
+  onDerivation?: (event: DerivationEvent) => void;
   logger?: EngineLogger;
   /** Check every bundle file's sha256 (default true). */
   verify?: boolean;
@@ -122,7 +127,15 @@ export async function loadModel(dir: string, settings: ModelSettings = {}, optio
     const measure = settings.profile === true || resolved.costUnit === 'seconds';
     const seconds = measure ? (await profileStages(engine, settings.profileBatch ?? 32)).exitSeconds : undefined;
     const costs = modelCosts(manifest, resolved.costUnit, seconds);
-    const routing = new ModelRouting({ calibration, costs, budget: resolved.budget, ledger: resolved.ledger, defaults: resolved.defaults });
+    const routing = new ModelRouting({
+      calibration,
+      costs,
+      budget: resolved.budget,
+      ledger: resolved.ledger,
+      defaults: resolved.defaults,
+      limiter: createDerivationLimiter(options.clock ?? (() => performance.now())),
+      ...(options.onDerivation ? { onDerivation: options.onDerivation } : {}),
+    });
     if (engine.runFull && routing.limitFraction < 1) {
       throw new EeroError(
         'CONFIG_INVALID',

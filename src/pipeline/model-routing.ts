@@ -11,12 +11,14 @@ import {
   BudgetLedger,
   calibrateAccuracyTarget,
   calibrateCertified,
+  certifiedSamplesNeeded,
   makeThresholdPolicy,
   resolveBudget,
   resolveScoring,
   ThresholdCache,
   type ExitPolicy,
 } from '../router';
+import { createDerivationLimiter, LOCAL_CLIENT, type DerivationLimiter } from './derivation-limiter';
 import type { ModelCosts } from './model-costs';
 import type { RoutingRequest } from './routing-request';
 
@@ -30,9 +32,23 @@ export interface RouteChoice {
   /** b as a fraction of the full model. */
   fraction: number;
   deadlineMs: number | undefined;
+  /** A certified rule's answers the ledger or a deadline would force early: returned marked not certified (else refused). */
+  allowUncertified: boolean;
   /** The thresholds' version (1 at load, +1 per recalibration). */
   version: number;
 }
+
+/** What a recalibration did. */
+export interface Recalibration {
+  version: number;
+  /** Rules derived anew on the new calibration. */
+  rebuilt: number;
+  /** Certified rules kept as they were: the new calibration holds fewer images than their guarantee needs. */
+  kept: Array<{ rule: string; samplesNeeded: number }>;
+}
+
+/** Told each time a client asks for a rule that must be computed: computed, refused (limit), or kept over a recalibration. */
+export type DerivationEvent = 'computed' | 'refused' | 'kept';
 
 export interface ModelRoutingOptions {
   calibration: ExitOutputs;
@@ -42,15 +58,30 @@ export interface ModelRoutingOptions {
   ledger: boolean;
   /** Routing for requests that name none: score, beta, and a policy file's rule. */
   defaults: RoutingRequest;
+  /** How often each client may make the model compute a new expensive rule (default: 4 per 10 s per client). */
+  limiter?: DerivationLimiter;
+  onDerivation?: (event: DerivationEvent) => void;
 }
 
 interface CalibrationState {
   version: number;
   calibration: ExitOutputs;
   cache: ThresholdCache;
-  /** Policies that depend only on (rule, score, target): computed once per state. */
-  derived: Map<string, ExitPolicy>;
+  /** Policies that depend only on (rule, score, target): computed once per state, and again after a recalibration. */
+  derived: Map<string, Derived>;
+  pinned: ExitPolicy | undefined;
 }
+
+interface Derived {
+  policy: ExitPolicy;
+  /** The rule computed on another calibration (a recalibration rebuilds it so). */
+  make: (calibration: ExitOutputs) => ExitPolicy;
+  /** Calibration images the rule's guarantee needs (certified rules). */
+  samplesNeeded: number;
+}
+
+/** Rules kept across recalibrations at most (oldest asked for first out). */
+const MAX_DERIVED = 256;
 
 export class ModelRouting {
   /** B in cost units, and as a fraction of the full model. */
@@ -58,8 +89,9 @@ export class ModelRouting {
   readonly limitFraction: number;
   readonly ledger: BudgetLedger | undefined;
   private state: CalibrationState;
-  /** Asked before an expensive new rule (a certificate, an agreement target) is computed; false refuses it for now. */
-  private mayDerive: () => boolean = () => true;
+  private readonly limiter: DerivationLimiter;
+  /** The recalibration under way: another waits for it. */
+  private recalibrating: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ModelRoutingOptions) {
     const { costs } = options;
@@ -67,6 +99,7 @@ export class ModelRouting {
     this.limitFraction = this.limit / costs.full;
     assertFeasibleBudget(costs.costs, this.limit, costs.unitLabel);
     this.ledger = options.ledger ? new BudgetLedger({ budget: this.limit, costs: costs.costs, costUnit: costs.unitLabel }) : undefined;
+    this.limiter = options.limiter ?? createDerivationLimiter(() => performance.now());
     this.state = this.newState(options.calibration, 1);
     // Fail at start-up, not on the first request, when the default routing cannot be served.
     this.choose({});
@@ -77,9 +110,10 @@ export class ModelRouting {
     return this.options.defaults.guarantee?.agreement;
   }
 
-  /** Bound how often clients may make the model compute a new rule (each costs seconds of CPU). */
-  limitDerivations(mayDerive: () => boolean): void {
-    this.mayDerive = mayDerive;
+  /** Calibration images a recalibration needs before it may replace the default rule's certificate (0 when not certified). */
+  get samplesNeeded(): number {
+    const g = this.options.defaults.guarantee;
+    return g === undefined ? 0 : certifiedSamplesNeeded(g);
   }
 
   get version(): number {
@@ -90,8 +124,11 @@ export class ModelRouting {
     return this.state.calibration;
   }
 
-  /** The policy for a request (fields it leaves out come from the model's defaults). */
-  choose(request: RoutingRequest): RouteChoice {
+  /**
+   * The policy for a request (fields it leaves out come from the model's defaults). A rule not yet
+   * computed counts against `client`'s limit of new rules.
+   */
+  choose(request: RoutingRequest, client: string = LOCAL_CLIENT): RouteChoice {
     const { costs } = this.options;
     const defaults = this.options.defaults;
     const b = request.budget === undefined ? this.limit : resolveBudget(request.budget, costs.costs, costs.macs);
@@ -101,21 +138,51 @@ export class ModelRouting {
     const reroutes = request.budget !== undefined || request.score !== undefined || request.beta !== undefined;
     // A request that only narrows the budget is routed by EERO at its b; the policy file's rule holds for B itself.
     const merged: RoutingRequest = ownRule || reroutes ? { ...pick(defaults), ...request } : { ...defaults, ...request };
-    const { policy, rule } = this.policyFor(merged, b);
+    const { policy, rule } = this.policyFor(merged, b, client);
     return {
       policy,
       rule,
       budget: b,
       fraction: b / costs.full,
       deadlineMs: request.deadlineMs ?? defaults.deadlineMs,
+      allowUncertified: request.allowUncertified ?? defaults.allowUncertified ?? false,
       version: this.state.version,
     };
   }
 
-  /** Swap in thresholds from new calibration outputs (e.g. monitored traffic, agreement as the label). */
-  recalibrate(calibration: ExitOutputs): number {
-    const next = this.newState(calibration, this.state.version + 1);
+  /**
+   * Swap in thresholds from new calibration outputs (e.g. monitored traffic, agreement as the label).
+   * Every rule clients asked for is rebuilt on them first, a few at a time between other work, while
+   * the old ones keep serving; the swap is whole. A certified rule whose guarantee needs more images
+   * than the new calibration holds is kept as it was (its certificate still holds for the old set).
+   */
+  recalibrate(calibration: ExitOutputs): Promise<Recalibration> {
+    const run = this.recalibrating.then(() => this.rebuild(calibration));
+    this.recalibrating = run.catch(() => undefined);
+    return run;
+  }
+
+  private async rebuild(calibration: ExitOutputs): Promise<Recalibration> {
     const previous = this.state;
+    const next = this.newState(calibration, previous.version + 1);
+    const kept: Recalibration['kept'] = [];
+    let rebuilt = 0;
+    for (const [key, d] of previous.derived) {
+      if (calibration.images < d.samplesNeeded) {
+        next.derived.set(key, d);
+        kept.push({ rule: key, samplesNeeded: d.samplesNeeded });
+        this.options.onDerivation?.('kept');
+        continue;
+      }
+      // One rule at a time, then the event loop: requests keep being answered by the old rules.
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        next.derived.set(key, { ...d, policy: d.make(calibration) });
+        rebuilt++;
+      } catch {
+        // No longer derivable on the new outputs (e.g. infeasible): asked for again, it is computed then and says why.
+      }
+    }
     this.state = next;
     try {
       this.choose({});
@@ -123,30 +190,30 @@ export class ModelRouting {
       this.state = previous;
       throw e;
     }
-    return next.version;
+    return { version: next.version, rebuilt, kept };
   }
 
-  private policyFor(request: RoutingRequest, b: number): { policy: ExitPolicy; rule: RoutingRule } {
+  private policyFor(request: RoutingRequest, b: number, client: string): { policy: ExitPolicy; rule: RoutingRule } {
     const { costs } = this.options;
     const score = resolveScoring({ score: request.score }).score;
     const state = this.state;
     if (request.guarantee !== undefined) {
       const guarantee = request.guarantee;
       const key = `certified|${score}|${request.beta ?? ''}|${JSON.stringify(guarantee)}|${b}`;
-      const certify = (): ExitPolicy =>
-        calibrateCertified(state.calibration, costs.costs, b, {
+      const certify = (calibration: ExitOutputs): ExitPolicy =>
+        calibrateCertified(calibration, costs.costs, b, {
           guarantee,
           score,
           costUnit: costs.unitLabel,
           ...(request.beta === undefined ? {} : { beta: request.beta }),
         });
-      return { policy: this.derived(key, certify, true), rule: 'certified' };
+      return { policy: this.derived(key, certify, client, certifiedSamplesNeeded(guarantee)), rule: 'certified' };
     }
     if (request.accuracyTarget !== undefined) {
       const target = request.accuracyTarget;
       const key = `agree|${score}|${target}`;
       return {
-        policy: this.derived(key, () => calibrateAccuracyTarget(state.calibration, costs.costs, b, { target, score }), true),
+        policy: this.derived(key, (calibration) => calibrateAccuracyTarget(calibration, costs.costs, b, { target, score }), client, 0),
         rule: 'accuracy-target',
       };
     }
@@ -158,33 +225,31 @@ export class ModelRouting {
           `${request.source ?? 'policy'}: ${request.thresholds.length} thresholds for ${costs.costs.length} exits`,
         );
       }
-      const key = `pinned|${score}`;
-      return {
-        policy: this.derived(key, () =>
-          makeThresholdPolicy('eero', Float64Array.from(request.thresholds ?? []), resolveScoring({ score }), b, {}),
-        ),
-        rule: 'pinned',
-      };
+      // Pinned thresholds are not derived: they hold only for the calibration they came with (version 1).
+      const pinned = makeThresholdPolicy('eero', Float64Array.from(request.thresholds), resolveScoring({ score }), b, {});
+      return { policy: this.state.pinned ?? (this.state.pinned = pinned), rule: 'pinned' };
     }
     return { policy: state.cache.get(b, { score, beta: request.beta }), rule: 'eero' };
   }
 
-  private derived(key: string, make: () => ExitPolicy, expensive = false): ExitPolicy {
-    const have = this.state.derived.get(key);
-    if (have) return have;
-    if (expensive && !this.mayDerive()) {
+  /** A rule computed once per calibration, at most `limiter`'s new rules per client; kept (and rebuilt) across recalibrations. */
+  private derived(key: string, make: (calibration: ExitOutputs) => ExitPolicy, client: string, samplesNeeded: number): ExitPolicy {
+    const derived = this.state.derived;
+    const have = derived.get(key);
+    if (have) return have.policy;
+    if (!this.limiter.tryDerive(client)) {
+      this.options.onDerivation?.('refused');
       throw new EeroError(
         'OVERLOADED',
-        'too many new routing rules asked for at once (each new agreement, accuracy or certificate costs seconds of compute); retry shortly or reuse one',
-        {
-          details: { retryAfterSeconds: 5 },
-        },
+        'too many new routing rules asked for by this client (each new agreement, accuracy or certificate costs seconds of compute); retry shortly or reuse one',
+        { details: { retryAfterSeconds: 5 } },
       );
     }
-    const policy = make();
-    // Bounded: keys come from a few rules and targets; a flood of distinct targets evicts the oldest.
-    if (this.state.derived.size >= 256) this.state.derived.delete(this.state.derived.keys().next().value as string);
-    this.state.derived.set(key, policy);
+    const policy = make(this.state.calibration);
+    this.options.onDerivation?.('computed');
+    // Bounded: a flood of distinct targets evicts the oldest.
+    if (derived.size >= MAX_DERIVED) derived.delete(derived.keys().next().value as string);
+    derived.set(key, { policy, make, samplesNeeded });
     return policy;
   }
 
@@ -195,6 +260,7 @@ export class ModelRouting {
       calibration,
       cache: new ThresholdCache({ calibration, costs: costs.costs, costUnit: costs.unitLabel }),
       derived: new Map(),
+      pinned: undefined,
     };
   }
 
@@ -217,7 +283,11 @@ export class ModelRouting {
   }
 }
 
-/** The defaults that still apply when a request brings its own budget or rule: score and beta only. */
+/** The defaults that still apply when a request brings its own budget or rule: score, beta and how certified answers may be forced. */
 function pick(defaults: RoutingRequest): RoutingRequest {
-  return { ...(defaults.score ? { score: defaults.score } : {}), ...(defaults.beta !== undefined ? { beta: defaults.beta } : {}) };
+  return {
+    ...(defaults.score ? { score: defaults.score } : {}),
+    ...(defaults.beta !== undefined ? { beta: defaults.beta } : {}),
+    ...(defaults.allowUncertified !== undefined ? { allowUncertified: defaults.allowUncertified } : {}),
+  };
 }

@@ -10,6 +10,7 @@ import type { ExitOutputs } from '../config';
 import { EeroError } from '../errors';
 import { mulberry32, scoreRow, softmaxRow, withAgreementLabels, wilsonInterval } from '../router';
 import type { LoadedModel } from './loaded-model';
+import type { Recalibration } from './model-routing';
 import type { ImageResult } from './results';
 import type { RowMeta } from './row-meta';
 
@@ -71,6 +72,7 @@ export class AgreementMonitor {
   private macs = 0;
   private dropped = 0;
   private recalibrations = 0;
+  private recalibrating = false;
   private running = false;
   /** The background run in flight, if any (stop waits for it: the model's sessions go after). */
   private current: Promise<void> | undefined;
@@ -172,8 +174,9 @@ export class AgreementMonitor {
       if (j < this.options.reservoir) this.kept[j] = logits;
     }
     this.sinceRecalibration++;
-    if (this.options.autoRecalibrate && this.sinceRecalibration >= this.options.minSamples && this.kept.length >= this.options.minSamples) {
-      this.recalibrate();
+    const min = this.minSamples;
+    if (this.options.autoRecalibrate && !this.recalibrating && this.sinceRecalibration >= min && this.kept.length >= min) {
+      this.recalibrate().catch((e: unknown) => this.onError(e));
     }
   }
 
@@ -191,22 +194,32 @@ export class AgreementMonitor {
     return withAgreementLabels({ images: n, exits: m, classes: k, labels: new Int32Array(n).fill(-1), logits });
   }
 
-  /** New thresholds from the reservoir, swapped in whole; the new version. */
-  recalibrate(): { version: number; samples: number } {
+  /**
+   * Monitored images a recalibration needs: the configured minimum, or what the model's certified
+   * guarantee needs if that is more (a certificate fitted on fewer images would not hold).
+   */
+  get minSamples(): number {
+    return Math.max(this.options.minSamples, this.model.routing.samplesNeeded);
+  }
+
+  /** New thresholds from the reservoir, rebuilt in the background and swapped in whole. */
+  async recalibrate(): Promise<{ version: number; samples: number; rebuilt: number; kept: Recalibration['kept'] }> {
     const samples = this.kept.length;
-    if (samples < this.options.minSamples) {
-      throw new EeroError(
-        'BAD_PARAMETER',
-        `recalibration needs ${this.options.minSamples} monitored images, the reservoir holds ${samples}`,
-        {
-          details: { samples, minSamples: this.options.minSamples },
-        },
-      );
+    const min = this.minSamples;
+    if (samples < min) {
+      throw new EeroError('BAD_PARAMETER', `recalibration needs ${min} monitored images, the reservoir holds ${samples}`, {
+        details: { samples, minSamples: min },
+      });
     }
-    const version = this.model.routing.recalibrate(this.outputs());
-    this.recalibrations++;
+    this.recalibrating = true;
     this.sinceRecalibration = 0;
-    return { version, samples };
+    try {
+      const r = await this.model.routing.recalibrate(this.outputs());
+      this.recalibrations++;
+      return { version: r.version, samples, rebuilt: r.rebuilt, kept: r.kept };
+    } finally {
+      this.recalibrating = false;
+    }
   }
 
   get reservoirSize(): number {

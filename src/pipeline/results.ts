@@ -35,6 +35,11 @@ export interface ImageResult {
   stoppedBy: StopReason;
   /** Version of the thresholds that routed it (bumped by each recalibration). */
   thresholdsVersion: number;
+  /**
+   * Under a certified rule only: true when the certified rule itself made the image stop (confidence
+   * or the last exit), false when the ledger or a deadline forced it out first.
+   */
+  certified?: boolean;
   trace?: TraceEntry[];
 }
 
@@ -59,6 +64,8 @@ export interface RowOutcome {
   offset: number;
   topk: number;
   thresholdsVersion: number;
+  /** The row was routed by a certified rule. */
+  certifiedRule?: boolean;
   trace?: TraceEntry[] | undefined;
 }
 
@@ -92,6 +99,7 @@ export function buildResult(o: RowOutcome, ctx: ResultContext): ImageResult {
     stoppedBy: o.stoppedBy,
     thresholdsVersion: o.thresholdsVersion,
   };
+  if (o.certifiedRule) result.certified = o.stoppedBy === 'confidence' || o.stoppedBy === 'last-exit';
   if (o.trace) result.trace = o.trace;
   return result;
 }

@@ -24,6 +24,8 @@ export class BatchRouter {
     private readonly labels: readonly string[],
     private readonly exits: number,
     private readonly signals: ReadonlyArray<AbortSignal | undefined> = [],
+    /** Rows whose steps were paid up front (certified rows the ledger must not force). */
+    private readonly exempt?: Uint8Array,
   ) {
     this.states = rows.map((r) => r.choice.policy.createRowState(r.key));
     this.stopped = rows.map(() => 'last-exit');
@@ -48,6 +50,7 @@ export class BatchRouter {
       else if (exit >= (this.caps[r] as number)) this.stopped[r] = 'deadline';
       // A row whose request is gone stops here; it is still charged what it ran.
       else if (this.signals[r]?.aborted) this.stopped[r] = 'deadline';
+      else if (this.exempt?.[r] === 1) out[j] = 0;
       else if (!this.spender.mayContinue(exit)) {
         this.stopped[r] = 'ledger';
         this.ledgerForced++;
@@ -72,6 +75,7 @@ export class BatchRouter {
         offset: r * k,
         topk: meta.topk,
         thresholdsVersion: meta.choice.version,
+        certifiedRule: meta.choice.rule === 'certified',
         trace: meta.trace ? this.traces[r] : undefined,
       };
       return buildResult(outcome, ctx);

@@ -24,6 +24,8 @@ export interface RoutingRequest {
   thresholds?: readonly number[];
   /** Per image: answer within this many milliseconds of arrival (caps its exit). */
   deadlineMs?: number;
+  /** A certified answer the ledger or a deadline forces early is returned marked not certified, instead of refused. */
+  allowUncertified?: boolean;
   /** Where it came from, for logs ("policy budgets/x.yaml"). */
   source?: string;
 }
@@ -70,6 +72,7 @@ export function toRoutingRequest(
     accuracyTarget: v.accuracyTarget as number | undefined,
     guarantee,
     deadlineMs: v.deadlineMs as number | undefined,
+    allowUncertified: v.allowUncertified as boolean | undefined,
     source,
   };
   return Object.fromEntries(Object.entries(request).filter(([, x]) => x !== undefined));

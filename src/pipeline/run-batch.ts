@@ -71,6 +71,33 @@ interface Ran {
  */
 export const GRAPH_MIN_ROWS = 2;
 
+/**
+ * Certified rows the ledger must not force early (docs/eero.md "Certified or refused"): in row order,
+ * each is paid up front up to its cap while the pool (after exit 1 for every row) holds, and the
+ * steps of a paid row never ask the pool again. A row the pool cannot pay now runs in the grant like
+ * any other; if the grant forces it, its answer is not certified (refused, unless its request allows
+ * uncertified answers). A request that allows them takes its chances in the grant from the start.
+ */
+export function fundCertified(
+  metas: readonly RowMeta[],
+  caps: Int32Array,
+  pool: number,
+  costs: Float64Array,
+): { exempt: Uint8Array; prepaid: number } {
+  const exempt = new Uint8Array(metas.length);
+  let left = pool - metas.length * (costs[0] as number);
+  let prepaid = 0;
+  metas.forEach((m, r) => {
+    if (m.choice.rule !== 'certified' || m.choice.allowUncertified) return;
+    const need = (costs[caps[r] as number] as number) - (costs[0] as number);
+    if (need > left) return;
+    exempt[r] = 1;
+    left -= need;
+    prepaid += need;
+  });
+  return { exempt, prepaid };
+}
+
 /** The engine path for a batch: the one graph when it can route every row and keep the ledger's grant, else the chain. */
 async function runEngine(
   model: LoadedModel,
@@ -88,18 +115,21 @@ async function runEngine(
   // grants as the chain would, in the same row order; an older one runs only when the pool pays every
   // row to its cap. Running it on a hope and rerunning the chain when it overspent would spend compute
   // no ledger sees, so it does not.
-  const spender = new PoolSpender(reservation?.pool ?? Infinity, costs.costs, n);
+  const funding = reservation ? fundCertified(batch.metas, caps, reservation.pool, costs.costs) : undefined;
+  const spender = new PoolSpender((reservation?.pool ?? Infinity) - (funding?.prepaid ?? 0), costs.costs, n);
   const graph = engine.earlyExit;
   const covered = reservation === undefined || reservation.pool >= capsCost(caps, costs.costs) * (1 - 1e-12);
   const dead = batch.signals.some((s) => s?.aborted === true);
   const chainFirst = n < GRAPH_MIN_ROWS && isSmallNetwork(engine.bundle);
-  if (graph && !chainFirst && !dead && (covered || graph.grants) && graphCanRoute(batch.metas)) {
+  // The graph's grant cannot spare paid-up rows: with such rows and a pool that binds, the chain runs.
+  const exempting = funding !== undefined && funding.prepaid > 0 && !covered;
+  if (graph && !chainFirst && !dead && !exempting && (covered || graph.grants) && graphCanRoute(batch.metas)) {
     const grant = covered ? undefined : graphGrant(spender, costs.costs);
     const g = await runGraphBatch(graph, batch.input, batch.metas, caps, labels, costs.costs, costs.macs, grant);
     // One call: no per-stage timings (the inference phase and the batch report carry its time).
     return { results: g.results, exits: g.exits, stages: [], ledgerForced: g.ledgerForced, path: 'graph' };
   }
-  const router = new BatchRouter(batch.metas, caps, spender, labels, costs.costs.length, batch.signals);
+  const router = new BatchRouter(batch.metas, caps, spender, labels, costs.costs.length, batch.signals, funding?.exempt);
   const run = await engine.run(batch.input, n, router.onExit);
   return {
     results: router.finish(run.exits, run.logits, costs.costs, costs.macs),

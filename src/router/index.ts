@@ -30,3 +30,4 @@ export { wilsonInterval } from './wilson';
 export { agreementThresholdCache, disagreementRates, withAgreementLabels } from './agreement-recalibration';
 export type { CertifiedPolicy, CertifyOptions, Guarantee } from './certify';
 export { calibrateCertified, certificationPath, concatScored, fixedSequenceTest, lossesOf, selectScoredRows, splitRows } from './certify';
+export { certifiedSamplesNeeded, certifiedTestImagesNeeded } from './certify-samples';

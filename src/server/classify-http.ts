@@ -26,7 +26,8 @@ export function classifyHttp(
   images: ImageInput[],
   params: ClassifyParams,
   signal: AbortSignal,
+  client: string,
 ): Promise<ClassifyAnswer> {
   const screened = images.map((img) => (img.bytes instanceof EeroError ? img.bytes : (screenImage(img.bytes, img.mimeType) ?? img.bytes)));
-  return model.classify(screened, { routing: params.routing, topk: params.topk, trace: params.trace, signal });
+  return model.classify(screened, { routing: params.routing, topk: params.topk, trace: params.trace, signal, client });
 }

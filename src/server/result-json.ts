@@ -26,6 +26,7 @@ export function resultJson(
     cost: { macs: r.macs, fraction: r.costFraction },
     forced: r.forced,
     stoppedBy: r.stoppedBy,
+    ...(r.certified !== undefined ? { certified: r.certified } : {}),
     budget,
     timings: { queueMs: round(t.queueMs), preprocessMs: round(t.preprocessMs), inferenceMs: round(t.inferenceMs), batchSize: t.batchSize },
     ...(r.trace ? { trace: r.trace } : {}),

@@ -35,7 +35,7 @@ export interface ServedModel {
   /** Warmed and able to answer. */
   readonly ready: boolean;
   /** Label-free recalibration from the monitor's reservoir; absent when not offered. */
-  recalibrate?(): { version: number; samples: number };
+  recalibrate?(): Promise<{ version: number; samples: number; rebuilt: number; kept: Array<{ rule: string; samplesNeeded: number }> }>;
 }
 
 /** serving -> draining (not ready; still answering, so load balancers can stop routing) -> closing (503 SHUTTING_DOWN). */

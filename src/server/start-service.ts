@@ -48,7 +48,11 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
       profile: true,
       profileBatch: config.batching.maxBatch,
     },
-    { engine: config.engine, logger: { warn: (line) => log.warn(line) } },
+    {
+      engine: config.engine,
+      logger: { warn: (line) => log.warn(line) },
+      onDerivation: (event) => metrics.countRuleDerivation(m.name, event),
+    },
   );
   try {
     const { routing, costs } = model;

@@ -5,6 +5,7 @@ import { renderMetrics } from '../metrics';
 import { classifyHttp, resolveModel } from './classify-http';
 import { requestDeadline, untilAborted } from './deadline';
 import { readMultipart } from './multipart';
+import { clientKey } from './client-key';
 import { parseClassifyParams } from './params';
 import { readBody } from './read-body';
 import { budgetJson, errorItem, resultJson } from './result-json';
@@ -19,7 +20,7 @@ async function classifyMultipart(deps: AppDeps, req: Request, res: Response, sig
   const params = parseClassifyParams(req.query, body.fields);
   const model = resolveModel(deps, params.model);
   if (body.files.length === 0) throw new EeroError('EMPTY_INPUT', 'the multipart request has no file parts');
-  const answer = await untilAborted(classifyHttp(model, body.files, params, signal), signal);
+  const answer = await untilAborted(classifyHttp(model, body.files, params, signal, clientKey(req)), signal);
   const budget = budgetJson(answer.choice, model.describe().budget.limit);
   const results = answer.outcomes.map((o, i) => {
     const file = body.files[i]?.file ?? String(i);
@@ -34,7 +35,10 @@ async function classifyRaw(deps: AppDeps, req: Request, res: Response, signal: A
   const params = parseClassifyParams(req.query);
   const model = resolveModel(deps, params.model);
   const bytes = await untilAborted(readBody(req, deps.limits.bodyBytes), signal);
-  const answer = await untilAborted(classifyHttp(model, [{ bytes, mimeType: req.headers['content-type'] }], params, signal), signal);
+  const answer = await untilAborted(
+    classifyHttp(model, [{ bytes, mimeType: req.headers['content-type'] }], params, signal, clientKey(req)),
+    signal,
+  );
   const outcome = answer.outcomes[0];
   if (!outcome) throw new EeroError('INTERNAL', 'no answer for the image');
   if (!outcome.ok) throw outcome.error;
@@ -60,11 +64,11 @@ export function addV1Routes(app: Express, deps: AppDeps): void {
   app.get('/v1/models', (_req, res) => {
     res.json({ defaultModel: deps.defaultModel, models: [...deps.models.values()].map((m) => ({ ...m.describe(), ready: m.ready })) });
   });
-  app.post('/v1/models/:name/recalibrate', (req, res) => {
+  app.post('/v1/models/:name/recalibrate', async (req, res) => {
     checkAdmin(deps, req);
     const model = resolveModel(deps, req.params.name);
     if (!model.recalibrate) throw new EeroError('BAD_PARAMETER', `model ${model.name} offers no recalibration`);
-    res.json({ model: model.name, ...model.recalibrate() });
+    res.json({ model: model.name, ...(await model.recalibrate()) });
   });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });

@@ -15,6 +15,7 @@ import { EeroError } from '../errors';
 import type { ImageOutcome } from '../pipeline';
 import { classifyHttp, resolveModel } from './classify-http';
 import { requestDeadline, untilAborted } from './deadline';
+import { clientKey } from './client-key';
 import { parseParams, type RawParams } from './params';
 import { readBody } from './read-body';
 import type { AppDeps, ServedModel } from './server-types';
@@ -167,6 +168,7 @@ export function addV2Routes(app: Express, deps: AppDeps): void {
           request.images.map((bytes) => ({ bytes })),
           { ...params, topk: classes },
           deadline.signal,
+          clientKey(req),
         ),
         deadline.signal,
       );

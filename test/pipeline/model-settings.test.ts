@@ -78,9 +78,9 @@ describe('one reading of policy files and flags', () => {
   });
 
   test('a recalibration replaces pinned thresholds too', async () => {
-    await withModel({ policyFile: SHIPPED }, (m) => {
+    await withModel({ policyFile: SHIPPED }, async (m) => {
       const before = thresholdsOf(m);
-      m.routing.recalibrate(m.routing.calibration);
+      await m.routing.recalibrate(m.routing.calibration);
       expect(m.routing.choose({}).rule).toBe('eero');
       expect(m.routing.choose({}).version).toBe(2);
       // Recomputed by EERO from the same calibration: equal to what `eero calibrate` pinned, not merely kept.

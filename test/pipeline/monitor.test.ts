@@ -83,7 +83,7 @@ describe('the live agreement monitor', () => {
   it('recalibrates from the reservoir without labels: new thresholds, a new version in every later answer', async () => {
     const thresholds = (): number[] => Array.from((model.routing.choose({}).policy as ThresholdPolicy).thresholds);
     const before = thresholds();
-    const { version, samples: used } = classifier.monitor!.recalibrate();
+    const { version, samples: used } = await classifier.monitor!.recalibrate();
     expect(version).toBe(2);
     expect(used).toBe(fixtures.length);
     expect(model.routing.choose({}).version).toBe(2);
@@ -92,13 +92,13 @@ describe('the live agreement monitor', () => {
     expect(answer.outcomes.every((o) => o.ok && o.result.thresholdsVersion === 2)).toBe(true);
   });
 
-  it('refuses a recalibration from too few samples', () => {
+  it('refuses a recalibration from too few samples', async () => {
     const small = createClassifier(model, {
       batching: { maxBatch: 8, maxWaitMs: 0, maxQueue: 8 },
       limitInputPixels: 1e6,
       monitor: { sampleRate: 1, reservoir: 64, minSamples: 500, autoRecalibrate: false },
     });
-    expect(() => small.monitor!.recalibrate()).toThrow(expect.objectContaining({ code: 'BAD_PARAMETER' }));
+    await expect(small.monitor!.recalibrate()).rejects.toMatchObject({ code: 'BAD_PARAMETER' });
   });
 });
 

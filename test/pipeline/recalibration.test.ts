@@ -88,7 +88,7 @@ describe('label-free recalibration on a shifted stream', () => {
     await until(() => monitored === IMAGES, 'every answered image continued to the final exit');
     expect(monitor.snapshot()).toMatchObject({ dropped: 0, reservoir: IMAGES });
 
-    const { version, samples } = monitor.recalibrate();
+    const { version, samples } = await monitor.recalibrate();
     expect(version).toBe(2);
     expect(samples).toBe(IMAGES);
     expect(thresholds()).not.toEqual(shipped);

@@ -21,8 +21,10 @@ describe('certified agreement through the service', () => {
   test("a policy's guarantee routes every default request by the certified thresholds, and promises its agreement to the alert", async () => {
     const models = await call<{ models: Array<{ budget: { rule: string; limit: number } }> }>(`${service.url}/v1/models`);
     expect(models.body.models[0]?.budget).toMatchObject({ rule: 'certified', limit: 0.6 });
-    const r = await postImage<ImageJson>(service.url, fixturePngs()[0]!);
+    // The ledger starts with no savings: an answer it would force early is refused unless the client allows it marked.
+    const r = await postImage<ImageJson & { certified: boolean; forced: boolean }>(service.url, fixturePngs()[0]!, '?allow_uncertified=1');
     expect(r.body.budget.rule).toBe('certified');
+    expect(r.body.certified).toBe(!r.body.forced);
     const text = (await call<string>(`${service.url}/metrics`)).body;
     expect(text).toContain('eero_monitor_agreement_target_ratio{model="resnet18-fmnist"} 0.99');
   });

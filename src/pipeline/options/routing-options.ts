@@ -80,6 +80,14 @@ export const ROUTING_OPTIONS: readonly OptionSpec[] = Object.freeze([
     names: { policy: 'guarantee.delta' },
   },
   {
+    key: 'allowUncertified',
+    kind: 'boolean',
+    doc: 'a certified answer the ledger or a deadline would force early is returned with certified: false instead of refused (CERTIFICATE_UNAVAILABLE)',
+    example: 'true',
+    default: 'false',
+    surfaces: ALL,
+  },
+  {
     key: 'deadlineMs',
     kind: 'number',
     range: { above: 0, max: 3_600_000 },

@@ -1,0 +1,15 @@
+/**
+ * Who a request counts against for per-client limits: its API key when it
+ * brings one (hashed: keys are not kept), else its address. A client that
+ * rotates keys is still one address per connection; limits that need more
+ * sit in front of the service (docs/api.md "Limits").
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export function clientKey(req: IncomingMessage): string {
+  const auth = req.headers.authorization ?? req.headers['x-api-key'];
+  const key = Array.isArray(auth) ? auth[0] : auth;
+  if (key) return `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+  return `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+}
