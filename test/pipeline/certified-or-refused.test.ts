@@ -21,7 +21,9 @@ beforeAll(async () => {
   images = await Promise.all(
     Array.from({ length: 24 }, () => {
       const px = Buffer.from(Array.from({ length: 28 * 28 }, () => Math.floor(256 * rand())));
-      return sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+      return sharp(px, { raw: { width: 28, height: 28, channels: 1 } })
+        .png()
+        .toBuffer();
     }),
   );
 });

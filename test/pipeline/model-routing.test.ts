@@ -5,7 +5,7 @@
  * Real calibration outputs of the shipped ResNet bundle; no model run.
  */
 import { loadBundle, readBundleOutputs, type ExitOutputs } from '../../src/config';
-import { EeroError } from '../../src/errors';
+import { type EeroError } from '../../src/errors';
 import { createDerivationLimiter } from '../../src/pipeline/derivation-limiter';
 import { modelCosts } from '../../src/pipeline/model-costs';
 import { ModelRouting, type DerivationEvent } from '../../src/pipeline/model-routing';
