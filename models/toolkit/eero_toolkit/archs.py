@@ -12,13 +12,13 @@ from typing import List, Optional
 
 import torch
 from torch import nn
-from torchvision.models.resnet import BasicBlock
-from torchvision.models.convnext import CNBlock, LayerNorm2d
+
+from .families import get_family
 
 
 @dataclass
 class ArchConfig:
-    family: str = "resnet18"          # resnet18 | convnext
+    family: str = "resnet18"          # a registered family (families/): resnet18 | convnext
     in_channels: int = 1
     num_classes: int = 10
     image_size: int = 32
@@ -90,100 +90,14 @@ class MultiExitNet(nn.Module):
         return feats
 
 
-def _resnet_segments(cfg: ArchConfig):
-    w = cfg.width
-    if cfg.stem == "small":
-        stem = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, w, 3, 1, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)
-        )
-    elif cfg.stem == "imagenet":
-        stem = nn.Sequential(
-            nn.Conv2d(cfg.in_channels, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w),
-            nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1),
-        )
-    else:
-        raise ValueError(f"unknown stem {cfg.stem!r} (small | imagenet)")
-    blocks, chans = [], []
-    inplanes = w
-    for li, planes in enumerate([w, 2 * w, 4 * w, 8 * w]):
-        for bi in range(2):
-            stride = 2 if (li > 0 and bi == 0) else 1
-            down = None
-            if stride != 1 or inplanes != planes:
-                down = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
-            blocks.append(BasicBlock(inplanes, planes, stride, down))
-            chans.append(planes)
-            inplanes = planes
-    tv = {"conv1": stem[0], "bn1": stem[1]}
-    for j, b in enumerate(blocks):
-        tv[f"layer{j // 2 + 1}.{j % 2}"] = b
-    blocks[0] = nn.Sequential(stem, blocks[0])
-    return _group(blocks, chans, [2, 2, 2, 2], cfg.exits) + (tv,)
-
-
-def _convnext_segments(cfg: ArchConfig):
-    if len(cfg.depths) != len(cfg.dims):
-        raise ValueError("depths and dims must have the same length")
-    total = sum(cfg.depths)
-    blocks, chans, k = [], [], 0
-    tv = {}
-    for si, (depth, dim) in enumerate(zip(cfg.depths, cfg.dims)):
-        if si == 0:
-            pre = nn.Sequential(nn.Conv2d(cfg.in_channels, dim, cfg.patch, cfg.patch), LayerNorm2d(dim, eps=1e-6))
-        else:
-            prev = cfg.dims[si - 1]
-            pre = nn.Sequential(LayerNorm2d(prev, eps=1e-6), nn.Conv2d(prev, dim, 2, 2))
-        tv[f"features.{2 * si}"] = pre
-        for bi in range(depth):
-            sd = cfg.drop_path * k / max(1, total - 1)
-            block = CNBlock(dim, cfg.layer_scale, sd, norm_layer=None)
-            tv[f"features.{2 * si + 1}.{bi}"] = block
-            blocks.append(nn.Sequential(pre, block) if bi == 0 else block)
-            chans.append(dim)
-            k += 1
-    return _group(blocks, chans, cfg.depths, cfg.exits) + (tv,)
-
-
-def _group(blocks, chans, depths, exits: str):
-    if exits == "block":
-        return blocks, chans
-    if exits != "stage":
-        raise ValueError(f"unknown exits {exits!r} (block | stage)")
-    segs, cs, i = [], [], 0
-    for d in depths:
-        segs.append(nn.Sequential(*blocks[i:i + d]))
-        cs.append(chans[i + d - 1])
-        i += d
-    return segs, cs
-
-
 def build_model(cfg: ArchConfig) -> MultiExitNet:
-    if cfg.family == "resnet18":
-        segs, chans, tv = _resnet_segments(cfg)
-    elif cfg.family == "convnext":
-        segs, chans, tv = _convnext_segments(cfg)
-    else:
-        raise ValueError(f"unknown architecture {cfg.family!r} (resnet18 | convnext)")
+    family = get_family(cfg.family)
+    segs, chans, tv = family.segments(cfg)
     model = MultiExitNet(cfg, segs, chans)
     # torchvision module path -> our module, for --backbone-weights (not a submodule registry).
     object.__setattr__(model, "tv_modules", tv)
-    _init(model)
+    family.init_weights(model)
     return model
-
-
-def _init(model: nn.Module) -> None:
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d) and m.groups == 1 and model.cfg.family == "resnet18":
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        elif isinstance(m, (nn.Conv2d, nn.Linear)) and model.cfg.family == "convnext":
-            nn.init.trunc_normal_(m.weight, std=0.02)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-    if model.cfg.family == "resnet18":
-        # Zero-init the last BN of each residual branch (Goyal et al.): faster, stabler start.
-        for m in model.modules():
-            if isinstance(m, BasicBlock):
-                nn.init.zeros_(m.bn2.weight)
 
 
 def load_backbone_weights(model: MultiExitNet, state: dict) -> int:

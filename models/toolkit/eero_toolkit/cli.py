@@ -12,6 +12,7 @@ import torch
 from . import ToolkitError
 from .archs import ArchConfig, build_model, load_backbone_weights
 from .data import load_fashion_mnist, load_folder
+from .families import family_names
 from .presets import PRESETS
 from .train import TrainConfig, train
 
@@ -103,7 +104,7 @@ def main(argv=None) -> int:
     t = sub.add_parser("train", help="supervised multi-exit training")
     add_common(t)
     t.add_argument("--preset", choices=sorted(PRESETS))
-    t.add_argument("--family", choices=["resnet18", "convnext"])
+    t.add_argument("--family", choices=family_names())
     t.add_argument("--width", type=int)
     t.add_argument("--stem", choices=["small", "imagenet"])
     t.add_argument("--exits", choices=["block", "stage"])

@@ -13,12 +13,12 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
-from torchvision.models.resnet import BasicBlock
 
 from . import ToolkitError
 from .archs import ArchConfig, build_model
 from .data import Dataset, Split, load_fashion_mnist, load_folder, to_input
 from .early_exit import compose_bundle
+from .families import family_names, get_family
 from .macs import exit_costs
 from .readme import write_readme
 from .train import accuracies, predict_logits
@@ -45,13 +45,11 @@ def load_checkpoint(path: str):
 
 
 def fold_batchnorm(model: nn.Module) -> int:
-    """Fuse every Conv2d -> BatchNorm2d pair into the conv (eval mode); returns pairs folded."""
-    folded = 0
+    """Fuse every Conv2d -> BatchNorm2d pair into the conv (eval mode); returns pairs folded.
+
+    The family folds the pairs inside its blocks; the pairs adjacent in an nn.Sequential are folded here."""
+    folded = get_family(model.cfg.family).fold_batchnorm(model)
     for m in model.modules():
-        if isinstance(m, BasicBlock):
-            m.conv1, m.bn1 = fuse_conv_bn_eval(m.conv1, m.bn1), nn.Identity()
-            m.conv2, m.bn2 = fuse_conv_bn_eval(m.conv2, m.bn2), nn.Identity()
-            folded += 2
         if isinstance(m, nn.Sequential):
             for i in range(len(m) - 1):
                 if isinstance(m[i], nn.Conv2d) and isinstance(m[i + 1], nn.BatchNorm2d):
@@ -223,8 +221,7 @@ def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -
         "format": 1,
         "name": name,
         "architecture": {**{k: v for k, v in arch.to_dict().items()
-                            if k in (("family", "width", "stem", "exits", "head_hidden") if arch.family == "resnet18"
-                                     else ("family", "depths", "dims", "patch", "exits", "head_hidden"))},
+                            if k == "family" or k in get_family(arch.family).manifest_fields},
                          "parameters": params},
         "labels": ds.labels,
         "input": {"channels": arch.in_channels, "colorSpace": "gray" if arch.in_channels == 1 else "srgb",
@@ -324,7 +321,7 @@ def add_export_parser(sub) -> None:
 
     u = sub.add_parser("export-untrained", help="stage graphs + full graph of an untrained network (speed benchmarks)")
     u.add_argument("--out", required=True)
-    u.add_argument("--family", default="resnet18", choices=["resnet18", "convnext"])
+    u.add_argument("--family", default="resnet18", choices=family_names())
     u.add_argument("--width", type=int, default=64)
     u.add_argument("--stem", default="imagenet", choices=["small", "imagenet"])
     u.add_argument("--exits", default="stage", choices=["block", "stage"])
