@@ -1,4 +1,5 @@
 """Export a trained multi-exit checkpoint as an EERO bundle (models/FORMAT.md)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,16 +8,14 @@ import os
 import struct
 import sys
 import time
-from typing import List
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from . import ToolkitError
 from .archs import ArchConfig, build_model
-from .data import Dataset, Split, load_fashion_mnist, load_folder, to_input
+from .data import Dataset, load_fashion_mnist, load_folder, to_input
 from .early_exit import compose_bundle
 from .families import family_names, get_family
 from .macs import exit_costs
@@ -91,19 +90,27 @@ def write_outputs(path: str, logits: torch.Tensor, labels: torch.Tensor, version
         f.write(logits.numpy().astype(OUTPUT_DTYPES[version]).tobytes())
 
 
-def export_stages(model, input_shape, out_dir: str) -> List[dict]:
+def export_stages(model, input_shape, out_dir: str) -> list[dict]:
     import onnx
 
     stages, x = [], torch.zeros((2,) + tuple(input_shape))
     n = model.num_exits
-    for i, (seg, head) in enumerate(zip(model.segments, model.heads)):
+    for i, (seg, head) in enumerate(zip(model.segments, model.heads, strict=True)):
         last = i == n - 1
         stage = Stage(seg, head, last).eval()
         path = os.path.join(out_dir, f"stage-{i + 1}.onnx")
         outs = ["logits"] if last else ["features", "logits"]
         with torch.no_grad():
-            torch.onnx.export(stage, x, path, opset_version=OPSET, input_names=["input"], output_names=outs,
-                              dynamic_axes={k: {0: "batch"} for k in ["input"] + outs}, do_constant_folding=True)
+            torch.onnx.export(
+                stage,
+                x,
+                path,
+                opset_version=OPSET,
+                input_names=["input"],
+                output_names=outs,
+                dynamic_axes={k: {0: "batch"} for k in ["input"] + outs},
+                do_constant_folding=True,
+            )
             y = stage(x)
         proto = onnx.load(path)
         onnx.checker.check_model(proto, full_check=True)
@@ -111,8 +118,12 @@ def export_stages(model, input_shape, out_dir: str) -> List[dict]:
             raise ToolkitError(f"{path}: BatchNormalization survived folding")
         feat = None if last else y[0]
         logits = y if last else y[1]
-        spec = {"file": os.path.basename(path), "sha256": sha256(path), "bytes": os.path.getsize(path),
-                "input": {"name": "input", "shape": [-1] + list(x.shape[1:])}}
+        spec = {
+            "file": os.path.basename(path),
+            "sha256": sha256(path),
+            "bytes": os.path.getsize(path),
+            "input": {"name": "input", "shape": [-1] + list(x.shape[1:])},
+        }
         if not last:
             spec["features"] = {"name": "features", "shape": [-1] + list(feat.shape[1:])}
         spec["logits"] = {"name": "logits", "shape": [-1, int(logits.shape[1])]}
@@ -141,12 +152,24 @@ def export_full_graph(model, input_shape, path: str) -> dict:
 
     x = torch.zeros((2,) + tuple(input_shape))
     with torch.no_grad():
-        torch.onnx.export(FullModel(model).eval(), x, path, opset_version=OPSET, input_names=["input"],
-                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-                          do_constant_folding=True)
+        torch.onnx.export(
+            FullModel(model).eval(),
+            x,
+            path,
+            opset_version=OPSET,
+            input_names=["input"],
+            output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+            do_constant_folding=True,
+        )
     onnx.checker.check_model(onnx.load(path), full_check=True)
-    return {"file": os.path.basename(path), "sha256": sha256(path), "bytes": os.path.getsize(path),
-            "input": {"name": "input", "shape": [-1] + list(input_shape)}, "logits": {"name": "logits", "shape": [-1, int(model.cfg.num_classes)]}}
+    return {
+        "file": os.path.basename(path),
+        "sha256": sha256(path),
+        "bytes": os.path.getsize(path),
+        "input": {"name": "input", "shape": [-1] + list(input_shape)},
+        "logits": {"name": "logits", "shape": [-1, int(model.cfg.num_classes)]},
+    }
 
 
 def write_fixtures(out_dir: str, ds: Dataset, model, count: int = 16) -> None:
@@ -166,7 +189,7 @@ def write_fixtures(out_dir: str, ds: Dataset, model, count: int = 16) -> None:
     t, r, b, l = ds.source["pad"]
     imgs = ds.test.images[picked]
     h, w = imgs.shape[2], imgs.shape[3]
-    content = imgs[:, :, t:h - b, l:w - r]
+    content = imgs[:, :, t : h - b, l : w - r]
     files = []
     for j, img in enumerate(content):
         name = f"{j:02d}.png"
@@ -176,9 +199,17 @@ def write_fixtures(out_dir: str, ds: Dataset, model, count: int = 16) -> None:
     with torch.no_grad():
         logits = torch.stack(model(to_input(imgs, ds.mean, ds.std)))  # [M, n, K]
     with open(os.path.join(fdir, "logits.json"), "w") as f:
-        json.dump({"files": files, "labels": [labels[i] for i in picked],
-                   "logits": [[[round(float(v), 6) for v in logits[e, j]] for e in range(logits.shape[0])]
-                              for j in range(len(picked))]}, f)
+        json.dump(
+            {
+                "files": files,
+                "labels": [labels[i] for i in picked],
+                "logits": [
+                    [[round(float(v), 6) for v in logits[e, j]] for e in range(logits.shape[0])]
+                    for j in range(len(picked))
+                ],
+            },
+            f,
+        )
 
 
 def write_manifest(path: str, manifest: dict, header: str) -> None:
@@ -194,10 +225,16 @@ def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -
     ckpt, model = load_checkpoint(ckpt_path)
     arch = ArchConfig.from_dict(ckpt["arch"])
     if ds is None:
-        ds = load_fashion_mnist() if ckpt["data"] == "fashion-mnist" else load_folder(ckpt["data"], arch.image_size, arch.in_channels)
+        ds = (
+            load_fashion_mnist()
+            if ckpt["data"] == "fashion-mnist"
+            else load_folder(ckpt["data"], arch.image_size, arch.in_channels)
+        )
     if len(ds.labels) != arch.num_classes or ds.channels != arch.in_channels:
-        raise ToolkitError(f"data ({len(ds.labels)} classes, {ds.channels} channels) does not match the checkpoint "
-                           f"({arch.num_classes} classes, {arch.in_channels} channels)")
+        raise ToolkitError(
+            f"data ({len(ds.labels)} classes, {ds.channels} channels) does not match the checkpoint "
+            f"({arch.num_classes} classes, {arch.in_channels} channels)"
+        )
     params = sum(p.numel() for p in model.parameters())
     folded = fold_batchnorm(model)
     os.makedirs(out_dir, exist_ok=True)
@@ -220,34 +257,61 @@ def export_bundle(ckpt_path: str, out_dir: str, name: str, ds: Dataset = None) -
     manifest = {
         "format": 1,
         "name": name,
-        "architecture": {**{k: v for k, v in arch.to_dict().items()
-                            if k == "family" or k in get_family(arch.family).manifest_fields},
-                         "parameters": params},
+        "architecture": {
+            **{
+                k: v for k, v in arch.to_dict().items() if k == "family" or k in get_family(arch.family).manifest_fields
+            },
+            "parameters": params,
+        },
         "labels": ds.labels,
-        "input": {"channels": arch.in_channels, "colorSpace": "gray" if arch.in_channels == 1 else "srgb",
-                  "height": arch.image_size, "width": arch.image_size,
-                  "resize": {"width": content[1], "height": content[0], "fit": "fill" if t + r + b + l else "cover"},
-                  "pad": [t, r, b, l], "background": [0, 0, 0], "scale": 255,
-                  "mean": [round(v, 6) for v in ds.mean], "std": [round(v, 6) for v in ds.std]},
+        "input": {
+            "channels": arch.in_channels,
+            "colorSpace": "gray" if arch.in_channels == 1 else "srgb",
+            "height": arch.image_size,
+            "width": arch.image_size,
+            "resize": {"width": content[1], "height": content[0], "fit": "fill" if t + r + b + l else "cover"},
+            "pad": [t, r, b, l],
+            "background": [0, 0, 0],
+            "scale": 255,
+            "mean": [round(v, 6) for v in ds.mean],
+            "std": [round(v, 6) for v in ds.std],
+        },
         "stages": stages,
-        "exits": [{"exit": i + 1, "macs": int(c), "calibrationAccuracy": round(acc["calibration"][i], 4),
-                   "testAccuracy": round(acc["test"][i], 4)} for i, c in enumerate(costs["cumulative"])],
+        "exits": [
+            {
+                "exit": i + 1,
+                "macs": int(c),
+                "calibrationAccuracy": round(acc["calibration"][i], 4),
+                "testAccuracy": round(acc["test"][i], 4),
+            }
+            for i, c in enumerate(costs["cumulative"])
+        ],
         "outputs": outputs,
         "fixtures": {"folder": "fixtures", "logits": "fixtures/logits.json"},
         # The network without early exits as one graph: the speed reference of benchmarks/.
         "reference": full_graph,
-        "training": {"data": ckpt["data"], "splits": {"train": len(ds.train), "calibration": len(ds.calibration),
-                                                      "test": len(ds.test)},
-                     "recipes": ckpt.get("recipes") or [ckpt["train"]], "seconds": round(ckpt["seconds"]),
-                     "epochs": len(ckpt["history"]), "macsPerSegment": costs["segment"], "macsPerHead": costs["head"]},
+        "training": {
+            "data": ckpt["data"],
+            "splits": {"train": len(ds.train), "calibration": len(ds.calibration), "test": len(ds.test)},
+            "recipes": ckpt.get("recipes") or [ckpt["train"]],
+            "seconds": round(ckpt["seconds"]),
+            "epochs": len(ckpt["history"]),
+            "macsPerSegment": costs["segment"],
+            "macsPerHead": costs["head"],
+        },
     }
     # early-exit.onnx, composed from the stage graphs; every graph's weights move into weights.bin.
     compose_bundle(out_dir, manifest)
-    write_manifest(os.path.join(out_dir, "manifest.yaml"), manifest,
-                   f"# EERO bundle, written by models/toolkit ({time.strftime('%Y-%m-%d')}); format: models/FORMAT.md")
-    log(f"{name}: final exit test accuracy {acc['test'][-1] * 100:.2f}%; bundle written to {out_dir} "
+    write_manifest(
+        os.path.join(out_dir, "manifest.yaml"),
+        manifest,
+        f"# EERO bundle, written by models/toolkit ({time.strftime('%Y-%m-%d')}); format: models/FORMAT.md",
+    )
+    log(
+        f"{name}: final exit test accuracy {acc['test'][-1] * 100:.2f}%; bundle written to {out_dir} "
         f"({sum(os.path.getsize(os.path.join(dp, fn)) for dp, _, fns in os.walk(out_dir) for fn in fns) / 1e6:.1f} MB) "
-        f"in {time.time() - t0:.0f}s")
+        f"in {time.time() - t0:.0f}s"
+    )
     return manifest
 
 
@@ -257,8 +321,15 @@ def cmd_export_untrained(args) -> None:
 
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     torch.manual_seed(0)
-    arch = ArchConfig(family=args.family, width=args.width, stem=args.stem, exits=args.exits, in_channels=3,
-                      num_classes=args.classes, image_size=args.image_size)
+    arch = ArchConfig(
+        family=args.family,
+        width=args.width,
+        stem=args.stem,
+        exits=args.exits,
+        in_channels=3,
+        num_classes=args.classes,
+        image_size=args.image_size,
+    )
     model = build_model(arch).eval()
     fold_batchnorm(model)
     os.makedirs(args.out, exist_ok=True)
@@ -267,11 +338,23 @@ def cmd_export_untrained(args) -> None:
     full = export_full_graph(model, shape, os.path.join(args.out, "full.onnx"))
     costs = exit_costs(model, shape)
     import json as _json
+
     with open(os.path.join(args.out, "graphs.json"), "w") as f:
-        _json.dump({"arch": arch.to_dict(), "untrained": True, "stages": stages, "reference": full,
-                    "macs": costs["cumulative"]}, f, indent=1)
-    log(f"untrained {arch.family} ({args.image_size}x{args.image_size}, width {args.width}): {len(stages)} stages, "
-        f"{costs['cumulative'][-1] / 1e9:.3f} GMACs; written to {args.out}")
+        _json.dump(
+            {
+                "arch": arch.to_dict(),
+                "untrained": True,
+                "stages": stages,
+                "reference": full,
+                "macs": costs["cumulative"],
+            },
+            f,
+            indent=1,
+        )
+    log(
+        f"untrained {arch.family} ({args.image_size}x{args.image_size}, width {args.width}): {len(stages)} stages, "
+        f"{costs['cumulative'][-1] / 1e9:.3f} GMACs; written to {args.out}"
+    )
 
 
 def cmd_export(args) -> None:
@@ -298,8 +381,10 @@ def cmd_compose(args) -> None:
     header = text.splitlines()[0] if text.startswith("#") else "# EERO bundle; format: models/FORMAT.md"
     manifest = compose_bundle(args.bundle, yaml.safe_load(text), channels_last=args.channels_last)
     write_manifest(path, manifest, header)
-    log(f"{args.bundle}: early-exit.onnx ({manifest['earlyExit']['bytes']} bytes) and weights.bin "
-        f"({manifest['weights']['bytes']} bytes) written; manifest updated")
+    log(
+        f"{args.bundle}: early-exit.onnx ({manifest['earlyExit']['bytes']} bytes) and weights.bin "
+        f"({manifest['weights']['bytes']} bytes) written; manifest updated"
+    )
 
 
 def add_export_parser(sub) -> None:
@@ -314,9 +399,13 @@ def add_export_parser(sub) -> None:
 
     c = sub.add_parser("compose", help="add early-exit.onnx to a bundle and share its weights in weights.bin")
     c.add_argument("--bundle", required=True, help="bundle folder, rewritten in place, e.g. ../resnet18-fmnist")
-    c.add_argument("--no-channels-last", dest="channels_last", action="store_false",
-                   help="copy every stage as it is (logits bit-equal to the stage graphs'; ConvNeXt keeps its "
-                        "NCHW<->NHWC transposes at block ends)")
+    c.add_argument(
+        "--no-channels-last",
+        dest="channels_last",
+        action="store_false",
+        help="copy every stage as it is (logits bit-equal to the stage graphs'; ConvNeXt keeps its "
+        "NCHW<->NHWC transposes at block ends)",
+    )
     c.set_defaults(fn=cmd_compose)
 
     u = sub.add_parser("export-untrained", help="stage graphs + full graph of an untrained network (speed benchmarks)")

@@ -3,6 +3,7 @@
 onnxruntime is not installed for Python here; the graphs' behaviour (routing, parity with the
 service's router, zero survivors) is tested with onnxruntime-node in
 test/engine/early-exit-graph.test.ts. These tests check what can be read from the files."""
+
 import hashlib
 import json
 import os
@@ -91,17 +92,20 @@ def test_every_early_exit_node_has_a_cuda_kernel_for_its_types(bundle):
         first, last = spec["versions"]
         if since < first or (last is not None and since > last):
             problems.append(f"{node.op_type}-{since}: no CUDA kernel (registered for {first}..{last})")
-        for kind, names, constraints in (("input", node.input, spec["inputs"]),
-                                         ("output", node.output, spec["outputs"])):
-            for name, constraint in zip(names, constraints):
+        for kind, names, constraints in (
+            ("input", node.input, spec["inputs"]),
+            ("output", node.output, spec["outputs"]),
+        ):
+            for name, constraint in zip(names, constraints, strict=False):
                 if not name:
                     continue
                 got = type_name(types[name])
                 fixed = constraint.startswith("tensor(")
-                allowed = [constraint[len("tensor("):-1]] if fixed else spec["types"][constraint]
+                allowed = [constraint[len("tensor(") : -1]] if fixed else spec["types"][constraint]
                 if got not in allowed:
-                    problems.append(f"{node.name or node.op_type}: {kind} {name} is {got}; "
-                                    f"CUDA {node.op_type} takes {allowed}")
+                    problems.append(
+                        f"{node.name or node.op_type}: {kind} {name} is {got}; CUDA {node.op_type} takes {allowed}"
+                    )
     assert problems == []
 
 
@@ -125,8 +129,10 @@ def test_early_exit_weights_are_the_stage_graphs_weights(bundle):
     model = onnx.load(os.path.join(MODELS, bundle, m["earlyExit"]["file"]))
     composed = list(initializers(model.graph))
     assert composed and all((t.data_type, tensor_bytes(t)) in stage_tensors for t in composed)
-    assert len(composed) == sum(len(onnx.load(os.path.join(MODELS, bundle, s["file"]), load_external_data=False)
-                                    .graph.initializer) for s in m["stages"])
+    assert len(composed) == sum(
+        len(onnx.load(os.path.join(MODELS, bundle, s["file"]), load_external_data=False).graph.initializer)
+        for s in m["stages"]
+    )
 
 
 @pytest.mark.parametrize("bundle", BUNDLES)
@@ -145,7 +151,7 @@ def test_every_initializer_is_stored_once_in_weights_bin(bundle):
             assert ext["location"] == m["weights"]["file"]
             offset, length = int(ext["offset"]), int(ext["length"])
             assert offset % ALIGN == 0 and offset + length <= len(blob)
-            ranges.setdefault(blob[offset:offset + length], set()).add(offset)
+            ranges.setdefault(blob[offset : offset + length], set()).add(offset)
     assert all(len(offsets) == 1 for offsets in ranges.values()), "identical tensors stored twice"
 
 
@@ -162,8 +168,9 @@ def test_manifest_describes_the_rewritten_files_and_the_early_exit_interface(bun
     assert model.opset_import[0].version == 17
     assert [i.name for i in model.graph.input] == list(ee["inputs"].values())
     exits = len(m["stages"])
-    assert [o.name for o in model.graph.output] == [ee["outputs"][k].format(l=l) for l in range(1, exits + 1)
-                                                    for k in ("rows", "logits", "scores", "leave")] + list(SUMMARY.values())
+    assert [o.name for o in model.graph.output] == [
+        ee["outputs"][k].format(l=l) for l in range(1, exits + 1) for k in ("rows", "logits", "scores", "leave")
+    ] + list(SUMMARY.values())
     assert ee["outputs"] == OUTPUTS
     batch = model.graph.input[0].type.tensor_type.shape.dim[0]
     assert batch.dim_param == "batch"
@@ -179,7 +186,8 @@ def named_rows(graph) -> list:
     for vi in list(graph.value_info) + list(graph.output):
         dims = vi.type.tensor_type.shape.dim
         if not vi.type.tensor_type.HasField("shape") or any(
-                not d.HasField("dim_value") and (not d.dim_param or d.dim_param.startswith("unk__")) for d in dims):
+            not d.HasField("dim_value") and (not d.dim_param or d.dim_param.startswith("unk__")) for d in dims
+        ):
             bad.append(vi.name)
     return bad
 
@@ -189,8 +197,11 @@ def test_every_value_has_a_full_shape_with_named_row_counts(bundle):
     m = manifest_of(bundle)
     model = onnx.load(os.path.join(MODELS, bundle, m["earlyExit"]["file"]), load_external_data=False)
     assert named_rows(model.graph) == []
-    rows = [o.type.tensor_type.shape.dim[0].dim_param for o in model.graph.output
-            if o.name.startswith("exit") and o.name.endswith("_rows")]
+    rows = [
+        o.type.tensor_type.shape.dim[0].dim_param
+        for o in model.graph.output
+        if o.name.startswith("exit") and o.name.endswith("_rows")
+    ]
     assert rows == ["batch"] + [f"n{l}" for l in range(2, len(m["stages"]) + 1)]
 
 
@@ -201,7 +212,8 @@ def test_compose_rewrites_a_shipped_bundle_to_the_same_bytes(tmp_path):
     assert main(["compose", "--bundle", str(dst)]) == 0
     for name in sorted(os.listdir(src)):
         if os.path.isfile(os.path.join(src, name)):
-            assert (dst / name).read_bytes() == open(os.path.join(src, name), "rb").read(), name
+            with open(os.path.join(src, name), "rb") as f:
+                assert (dst / name).read_bytes() == f.read(), name
 
 
 def export_tiny(arch: ArchConfig, out) -> dict:
@@ -214,10 +226,14 @@ def export_tiny(arch: ArchConfig, out) -> dict:
     return {"labels": [str(i) for i in range(arch.num_classes)], "stages": stages, "reference": full}
 
 
-@pytest.mark.parametrize("arch", [
-    ArchConfig(family="resnet18", width=4, exits="stage"),
-    ArchConfig(family="convnext", depths=[1, 1, 1, 1], dims=[8, 8, 16, 16], exits="stage"),
-], ids=["resnet", "convnext"])
+@pytest.mark.parametrize(
+    "arch",
+    [
+        ArchConfig(family="resnet18", width=4, exits="stage"),
+        ArchConfig(family="convnext", depths=[1, 1, 1, 1], dims=[8, 8, 16, 16], exits="stage"),
+    ],
+    ids=["resnet", "convnext"],
+)
 def test_compose_of_a_fresh_export(tmp_path, arch):
     manifest = compose_bundle(str(tmp_path), export_tiny(arch, tmp_path))
     assert list(manifest)[-2:] == ["weights", "earlyExit"]
@@ -236,8 +252,12 @@ def test_compose_of_a_fresh_export(tmp_path, arch):
         scales = [n for n, _ in nodes(model.graph) if n.op_type == "Mul" and any("layer_scale" in i for i in n.input)]
         assert len(scales) == len(manifest["stages"])
         assert all(produced[i].op_type != "Transpose" for n in scales for i in n.input if i in produced)
-        assert not any(n.op_type == "Transpose" and produced.get(n.input[0]) is not None
-                       and produced[n.input[0]].op_type == "Compress" for n, _ in nodes(model.graph))
+        assert not any(
+            n.op_type == "Transpose"
+            and produced.get(n.input[0]) is not None
+            and produced[n.input[0]].op_type == "Compress"
+            for n, _ in nodes(model.graph)
+        )
         heads = [n for n, _ in nodes(model.graph) if n.op_type == "ReduceMean"]
         assert [list(next(a.ints for a in h.attribute if a.name == "axes")) for h in heads] == [[1, 2]] * len(heads)
 
@@ -255,8 +275,15 @@ def test_compose_without_channels_last_copies_the_stages_and_transposes_before_t
     # Each exit head's ReduceMean over H and W is GlobalAveragePool + Flatten (one node more).
     assert len(stage_copies) == stage_nodes - 3 + len(manifest["stages"])
     assert sum(n.op_type == "GlobalAveragePool" for n, _ in nodes(model.graph)) == len(manifest["stages"])
-    assert sum(n.op_type == "Compress" and produced.get(n.input[0]) is not None
-               and produced[n.input[0]].op_type == "Transpose" for n, _ in nodes(model.graph)) == 3
+    assert (
+        sum(
+            n.op_type == "Compress"
+            and produced.get(n.input[0]) is not None
+            and produced[n.input[0]].op_type == "Transpose"
+            for n, _ in nodes(model.graph)
+        )
+        == 3
+    )
 
 
 @pytest.mark.skipif(not os.path.isdir(FMNIST_DIR), reason="dataset-fashion-mnist is not installed")
@@ -271,8 +298,9 @@ def test_export_writes_the_early_exit_graph_and_shared_weights(tmp_path):
         assert all(t.data_location == TensorProto.EXTERNAL for t in initializers(graph)), name
 
 
-@pytest.mark.parametrize("bundle,segments", [("resnet18-fmnist", [1, 4, 5, 6, 7, 8]),
-                                             ("convnext-fmnist", list(range(1, 13)))])
+@pytest.mark.parametrize(
+    "bundle,segments", [("resnet18-fmnist", [1, 4, 5, 6, 7, 8]), ("convnext-fmnist", list(range(1, 13)))]
+)
 def test_rows_are_compacted_where_it_pays_and_the_summary_covers_every_exit(bundle, segments):
     """ResNet-18's 16x32x32 maps after exits 1 and 2 stay uncompacted (the next block costs fewer
     than 300 multiply-adds per float of the map); every later exit, and every ConvNeXt exit, compacts.

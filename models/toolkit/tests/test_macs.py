@@ -31,8 +31,14 @@ def hand_net():
     ).eval()
 
 
-HAND = {"conv": 2304 + 4608 + 1152, "bias": 256 + 128 + 128 + 10, "elementwise": 256, "reduce": 128, "matmul": 320,
-        "softmax": 50}  # fmt: skip
+HAND = {
+    "conv": 2304 + 4608 + 1152,
+    "bias": 256 + 128 + 128 + 10,
+    "elementwise": 256,
+    "reduce": 128,
+    "matmul": 320,
+    "softmax": 50,
+}
 
 
 def test_every_operator_class_matches_hand_counts_in_pytorch_and_in_the_exported_graph(tmp_path):
@@ -41,8 +47,15 @@ def test_every_operator_class_matches_hand_counts_in_pytorch_and_in_the_exported
     assert out.shape == (1, 10)
     assert dict(macs) == HAND and macs.linear == 2304 + 4608 + 1152 + 320
     path = str(tmp_path / "hand.onnx")
-    torch.onnx.export(net, torch.zeros(1, 1, 8, 8), path, opset_version=17, input_names=["input"],
-                      output_names=["probs"], dynamic_axes={"input": {0: "batch"}, "probs": {0: "batch"}})  # fmt: skip
+    torch.onnx.export(
+        net,
+        torch.zeros(1, 1, 8, 8),
+        path,
+        opset_version=17,
+        input_names=["input"],
+        output_names=["probs"],
+        dynamic_axes={"input": {0: "batch"}, "probs": {0: "batch"}},
+    )
     assert dict(file_macs(path)) == HAND
     assert file_macs(path, symbols={"batch": 3}).total == 3 * sum(HAND.values())
 
@@ -52,7 +65,9 @@ def test_cumulative_costs_add_every_head_on_the_way():
     c = exit_costs(model, (1, 32, 32))
     assert len(c["cumulative"]) == 4
     running = complete = 0
-    for s, h, cum, stage, total in zip(c["segment"], c["head"], c["cumulative"], c["stages"], c["complete"], strict=True):
+    for s, h, cum, stage, total in zip(
+        c["segment"], c["head"], c["cumulative"], c["stages"], c["complete"], strict=True
+    ):
         running += s + h
         complete += stage.total
         assert cum == running and stage.linear == s + h and total == complete
@@ -61,8 +76,9 @@ def test_cumulative_costs_add_every_head_on_the_way():
 
 
 def test_full_resnet18_imagenet_matches_torchvision_count():
-    model = build_model(ArchConfig(family="resnet18", width=64, stem="imagenet", in_channels=3, num_classes=1000,
-                                   exits="stage"))  # fmt: skip
+    model = build_model(
+        ArchConfig(family="resnet18", width=64, stem="imagenet", in_channels=3, num_classes=1000, exits="stage")
+    )
     c = exit_costs(model, (3, 224, 224))
     heads = sum(c["head"][:-1])
     # torchvision's ResNet-18 is 1.814 GMACs (conv + fc); ours adds the three auxiliary heads.
@@ -73,8 +89,12 @@ def bundle_model(bundle: str):
     """The bundle's architecture with fresh weights (MACs do not depend on them), folded as export folds."""
     with open(os.path.join(MODELS, bundle, "manifest.yaml")) as f:
         manifest = yaml.safe_load(f)
-    arch = ArchConfig.from_dict({**manifest["architecture"], "in_channels": manifest["input"]["channels"],
-                                 "num_classes": len(manifest["labels"]), "image_size": manifest["input"]["height"]})  # fmt: skip
+    shape = {
+        "in_channels": manifest["input"]["channels"],
+        "num_classes": len(manifest["labels"]),
+        "image_size": manifest["input"]["height"],
+    }
+    arch = ArchConfig.from_dict({**manifest["architecture"], **shape})
     model = build_model(arch).eval()
     fold_batchnorm(model)
     return manifest, model, (arch.in_channels, arch.image_size, arch.image_size)
@@ -121,8 +141,10 @@ def test_an_operator_without_a_rule_is_an_error_not_free():
 def test_a_symbolic_dimension_without_a_value_is_an_error_when_no_default_is_given():
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["rows", 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", 4])
-    model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 17)])  # fmt: skip
+    model = helper.make_model(
+        helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [y]),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
     assert graph_macs(model, symbols={"rows": 7}, default=None).total == 28
     with pytest.raises(ToolkitError, match="unknown dimension rows"):
         graph_macs(model, default=None)

@@ -91,7 +91,9 @@ def build_flat(
             rows.alive = None
         alive = rows.alive
         logits = local_name(level, l, "logits") if alive is None else f"l{level}/ee/logits{l}"
-        graph, features_nhwc = to_channels_last(stages[l - 1], rows.nhwc) if channels_last else (stages[l - 1].graph, False)
+        graph, features_nhwc = (
+            to_channels_last(stages[l - 1], rows.nhwc) if channels_last else (stages[l - 1].graph, False)
+        )
         if not features_nhwc:
             copy = type(graph)()
             copy.CopyFrom(graph)
@@ -152,7 +154,9 @@ def _all_leave(b: GraphBuilder, level: int, l: int) -> None:
 def _left_here(b: GraphBuilder, level: int, l: int, classes: int) -> None:
     """The rows that leave at exit l and their logits, for the summary outputs."""
     leave_out = local_name(level, l, "leave")
-    left = b.node("Compress", [local_name(level, l, "rows"), leave_out], level, axis=0, out=local_name(level, l, "left"))
+    left = b.node(
+        "Compress", [local_name(level, l, "rows"), leave_out], level, axis=0, out=local_name(level, l, "left")
+    )
     left_logits = b.node(
         "Compress", [local_name(level, l, "logits"), leave_out], level, axis=0, out=local_name(level, l, "left_logits")
     )

@@ -17,7 +17,12 @@ INPUTS = {
     "steps": "steps",
 }
 OUTPUTS = {"rows": "exit{l}_rows", "logits": "exit{l}_logits", "scores": "exit{l}_scores", "leave": "exit{l}_leave"}
-OUTPUT_TYPES = {"rows": TensorProto.INT64, "logits": TensorProto.FLOAT, "scores": TensorProto.DOUBLE, "leave": TensorProto.BOOL}
+OUTPUT_TYPES = {
+    "rows": TensorProto.INT64,
+    "logits": TensorProto.FLOAT,
+    "scores": TensorProto.DOUBLE,
+    "leave": TensorProto.BOOL,
+}
 # Every row's exit and logits in three outputs (models/FORMAT.md): the rows in the order they left, exit by
 # exit, how many left at each exit, and their logits there. A reader that routes needs only these.
 SUMMARY = {"rows": "left_rows", "counts": "left_counts", "logits": "left_logits"}

@@ -143,5 +143,3 @@ def chain_ifs(b: GraphBuilder, m: int, infos: dict[str, ValueInfoProto]):
         top_info += [infos[g] for _, g in handed]
         top_info += [renamed(infos[loc], g) for loc, g in exits if g.startswith("left")]
     return top, [t for lv, t in b.initializers if lv == 1], top_info
-
-

@@ -5,13 +5,14 @@ rest of the toolkit (build_model, export, the CLI's --family choices) looks fami
 family with hyperparameters of its own adds them to archs.ArchConfig as well."""
 
 import importlib
+import os
 import pkgutil
 
 from .base import Family, group_exits
 from .registry import family_names, get_family, register_family
 
 _INFRASTRUCTURE = {"base", "registry"}
-for _module in pkgutil.iter_modules(__path__):
+for _module in pkgutil.iter_modules([os.path.dirname(__file__)]):
     if _module.name not in _INFRASTRUCTURE:
         importlib.import_module(f"{__name__}.{_module.name}")
 

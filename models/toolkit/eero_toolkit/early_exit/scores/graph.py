@@ -41,7 +41,9 @@ def select_score(b: GraphBuilder, scores: list[ExitScore]) -> ScoreSelection:
     """The nodes, in the main graph, that turn `score_kind` into the selection."""
     for s in scores:
         if s.needs_history:
-            raise ToolkitError(f"early exit: score {s.name!r} needs the exit history, which the composer does not carry")
+            raise ToolkitError(
+                f"early exit: score {s.name!r} needs the exit history, which the composer does not carry"
+            )
     subgraph = [s for s in scores if s.subgraph]
     linear = [s for s in scores if s.top_k_weights]
     # Without top-k scores the last subgraph score is the fallback: it needs no test of its own.
