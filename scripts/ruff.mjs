@@ -182,7 +182,10 @@ function main(argv) {
         process.stderr.write(`ruff.mjs: rewrote ${rel}\n`);
       }
     }
-    for (const d of ws.check(src)) {
+    const diagnostics = ws
+      .check(src)
+      .sort((x, y) => x.start_location.row - y.start_location.row || x.start_location.column - y.start_location.column);
+    for (const d of diagnostics) {
       findings++;
       process.stdout.write(`${rel}:${d.start_location.row}:${d.start_location.column} ${d.code ?? 'syntax'} ${d.message}\n`);
     }
