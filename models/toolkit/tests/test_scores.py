@@ -5,7 +5,7 @@ import os
 import onnx
 import pytest
 from onnx import TensorProto
-from test_early_exit import export_tiny
+from onnx_helpers import export_tiny
 
 from eero_toolkit import ToolkitError
 from eero_toolkit.archs import ArchConfig
