@@ -1,6 +1,7 @@
 """The exit-score registry and how the early-exit graph offers its scores through `score_kind`."""
 
 import os
+import re
 
 import onnx
 import pytest
@@ -95,3 +96,18 @@ def test_a_score_that_needs_the_exit_history_is_refused_until_the_composer_carri
     learned = ExitScore(name="history", code=3, subgraph=weighted_top1, needs_history=True)
     with pytest.raises(ToolkitError, match="needs the exit history"):
         compose_early_exit(stages, specs, 10, scores=[*exit_scores(), learned])
+
+
+SCORERS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src", "router", "scorers")
+
+
+@pytest.mark.skipif(not os.path.isdir(SCORERS), reason="the service's sources are not beside the toolkit")
+def test_the_registry_matches_the_services_scorers_that_the_graph_computes():
+    service = {}
+    for name in os.listdir(SCORERS):
+        with open(os.path.join(SCORERS, name)) as f:
+            text = f.read()
+        found = re.search(r"name: '([a-z0-9_-]+)',[\s\S]*?graphCode: (\d+|undefined),", text)
+        if found and found.group(2) != "undefined":
+            service[found.group(1)] = int(found.group(2))
+    assert service == score_codes()

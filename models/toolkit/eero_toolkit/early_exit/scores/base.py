@@ -47,7 +47,9 @@ class ScoreContext:
 
 @dataclass(frozen=True)
 class ExitScore:
-    """One exit score of the service's Scorer registry (src/router), as the early-exit graph computes it.
+    """One exit score of the service's Scorer registry (src/router/scorers), as the early-exit graph
+    computes it: `name` is the Scorer's name and `code` its graphCode (a host-only Scorer has none
+    and no entry here).
 
     Exactly one of:
     - `top_k_weights`: the score is a linear form of the row's largest noisy probabilities, sorted
@@ -56,10 +58,11 @@ class ExitScore:
     - `subgraph`: builds the score of every row (float64 [rows]) from a ScoreContext.
 
     `inputs` are graph inputs the score needs (given per call, e.g. per-exit weights).
-    `needs_history`: the score reads the history of the earlier exits of each row (their
-    predictions, the streak of agreeing exits, their margins). The composer does not carry that
-    history yet and refuses such a score; carrying it means compacting it with the rows at every
-    Compress and handing it through the segments' Ifs as `rows` is (see flat.build_flat)."""
+    `needs_history`: the score reads what each row saw at its earlier exits (the service's
+    ExitHistory: the prediction at the last exit, the streak of exits that agreed on it; a learned
+    score may add the earlier margins). The composer does not carry that history yet and refuses
+    such a score; carrying it means per-row tensors updated at every exit, compacted with the rows
+    at every Compress and handed through the segments' Ifs as `rows` is (see flat.build_flat)."""
 
     name: str
     code: int

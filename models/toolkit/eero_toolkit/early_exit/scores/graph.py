@@ -73,7 +73,7 @@ def exit_score(
     exits: int,
     out: str,
 ) -> str:
-    """float64 scores of one exit's rows, named `out`, as src/router/scores.ts computes the chosen score."""
+    """float64 scores of one exit's rows, named `out`, as the service scores them (src/router/scores.ts)."""
 
     def n(op: str, ins: list[str], **kw):
         return b.node(op, ins, level, **kw)

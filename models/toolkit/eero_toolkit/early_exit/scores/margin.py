@@ -1,4 +1,4 @@
-"""margin: top1 - top2 of the noisy probabilities (src/router/scores.ts)."""
+"""margin: top1 - top2 of the noisy probabilities (src/router/scorers/margin.ts)."""
 
 from .base import ExitScore
 from .registry import register_score

@@ -1,4 +1,4 @@
-"""maxprob: top1 of the noisy probabilities (src/router/scores.ts); top1 - 0 x top2, exactly top1."""
+"""maxprob: top1 of the noisy probabilities (src/router/scorers/maxprob.ts); top1 - 0 x top2, exactly top1."""
 
 from .base import ExitScore
 from .registry import register_score
