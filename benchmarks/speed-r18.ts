@@ -7,7 +7,7 @@
  * width 16, 10 classes) in its own folder, to exercise the code in seconds.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createEngine, type Engine } from '../src/engine';
 import { DATA_DIR, REPO_ROOT } from './support/options';
@@ -37,6 +37,15 @@ function python(args: string[]): void {
   });
 }
 
+/** The composer's sources (the toolkit's early_exit package), concatenated in path order: the stamp of a composed graph. */
+function composerSources(): Buffer {
+  const dir = path.join(TOOLKIT, 'eero_toolkit', 'early_exit');
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.py'))
+    .sort();
+  return Buffer.concat(files.map((f) => Buffer.concat([Buffer.from(`${f}\n`), readFileSync(path.join(dir, f))])));
+}
+
 /** Exports the network when its folder lacks one; composes its early-exit.onnx when that is missing or older than the toolkit's composer. */
 function ensureReady(dir: string, quick: boolean): string[] {
   const made: string[] = [];
@@ -47,13 +56,13 @@ function ensureReady(dir: string, quick: boolean): string[] {
     made.push('exported');
   }
   const graphs = JSON.parse(readFileSync(path.join(dir, 'graphs.json'), 'utf8')) as { earlyExit?: { sha256: string } };
-  const composer = readFileSync(path.join(TOOLKIT, 'eero_toolkit', 'early_exit.py'));
+  const composer = composerSources();
   const stamp = path.join(dir, 'early-exit.composer');
   const current = existsSync(stamp) && readFileSync(stamp).equals(composer);
   if (!graphs.earlyExit || !current) {
     process.stderr.write(`speed: composing early-exit.onnx in ${dir}\n`);
     python([path.join(REPO_ROOT, 'benchmarks', 'support', 'compose_untrained.py'), dir]);
-    copyFileSync(path.join(TOOLKIT, 'eero_toolkit', 'early_exit.py'), stamp);
+    writeFileSync(stamp, composer);
     made.push('composed');
   }
   return made;

@@ -161,7 +161,7 @@ describe.each([
           `${worstScore.toExponential(1)}; max |score - router on the graph's logits| ${worstOwn.toExponential(1)}`,
       );
       // In-graph scoring is the router's to the last bits or so; the logits themselves may differ
-      // from the chain's in the last bits (ConvNeXt's exit heads average NHWC features, see early_exit.py).
+      // from the chain's in the last bits (ConvNeXt's exit heads average NHWC features, see models/toolkit/eero_toolkit/early_exit/channels_last.py).
       expect(worstOwn).toBeLessThan(1e-12);
       expect(worstScore).toBeLessThan(1e-5);
       // Rows within 1e-9 of a threshold may legitimately go either way; there should be few.

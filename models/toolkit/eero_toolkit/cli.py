@@ -1,8 +1,8 @@
 """`python3 -m eero_toolkit <command>`: train, export, compose (early-exit.onnx + shared weights), selfsup."""
+
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -12,6 +12,7 @@ import torch
 from . import ToolkitError
 from .archs import ArchConfig, build_model, load_backbone_weights
 from .data import load_fashion_mnist, load_folder
+from .families import family_names
 from .presets import PRESETS
 from .train import TrainConfig, train
 
@@ -35,8 +36,17 @@ def _configs(args) -> (ArchConfig, TrainConfig):
         arch.depths = [int(v) for v in args.depths.split(",")]
     if args.dims:
         arch.dims = [int(v) for v in args.dims.split(",")]
-    for k in ("epochs", "lr", "optimizer", "batch_size", "seed", "weight_decay", "label_smoothing", "warmup_epochs",
-              "exit_weights"):
+    for k in (
+        "epochs",
+        "lr",
+        "optimizer",
+        "batch_size",
+        "seed",
+        "weight_decay",
+        "label_smoothing",
+        "warmup_epochs",
+        "exit_weights",
+    ):
         if getattr(args, k, None) is not None:
             setattr(tcfg, k, getattr(args, k))
     return arch, tcfg
@@ -47,7 +57,11 @@ def load_data(args, arch: ArchConfig):
         ds = load_fashion_mnist(limit=args.limit)
     else:
         ds = load_folder(args.data, size=arch.image_size, channels=args.channels)
-        ds.train, ds.calibration, ds.test = ds.train.subset(args.limit), ds.calibration.subset(args.limit), ds.test.subset(args.limit)
+        ds.train, ds.calibration, ds.test = (
+            ds.train.subset(args.limit),
+            ds.calibration.subset(args.limit),
+            ds.test.subset(args.limit),
+        )
     arch.in_channels, arch.num_classes = ds.channels, len(ds.labels)
     return ds
 
@@ -77,15 +91,29 @@ def cmd_train(args) -> None:
         except ValueError as e:
             raise ToolkitError(f"{args.backbone_weights}: {e}") from e
         log(f"loaded {n} backbone tensors from {args.backbone_weights}")
-    log(f"training {arch.family} ({model.num_exits} exits, {sum(p.numel() for p in model.parameters())} parameters) "
-        f"on {len(ds.train)} images; calibration {len(ds.calibration)}, test {len(ds.test)}")
+    log(
+        f"training {arch.family} ({model.num_exits} exits, {sum(p.numel() for p in model.parameters())} parameters) "
+        f"on {len(ds.train)} images; calibration {len(ds.calibration)}, test {len(ds.test)}"
+    )
     t0 = time.time()
     history = train(model, ds.train, ds.calibration, ds.mean, ds.std, tcfg, log=log)
     os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
-    torch.save({"arch": arch.to_dict(), "train": tcfg.to_dict(), "history": prev["history"] + history,
-                "recipes": prev.get("recipes", []) + [tcfg.to_dict()],
-                "seconds": prev["seconds"] + time.time() - t0, "data": args.data, "labels": ds.labels,
-                "mean": ds.mean, "std": ds.std, "source": ds.source, "state": model.state_dict()}, args.checkpoint)
+    torch.save(
+        {
+            "arch": arch.to_dict(),
+            "train": tcfg.to_dict(),
+            "history": prev["history"] + history,
+            "recipes": prev.get("recipes", []) + [tcfg.to_dict()],
+            "seconds": prev["seconds"] + time.time() - t0,
+            "data": args.data,
+            "labels": ds.labels,
+            "mean": ds.mean,
+            "std": ds.std,
+            "source": ds.source,
+            "state": model.state_dict(),
+        },
+        args.checkpoint,
+    )
     log(f"saved {args.checkpoint} after {time.time() - t0:.0f}s")
 
 
@@ -103,7 +131,7 @@ def main(argv=None) -> int:
     t = sub.add_parser("train", help="supervised multi-exit training")
     add_common(t)
     t.add_argument("--preset", choices=sorted(PRESETS))
-    t.add_argument("--family", choices=["resnet18", "convnext"])
+    t.add_argument("--family", choices=family_names())
     t.add_argument("--width", type=int)
     t.add_argument("--stem", choices=["small", "imagenet"])
     t.add_argument("--exits", choices=["block", "stage"])
@@ -122,13 +150,18 @@ def main(argv=None) -> int:
     t.add_argument("--init-checkpoint", dest="init_checkpoint", help="start from this toolkit checkpoint (fine-tuning)")
     t.add_argument("--label-smoothing", dest="label_smoothing", type=float)
     t.add_argument("--warmup-epochs", dest="warmup_epochs", type=float)
-    t.add_argument("--exit-weights", dest="exit_weights", choices=["uniform", "linear"],
-                   help="uniform, or linear: exit l of L weighs l/L in the loss")
+    t.add_argument(
+        "--exit-weights",
+        dest="exit_weights",
+        choices=["uniform", "linear"],
+        help="uniform, or linear: exit l of L weighs l/L in the loss",
+    )
     t.add_argument("--checkpoint", required=True, help="where to save the trained model (.pt)")
     t.set_defaults(fn=cmd_train)
 
     from .export import add_export_parser
     from .selfsup import add_selfsup_parser
+
     add_export_parser(sub)
     add_selfsup_parser(sub)
 

@@ -5,11 +5,11 @@ would carry its own copy (ConvNeXt: ~19 MB). Here every initializer of every gra
 external-data reference into one file, where each distinct byte string is stored once (64-byte
 aligned). onnxruntime resolves `location` relative to the model file's folder.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
-from typing import Dict, List, Tuple
 
 ALIGN = 64
 WEIGHTS_FILE = "weights.bin"
@@ -40,7 +40,7 @@ def _clear_data(tensor) -> None:
     del tensor.external_data[:]
 
 
-def share_weights(models: List[Tuple[str, object]], out_dir: str, weights_file: str = WEIGHTS_FILE) -> dict:
+def share_weights(models: list[tuple[str, object]], out_dir: str, weights_file: str = WEIGHTS_FILE) -> dict:
     """Move every initializer of `models` ([(file name, ModelProto)], loaded with their data) into
     `out_dir/weights_file`, deduplicated by content, and write the models next to it.
 
@@ -49,7 +49,7 @@ def share_weights(models: List[Tuple[str, object]], out_dir: str, weights_file: 
     from onnx import TensorProto
 
     blob = bytearray()
-    offsets: Dict[bytes, int] = {}
+    offsets: dict[bytes, int] = {}
     for _, model in models:
         for tensor in initializers(model.graph):
             data = tensor_bytes(tensor)
@@ -76,7 +76,7 @@ def _write_atomically(path: str, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def initializer_digests(model) -> Dict[str, str]:
+def initializer_digests(model) -> dict[str, str]:
     """sha256 of each initializer's data type, dims and bytes (loaded with external data)."""
     out = {}
     for tensor in initializers(model.graph):

@@ -1,4 +1,5 @@
 """The shipped bundles' recipes: one place, so `make -C models` rebuilds exactly what ships."""
+
 from .archs import ArchConfig
 from .train import TrainConfig
 
@@ -12,10 +13,10 @@ PRESETS = {
     # layer scale 1 instead of torchvision's 1e-6 (short schedule), no label smoothing, and later
     # exits weigh more so that twelve exit losses do not starve the final one.
     "convnext-fmnist": (
-        ArchConfig(family="convnext", depths=[2, 2, 6, 2], dims=[24, 48, 96, 192], patch=2, exits="block",
-                   layer_scale=1.0),
-        TrainConfig(epochs=20, optimizer="adamw", lr=2e-3, weight_decay=0.05, batch_size=128,
-                    exit_weights="linear"),
+        ArchConfig(
+            family="convnext", depths=[2, 2, 6, 2], dims=[24, 48, 96, 192], patch=2, exits="block", layer_scale=1.0
+        ),
+        TrainConfig(epochs=20, optimizer="adamw", lr=2e-3, weight_decay=0.05, batch_size=128, exit_weights="linear"),
     ),
     # CI's smoke run: a tiny net on a few hundred images.
     "tiny-smoke": (

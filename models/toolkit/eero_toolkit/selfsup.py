@@ -1,6 +1,7 @@
 """Self-supervised exit heads (Valade, arXiv 2407.21082): freeze a trained backbone,
 attach fresh heads, and train each to reproduce the final exit's softmax (KL
 divergence) on UNLABELED images.  Labels are used only to report accuracy."""
+
 from __future__ import annotations
 
 import copy
@@ -13,7 +14,7 @@ import torch.nn.functional as F
 
 from . import ToolkitError
 from .archs import ExitHead
-from .data import load_fashion_mnist, load_unlabeled_folder, to_input
+from .data import load_fashion_mnist, load_unlabeled_folder
 from .export import load_checkpoint
 from .train import TrainConfig, accuracies, predict_logits, train
 
@@ -27,6 +28,7 @@ def distill_loss(final_index: int):
         teacher = F.softmax(logits[final_index].detach(), dim=-1)
         heads = logits[:final_index]
         return sum(F.kl_div(F.log_softmax(l, -1), teacher, reduction="batchmean") for l in heads) / len(heads)
+
     return loss
 
 
@@ -53,8 +55,9 @@ def train_selfsup(model, unlabeled, mean, std, cfg: TrainConfig):
             self.net.eval()
             return self.net(x)
 
-    history = train(Frozen(ssl), unlabeled, None, mean, std, cfg, log=log, params=fresh,
-                    loss_fn=distill_loss(ssl.num_exits - 1))
+    history = train(
+        Frozen(ssl), unlabeled, None, mean, std, cfg, log=log, params=fresh, loss_fn=distill_loss(ssl.num_exits - 1)
+    )
     ssl.eval()
     return ssl, history
 
@@ -75,40 +78,63 @@ def cmd_selfsup(args) -> None:
     else:  # the training images, labels dropped
         unlabeled = ds.train
         unlabeled = type(unlabeled)(unlabeled.images, torch.full_like(unlabeled.labels, -1))
-    cfg = TrainConfig(epochs=args.epochs, optimizer="adamw", lr=3e-3, weight_decay=1e-4, warmup_epochs=0.2,
-                      batch_size=256, augment=True)
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        optimizer="adamw",
+        lr=3e-3,
+        weight_decay=1e-4,
+        warmup_epochs=0.2,
+        batch_size=256,
+        augment=True,
+    )
     t0 = time.time()
-    log(f"self-supervised heads: {model.num_exits - 1} fresh heads on a frozen backbone, {len(unlabeled)} unlabeled images")
+    log(
+        f"self-supervised heads: {model.num_exits - 1} fresh heads on a frozen backbone, "
+        f"{len(unlabeled)} unlabeled images"
+    )
     ssl, _ = train_selfsup(model, unlabeled, ckpt["mean"], ckpt["std"], cfg)
     seconds = time.time() - t0
     sup_logits = predict_logits(model, ds.test, ckpt["mean"], ckpt["std"])
     ssl_logits = predict_logits(ssl, ds.test, ckpt["mean"], ckpt["std"])
     sup_acc, ssl_acc = accuracies(sup_logits, ds.test.labels), accuracies(ssl_logits, ds.test.labels)
     sup_agr, ssl_agr = agreement(sup_logits), agreement(ssl_logits)
-    lines = [f"# Self-supervised exit heads: {ckpt['arch']['family']} ({os.path.basename(args.checkpoint)})", "",
-             f"Fresh heads trained for {args.epochs} epochs ({seconds:.0f} s) on {len(unlabeled)} unlabeled images to match "
-             "the frozen final exit's softmax (KL divergence); labels used only for this table (test split, "
-             f"{len(ds.test)} images). Written by `python3 -m eero_toolkit selfsup`.", "",
-             "| exit | supervised acc. % | self-supervised acc. % | gap (points) | supervised agrees with final % | self-supervised agrees with final % |",
-             "|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Self-supervised exit heads: {ckpt['arch']['family']} ({os.path.basename(args.checkpoint)})",
+        "",
+        f"Fresh heads trained for {args.epochs} epochs ({seconds:.0f} s) on {len(unlabeled)} unlabeled images to match "
+        "the frozen final exit's softmax (KL divergence); labels used only for this table (test split, "
+        f"{len(ds.test)} images). Written by `python3 -m eero_toolkit selfsup`.",
+        "",
+        "| exit | supervised acc. % | self-supervised acc. % | gap (points) | supervised agrees with final % "
+        "| self-supervised agrees with final % |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for i in range(model.num_exits - 1):
-        lines.append(f"| {i + 1} | {100 * sup_acc[i]:.2f} | {100 * ssl_acc[i]:.2f} | {100 * (ssl_acc[i] - sup_acc[i]):+.2f} | "
-                     f"{100 * sup_agr[i]:.2f} | {100 * ssl_agr[i]:.2f} |")
-    lines.append(f"| {model.num_exits} (final, shared) | {100 * sup_acc[-1]:.2f} | {100 * ssl_acc[-1]:.2f} | 0 | 100 | 100 |")
+        lines.append(
+            f"| {i + 1} | {100 * sup_acc[i]:.2f} | {100 * ssl_acc[i]:.2f} | {100 * (ssl_acc[i] - sup_acc[i]):+.2f} | "
+            f"{100 * sup_agr[i]:.2f} | {100 * ssl_agr[i]:.2f} |"
+        )
+    lines.append(
+        f"| {model.num_exits} (final, shared) | {100 * sup_acc[-1]:.2f} | {100 * ssl_acc[-1]:.2f} | 0 | 100 | 100 |"
+    )
     report = "\n".join(lines) + "\n"
     if args.report:
         with open(args.report, "w") as f:
             f.write(report)
     print(report)
     if args.save:
-        torch.save({**ckpt, "state": ssl.state_dict(), "selfsup": {"epochs": args.epochs, "seconds": seconds}}, args.save)
+        torch.save(
+            {**ckpt, "state": ssl.state_dict(), "selfsup": {"epochs": args.epochs, "seconds": seconds}}, args.save
+        )
         log(f"saved {args.save}; export it with `export --checkpoint {args.save}`")
 
 
 def add_selfsup_parser(sub) -> None:
     p = sub.add_parser("selfsup", help="train self-supervised exit heads on a frozen trained backbone")
     p.add_argument("--checkpoint", required=True, help="a trained multi-exit checkpoint")
-    p.add_argument("--unlabeled", help="folder of unlabeled images (default: Fashion-MNIST train images, labels dropped)")
+    p.add_argument(
+        "--unlabeled", help="folder of unlabeled images (default: Fashion-MNIST train images, labels dropped)"
+    )
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--limit", type=int)
     p.add_argument("--report", help="write the comparison table (Markdown) here")

@@ -1,11 +1,12 @@
 """Supervised multi-exit training and evaluation."""
+
 from __future__ import annotations
 
 import math
 import sys
 import time
-from dataclasses import dataclass, asdict
-from typing import Callable, List, Optional
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -17,16 +18,16 @@ from .data import Split, augment, to_input
 class TrainConfig:
     epochs: int = 15
     batch_size: int = 128
-    optimizer: str = "sgd"            # sgd | adamw
+    optimizer: str = "sgd"  # sgd | adamw
     lr: float = 0.1
     weight_decay: float = 5e-4
     warmup_epochs: float = 1.0
     label_smoothing: float = 0.0
-    exit_weights: str = "uniform"     # uniform | linear (later exits weigh more)
+    exit_weights: str = "uniform"  # uniform | linear (later exits weigh more)
     augment: bool = True
     flip: bool = True
     seed: int = 0
-    threads: int = 0                  # 0: all cores
+    threads: int = 0  # 0: all cores
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,7 +49,7 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {cfg.optimizer!r} (sgd | adamw)")
 
 
-def exit_weights(n: int, kind: str) -> List[float]:
+def exit_weights(n: int, kind: str) -> list[float]:
     if kind == "uniform":
         return [1.0] * n
     if kind == "linear":
@@ -62,17 +63,25 @@ def predict_logits(model, split: Split, mean, std, batch_size: int = 500) -> tor
     model.eval()
     outs = []
     for i in range(0, len(split), batch_size):
-        outs.append(torch.stack(model(to_input(split.images[i:i + batch_size], mean, std))))
+        outs.append(torch.stack(model(to_input(split.images[i : i + batch_size], mean, std))))
     return torch.cat(outs, dim=1)
 
 
-def accuracies(logits: torch.Tensor, labels: torch.Tensor) -> List[float]:
+def accuracies(logits: torch.Tensor, labels: torch.Tensor) -> list[float]:
     return [float((l.argmax(-1) == labels).float().mean()) for l in logits]
 
 
-def train(model, train_split: Split, eval_split: Optional[Split], mean, std, cfg: TrainConfig,
-          log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),
-          params=None, loss_fn=None) -> List[dict]:
+def train(
+    model,
+    train_split: Split,
+    eval_split: Split | None,
+    mean,
+    std,
+    cfg: TrainConfig,
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),
+    params=None,
+    loss_fn=None,
+) -> list[dict]:
     """Train `model` (all parameters, or `params`); returns one record per epoch.
 
     `loss_fn(logits_list, labels, images)` defaults to the weighted sum of the exits' cross-entropies.
@@ -87,8 +96,13 @@ def train(model, train_split: Split, eval_split: Optional[Split], mean, std, cfg
     warmup = int(cfg.warmup_epochs * steps_per_epoch)
     weights = exit_weights(model.num_exits, cfg.exit_weights)
     if loss_fn is None:
+
         def loss_fn(logits, y, _x):
-            return sum(w * F.cross_entropy(l, y, label_smoothing=cfg.label_smoothing) for w, l in zip(weights, logits)) / sum(weights)
+            return sum(
+                w * F.cross_entropy(l, y, label_smoothing=cfg.label_smoothing)
+                for w, l in zip(weights, logits, strict=True)
+            ) / sum(weights)
+
     history, step = [], 0
     for epoch in range(cfg.epochs):
         model.train()
@@ -96,7 +110,7 @@ def train(model, train_split: Split, eval_split: Optional[Split], mean, std, cfg
         perm = torch.randperm(n, generator=gen)
         running = 0.0
         for b in range(steps_per_epoch):
-            idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            idx = perm[b * cfg.batch_size : (b + 1) * cfg.batch_size]
             imgs = train_split.images[idx]
             if cfg.augment:
                 imgs = augment(imgs, gen, flip=cfg.flip)

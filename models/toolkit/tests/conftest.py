@@ -1,7 +1,6 @@
 import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# pyproject.toml puts the package on the path (pytest's `pythonpath`); two threads keep a busy machine usable.
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))

@@ -1,4 +1,5 @@
 """Smoke: train a tiny multi-exit net on a few hundred images, export, check the bundle."""
+
 import os
 import struct
 
@@ -7,12 +8,16 @@ import pytest
 import torch
 import yaml
 
-from eero_toolkit import ToolkitError
 from eero_toolkit.archs import ArchConfig, build_model, load_backbone_weights
 from eero_toolkit.cli import main
 from eero_toolkit.data import FMNIST_DIR
 
 needs_data = pytest.mark.skipif(not os.path.isdir(FMNIST_DIR), reason="dataset-fashion-mnist is not installed")
+
+
+def read_manifest(bundle: str) -> dict:
+    with open(os.path.join(bundle, "manifest.yaml")) as fh:
+        return yaml.safe_load(fh)
 
 
 @pytest.fixture(scope="module")
@@ -28,18 +33,42 @@ def bundle(tmp_path_factory):
 @needs_data
 def test_training_is_deterministic_with_a_seed(tmp_path):
     for i in range(2):
-        assert main(["train", "--preset", "tiny-smoke", "--limit", "128", "--checkpoint",
-                     str(tmp_path / f"{i}.pt"), "--threads", "1"]) == 0
+        assert (
+            main(
+                [
+                    "train",
+                    "--preset",
+                    "tiny-smoke",
+                    "--limit",
+                    "128",
+                    "--checkpoint",
+                    str(tmp_path / f"{i}.pt"),
+                    "--threads",
+                    "1",
+                ]
+            )
+            == 0
+        )
     a, b = (torch.load(tmp_path / f"{i}.pt")["state"] for i in range(2))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 @needs_data
 def test_manifest_has_the_documented_fields(bundle):
-    m = yaml.safe_load(open(os.path.join(bundle, "manifest.yaml")))
+    m = read_manifest(bundle)
     assert m["format"] == 1 and m["name"] == "tiny"
-    assert set(m["input"]) >= {"channels", "colorSpace", "height", "width", "resize", "pad", "background",
-                               "scale", "mean", "std"}
+    assert set(m["input"]) >= {
+        "channels",
+        "colorSpace",
+        "height",
+        "width",
+        "resize",
+        "pad",
+        "background",
+        "scale",
+        "mean",
+        "std",
+    }
     assert len(m["stages"]) == len(m["exits"]) == 4
     macs = [e["macs"] for e in m["exits"]]
     assert macs == sorted(macs) and macs[0] > 0
@@ -63,8 +92,9 @@ def test_stage_graphs_pass_the_full_checker_and_have_no_batchnorm(bundle):
 
 @needs_data
 def test_outputs_file_layout_matches_the_format(bundle):
-    m = yaml.safe_load(open(os.path.join(bundle, "manifest.yaml")))
-    raw = open(os.path.join(bundle, "outputs-test.bin"), "rb").read()
+    m = read_manifest(bundle)
+    with open(os.path.join(bundle, "outputs-test.bin"), "rb") as fh:
+        raw = fh.read()
     assert raw[:8] == b"EEROLGT1"
     version, n, exits, k = struct.unpack("<IIII", raw[8:24])
     assert (version, n, exits, k) == (2, m["outputs"]["test"]["images"], 4, 10)
@@ -79,7 +109,8 @@ def test_outputs_file_layout_matches_the_format(bundle):
 def test_fixtures_carry_torch_logits_for_every_exit(bundle):
     import json
 
-    f = json.load(open(os.path.join(bundle, "fixtures", "logits.json")))
+    with open(os.path.join(bundle, "fixtures", "logits.json")) as fh:
+        f = json.load(fh)
     assert len(f["files"]) >= 10
     assert all(len(per_image) == 4 and len(per_image[0]) == 10 for per_image in f["logits"])
     assert all(os.path.exists(os.path.join(bundle, "fixtures", name)) for name in f["files"])
@@ -98,8 +129,19 @@ def test_checkpoint_of_the_wrong_architecture_is_one_clear_error():
 def test_cli_reports_an_unreadable_checkpoint_in_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.pth"
     bad.write_bytes(b"not a checkpoint")
-    rc = main(["train", "--preset", "tiny-smoke", "--limit", "64", "--checkpoint", str(tmp_path / "x.pt"),
-               "--backbone-weights", str(bad)])
+    rc = main(
+        [
+            "train",
+            "--preset",
+            "tiny-smoke",
+            "--limit",
+            "64",
+            "--checkpoint",
+            str(tmp_path / "x.pt"),
+            "--backbone-weights",
+            str(bad),
+        ]
+    )
     assert rc == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: cannot read checkpoint")
@@ -118,12 +160,31 @@ def test_selfsup_trains_only_fresh_heads_and_keeps_the_backbone(tmp_path):
     assert main(["train", "--preset", "tiny-smoke", "--limit", "256", "--checkpoint", ckpt, "--threads", "1"]) == 0
     out = str(tmp_path / "ssl.pt")
     report = str(tmp_path / "ssl.md")
-    assert main(["selfsup", "--checkpoint", ckpt, "--limit", "256", "--epochs", "1", "--save", out,
-                 "--report", report, "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "selfsup",
+                "--checkpoint",
+                ckpt,
+                "--limit",
+                "256",
+                "--epochs",
+                "1",
+                "--save",
+                out,
+                "--report",
+                report,
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     a, b = torch.load(ckpt)["state"], torch.load(out)["state"]
     assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("segments.") or k.startswith("heads.3."))
     assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("heads.0."))
-    assert "| 1 |" in open(report).read()
+    with open(report) as fh:
+        assert "| 1 |" in fh.read()
 
 
 def test_outputs_versions_store_float32_or_float16_logits(tmp_path):
@@ -144,8 +205,34 @@ def test_outputs_versions_store_float32_or_float16_logits(tmp_path):
 @needs_data
 def test_train_flags_reach_the_convnext_architecture_and_the_recipe(tmp_path):
     ckpt = tmp_path / "c.pt"
-    assert main(["train", "--family", "convnext", "--depths", "1,1,1,1", "--dims", "8,8,8,8", "--layer-scale", "0.5",
-                 "--exits", "stage", "--exit-weights", "linear", "--epochs", "1", "--limit", "128", "--checkpoint", str(ckpt), "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--family",
+                "convnext",
+                "--depths",
+                "1,1,1,1",
+                "--dims",
+                "8,8,8,8",
+                "--layer-scale",
+                "0.5",
+                "--exits",
+                "stage",
+                "--exit-weights",
+                "linear",
+                "--epochs",
+                "1",
+                "--limit",
+                "128",
+                "--checkpoint",
+                str(ckpt),
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     saved = torch.load(ckpt)
     arch = saved["arch"]
     assert saved["train"]["exit_weights"] == "linear"
