@@ -229,7 +229,7 @@ function parseArgs(argv: string[]): { splits: number; out: string } {
   return { splits, out };
 }
 
-const METHOD = `Certified agreement with the final exit by Learn then Test (\`calibrateCertified\`, src/router/certify.ts).
+const METHOD = `Certified agreement with the final exit by Learn then Test (\`calibrateCertified\`, src/router/certify/calibrate-certified.ts).
 The calibration set is split at random in half: one half builds the ordered path of threshold vectors
 (every image to the final exit, then EERO's thresholds at 200 budgets from the full cost down to exit 1, with
 R[l] = the exit's disagreement rate with the final exit, or its error rate for the accuracy flavour), the other

@@ -28,6 +28,11 @@ export { areaUnderCurve, budgetGrid, referencePoints, sweepBudgets, sweepMethods
 export { bentkusPValue, binomialCdf, binomialLogCdf, binomialLogPmf, hoeffdingBentkusPValue, hoeffdingPValue } from './binomial-tail';
 export { wilsonInterval } from './wilson';
 export { agreementThresholdCache, disagreementRates, withAgreementLabels } from './agreement-recalibration';
-export type { CertifiedPolicy, CertifyOptions, Guarantee } from './certify';
-export { calibrateCertified, certificationPath, concatScored, fixedSequenceTest, lossesOf, selectScoredRows, splitRows } from './certify';
-export { certifiedSamplesNeeded, certifiedTestImagesNeeded } from './certify-samples';
+export type { Guarantee } from './certify/guarantee';
+export type { CertifiedPolicy } from './certify/certificate';
+export { type CertifyOptions, calibrateCertified } from './certify/calibrate-certified';
+export { certificationPath } from './certify/path';
+export { concatScored, selectScoredRows, splitRows } from './certify/split';
+export { lossesOf } from './certify/losses';
+export { fixedSequenceTest } from './certify/fixed-sequence';
+export { certifiedSamplesNeeded, certifiedTestImagesNeeded } from './certify/samples';

@@ -6,7 +6,7 @@ import { calibrateGlobalThreshold } from './global-threshold-policy';
 import { calibratePatience } from './patience-policy';
 import type { PolicyFactory, PolicyKind } from './policy';
 
-/** Policies a budget sweep calibrates from a budget alone (the certified one also needs a guarantee: certify.ts). */
+/** Policies a budget sweep calibrates from a budget alone (the certified one also needs a guarantee: certify/calibrate-certified.ts). */
 export type SweptPolicyKind = Exclude<PolicyKind, 'certified'>;
 
 /** Every swept policy's calibrate factory by name, for benchmarks and config. */
