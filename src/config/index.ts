@@ -1,11 +1,8 @@
 /** config/: the only module that parses YAML. Every file it loads becomes a typed, validated object; every default lives here. */
-export { DEFAULTS, costUnitLabel, describeRange, inRange, type CostUnit, type Range } from './defaults';
+export { DEFAULTS, costUnitLabel, type CostUnit } from './defaults';
 export {
-  SURFACES,
-  SURFACE_LABELS,
   expectedText,
   onSurface,
-  parseOption,
   parseSurface,
   surfaceName,
   type OptionSpec,

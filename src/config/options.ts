@@ -15,15 +15,6 @@ import { describeRange, inRange, type Range } from './defaults';
 export const SURFACES = ['query', 'v2', 'flag', 'policy', 'serve'] as const;
 export type Surface = (typeof SURFACES)[number];
 
-/** What a surface calls its fields: `budget_ms` (HTTP), `--budget-ms` (flags), `budgetMs` (YAML). */
-export const SURFACE_LABELS: Readonly<Record<Surface, string>> = {
-  query: 'HTTP query / form field',
-  v2: 'v2 and gRPC `parameters`',
-  flag: 'CLI flag',
-  policy: 'policy file (budgets/*.yaml)',
-  serve: 'serve config (models[])',
-};
-
 export type OptionKind = 'number' | 'integer' | 'boolean' | 'choice' | 'budget';
 
 export interface OptionSpec {

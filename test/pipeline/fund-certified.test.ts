@@ -3,8 +3,13 @@ import type { RowMeta } from '../../src/pipeline/row-meta';
 import { fundCertified } from '../../src/pipeline/run-batch';
 
 const costs = Float64Array.from([1, 2, 4, 8]);
-const row = (rule: RouteChoice['rule'], allowUncertified = false): RowMeta =>
-  ({ choice: { rule, allowUncertified } as RouteChoice, key: 0, topk: 1, trace: false, arrivedAt: 0 });
+const row = (rule: RouteChoice['rule'], allowUncertified = false): RowMeta => ({
+  choice: { rule, allowUncertified } as RouteChoice,
+  key: 0,
+  topk: 1,
+  trace: false,
+  arrivedAt: 0,
+});
 
 describe('paying certified rows up front', () => {
   it('pays certified rows to their cap in row order while the pool holds, after exit 1 for every row', () => {

@@ -6,6 +6,7 @@
  */
 import { expectedText, onSurface, surfaceName, type OptionSpec, type Surface } from '../../config';
 import { ANSWER_OPTIONS, ROUTING_OPTIONS } from '../../pipeline';
+import { scorers } from '../../router';
 import { helpText } from '../args';
 import { COMMANDS } from '../commands';
 
@@ -36,9 +37,18 @@ export function surfacesTable(specs: readonly OptionSpec[] = DECLARED): string {
   ].join('\n');
 }
 
+/** The exit scores in the registry (router/scorers), and whether the one graph computes each itself. */
+export function scoresTable(): string {
+  const rows = scorers().map(
+    (s) => `| \`${s.name}\` | ${cell(s.description)} | ${s.graphCode === undefined ? 'no: the stage chain routes' : `yes (\`score_kind\` ${s.graphCode})`} |`,
+  );
+  return ['| score | what | in the one graph |', '|---|---|---|', ...rows].join('\n');
+}
+
 /** The generated blocks by name. */
 export function generatedBlock(name: string): string | undefined {
   const [kind, arg = ''] = name.split(':');
+  if (kind === 'scores') return scoresTable();
   if (kind === 'help') {
     const command = COMMANDS.find((c) => c.spec.name === arg);
     return command ? `\`\`\`\n${helpText(command.spec)}\`\`\`` : undefined;
