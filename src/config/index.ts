@@ -1,14 +1,6 @@
 /** config/: the only module that parses YAML. Every file it loads becomes a typed, validated object; every default lives here. */
 export { DEFAULTS, costUnitLabel, type CostUnit } from './defaults';
-export {
-  expectedText,
-  onSurface,
-  parseSurface,
-  surfaceName,
-  type OptionSpec,
-  type OptionValues,
-  type Surface,
-} from './options';
+export { expectedText, onSurface, parseSurface, surfaceName, type OptionSpec, type OptionValues, type Surface } from './options';
 export { checkBudgetSpec, describeBudget, formatCost, parseBudget, type BudgetSpec } from './budget-spec';
 export { parseInputSpec, type InputSpec } from './input-spec';
 export type { Manifest, StageSpec, TensorSpec } from './manifest-schema';

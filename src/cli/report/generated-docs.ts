@@ -40,7 +40,8 @@ export function surfacesTable(specs: readonly OptionSpec[] = DECLARED): string {
 /** The exit scores in the registry (router/scorers), and whether the one graph computes each itself. */
 export function scoresTable(): string {
   const rows = scorers().map(
-    (s) => `| \`${s.name}\` | ${cell(s.description)} | ${s.graphCode === undefined ? 'no: the stage chain routes' : `yes (\`score_kind\` ${s.graphCode})`} |`,
+    (s) =>
+      `| \`${s.name}\` | ${cell(s.description)} | ${s.graphCode === undefined ? 'no: the stage chain routes' : `yes (\`score_kind\` ${s.graphCode})`} |`,
   );
   return ['| score | what | in the one graph |', '|---|---|---|', ...rows].join('\n');
 }
