@@ -10,7 +10,10 @@ import { COMMANDS } from '../../src/cli/commands';
 import { blockNames, regenerate } from '../../src/cli/report/generated-docs';
 import { exitCodeFor } from '../../src/cli/exit-codes';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors';
+import { onSurface, surfaceName } from '../../src/config';
 import { METRIC_NAMES } from '../../src/metrics/names';
+import { ANSWER_OPTIONS, ROUTING_OPTIONS } from '../../src/pipeline';
+import { allowedMethods } from '../../src/server/routes-table';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DOCS = join(ROOT, 'docs');
@@ -127,5 +130,51 @@ describe('generated docs', () => {
     const names = files.flatMap((f) => blockNames(read(f)));
     for (const block of ['options:query', 'options:flag', 'options:policy', 'options:surfaces']) expect(names).toContain(block);
     for (const c of COMMANDS) expect(names).toContain(`help:${c.spec.name}`);
+  });
+});
+
+describe('what the docs name exists', () => {
+  const others = ['deploy/README.md', 'deploy/k8s/README.md', 'models/README.md', 'models/FORMAT.md', 'benchmarks/README.md'];
+  const files = [join(ROOT, 'README.md'), ...docFiles, ...others.map((f) => join(ROOT, f)).filter((f) => existsSync(f))];
+  const texts = files.map((f) => [relative(ROOT, f), read(f)] as const);
+  const metrics = new Set<string>(Object.values(METRIC_NAMES));
+
+  it.each(texts)('%s: every eero_* metric it names is exported (histograms with their _bucket/_sum/_count)', (_, text) => {
+    const named = [...text.matchAll(/\beero_[a-z0-9_]+/g)].map((m) => m[0]).filter((n) => n !== 'eero_toolkit' && n !== 'eero_');
+    const unknown = named.filter((n) => !metrics.has(n) && !metrics.has(n.replace(/_(bucket|sum|count)$/, '')));
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(texts)('%s: every route it names answers its method', (_, text) => {
+    const bad: string[] = [];
+    for (const m of text.matchAll(/\b(GET|POST|PUT|DELETE|HEAD) (\/[^\s`)|]*)/g)) {
+      const path = (m[2] as string).replace(/\{[^}]+\}/g, 'x').replace(/[?#].*$/, '');
+      const allowed = allowedMethods(path);
+      if (!allowed?.includes(m[1] as string)) bad.push(m[0]);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it.each(texts)('%s: every flag it gives an eero command is one of that command', (_, text) => {
+    const bad: string[] = [];
+    for (const m of text.matchAll(/\beero (serve|classify|merge|calibrate|models)\b([^\n`]*)/g)) {
+      const command = COMMANDS.find((c) => c.spec.name === m[1]);
+      const flags = new Set([...Object.keys(command?.spec.flags ?? {}), 'help']);
+      for (const f of (m[2] as string).matchAll(/(?:^|\s)--([a-z][a-z0-9-]*)/g))
+        if (!flags.has(f[1] as string)) bad.push(`${m[1]} --${f[1]}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it.each(texts)('%s: every parameter its example URLs give /v1/classify is a declared option', (_, text) => {
+    const names = new Set(['model', ...onSurface([...ROUTING_OPTIONS, ...ANSWER_OPTIONS], 'query').map((s) => surfaceName(s, 'query'))]);
+    const bad: string[] = [];
+    for (const m of text.matchAll(/\/v1\/classify\?([^\s'"`)]+)/g)) {
+      for (const pair of (m[1] as string).split('&')) {
+        const name = decodeURIComponent(pair.split('=')[0] ?? '');
+        if (!names.has(name)) bad.push(name);
+      }
+    }
+    expect(bad).toEqual([]);
   });
 });
