@@ -118,6 +118,15 @@ describe('docs', () => {
   });
 });
 
+describe('the README', () => {
+  it('stays short: what it is, the two commands, one example per use, links into docs/ (at most 150 lines)', () => {
+    const readme = read(join(ROOT, 'README.md'));
+    expect(readme.split('\n').length).toBeLessThanOrEqual(150);
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
+  });
+});
+
 describe('generated docs', () => {
   const files = [join(ROOT, 'README.md'), ...docFiles];
 
