@@ -34,6 +34,7 @@ export interface RoutingRequest {
 export type FieldNamer = (key: string) => string;
 
 const DEFAULT_DELTA = 0.05;
+const GUARANTEE_KEYS = new Set(['agreement', 'accuracyDrop', 'delta']);
 
 function guaranteeOf(v: OptionValues, name: FieldNamer, fail: (message: string) => EeroError): Guarantee | undefined {
   const agreement = v.agreement as number | undefined;
@@ -65,16 +66,9 @@ export function toRoutingRequest(
   if (guarantee && v.accuracyTarget !== undefined) {
     throw fail(`give ${name('accuracyTarget')} or a guarantee (${name('agreement')}), not both`);
   }
-  const request: RoutingRequest = {
-    budget: v.budget as BudgetSpec | undefined,
-    score: v.score as ScoreKind | undefined,
-    beta: v.beta as number | undefined,
-    accuracyTarget: v.accuracyTarget as number | undefined,
-    guarantee,
-    deadlineMs: v.deadlineMs as number | undefined,
-    allowUncertified: v.allowUncertified as boolean | undefined,
-    source,
-  };
+  // Every declared routing option lands in the request under its key; the guarantee's three are one field.
+  const own = Object.fromEntries(ROUTING_OPTIONS.filter((o) => !GUARANTEE_KEYS.has(o.key)).map((o) => [o.key, v[o.key]]));
+  const request = { ...own, guarantee, source } as RoutingRequest;
   return Object.fromEntries(Object.entries(request).filter(([, x]) => x !== undefined));
 }
 
