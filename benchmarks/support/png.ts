@@ -44,6 +44,23 @@ export function grayPng(pixels: Uint8Array, width: number, height: number): Buff
   ]);
 }
 
+/** A flat PNG of zeros, 8-bit gray (colour type 0) or RGB (2): a decompression bomb of `width x height` pixels in a few KB. */
+export function zeroPng(width: number, height: number, colourType: 0 | 2): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colourType;
+  // Every row's filter byte and pixels are 0.
+  const raw = Buffer.alloc((width * (colourType === 2 ? 3 : 1) + 1) * height);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
 export function encodeGrayPng(pixels: Uint8Array, width: number, height: number, file: string): Promise<void> {
   writeFileSync(file, grayPng(pixels, width, height));
   return Promise.resolve();

@@ -22,6 +22,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   CORRUPT_IMAGE: 7,
   UNSUPPORTED_FORMAT: 7,
   TOO_MANY_PIXELS: 7,
+  EXTREME_ASPECT_RATIO: 7,
   MERGE_CONFLICT: 8,
   MERGE_INCOMPLETE: 9,
   /** Another run writes the results file: try again later. */

@@ -15,6 +15,10 @@ export const DEFAULTS: {
   readonly topk: number;
   readonly modelPath: string;
   readonly inputPixels: number;
+  readonly maxSide: number;
+  readonly maxAspectRatio: number;
+  readonly decodeTimeoutSeconds: number;
+  readonly largeImagePixels: number;
 } = {
   /** The operator's budget B, as a fraction of the full model's cost. */
   budgetFraction: 0.5,
@@ -27,6 +31,19 @@ export const DEFAULTS: {
   modelPath: 'models/resnet18-fmnist',
   /** Images whose declared size exceeds this many pixels are refused before decoding. */
   inputPixels: 40_000_000,
+  /**
+   * Either side, from the header, before decoding. libvips spends about a
+   * microsecond per row whatever its width: a 1 x 40,000,000 PNG (78 KB, within
+   * the pixel limit) would hold a decoder for 10 s or more. 16384 is the WebP
+   * limit and above any camera's side.
+   */
+  maxSide: 16_384,
+  /** Longer side / shorter side, from the header: 100:1 is past any panorama or text line a classifier is given. */
+  maxAspectRatio: 100,
+  /** One image's decode is stopped after this (sharp's timeout); a 36-megapixel progressive JPEG takes about 1.2 s here. */
+  decodeTimeoutSeconds: 5,
+  /** Images declared above this many pixels decode in all decode slots but one, which stays free for smaller images. */
+  largeImagePixels: 4_000_000,
 };
 
 export type Range = { min?: number; max?: number; above?: number; below?: number };

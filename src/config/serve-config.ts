@@ -34,7 +34,11 @@ function defaults() {
       inputPixels: DEFAULTS.inputPixels,
       filesPerRequest: 64,
       requestTimeoutMs: 30_000,
-      decodeTimeoutSeconds: 10,
+      maxSide: DEFAULTS.maxSide,
+      maxAspectRatio: DEFAULTS.maxAspectRatio,
+      decodeTimeoutSeconds: DEFAULTS.decodeTimeoutSeconds,
+      decodeConcurrency: 0,
+      largeImagePixels: DEFAULTS.largeImagePixels,
     },
     engine: { intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' as const, graph: 'auto' as const },
     shutdown: { drainMs: 5000 },
@@ -65,8 +69,16 @@ function serveConfigSchema(specs: readonly OptionSpec[]) {
         inputPixels: dflt(positiveInt, d.limits.inputPixels),
         filesPerRequest: dflt(positiveInt, d.limits.filesPerRequest),
         requestTimeoutMs: dflt(num({ above: 0 }), d.limits.requestTimeoutMs),
-        /** One image's decode stops after this (a 1 x 40M-pixel PNG takes ~40 s of CPU otherwise). */
-        decodeTimeoutSeconds: dflt(num({ integer: true, min: 1 }), d.limits.decodeTimeoutSeconds),
+        /** Either side an image declares; at most libvips' own limit (10^8). */
+        maxSide: dflt(num({ integer: true, min: 1, max: 100_000_000 }), d.limits.maxSide),
+        /** Longer side / shorter side an image may declare. */
+        maxAspectRatio: dflt(num({ min: 1 }), d.limits.maxAspectRatio),
+        /** One image's decode stops after this (sharp's timeout, whole seconds). */
+        decodeTimeoutSeconds: dflt(num({ integer: true, min: 1, max: 3600 }), d.limits.decodeTimeoutSeconds),
+        /** Decodes at once, shared by every model; 0: one per core, at most UV_THREADPOOL_SIZE - 1. */
+        decodeConcurrency: dflt(num({ integer: true, min: 0 }), d.limits.decodeConcurrency),
+        /** Images declared above this many pixels use every decode slot but one (kept for smaller images). */
+        largeImagePixels: dflt(positiveInt, d.limits.largeImagePixels),
       }),
       d.limits,
     ),

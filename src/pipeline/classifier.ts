@@ -8,8 +8,9 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createBatcher, type BatchReport, type BatcherOptions } from '../batching';
-import type { BatchingConfig } from '../config';
+import { DEFAULTS, type BatchingConfig } from '../config';
 import { EeroError, toEeroError } from '../errors';
+import { createDecodePool, type DecodePool } from '../preprocess';
 import type { LoadedModel } from './loaded-model';
 import { AgreementMonitor, type MonitorOptions } from './monitor';
 import type { RouteChoice } from './model-routing';
@@ -37,7 +38,10 @@ export interface ClassifyRequest {
   key?: number;
   /** Told as each image is done (answered or failed). */
   onProgress?: (done: number, total: number) => void;
-  /** Who asks (an API key or an address): new expensive rules are limited per client. Default: the local client. */
+  /**
+   * Who asks (an API key or an address): new expensive rules are limited per client, and the images
+   * wait in this client's decode queue. Default: the local client.
+   */
   client?: string;
 }
 
@@ -49,8 +53,13 @@ export interface ClassifyAnswer {
 export interface ClassifierOptions {
   batching: BatchingConfig;
   limitInputPixels: number;
-  /** Stop one image's decode after this many seconds (sharp's timeout); default 10. */
+  /** Longest side and aspect ratio an image may declare; defaults in DEFAULTS. */
+  maxSide?: number;
+  maxAspectRatio?: number;
+  /** Stop one image's decode after this many seconds (sharp's timeout); default DEFAULTS.decodeTimeoutSeconds. */
   decodeTimeoutSeconds?: number;
+  /** Where decodes wait for a thread, shared by every model of a service; default: one of the classifier's own. */
+  decodePool?: DecodePool;
   clock?: () => number;
   /** Metrics: every batcher run (with the engine's report when it succeeded). */
   onBatch?: (report: BatchReport, run: RunReport | undefined, error?: unknown) => void;
@@ -88,6 +97,14 @@ function uncertified(r: ImageResult): EeroError {
 export function createClassifier(model: LoadedModel, options: ClassifierOptions): Classifier {
   const clock = options.clock ?? (() => performance.now());
   const imageLength = model.preprocessor.imageLength;
+  const decodePool = options.decodePool ?? createDecodePool();
+  const decodeOptions = {
+    limitInputPixels: options.limitInputPixels,
+    maxSide: options.maxSide ?? DEFAULTS.maxSide,
+    maxAspectRatio: options.maxAspectRatio ?? DEFAULTS.maxAspectRatio,
+    timeoutSeconds: options.decodeTimeoutSeconds ?? DEFAULTS.decodeTimeoutSeconds,
+    pool: decodePool,
+  };
   let lastRun: RunReport | undefined;
   let idle = (): boolean => true;
   const monitor = options.monitor ? new AgreementMonitor(model, options.monitor, () => idle(), options.onMonitorError) : undefined;
@@ -146,8 +163,8 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
           const t0 = clock();
           try {
             await model.preprocessor.preprocessInto(images[i] as Uint8Array, tensor, j * imageLength, {
-              limitInputPixels: options.limitInputPixels,
-              timeoutSeconds: options.decodeTimeoutSeconds ?? 10,
+              ...decodeOptions,
+              client: request.client ?? 'local',
               signal: stop.signal,
             });
             return clock() - t0;

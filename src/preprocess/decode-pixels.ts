@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import type { OutputInfo, Sharp } from 'sharp';
 import { EeroError } from '../errors';
@@ -59,10 +60,12 @@ function openEncoded(bytes: Uint8Array, options: DecodeOptions): Sharp {
 }
 
 async function toRaw(image: Sharp, header: ImageHeader, options: DecodeOptions): Promise<{ data: Buffer; info: OutputInfo }> {
+  const started = performance.now();
   try {
     return await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {
-    throw fromSharpError(e, header.format, options.limitInputPixels);
+    const limitMs = options.timeoutSeconds === undefined ? Infinity : options.timeoutSeconds * 1000;
+    throw fromSharpError(e, header.format, options.limitInputPixels, performance.now() - started >= limitMs);
   }
 }
 

@@ -8,3 +8,5 @@ export { decodableFormats } from './read-header';
 export { isDecodableFormat, sniffFormat } from './sniff-format';
 export { compileInputSpec } from './input-plan';
 export { configureSharp, sharpCounters, sharpState } from './configure-sharp';
+export type { DecodePool } from './decode-pool';
+export { createDecodePool } from './decode-pool';

@@ -1,8 +1,9 @@
-/** A PNG's size from its IHDR, read without libvips (for the cases libvips refuses to read the header at all). */
+/** A PNG's size from its IHDR, read without libvips. */
 
 /**
  * The longest side libvips opens (its VIPS_MAX_COORD default, 10^8): a
- * longer one fails as "Input buffer has corrupt header".
+ * longer one fails as "Input buffer has corrupt header". `maxSide` is kept
+ * at or below it, so such a side is refused as too long before libvips.
  */
 export const MAX_DIMENSION = 100_000_000;
 

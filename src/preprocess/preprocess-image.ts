@@ -3,15 +3,22 @@ import type { InputSpec } from '../config';
 import { EeroError } from '../errors';
 import type { DecodeOptions } from './decode-pixels';
 import { decodePixels } from './decode-pixels';
+import type { DecodePool } from './decode-pool';
+import { declaredSize } from './declared-size';
+import { checkDeclaredSize, resolveLimits, type SizeLimits } from './image-limits';
 import type { InputPlan } from './input-plan';
 import { compileInputSpec } from './input-plan';
 import { writeNormalised } from './normalise';
 import type { ImageHeader } from './read-header';
-import { readHeader } from './read-header';
+import { checkMagic, readHeader } from './read-header';
 
-export interface PreprocessOptions extends DecodeOptions {
+export interface PreprocessOptions extends DecodeOptions, SizeLimits {
   /** Checked before decoding and before writing; an aborted call throws ABORTED. */
   signal?: AbortSignal;
+  /** Where the libvips work waits for a thread (fairly across clients); absent, it starts at once. */
+  pool?: DecodePool;
+  /** The pool's queue this image waits in; default 'local'. */
+  client?: string;
 }
 
 /** Facts about the source image, for results, logs and metrics. */
@@ -42,12 +49,6 @@ function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw new EeroError('ABORTED', 'Preprocessing was aborted.', { cause: signal.reason });
 }
 
-function checkLimit(limitInputPixels: number): void {
-  if (!Number.isInteger(limitInputPixels) || limitInputPixels <= 0) {
-    throw new RangeError(`limitInputPixels must be a positive integer, not ${limitInputPixels}.`);
-  }
-}
-
 async function runInto(
   bytes: Uint8Array,
   plan: InputPlan,
@@ -55,15 +56,26 @@ async function runInto(
   offset: number,
   options: PreprocessOptions,
 ): Promise<ImageFacts> {
-  checkLimit(options.limitInputPixels);
+  const limits = resolveLimits(options);
   if (!Number.isInteger(offset) || offset < 0 || offset + plan.length > target.length) {
     throw new RangeError(`Cannot write ${plan.length} floats at offset ${offset} into a tensor of ${target.length}.`);
   }
   checkAborted(options.signal);
   const start = performance.now();
-  const header = await readHeader(bytes, options.limitInputPixels);
-  checkAborted(options.signal);
-  const { pixels, channels } = await decodePixels(bytes, header, plan, options);
+  const format = checkMagic(bytes);
+  // The declared size is refused here, in microseconds, before the image takes a place in the pool.
+  const declared = declaredSize(bytes, format);
+  if (declared !== undefined) checkDeclaredSize(declared, limits);
+  const decode = async (): Promise<{ header: ImageHeader; pixels: Uint8Array; channels: 1 | 3 }> => {
+    checkAborted(options.signal);
+    const header = await readHeader(bytes, limits);
+    checkAborted(options.signal);
+    return { header, ...(await decodePixels(bytes, header, plan, options)) };
+  };
+  const job = { client: options.client ?? 'local', pixels: declared ? declared.width * declared.height : 0 };
+  const { header, pixels, channels } = options.pool
+    ? await options.pool.run(options.signal ? { ...job, signal: options.signal } : job, decode)
+    : await decode();
   checkAborted(options.signal);
   writeNormalised(pixels, channels, plan, target, offset);
   return { ...header, durationMs: performance.now() - start };
@@ -87,7 +99,8 @@ export function createPreprocessor(spec: InputSpec): Preprocessor {
 /**
  * Decodes one image and returns its normalised CHW tensor. Failures are
  * EeroErrors: EMPTY_INPUT, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, CORRUPT_IMAGE,
- * TOO_MANY_PIXELS (from the header, before decoding), TIMEOUT, ABORTED.
+ * TOO_MANY_PIXELS or EXTREME_ASPECT_RATIO (from the header, before decoding; TOO_MANY_PIXELS
+ * also for a decode that overruns its time limit), ABORTED.
  */
 export function preprocessImage(bytes: Uint8Array, spec: InputSpec, options: PreprocessOptions): Promise<PreprocessedImage> {
   return createPreprocessor(spec).preprocess(bytes, options);

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { FormatEnum, Metadata } from 'sharp';
 import { EeroError } from '../errors';
-import { declaredPngSize, MAX_DIMENSION } from './png-size';
+import { checkDeclaredSize, type SizeLimits } from './image-limits';
 import { fromSharpError } from './sharp-errors';
 import type { DecodableFormat } from './sniff-format';
 import { DECODABLE_FORMATS, FORMAT_MIME_TYPES, isDecodableFormat, sniffFormat } from './sniff-format';
@@ -60,17 +60,18 @@ export function checkMagic(bytes: Uint8Array): DecodableFormat {
 }
 
 /**
- * Reads the header (no pixel decoding) and refuses an image whose declared
- * size exceeds `limitInputPixels`, so a decompression bomb is stopped before
- * any memory is committed to it.
+ * Reads the header with libvips (no pixel decoding) and refuses a size over
+ * the limits, so a decompression bomb is stopped before any memory is
+ * committed to it. The caller has checked the magic bytes and, where the
+ * header could be read without libvips, the same limits already.
  */
-export async function readHeader(bytes: Uint8Array, limitInputPixels: number): Promise<ImageHeader> {
+export async function readHeader(bytes: Uint8Array, limits: Required<SizeLimits>): Promise<ImageHeader> {
   const format = checkMagic(bytes);
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
   } catch (e) {
-    throw tooLargeForLibvips(bytes, format, limitInputPixels) ?? fromSharpError(e, format, limitInputPixels);
+    throw fromSharpError(e, format, limits.limitInputPixels);
   }
   if (meta.format !== SHARP_FORMAT[format]) {
     throw new EeroError('CORRUPT_IMAGE', `The file starts like ${format} but reads as ${meta.format}.`);
@@ -79,13 +80,7 @@ export async function readHeader(bytes: Uint8Array, limitInputPixels: number): P
   if (!(width > 0 && height > 0)) {
     throw new EeroError('CORRUPT_IMAGE', `The ${format} image declares no valid size.`);
   }
-  if (width * height > limitInputPixels) {
-    throw new EeroError(
-      'TOO_MANY_PIXELS',
-      `The image is ${width}x${height} (${width * height} pixels), more than the allowed ${limitInputPixels}.`,
-      { details: { width, height, limitInputPixels } },
-    );
-  }
+  checkDeclaredSize({ width, height }, limits);
   const colourChannels = meta.channels - (meta.hasAlpha ? 1 : 0);
   return {
     format,
@@ -97,22 +92,4 @@ export async function readHeader(bytes: Uint8Array, limitInputPixels: number): P
     isGray: colourChannels === 1,
     cmykWithoutProfile: meta.space === 'cmyk' && !meta.hasProfile,
   };
-}
-
-/**
- * libvips refuses a side longer than MAX_DIMENSION as a "corrupt header";
- * for a PNG (the one accepted format whose sides may be that long, besides
- * TIFF) the IHDR says whether that is why, and the answer is then the size,
- * not corruption.
- */
-function tooLargeForLibvips(bytes: Uint8Array, format: DecodableFormat, limitInputPixels: number): EeroError | undefined {
-  const size = format === 'png' ? declaredPngSize(bytes) : undefined;
-  if (size === undefined || Math.max(size.width, size.height) <= MAX_DIMENSION) return undefined;
-  const { width, height } = size;
-  const pixels = width * height;
-  const message =
-    pixels > limitInputPixels
-      ? `The image is ${width}x${height} (${pixels} pixels), more than the allowed ${limitInputPixels}.`
-      : `The image is ${width}x${height}; no side may be longer than ${MAX_DIMENSION} pixels.`;
-  return new EeroError('TOO_MANY_PIXELS', message, { details: { width, height, limitInputPixels, maxDimension: MAX_DIMENSION } });
 }

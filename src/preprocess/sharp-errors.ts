@@ -11,8 +11,9 @@ function firstLine(e: unknown): string {
  * Turns an error thrown by sharp while reading an image whose magic bytes
  * already named `format` into one of ours. By then the bytes are known to be
  * an image, so whatever libvips cannot read is a damaged or incomplete file.
+ * `overran`: the pipeline failed after its time limit had passed.
  */
-export function fromSharpError(e: unknown, format: ImageFormat, limitInputPixels: number): EeroError {
+export function fromSharpError(e: unknown, format: ImageFormat, limitInputPixels: number, overran = false): EeroError {
   if (e instanceof EeroError) return e;
   const detail = firstLine(e);
   if (/exceeds pixel limit/i.test(detail)) {
@@ -21,11 +22,13 @@ export function fromSharpError(e: unknown, format: ImageFormat, limitInputPixels
       details: { limitInputPixels },
     });
   }
-  if (/^timeout/i.test(detail)) {
+  // libvips keeps one error buffer for every thread: with decodes running side by side, a killed pipeline may
+  // report another's message or "Unknown error". A failure after the time limit had passed is taken as its kill.
+  if (/^timeout/i.test(detail) || /killed for image/i.test(detail) || overran) {
     // Not a 503: the same image would take as long again. Too big to decode in time is a size refusal.
     return new EeroError(
       'TOO_MANY_PIXELS',
-      `Decoding the ${format} image took longer than the decode time limit (${detail}); it is too large to decode.`,
+      `Decoding the ${format} image took longer than the decode time limit; it is too large to decode.`,
       {
         cause: e,
         details: { reason: 'decode-timeout' },

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { ServeConfig, ServedModel as ServedModelConfig } from '../config';
 import { createMetrics, createRegistry, type EeroMetrics, type MetricsRegistry } from '../metrics';
 import { createClassifier, loadModel, surfaceNamer, toRoutingRequest, type Classifier, type LoadedModel } from '../pipeline';
-import { configureSharp } from '../preprocess';
+import { configureSharp, createDecodePool, type DecodePool } from '../preprocess';
 import { toEeroError } from '../errors';
 import { createApp } from './app';
 import { listen, type Listening } from './listen';
@@ -36,7 +36,13 @@ export interface Service extends Listening {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: EeroMetrics, log: Logger): Promise<Loaded> {
+async function loadServed(
+  config: ServeConfig,
+  m: ServedModelConfig,
+  metrics: EeroMetrics,
+  log: Logger,
+  decodePool: DecodePool,
+): Promise<Loaded> {
   const t0 = performance.now();
   const model = await loadModel(
     m.path,
@@ -66,7 +72,10 @@ async function loadServed(config: ServeConfig, m: ServedModelConfig, metrics: Ee
     const classifier = createClassifier(model, {
       batching: config.batching,
       limitInputPixels: config.limits.inputPixels,
+      maxSide: config.limits.maxSide,
+      maxAspectRatio: config.limits.maxAspectRatio,
       decodeTimeoutSeconds: config.limits.decodeTimeoutSeconds,
+      decodePool,
       onBatch: (report, run) => {
         metrics.observeBatch(m.name, report.size, run?.path ?? 'failed');
         metrics.observePhase(m.name, 'inference', report.inferenceSeconds);
@@ -131,14 +140,20 @@ function wireSources(metrics: EeroMetrics, models: Map<string, Loaded>): void {
 export async function startService(config: ServeConfig, options: ServiceOptions = {}): Promise<Service> {
   const log = options.logger ?? silentLogger;
   const sharp = configureSharp();
-  log.info(`sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${sharp.threads} thread(s) per image`);
+  // One pool for every model: decodes share the cores (and libuv's threads) whichever model they are for.
+  const { decodeConcurrency, largeImagePixels } = config.limits;
+  const decodePool = createDecodePool({ ...(decodeConcurrency ? { slots: decodeConcurrency } : {}), largePixels: largeImagePixels });
+  log.info(
+    `sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${sharp.threads} thread(s) per image, ` +
+      `${decodePool.slots} decode(s) at once`,
+  );
   const registry = createRegistry({ defaultMetrics: options.defaultMetrics ?? true });
   const metrics = createMetrics(registry, {
     onSourceError: (name, e) => log.warn(`metrics: ${name} source failed: ${toEeroError(e).message}`),
   });
   const models = new Map<string, Loaded>();
   try {
-    for (const m of config.models) models.set(m.name, await loadServed(config, m, metrics, log));
+    for (const m of config.models) models.set(m.name, await loadServed(config, m, metrics, log, decodePool));
   } catch (e) {
     await Promise.all([...models.values()].map((l) => l.model.dispose()));
     throw e;

@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, read
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { classifyCommand } from '../../src/cli/commands/classify';
+import { flatPng } from '../preprocess/images';
 import { RESNET_BUNDLE } from '../support/bundles';
 
 const fixtureDir = path.join(RESNET_BUNDLE, 'fixtures');
@@ -104,6 +105,23 @@ describe('eero classify <folder>', () => {
     const root = makeFolder();
     const err = await run([root, ...common, '--out', path.join(root, 'r.csv'), '--budget', '0.01']).catch((e: unknown) => e);
     expect((err as { code: string }).code).toBe('BUDGET_INFEASIBLE');
+  });
+
+  it('a decompression bomb in the folder (a 1 x 40,000,000 PNG of 78 KB) becomes a TOO_MANY_PIXELS error row, refused from its header', async () => {
+    const root = makeFolder();
+    writeFileSync(path.join(root, 'bomb.png'), flatPng(1, 40_000_000));
+    const out = path.join(root, 'results.jsonl');
+    const { code } = await run([root, ...common, '--out', out]);
+    expect(code).toBe(0);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; error?: { code: string; message: string } });
+    expect(rows.find((r) => r.file === 'bomb.png')?.error).toEqual({
+      code: 'TOO_MANY_PIXELS',
+      message: 'The image is 1x40000000; no side may be longer than 16384 pixels.',
+    });
+    expect(rows.filter((r) => r.error === undefined)).toHaveLength(pngs.length);
   });
 
   it('rejects a wrong output extension and a non-numeric batch before loading anything', async () => {

@@ -27,7 +27,11 @@ describe('serve config', () => {
       inputPixels: 40e6,
       filesPerRequest: 64,
       requestTimeoutMs: 30000,
-      decodeTimeoutSeconds: 10,
+      maxSide: 16384,
+      maxAspectRatio: 100,
+      decodeTimeoutSeconds: 5,
+      decodeConcurrency: 0,
+      largeImagePixels: 4_000_000,
     });
     expect(d.engine).toEqual({ intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu', graph: 'auto' });
     expect(d.shutdown).toEqual({ drainMs: 5000 });
@@ -92,6 +96,9 @@ describe('serve config', () => {
     // A request is admitted whole: a queue smaller than one request would refuse it forever.
     ['batching: {maxBatch: 8, maxQueue: 16}', 'batching.maxQueue', /filesPerRequest \(64\)/],
     ['limits: {bodyBytes: 1.5}', 'limits.bodyBytes', /integer/],
+    ['limits: {maxSide: 100000001}', 'limits.maxSide', /100000000/],
+    ['limits: {maxAspectRatio: 0.5}', 'limits.maxAspectRatio', />= 1/],
+    ['limits: {decodeConcurrency: -1}', 'limits.decodeConcurrency', />= 0/],
     ['limits: {timeout: 3}', 'limits.timeout', /unknown field/],
     ['engine: {executionProvider: tpu}', 'engine.executionProvider', /"cpu", "cuda"/],
     ['engine: {intraOpThreads: 0}', 'engine.intraOpThreads', />= 1/],

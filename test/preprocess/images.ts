@@ -1,4 +1,5 @@
 /** Test images made with sharp from raw pixels, and specs to feed them through. */
+import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { Sharp } from 'sharp';
 import type { InputSpec } from '../../src/config';
@@ -108,4 +109,36 @@ export async function pngDeclaring(width: number, height: number): Promise<Buffe
   png.writeUInt32BE(height, 20);
   png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
   return png;
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), 8 + data.length);
+  return out;
+}
+
+/**
+ * A valid, non-interlaced 8-bit PNG of one flat value (gray, or RGB with
+ * `colourType` 2): a decompression bomb, e.g. 1 x 40,000,000 pixels in 78 KB,
+ * or 6000 x 6000 RGB in about 100 KB.
+ */
+export function flatPng(width: number, height: number, colourType: 0 | 2 = 0, value = 0): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colourType;
+  const stride = width * (colourType === 2 ? 3 : 1) + 1;
+  const raw = Buffer.alloc(stride * height, value);
+  for (let y = 0; y < height; y++) raw[y * stride] = 0; // filter type None
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([
+    signature,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw, { level: 9 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -22,6 +22,7 @@ export function testConfig(over: TestConfig = {}): ServeConfig {
     models: [{ name: 'resnet18-fmnist', path: RESNET_BUNDLE, ...(over.budget === undefined ? {} : { budget: { fraction: over.budget } }) }],
     batching: { maxBatch: 16, maxWaitMs: 2, maxQueue: 256, ...over.batching },
     limits: {
+      ...d.limits,
       bodyBytes: 256 * 1024,
       inputPixels: 4_000_000,
       filesPerRequest: 16,

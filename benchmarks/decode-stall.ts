@@ -1,0 +1,285 @@
+/**
+ * Decode stall: can a few small uploads stall the service for everyone?
+ * Against a real `eero serve` process (ResNet bundle, default config): one
+ * client (127.0.0.1) sends a Fashion-MNIST PNG every 200 ms while another
+ * (127.0.0.2) keeps N decompression bombs in flight (each re-sent as soon as
+ * it is answered). Phases: the victim alone; with 1 x 40,000,000 gray PNGs
+ * (78 KB, within the pixel limit); with 6000 x 6000 RGB PNGs of zeros (~100 KB,
+ * 36 megapixels). Reported: the victim's latency (p50, p99, worst) and
+ * statuses, the bombs' answers, and the server's CPU seconds beside the wall.
+ * Usage: node dist/benchmarks/decode-stall.js [--main [label=]dist/src/cli/main.js ...] [--seconds 15] [--bombs 8]
+ *   [--interval 200] [--out benchmarks/results/decode-stall.md]
+ * --main (repeatable) measures other builds with the same client (e.g. the commit before the decode pool), phase by phase in turn.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, loadavg } from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { markdownTable } from '../src/cli/report/tables';
+import { zeroPng } from './support/png';
+import { REPO_ROOT } from './support/options';
+
+interface Reply {
+  status: number;
+  code: string;
+  ms: number;
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop: () => Promise<void>;
+}
+
+function startServer(main: string): Promise<Server> {
+  const cwd = path.resolve(path.dirname(main), '..', '..', '..');
+  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 120_000);
+    child.stderr?.on('data', (c: Buffer) => {
+      log += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(log);
+      if (!m?.[1]) return;
+      clearTimeout(timer);
+      const stop = (): Promise<void> => new Promise((done) => (child.once('exit', () => done()), child.kill('SIGKILL')));
+      resolve({ url: m[1], child, stop });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)));
+  });
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function post(url: string, agent: Agent, body: Buffer): Promise<Reply> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const req = request(`${url}/v1/classify`, {
+      method: 'POST',
+      agent,
+      headers: { 'content-type': 'image/png', 'content-length': body.length },
+    });
+    req.setTimeout(60_000, () => req.destroy(new Error('client timeout')));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let code: string;
+        try {
+          code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } }).error?.code ?? '';
+        } catch {
+          code = 'not JSON';
+        }
+        resolve({ status: res.statusCode ?? 0, code, ms: performance.now() - t0 });
+      });
+    });
+    req.on('error', (e) => resolve({ status: 0, code: e.message, ms: performance.now() - t0 }));
+    req.end(body);
+  });
+}
+
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+
+interface PhaseResult {
+  build: string;
+  phase: string;
+  victim: Reply[];
+  bombs: Reply[];
+  wall: number;
+  cpu: number;
+}
+
+function fixtureImages(): Buffer[] {
+  const fixtures = path.join(REPO_ROOT, 'models', 'resnet18-fmnist', 'fixtures');
+  return readdirSync(fixtures)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => readFileSync(path.join(fixtures, f)));
+}
+
+const BOMBS: Record<string, () => Buffer> = {
+  strip: () => zeroPng(1, 40_000_000, 0),
+  square: () => zeroPng(6000, 6000, 2),
+};
+
+/** The bombing client, in a process of its own (its event loop must not delay the victim's): prints its replies as JSON. */
+async function bomber(url: string, kind: string, count: number, seconds: number): Promise<void> {
+  const bomb = (BOMBS[kind] as () => Buffer)();
+  const agent = new Agent({ keepAlive: true, localAddress: '127.0.0.2', maxSockets: count });
+  const replies: Reply[] = [];
+  const until = performance.now() + seconds * 1000;
+  process.stdout.write('started\n');
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      while (performance.now() < until) replies.push(await post(url, agent, bomb));
+    }),
+  );
+  agent.destroy();
+  process.stdout.write(JSON.stringify({ bytes: bomb.length, replies }));
+}
+
+interface Bombing {
+  /** Resolves when the bombs start flying. */
+  started: Promise<void>;
+  done: Promise<{ bytes: number; replies: Reply[] }>;
+}
+
+function startBomber(url: string, kind: string, o: { seconds: number; bombs: number }): Bombing {
+  const child = spawn(process.execPath, [__filename, '--bomber', url, kind, String(o.bombs), String(o.seconds)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  let onStart = (): void => undefined;
+  const started = new Promise<void>((resolve) => (onStart = resolve));
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    if (out.startsWith('started\n')) onStart();
+  });
+  const done = new Promise<{ bytes: number; replies: Reply[] }>((resolve, reject) => {
+    child.once('exit', (code) => {
+      onStart();
+      if (code === 0) resolve(JSON.parse(out.slice('started\n'.length)) as { bytes: number; replies: Reply[] });
+      else reject(new Error(`bomber exited ${code}`));
+    });
+  });
+  return { started, done };
+}
+
+async function phase(
+  server: Server,
+  kind: string | undefined,
+  o: { seconds: number; bombs: number; interval: number },
+): Promise<Omit<PhaseResult, 'build'>> {
+  const images = fixtureImages();
+  const agent = new Agent({ keepAlive: true, localAddress: '127.0.0.1' });
+  const victim: Reply[] = [];
+  const cpu0 = cpuSeconds(server.child.pid as number);
+  const bombing = kind === undefined ? undefined : startBomber(server.url, kind, o);
+  // The victim starts 1 s after the bombs and stops 1 s before them: every image it sends meets bombs in flight.
+  if (bombing) await bombing.started.then(() => new Promise((r) => setTimeout(r, 1000)));
+  const t0 = performance.now();
+  const until = t0 + (o.seconds - (bombing ? 2 : 0)) * 1000;
+  // The victim: one image every `interval` ms, each sent on time whether or not the last was answered.
+  const sends: Array<Promise<void>> = [];
+  for (let i = 0; performance.now() < until; i++) {
+    sends.push(post(server.url, agent, images[i % images.length] as Buffer).then((r) => void victim.push(r)));
+    const next = t0 + (i + 1) * o.interval;
+    await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+  }
+  await Promise.all(sends);
+  const { bytes, replies } = bombing ? await bombing.done : { bytes: 0, replies: [] };
+  agent.destroy();
+  const name =
+    kind === undefined
+      ? 'victim alone'
+      : `${o.bombs} × ${kind === 'strip' ? '1x40000000 gray' : '6000x6000 RGB'} PNG of zeros (${Math.round(bytes / 1024)} KB)`;
+  return { phase: name, victim, bombs: replies, wall: (performance.now() - t0) / 1000, cpu: cpuSeconds(server.child.pid as number) - cpu0 };
+}
+
+function tally(replies: Reply[]): string {
+  const counts = new Map<string, number>();
+  for (const r of replies)
+    counts.set(`${r.status}${r.code ? ` ${r.code}` : ''}`, (counts.get(`${r.status}${r.code ? ` ${r.code}` : ''}`) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${n} × ${k}`).join(', ') || '–';
+}
+
+function row(r: PhaseResult): string[] {
+  const v = r.victim.map((x) => x.ms).sort((a, b) => a - b);
+  const b = r.bombs.map((x) => x.ms).sort((a, c) => a - c);
+  const ms = (x: number): string => (Number.isNaN(x) ? '–' : x.toFixed(x < 100 ? 1 : 0));
+  return [
+    r.build,
+    r.phase,
+    String(r.victim.length),
+    tally(r.victim),
+    ms(pct(v, 0.5)),
+    ms(pct(v, 0.99)),
+    `**${ms(v[v.length - 1] ?? NaN)}**`,
+    String(r.bombs.length),
+    tally(r.bombs),
+    `${ms(pct(b, 0.5))} / ${ms(b[b.length - 1] ?? NaN)}`,
+    `${r.cpu.toFixed(1)} / ${r.wall.toFixed(1)}`,
+  ];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      main: { type: 'string', multiple: true, default: [path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js')] },
+      seconds: { type: 'string', default: '15' },
+      bombs: { type: 'string', default: '8' },
+      interval: { type: 'string', default: '200' },
+      out: { type: 'string', default: path.join(REPO_ROOT, 'benchmarks', 'results', 'decode-stall.md') },
+    },
+  });
+  const o = { seconds: Number(values.seconds), bombs: Number(values.bombs), interval: Number(values.interval) };
+  // --main [label=]path: a label names a build kept outside this checkout (e.g. before=/tmp/before/dist/src/cli/main.js).
+  const mains = values.main.map((m) => {
+    const at = m.indexOf('=');
+    const file = path.resolve(at < 0 ? m : m.slice(at + 1));
+    return { file, label: at < 0 ? path.relative(REPO_ROOT, file) : m.slice(0, at) };
+  });
+  const results: PhaseResult[] = [];
+  for (const kind of [undefined, 'strip', 'square']) {
+    for (const main of mains) {
+      // A fresh server per phase and build: a phase's leftovers (a decode still running) must not reach the next.
+      const server = await startServer(main.file);
+      try {
+        results.push({ ...(await phase(server, kind, o)), build: main.label });
+        process.stderr.write(`${row(results[results.length - 1] as PhaseResult).join(' | ')}\n`);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  const header = [
+    'build',
+    'phase',
+    'victim requests',
+    'victim answers',
+    'p50 ms',
+    'p99 ms',
+    'worst ms',
+    'bombs sent',
+    'bomb answers',
+    'bomb ms p50 / worst',
+    'server CPU s / wall s',
+  ];
+  const text = [
+    `# Decode stall: bombs in flight against another client`,
+    '',
+    `\`node dist/benchmarks/decode-stall.js ${values.main.map((m) => `--main ${m}`).join(' ')} --seconds ${o.seconds} --bombs ${o.bombs} --interval ${o.interval}\``,
+    `${new Date().toISOString()}; node ${process.version}; ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}); ` +
+      `load average ${loadavg()[0]?.toFixed(1)} at the end; \`eero serve\` with the default config (ResNet bundle), a fresh process per phase.`,
+    '',
+    `The other client (127.0.0.2, a process of its own) keeps ${o.bombs} bombs in flight for ${o.seconds} s, each re-sent as soon as it is answered; from 1 s after its start until 1 s before its end the victim (127.0.0.1, this process) sends a Fashion-MNIST fixture PNG every ${o.interval} ms. Target: the victim's worst latency under 1.5 s and every 1 x 40,000,000 bomb answered 4xx.`,
+    '',
+    markdownTable(header, results.map(row)),
+    '',
+  ].join('\n');
+  writeFileSync(values.out, text);
+  process.stdout.write(text);
+}
+
+if (require.main === module && process.argv[2] === '--bomber') {
+  const [url, kind, count, seconds] = process.argv.slice(3);
+  bomber(url as string, kind as string, Number(count), Number(seconds)).catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  });
+} else if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  });
+}

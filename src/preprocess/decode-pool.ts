@@ -1,0 +1,151 @@
+/**
+ * Where decodes wait for a thread. A bounded number run at once (each holds
+ * one libuv thread while libvips works); the rest wait in one queue per
+ * client, and a free slot goes to the next client in turn (round-robin), so
+ * a client with many expensive images delays its own queue, not another
+ * client's. Large images (declared above `largePixels`) may hold every slot
+ * but one: a small image finds a slot free however many large ones are in
+ * flight, from however many clients. Pure scheduling: no clock, no I/O.
+ */
+import { availableParallelism } from 'node:os';
+import { DEFAULTS } from '../config';
+import { EeroError } from '../errors';
+
+export interface DecodePoolOptions {
+  /** Decodes running at once; default `defaultDecodeSlots()`. */
+  slots?: number;
+  /** Declared pixels above which an image counts as large; default DEFAULTS.largeImagePixels. */
+  largePixels?: number;
+}
+
+export interface DecodeJob {
+  /** Whose queue the job waits in: an address or API key for HTTP, one key for a CLI run. */
+  client: string;
+  /** Declared width x height (0 when unknown: counted as small, the size limits still apply once the header is read). */
+  pixels: number;
+  /** Aborting it while the job waits takes the job out of the queue (ABORTED); a running job is bounded by the decode timeout. */
+  signal?: AbortSignal;
+}
+
+interface Waiting {
+  large: boolean;
+  start: () => void;
+  cancel: (reason: unknown) => void;
+}
+
+export interface DecodePoolState {
+  slots: number;
+  running: number;
+  runningLarge: number;
+  waiting: number;
+  clients: number;
+}
+
+/**
+ * Slots by default: one per core, but at most the libuv thread pool less one
+ * (UV_THREADPOOL_SIZE, 4 unless set) so that file reads and sharp's header
+ * reads always find a thread while decodes hold theirs.
+ */
+export function defaultDecodeSlots(): number {
+  const uv = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const threads = Number.isInteger(uv) && uv > 1 ? uv : 4;
+  return Math.max(1, Math.min(availableParallelism(), threads - 1));
+}
+
+export class DecodePool {
+  readonly slots: number;
+  readonly largeSlots: number;
+  private readonly largePixels: number;
+  /** The queues of the clients with jobs waiting, in the order they are served next (a Map keeps insertion order). */
+  private readonly queues = new Map<string, Waiting[]>();
+  private running = 0;
+  private runningLarge = 0;
+
+  constructor(options: DecodePoolOptions = {}) {
+    const { slots = defaultDecodeSlots(), largePixels = DEFAULTS.largeImagePixels } = options;
+    if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, not ${slots}.`);
+    if (!(largePixels > 0)) throw new RangeError(`largePixels must be positive, not ${largePixels}.`);
+    this.slots = slots;
+    this.largeSlots = Math.max(1, slots - 1);
+    this.largePixels = largePixels;
+  }
+
+  /** Runs `task` when the job's turn comes and a slot is free; its result or error is passed on. */
+  run<T>(job: DecodeJob, task: () => Promise<T>): Promise<T> {
+    const { signal } = job;
+    if (signal?.aborted) return Promise.reject(aborted(signal.reason));
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => this.remove(job.client, waiting, signal?.reason);
+      const waiting: Waiting = {
+        large: job.pixels > this.largePixels,
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          this.running++;
+          if (waiting.large) this.runningLarge++;
+          const finish = (): void => {
+            this.running--;
+            if (waiting.large) this.runningLarge--;
+            this.dispatch();
+          };
+          // A task that throws synchronously is a failed job, like one that rejects.
+          new Promise<T>((r) => r(task())).then(
+            (v) => (finish(), resolve(v)),
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the task's own error, passed on as it is
+            (e: unknown) => (finish(), reject(e)),
+          );
+        },
+        cancel: (reason) => reject(aborted(reason)),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const queue = this.queues.get(job.client);
+      if (queue) queue.push(waiting);
+      else this.queues.set(job.client, [waiting]);
+      this.dispatch();
+    });
+  }
+
+  state(): DecodePoolState {
+    let waiting = 0;
+    for (const q of this.queues.values()) waiting += q.length;
+    return { slots: this.slots, running: this.running, runningLarge: this.runningLarge, waiting, clients: this.queues.size };
+  }
+
+  /** Starts waiting jobs while slots are free: the clients in turn, each its first job that may run now. */
+  private dispatch(): void {
+    while (this.running < this.slots) {
+      const next = this.next();
+      if (next === undefined) return;
+      next.start();
+    }
+  }
+
+  /** The next job to start, taken out of its queue; its client goes to the back of the turn (or leaves it when done). */
+  private next(): Waiting | undefined {
+    for (const [client, queue] of this.queues) {
+      const at = queue.findIndex((w) => !w.large || this.runningLarge < this.largeSlots);
+      if (at < 0) continue;
+      const [job] = queue.splice(at, 1) as [Waiting];
+      this.queues.delete(client);
+      if (queue.length > 0) this.queues.set(client, queue);
+      return job;
+    }
+    return undefined;
+  }
+
+  private remove(client: string, waiting: Waiting, reason: unknown): void {
+    const queue = this.queues.get(client);
+    const at = queue?.indexOf(waiting) ?? -1;
+    if (queue === undefined || at < 0) return;
+    queue.splice(at, 1);
+    if (queue.length === 0) this.queues.delete(client);
+    waiting.cancel(reason);
+  }
+}
+
+export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
+  return new DecodePool(options);
+}
+
+function aborted(reason: unknown): EeroError {
+  return new EeroError('ABORTED', 'Preprocessing was aborted.', { cause: reason });
+}

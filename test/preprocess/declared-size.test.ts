@@ -1,0 +1,66 @@
+/** The size each accepted format declares, read without libvips, equals what libvips reads; damaged headers never throw. */
+import fc from 'fast-check';
+import sharp from 'sharp';
+import { declaredSize } from '../../src/preprocess/declared-size';
+import { sniffFormat, type DecodableFormat } from '../../src/preprocess/sniff-format';
+import { fromRaw, noiseBytes, rawImage } from './images';
+
+const W = 37;
+const H = 23;
+const rgb = rawImage(W, H, 3, (x, y, c) => noiseBytes(W * H * 3, 5)[(y * W + x) * 3 + c] as number);
+const rgba = rawImage(W, H, 4, (x, y, c) => (c === 3 ? 128 : (x * 7 + y * 3 + c) & 0xff));
+
+const encodings: Array<[string, () => Promise<Buffer>]> = [
+  ['PNG', () => fromRaw(rgb).png().toBuffer()],
+  ['JPEG baseline', () => fromRaw(rgb).jpeg().toBuffer()],
+  ['JPEG progressive', () => fromRaw(rgb).jpeg({ progressive: true }).toBuffer()],
+  ['JPEG with EXIF and ICC before the frame', () => fromRaw(rgb).withMetadata({ orientation: 6 }).jpeg().toBuffer()],
+  ['WebP lossy (VP8)', () => fromRaw(rgb).webp().toBuffer()],
+  ['WebP lossless (VP8L)', () => fromRaw(rgb).webp({ lossless: true }).toBuffer()],
+  ['WebP with alpha (VP8X)', () => fromRaw(rgba).webp().toBuffer()],
+  ['GIF', () => fromRaw(rgb).gif().toBuffer()],
+  ['TIFF', () => fromRaw(rgb).tiff().toBuffer()],
+  ['BigTIFF', () => fromRaw(rgb).tiff({ bigtiff: true }).toBuffer()],
+  ['AVIF', () => fromRaw(rgb).avif().toBuffer()],
+];
+
+describe('declared sizes read without libvips', () => {
+  let samples: Array<{ name: string; bytes: Buffer; format: DecodableFormat }>;
+  beforeAll(async () => {
+    samples = await Promise.all(
+      encodings.map(async ([name, encode]) => {
+        const bytes = await encode();
+        return { name, bytes, format: sniffFormat(bytes) as DecodableFormat };
+      }),
+    );
+  });
+
+  it.each(encodings.map(([name]) => name))('%s: the size libvips reads', async (name) => {
+    const s = samples.find((x) => x.name === name);
+    if (s === undefined) throw new Error(`no sample ${name}`);
+    const meta = await sharp(s.bytes).metadata();
+    expect({ width: meta.width, height: meta.height }).toEqual({ width: W, height: H });
+    expect(declaredSize(s.bytes, s.format)).toEqual({ width: W, height: H });
+  });
+
+  it('returns a size or undefined, never throws, for every header cut short or with bytes changed (fast-check)', () => {
+    const damage = fc.record({
+      sample: fc.nat(),
+      cut: fc.option(fc.nat()),
+      flips: fc.array(fc.record({ at: fc.nat({ max: 400 }), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 6 }),
+    });
+    fc.assert(
+      fc.property(damage, (d) => {
+        const s = samples[d.sample % samples.length] as (typeof samples)[number];
+        const bytes = Buffer.from(s.bytes.subarray(0, d.cut === null ? undefined : d.cut % (s.bytes.length + 1)));
+        for (const f of d.flips) if (f.at < bytes.length) bytes[f.at] = f.value;
+        const size = declaredSize(bytes, s.format);
+        if (size !== undefined) {
+          expect(Number.isSafeInteger(size.width) && size.width > 0).toBe(true);
+          expect(Number.isSafeInteger(size.height) && size.height > 0).toBe(true);
+        }
+      }),
+      { seed: 20250602, numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,151 @@
+/** The decode pool's scheduling, with jobs the test finishes by hand: slots, round-robin across clients, the small-image slot, aborts. */
+import { EeroError } from '../../src/errors';
+import { createDecodePool, type DecodePool } from '../../src/preprocess';
+
+const LARGE = 1_000;
+
+interface Handle {
+  name: string;
+  finish: () => void;
+  fail: (e: unknown) => void;
+  result: Promise<string>;
+}
+
+/** Enqueues a job named `name` whose task records its start in `started` and waits for `finish`. */
+function submit(pool: DecodePool, started: string[], name: string, client: string, pixels = 1, signal?: AbortSignal): Handle {
+  let finish = (): void => undefined;
+  let fail = (_e: unknown): void => undefined;
+  const result = pool.run({ client, pixels, ...(signal ? { signal } : {}) }, () => {
+    started.push(name);
+    return new Promise<string>((resolve, reject) => {
+      finish = () => resolve(name);
+      fail = reject;
+    });
+  });
+  const handle: Handle = { name, result, finish: () => finish(), fail: (e) => fail(e) };
+  return handle;
+}
+
+/** Lets every settled promise run its callbacks. */
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('the decode pool', () => {
+  it('runs at most `slots` jobs at once and starts the next as one finishes', async () => {
+    const pool = createDecodePool({ slots: 2, largePixels: LARGE });
+    const started: string[] = [];
+    const jobs = ['a1', 'a2', 'a3', 'a4'].map((n) => submit(pool, started, n, 'a'));
+    await flush();
+    expect(started).toEqual(['a1', 'a2']);
+    expect(pool.state()).toMatchObject({ running: 2, waiting: 2, clients: 1 });
+    jobs[1]?.finish();
+    await expect(jobs[1]?.result).resolves.toBe('a2');
+    await flush();
+    expect(started).toEqual(['a1', 'a2', 'a3']);
+    jobs[0]?.finish();
+    await jobs[0]?.result;
+    await flush();
+    expect(started).toEqual(['a1', 'a2', 'a3', 'a4']);
+    jobs[2]?.finish();
+    jobs[3]?.finish();
+    await Promise.all(jobs.map((j) => j.result));
+    expect(pool.state()).toMatchObject({ running: 0, waiting: 0, clients: 0 });
+  });
+
+  it('serves waiting clients in turn: a client with many jobs queued first delays another client by one job, not all of them', async () => {
+    const pool = createDecodePool({ slots: 1, largePixels: LARGE });
+    const started: string[] = [];
+    const jobs: Handle[] = [];
+    for (let i = 1; i <= 5; i++) jobs.push(submit(pool, started, `a${i}`, 'a'));
+    jobs.push(submit(pool, started, 'b1', 'b'), submit(pool, started, 'b2', 'b'), submit(pool, started, 'c1', 'c'));
+    // Finish whichever job runs, one at a time, and record the order they ran in.
+    for (let k = 0; k < jobs.length; k++) {
+      await flush();
+      const running = jobs.find((j) => j.name === started[started.length - 1]);
+      running?.finish();
+      await running?.result;
+    }
+    // a1 ran alone; then a, b, c waited in the order they came, and each client served goes to the back.
+    expect(started).toEqual(['a1', 'a2', 'b1', 'c1', 'a3', 'b2', 'a4', 'a5']);
+  });
+
+  it('keeps one slot for small images: large ones from any number of clients never hold every slot', async () => {
+    const pool = createDecodePool({ slots: 3, largePixels: LARGE });
+    expect(pool.largeSlots).toBe(2);
+    const started: string[] = [];
+    const bombs = Array.from({ length: 8 }, (_, i) => submit(pool, started, `bomb${i}`, `attacker${i}`, LARGE + 1));
+    await flush();
+    expect(started).toEqual(['bomb0', 'bomb1']);
+    // A small image arrives while six large ones wait: it starts at once.
+    const victim = submit(pool, started, 'victim', 'victim', 28 * 28);
+    await flush();
+    expect(started).toEqual(['bomb0', 'bomb1', 'victim']);
+    victim.finish();
+    await victim.result;
+    await flush();
+    // Its slot is not given to a large image.
+    expect(started).toHaveLength(3);
+    expect(pool.state()).toMatchObject({ running: 2, runningLarge: 2, waiting: 6 });
+    bombs[0]?.finish();
+    await bombs[0]?.result;
+    await flush();
+    expect(started).toEqual(['bomb0', 'bomb1', 'victim', 'bomb2']);
+  });
+
+  it("lets a client's small image pass its own large ones that cannot start", async () => {
+    const pool = createDecodePool({ slots: 2, largePixels: LARGE });
+    const started: string[] = [];
+    submit(pool, started, 'large1', 'a', LARGE + 1);
+    submit(pool, started, 'large2', 'a', LARGE + 1);
+    submit(pool, started, 'small', 'a', 1);
+    await flush();
+    expect(started).toEqual(['large1', 'small']);
+  });
+
+  it('takes a job out of its queue when its signal aborts, with ABORTED, and never starts it', async () => {
+    const pool = createDecodePool({ slots: 1, largePixels: LARGE });
+    const started: string[] = [];
+    const first = submit(pool, started, 'first', 'a');
+    const stop = new AbortController();
+    const dropped = submit(pool, started, 'dropped', 'b', 1, stop.signal);
+    const next = submit(pool, started, 'next', 'c');
+    stop.abort(new Error('client went away'));
+    await expect(dropped.result).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(pool.state()).toMatchObject({ waiting: 1, clients: 1 });
+    first.finish();
+    await first.result;
+    await flush();
+    expect(started).toEqual(['first', 'next']);
+    next.finish();
+    await next.result;
+    const already = new AbortController();
+    already.abort();
+    await expect(pool.run({ client: 'a', pixels: 1, signal: already.signal }, () => Promise.resolve(1))).rejects.toBeInstanceOf(EeroError);
+  });
+
+  it('passes a failed job on and frees its slot; a task that throws at once counts as failed', async () => {
+    const pool = createDecodePool({ slots: 1, largePixels: LARGE });
+    const started: string[] = [];
+    const failing = submit(pool, started, 'failing', 'a');
+    const after = submit(pool, started, 'after', 'a');
+    await flush();
+    failing.fail(new EeroError('CORRUPT_IMAGE', 'bad.'));
+    await expect(failing.result).rejects.toMatchObject({ code: 'CORRUPT_IMAGE' });
+    await flush();
+    expect(started).toEqual(['failing', 'after']);
+    after.finish();
+    await after.result;
+    await expect(
+      pool.run({ client: 'a', pixels: 1 }, () => {
+        throw new RangeError('at once');
+      }),
+    ).rejects.toThrow('at once');
+    expect(pool.state().running).toBe(0);
+  });
+
+  it('refuses a slot count or large-image size that is not positive', () => {
+    expect(() => createDecodePool({ slots: 0 })).toThrow(RangeError);
+    expect(() => createDecodePool({ slots: 1.5 })).toThrow(RangeError);
+    expect(() => createDecodePool({ largePixels: 0 })).toThrow(RangeError);
+    expect(createDecodePool({ slots: 1 }).largeSlots).toBe(1);
+  });
+});
