@@ -10,7 +10,8 @@ import type { InputPlan } from './input-plan';
 import { compileInputSpec } from './input-plan';
 import { writeNormalised } from './normalise';
 import type { ImageHeader } from './read-header';
-import { checkMagic, readHeader } from './read-header';
+import { tryPngFastPath } from './png-fast-path';
+import { checkMagic, readHeader, readPngHeader } from './read-header';
 
 export interface PreprocessOptions extends DecodeOptions, SizeLimits {
   /** Checked before decoding and before writing; an aborted call throws ABORTED. */
@@ -19,6 +20,8 @@ export interface PreprocessOptions extends DecodeOptions, SizeLimits {
   pool?: DecodePool;
   /** The pool's queue this image waits in; default 'local'. */
   client?: string;
+  /** Decode small, plain PNGs at the model's size without libvips (png-fast-path.ts); default true. The tensor is the same. */
+  fastPath?: boolean;
 }
 
 /** Facts about the source image, for results, logs and metrics. */
@@ -66,9 +69,13 @@ async function runInto(
   // The declared size is refused here, in microseconds, before the image takes a place in the pool.
   const declared = declaredSize(bytes, format);
   if (declared !== undefined) checkDeclaredSize(declared, limits);
+  if (format === 'png' && options.fastPath !== false) {
+    const header = tryPngFastPath(bytes, plan, target, offset);
+    if (header !== undefined) return { ...header, durationMs: performance.now() - start };
+  }
   const decode = async (): Promise<{ header: ImageHeader; pixels: Uint8Array; channels: 1 | 3 }> => {
     checkAborted(options.signal);
-    const header = await readHeader(bytes, limits);
+    const header = (format === 'png' ? readPngHeader(bytes) : undefined) ?? (await readHeader(bytes, limits));
     checkAborted(options.signal);
     return { header, ...(await decodePixels(bytes, header, plan, options)) };
   };

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { FormatEnum, Metadata } from 'sharp';
 import { EeroError } from '../errors';
 import { checkDeclaredSize, type SizeLimits } from './image-limits';
+import { walkPng } from './png-chunks';
 import { fromSharpError } from './sharp-errors';
 import type { DecodableFormat } from './sniff-format';
 import { DECODABLE_FORMATS, FORMAT_MIME_TYPES, isDecodableFormat, sniffFormat } from './sniff-format';
@@ -91,5 +92,28 @@ export async function readHeader(bytes: Uint8Array, limits: Required<SizeLimits>
     hasAlpha: meta.hasAlpha,
     isGray: colourChannels === 1,
     cmykWithoutProfile: meta.space === 'cmyk' && !meta.hasProfile,
+  };
+}
+
+/**
+ * A PNG's header from its chunks, without libvips (one sharp call per image
+ * instead of two): IHDR says gray or colour and alpha, a tRNS chunk adds
+ * alpha. `undefined` when libvips must read it: an eXIf chunk (orientation),
+ * an animated PNG, or a chunk structure that does not walk cleanly.
+ */
+export function readPngHeader(bytes: Uint8Array): ImageHeader | undefined {
+  const png = walkPng(bytes, false);
+  if (png === undefined || !(png.width > 0 && png.width <= 0x7fffffff && png.height > 0 && png.height <= 0x7fffffff)) return undefined;
+  if (png.others.some((t) => t === 'eXIf' || t === 'acTL')) return undefined;
+  const { colourType } = png;
+  return {
+    format: 'png',
+    width: png.width,
+    height: png.height,
+    orientation: 1,
+    pages: 1,
+    hasAlpha: colourType === 4 || colourType === 6 || png.others.includes('tRNS'),
+    isGray: colourType === 0 || colourType === 4,
+    cmykWithoutProfile: false,
   };
 }

@@ -54,8 +54,8 @@ describe('sides and shapes refused from the header, before any decoding', () => 
       details: { width: 1, height: 40_000_000, maxSide: DEFAULTS.maxSide },
     });
     expect(jobs).toEqual([]);
-    // The image itself is valid: a good image goes through the same pool.
-    await expect(preprocessImage(flatPng(28, 28), gray28, { ...limit, pool })).resolves.toBeDefined();
+    // The image itself is valid: a good image that needs libvips (a resize) goes through the same pool.
+    await expect(preprocessImage(flatPng(40, 40), gray28, { ...limit, pool })).resolves.toBeDefined();
     expect(jobs).toHaveLength(1);
   });
 

@@ -142,3 +142,65 @@ export function flatPng(width: number, height: number, colourType: 0 | 2 = 0, va
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+export interface PngParts {
+  width: number;
+  height: number;
+  /** 0 gray, 2 RGB, 3 palette, 4 gray + alpha, 6 RGBA (8-bit samples). */
+  colourType: 0 | 2 | 3 | 4 | 6;
+  /** Row-major samples, `channels` per pixel (one palette index for type 3). */
+  samples: Uint8Array;
+  /** The filter type of each row (0..4), cycled; default all 0. */
+  filters?: number[];
+  /** Chunks written after IHDR (before IDAT), as [type, data]. */
+  before?: Array<[string, Buffer]>;
+  /** The IDAT stream split into this many chunks; default 1. */
+  idatChunks?: number;
+  /** Bytes appended after IEND. */
+  trailing?: Buffer;
+}
+
+const SAMPLES_PER_PIXEL = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as const;
+
+function paethPredictor(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  const [pa, pb, pc] = [Math.abs(p - a), Math.abs(p - b), Math.abs(p - c)];
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/** A PNG written byte by byte (any row filter, extra chunks, split IDAT), to test a decoder against libvips. */
+export function encodePng(p: PngParts): Buffer {
+  const bpp = SAMPLES_PER_PIXEL[p.colourType];
+  const stride = p.width * bpp;
+  const raw = Buffer.alloc((stride + 1) * p.height);
+  const filters = p.filters ?? [0];
+  for (let y = 0; y < p.height; y++) {
+    const f = filters[y % filters.length] as number;
+    raw[y * (stride + 1)] = f;
+    for (let x = 0; x < stride; x++) {
+      const at = y * stride + x;
+      const a = x >= bpp ? (p.samples[at - bpp] as number) : 0;
+      const b = y > 0 ? (p.samples[at - stride] as number) : 0;
+      const c = x >= bpp && y > 0 ? (p.samples[at - stride - bpp] as number) : 0;
+      const pred = [0, a, b, (a + b) >> 1, paethPredictor(a, b, c)][f] as number;
+      raw[y * (stride + 1) + 1 + x] = ((p.samples[at] as number) - pred) & 0xff;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(p.width, 0);
+  ihdr.writeUInt32BE(p.height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = p.colourType;
+  const stream = deflateSync(raw);
+  const parts = p.idatChunks ?? 1;
+  const size = Math.ceil(stream.length / parts);
+  const idat = Array.from({ length: parts }, (_, i) => pngChunk('IDAT', stream.subarray(i * size, (i + 1) * size)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    ...(p.before ?? []).map(([type, data]) => pngChunk(type, data)),
+    ...idat,
+    pngChunk('IEND', Buffer.alloc(0)),
+    p.trailing ?? Buffer.alloc(0),
+  ]);
+}
