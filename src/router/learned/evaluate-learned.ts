@@ -24,7 +24,10 @@ export function learnedScoredOutputs(table: StatsTable, policy: Pick<LearnedPoli
   };
 }
 
-/** `table`: the set's exit statistics under the policy's scoring (computeStatsTable), when already at hand. */
+/**
+ * `table`: the set's exit statistics under the policy's scoring (computeStatsTable), when already
+ * at hand; `data` then only serves the EERO fallback (margin-scored outputs of the same rows do).
+ */
 export function evaluateLearned(
   policy: LearnedPolicy,
   data: CalibrationData,
@@ -32,13 +35,16 @@ export function evaluateLearned(
   options: EvaluateOptions & { table?: StatsTable } = {},
 ): Evaluation {
   if (policy.which === 'eero-fallback' || marginOnly(policy.params.features)) return evaluatePolicy(policy, data, costs, options);
-  if (isScoredOutputs(data)) {
-    throw new EeroError(
-      'BAD_PARAMETER',
-      `learned features ${policy.params.features.join(', ')} need the probabilities: pass raw exit outputs`,
-    );
+  let table = options.table;
+  if (table === undefined) {
+    if (isScoredOutputs(data)) {
+      throw new EeroError(
+        'BAD_PARAMETER',
+        `learned features ${policy.params.features.join(', ')} need the probabilities: pass raw exit outputs`,
+      );
+    }
+    table = computeStatsTable(data, policy.scoring);
   }
-  const table = options.table ?? computeStatsTable(data, policy.scoring);
   const replay = makeThresholdPolicy('global-threshold', policy.thresholds, policy.scoring, policy.budget, {});
   return evaluatePolicy(replay, learnedScoredOutputs(table, policy), costs, options);
 }

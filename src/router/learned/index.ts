@@ -18,13 +18,15 @@ export {
 export type { LearnedKind, LearnedParams, LogisticExit, MlpExit } from './params';
 export { LEARNED_PARAMS_VERSION, learnedScore, validateLearnedParams } from './params';
 export type { StatsTable } from './stats-table';
-export { agreementTargets, computeStatsTable, featureMatrices, learnedScores, statsTableFromScored } from './stats-table';
+export { agreementTargets, computeStatsTable, featureMatrices, learnedScores, selectTableRows, statsTableFromScored } from './stats-table';
+export type { BudgetedOracle } from './budgeted-oracle';
+export { budgetedOracle } from './budgeted-oracle';
 export type { FitOptions } from './fit';
 export { DEFAULT_FEATURES, fitLearnedParams, MARGIN_FEATURES } from './fit';
 export { fitLogistic } from './logistic';
 export { fitMlp } from './mlp';
-export { exitsUnderThresholds, globalThresholds, spendMatchedThreshold } from './allocation';
+export { accuracyOf, agreementOf, exitsUnderThresholds, globalThresholds, spendMatchedThreshold } from './allocation';
 export type { LearnedRowState, LearnedRule } from './learned-rule';
 export type { FallbackCriterion, LearnedChoice, LearnedOptions, LearnedPolicy, PreparedLearned } from './learned-policy';
-export { calibrateLearned, calibrateLearnedPrepared, prepareLearned } from './learned-policy';
+export { calibrateLearned, calibrateLearnedPrepared, prepareLearned, prepareLearnedTable } from './learned-policy';
 export { evaluateLearned, learnedScoredOutputs } from './evaluate-learned';

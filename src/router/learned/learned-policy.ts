@@ -66,12 +66,16 @@ export function prepareLearned(data: CalibrationData, options: LearnedOptions = 
   const scoring = resolveScoring(options);
   if (scoring.score !== 'margin')
     throw new EeroError('BAD_PARAMETER', `the learned score falls back to EERO on the margin score, not "${scoring.score}"`);
-  const scored = ensureScored(data, scoring);
   const table = isScoredOutputs(data) ? statsTableFromScored(data) : computeStatsTable(data, scoring);
+  return prepareLearnedTable(table, ensureScored(data, scoring), options);
+}
+
+/** The same from a set's exit statistics and its margin-scored outputs (same rows, same scoring). */
+export function prepareLearnedTable(table: StatsTable, scored: ScoredOutputs, options: LearnedOptions = {}): PreparedLearned {
   const params = options.params
     ? validateLearnedParams(options.params, table.exits, table.classes || options.params.classes)
     : fitLearnedParams(table, options.fit);
-  return { scoring, scored, table, params, scores: learnedScores(table, params) };
+  return { scoring: scored.scoring, scored, table, params, scores: learnedScores(table, params) };
 }
 
 function criterionValue(criterion: FallbackCriterion, exitOf: Int32Array, t: StatsTable): number {

@@ -142,3 +142,21 @@ export function agreementTargets(t: StatsTable, rows?: ArrayLike<number>): Uint8
   const last = t.prediction[t.exits - 1] as Int32Array;
   return t.prediction.slice(0, -1).map((p) => Uint8Array.from(idx, (i) => (p[i] === last[i] ? 1 : 0)));
 }
+
+/** The rows `rows` of a table, in that order (each keeps the noise of its original key). */
+export function selectTableRows(t: StatsTable, rows: ArrayLike<number>): StatsTable {
+  const pick = <A extends Float64Array | Int32Array>(a: A): A => {
+    const out = new (a.constructor as new (n: number) => A)(rows.length);
+    for (let r = 0; r < rows.length; r++) out[r] = a[rows[r] as number] as number;
+    return out;
+  };
+  return {
+    ...t,
+    images: rows.length,
+    labels: pick(t.labels),
+    top1: t.top1.map(pick),
+    top2: t.top2.map(pick),
+    prediction: t.prediction.map(pick),
+    negEntropy: t.negEntropy.map(pick),
+  };
+}
