@@ -16,6 +16,7 @@ import {
   calibrateLearnedPrepared,
   computeExitScores,
   computeStatsTable,
+  DEFAULT_FEATURES,
   evaluateLearned,
   evaluatePolicy,
   exitsUnderThresholds,
@@ -23,6 +24,7 @@ import {
   globalThresholds,
   LEARNED_FEATURES,
   learnedScores,
+  MARGIN_FEATURES,
   oracle,
   permutation,
   prepareLearnedTable,
@@ -35,7 +37,6 @@ import {
   type ScoredOutputs,
   type StatsTable,
 } from '../src/router';
-import { DEFAULT_FEATURES, MARGIN_FEATURES } from '../src/router/learned/fit';
 import { mean, pct } from './support/format';
 import { runMain, type BenchOptions } from './support/options';
 import { loadBundleOutputs, subsample } from './support/outputs';

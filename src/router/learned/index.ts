@@ -3,30 +3,17 @@
  * per-exit model of "agrees with the final exit" fitted without labels, and
  * a spend-matched global threshold with EERO as the fallback. Pure maths.
  */
-export type { ExitStats, FeatureName, FeatureSpec, LearnedHistory } from './features';
-export {
-  advanceHistory,
-  emptyHistory,
-  exitStats,
-  FEATURE_NAMES,
-  featureVector,
-  LEARNED_FEATURES,
-  LOG_EPS,
-  marginOnly,
-  slog,
-} from './features';
-export type { LearnedKind, LearnedParams, LogisticExit, MlpExit } from './params';
-export { LEARNED_PARAMS_VERSION, learnedScore, validateLearnedParams } from './params';
+export type { FeatureName } from './features';
+export { advanceHistory, emptyHistory, exitStats, FEATURE_NAMES, featureVector, LEARNED_FEATURES, marginOnly, slog } from './features';
+export type { LearnedParams, MlpExit } from './params';
+export { learnedScore, validateLearnedParams } from './params';
 export type { StatsTable } from './stats-table';
-export { agreementTargets, computeStatsTable, featureMatrices, learnedScores, selectTableRows, statsTableFromScored } from './stats-table';
-export type { BudgetedOracle } from './budgeted-oracle';
+export { computeStatsTable, learnedScores, selectTableRows } from './stats-table';
 export { budgetedOracle } from './budgeted-oracle';
-export type { FitOptions } from './fit';
-export { DEFAULT_FEATURES, fitLearnedParams, MARGIN_FEATURES } from './fit';
+export { DEFAULT_FEATURES, MARGIN_FEATURES } from './fit';
 export { fitLogistic } from './logistic';
 export { fitMlp } from './mlp';
-export { accuracyOf, agreementOf, exitsUnderThresholds, globalThresholds, spendMatchedThreshold } from './allocation';
-export type { LearnedRowState, LearnedRule } from './learned-rule';
-export type { FallbackCriterion, LearnedChoice, LearnedOptions, LearnedPolicy, PreparedLearned } from './learned-policy';
-export { calibrateLearned, calibrateLearnedPrepared, prepareLearned, prepareLearnedTable } from './learned-policy';
-export { evaluateLearned, learnedScoredOutputs } from './evaluate-learned';
+export { accuracyOf, exitsUnderThresholds, globalThresholds, spendMatchedThreshold } from './allocation';
+export type { LearnedOptions, LearnedPolicy, PreparedLearned } from './learned-policy';
+export { calibrateLearned, calibrateLearnedPrepared, prepareLearnedTable } from './learned-policy';
+export { evaluateLearned } from './evaluate-learned';

@@ -1,15 +1,16 @@
 import {
   advanceHistory,
+  DEFAULT_FEATURES,
   emptyHistory,
   exitStats,
   featureVector,
   FEATURE_NAMES,
   LEARNED_FEATURES,
+  MARGIN_FEATURES,
   marginOnly,
   slog,
   type FeatureName,
 } from '../../../src/router';
-import { DEFAULT_FEATURES, MARGIN_FEATURES } from '../../../src/router/learned/fit';
 
 /** Features of a row that shows these probabilities at exits 0, 1, 2..., in order. */
 function walk(rows: number[][], names: readonly FeatureName[] = FEATURE_NAMES): Record<string, number>[] {

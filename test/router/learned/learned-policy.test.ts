@@ -3,15 +3,16 @@ import {
   calibrateEero,
   calibrateLearned,
   computeExitScores,
+  DEFAULT_FEATURES,
   evaluateLearned,
   evaluatePolicy,
+  MARGIN_FEATURES,
   softmaxRow,
   type CalibrationData,
   type ExitOutputs,
   type LearnedOptions,
   type LearnedPolicy,
 } from '../../../src/router';
-import { DEFAULT_FEATURES, MARGIN_FEATURES } from '../../../src/router/learned/fit';
 import { runPolicyConformance } from '../policy-conformance';
 import { syntheticOutputs } from '../synthetic';
 
