@@ -35,3 +35,4 @@ export { concatScored, selectScoredRows, splitRows } from './certify/split';
 export { lossesOf } from './certify/losses';
 export { fixedSequenceTest } from './certify/fixed-sequence';
 export { certifiedSamplesNeeded } from './certify/samples';
+export * from './learned';

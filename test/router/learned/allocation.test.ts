@@ -1,0 +1,54 @@
+import { exitsUnderThresholds, globalThresholds, mulberry32, spendMatchedThreshold } from '../../../src/router';
+import { meanCost } from '../../../src/router/learned/allocation';
+
+/** scores[exit][row], random but seeded; the last exit's row is +Infinity as learnedScores gives it. */
+function randomScores(exits: number, n: number, seed: number): Float64Array[] {
+  const rand = mulberry32(seed);
+  return Array.from({ length: exits }, (_, l) =>
+    l === exits - 1 ? new Float64Array(n).fill(Infinity) : Float64Array.from({ length: n }, () => 4 * rand() - 2 + l),
+  );
+}
+
+describe('global threshold on the learned score', () => {
+  it('sends a row out at the first exit whose score reaches the threshold, else at the last', () => {
+    const s = [Float64Array.from([0.9, 0.1, 0.1]), Float64Array.from([0.2, 0.6, 0.1]), Float64Array.from([Infinity, Infinity, Infinity])];
+    expect(Array.from(exitsUnderThresholds(s, globalThresholds(0.5, 3)))).toEqual([0, 1, 2]);
+    expect(Array.from(globalThresholds(0.5, 4, 2))).toEqual([0.5, 0.5, -Infinity, -Infinity]);
+    expect(Array.from(exitsUnderThresholds(s, globalThresholds(0.5, 3, 1)))).toEqual([0, 1, 1]);
+  });
+
+  it('never spends more than the target, and the next higher score would', () => {
+    const costs = [1, 2, 3.5, 5];
+    const scores = randomScores(4, 2000, 3);
+    for (const target of [1, 1.3, 2, 2.77, 3.9, 4.99]) {
+      const t = spendMatchedThreshold(scores, costs, target);
+      const cost = meanCost(exitsUnderThresholds(scores, globalThresholds(t, 4)), costs);
+      expect(cost).toBeLessThanOrEqual(target);
+      const above = scores
+        .slice(0, 3)
+        .flatMap((s) => Array.from(s))
+        .filter((v) => v > t);
+      if (above.length > 0) {
+        const next = Math.min(...above);
+        expect(meanCost(exitsUnderThresholds(scores, globalThresholds(next, 4)), costs)).toBeGreaterThan(target);
+      }
+    }
+  });
+
+  it('lets every row run to the end when the target covers it, and all leave at exit 1 at the cheapest cost', () => {
+    const costs = [1, 2, 3.5, 5];
+    const scores = randomScores(4, 300, 8);
+    expect(spendMatchedThreshold(scores, costs, 5)).toBe(Infinity);
+    const t = spendMatchedThreshold(scores, costs, 1);
+    expect(Array.from(exitsUnderThresholds(scores, globalThresholds(t, 4))).every((l) => l === 0)).toBe(true);
+  });
+
+  it('with a cap, spends within the target and sends nobody past the capped exit', () => {
+    const costs = [1, 2, 3.5, 5];
+    const scores = randomScores(4, 1000, 4);
+    const t = spendMatchedThreshold(scores, costs, 1.8, 2);
+    const exitOf = exitsUnderThresholds(scores, globalThresholds(t, 4, 2));
+    expect(meanCost(exitOf, costs)).toBeLessThanOrEqual(1.8);
+    expect(Math.max(...exitOf)).toBeLessThanOrEqual(2);
+  });
+});
