@@ -13,7 +13,7 @@
 import type { Engine, OnExit, ScoreKindCode } from '../src/engine';
 import type { LoadedModel, RouteChoice } from '../src/pipeline';
 import { runDirect } from '../src/pipeline';
-import { mulberry32, rowStream, scoreRow, softmaxRow, TIE_NOISE, type ScoringOptions, type ThresholdPolicy } from '../src/router';
+import { mulberry32, rowStream, scoreRow, scorerOf, softmaxRow, TIE_NOISE, type ScoringOptions, type ThresholdPolicy } from '../src/router';
 import { mean, median } from './support/format';
 
 /** How rows are routed when they are: EERO's thresholds (a trained bundle), or a fixed mix (untrained: row key r leaves at exit r mod M). */
@@ -90,7 +90,8 @@ interface Variant {
   passes: number;
 }
 
-const SCORE_CODES: Record<ScoringOptions['score'], ScoreKindCode> = { margin: 0, maxprob: 1, entropy: 2 };
+/** The graph's score_kind of a score the graph computes (the router's registry). */
+const scoreCode = (score: ScoringOptions['score']): ScoreKindCode => scorerOf(score).graphCode ?? 0;
 
 function passes(s: Subject): Array<Omit<Variant, 'wall' | 'cpu' | 'exits' | 'stageMs' | 'passes'>> {
   const m = s.macs.length;
@@ -116,7 +117,7 @@ function passes(s: Subject): Array<Omit<Variant, 'wall' | 'cpu' | 'exits' | 'sta
         for (let c = 0; c < k; c++) noise[(r * m + l) * k + c] = TIE_NOISE * next();
       }
     }
-    const res = await graph.run(x(start, b), b, thresholds, scoring.temperature, noise, SCORE_CODES[scoring.score], { detail: false });
+    const res = await graph.run(x(start, b), b, thresholds, scoring.temperature, noise, scoreCode(scoring.score), { detail: false });
     return { exits: res.exits };
   };
   const chainPass = async (start: number, b: number, all: boolean): Promise<Pass> => {

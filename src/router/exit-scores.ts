@@ -18,8 +18,11 @@ export function computeExitScores(outputs: ExitOutputs, scoring: Partial<Scoring
   const scores: Float64Array[] = [];
   const predictions: Int32Array[] = [];
   // Each row's history (policy.ts RowState): a score may read what the row saw at earlier exits.
-  const history = { exit: -1, prediction: -1, streak: 0 };
+  const history = { exit: -1, prediction: -1, streak: 0, margin: 0, maxMargin: 0, sumMargin: 0 };
   const streaks = new Int32Array(images);
+  const margins = new Float64Array(images);
+  const maxMargins = new Float64Array(images);
+  const sumMargins = new Float64Array(images);
   for (let l = 0; l < exits; l++) {
     const logits = outputs.logits[l] as Float32Array;
     const previous = predictions[l - 1];
@@ -30,10 +33,16 @@ export function computeExitScores(outputs: ExitOutputs, scoring: Partial<Scoring
       history.exit = l - 1;
       history.prediction = previous ? (previous[i] as number) : -1;
       history.streak = streaks[i] as number;
+      history.margin = margins[i] as number;
+      history.maxMargin = maxMargins[i] as number;
+      history.sumMargin = sumMargins[i] as number;
       const r = scoreRow(probs, l, i, s, scratch, history);
       sc[i] = r.score;
       pr[i] = r.prediction;
       streaks[i] = r.prediction === history.prediction ? (streaks[i] as number) + 1 : 1;
+      margins[i] = r.margin;
+      maxMargins[i] = l === 0 ? r.margin : Math.max(maxMargins[i] as number, r.margin);
+      sumMargins[i] = (sumMargins[i] as number) + r.margin;
     }
     scores.push(sc);
     predictions.push(pr);

@@ -7,7 +7,7 @@ import { calibratePatience } from './patience-policy';
 import type { PolicyFactory, PolicyKind } from './policy';
 
 /** Policies a budget sweep calibrates from a budget alone (the certified one also needs a guarantee: certify/calibrate-certified.ts). */
-export type SweptPolicyKind = Exclude<PolicyKind, 'certified'>;
+export type SweptPolicyKind = Exclude<PolicyKind, 'certified' | 'learned'>;
 
 /** Every swept policy's calibrate factory by name, for benchmarks and config. */
 export const POLICY_FACTORIES: Readonly<Record<SweptPolicyKind, PolicyFactory>> = Object.freeze({

@@ -7,7 +7,7 @@ import { scoreRow, softmaxRow } from './scores';
  * One strategy interface for every exit rule (EERO, its baselines), so that
  * the engine, the benchmarks and one conformance suite treat them alike.
  */
-export type PolicyKind = 'eero' | 'global-threshold' | 'geometric' | 'patience' | 'fixed-exit' | 'accuracy-target' | 'certified';
+export type PolicyKind = 'eero' | 'global-threshold' | 'geometric' | 'patience' | 'fixed-exit' | 'accuracy-target' | 'certified' | 'learned';
 
 /**
  * What a policy remembers about one image between its exits. `key` selects
@@ -23,10 +23,21 @@ export interface RowState {
   prediction: number;
   /** How many consecutive exits, ending at `exit`, predicted `prediction`. */
   streak: number;
+  /** The margin at `exit`, and the largest and the sum of the margins so far (a score may read them: scorers/scorer.ts). */
+  margin: number;
+  maxMargin: number;
+  sumMargin: number;
 }
 
 export function createRowState(key = 0): RowState {
-  return { key, exit: -1, score: NaN, prediction: -1, streak: 0 };
+  return { key, exit: -1, score: NaN, prediction: -1, streak: 0, margin: 0, maxMargin: 0, sumMargin: 0 };
+}
+
+/** Keep `margin`, the margin at the exit just decided, in the row's history. */
+export function advanceMargins(state: RowState, margin: number): void {
+  state.maxMargin = state.exit === 0 ? margin : Math.max(state.maxMargin, margin);
+  state.sumMargin += margin;
+  state.margin = margin;
 }
 
 export interface ExitPolicy {
@@ -96,7 +107,9 @@ export function makePolicy<E extends object>(
     if (scratch.length !== p.length) scratch = new Float64Array(p.length);
     // The state still holds the previous exit: the history a score may read.
     const r = scoreRow(p, exit, state.key, scoring, scratch, state);
-    return decideScored(exit, r.score, r.prediction, state);
+    const leaves = decideScored(exit, r.score, r.prediction, state);
+    advanceMargins(state, r.margin);
+    return leaves;
   };
   const decideLogits = (exit: number, logits: ArrayLike<number>, offset: number, classes: number, state: RowState): boolean => {
     if (probs.length !== classes) probs = new Float64Array(classes);

@@ -1,7 +1,7 @@
 import { EeroError } from '../errors';
 import { rowStream } from './prng';
 import { isScoreKind, scorerOf, SCORE_KINDS, type ScoreKind } from './scorers/registry';
-import type { ExitHistory } from './scorers/scorer';
+import type { ExitHistory, ScorerParams } from './scorers/scorer';
 
 /**
  * Confidence scores of one exit (docs/eero.md "Score of one exit"). Every score is
@@ -19,6 +19,8 @@ export interface ScoringOptions {
   seed: number;
   /** Softmax temperature applied to the logits (1 = the model's own). */
   temperature: number;
+  /** A fitted score's params (the learned score's weights), for a score that needs them. */
+  params?: ScorerParams;
 }
 
 export const DEFAULT_SCORING: Readonly<ScoringOptions> = Object.freeze({
@@ -32,9 +34,13 @@ export function resolveScoring(partial: Partial<ScoringOptions> = {}): ScoringOp
     score: partial.score ?? DEFAULT_SCORING.score,
     seed: partial.seed ?? DEFAULT_SCORING.seed,
     temperature: partial.temperature ?? DEFAULT_SCORING.temperature,
+    ...(partial.params === undefined ? {} : { params: partial.params }),
   };
   if (!isScoreKind(s.score)) {
     throw new EeroError('BAD_PARAMETER', `unknown score "${String(s.score)}"; use one of ${SCORE_KINDS.join(', ')}`);
+  }
+  if (scorerOf(s.score).fitted && s.params === undefined) {
+    throw new EeroError('BAD_PARAMETER', `the ${s.score} score needs a model's fitted params (its ${s.score}-score file)`);
   }
   if (!Number.isSafeInteger(s.seed) || s.seed < 0) {
     throw new EeroError('BAD_PARAMETER', `seed must be a non-negative integer, got ${s.seed}`);
@@ -46,7 +52,7 @@ export function resolveScoring(partial: Partial<ScoringOptions> = {}): ScoringOp
 }
 
 export function sameScoring(a: Readonly<ScoringOptions>, b: Readonly<ScoringOptions>): boolean {
-  return a.score === b.score && a.seed === b.seed && a.temperature === b.temperature;
+  return a.score === b.score && a.seed === b.seed && a.temperature === b.temperature && a.params === b.params;
 }
 
 /**
@@ -100,16 +106,38 @@ export function argmax(probs: ArrayLike<number>): number {
 }
 
 /** Where a row starts: no exit seen yet. */
-export const NO_HISTORY: ExitHistory = Object.freeze({ exit: -1, prediction: -1, streak: 0 });
+export const NO_HISTORY: ExitHistory = Object.freeze({ exit: -1, prediction: -1, streak: 0, margin: 0, maxMargin: 0, sumMargin: 0 });
 
 /** The score of (already noised) probabilities at `exit`; larger = surer for every kind (scorers/registry.ts). */
-export function scoreProbs(probs: ArrayLike<number>, kind: ScoreKind, exit = 0, history: ExitHistory = NO_HISTORY): number {
-  return scorerOf(kind).score(probs, exit, history);
+export function scoreProbs(
+  probs: ArrayLike<number>,
+  kind: ScoreKind,
+  exit = 0,
+  history: ExitHistory = NO_HISTORY,
+  params: ScorerParams = undefined,
+): number {
+  return scorerOf(kind).score(probs, exit, history, params);
+}
+
+/** Top-1 minus top-2 of noised probabilities: what the row's history keeps of each exit. */
+function marginOf(probs: ArrayLike<number>): number {
+  let top1 = -Infinity;
+  let top2 = -Infinity;
+  for (let c = 0; c < probs.length; c++) {
+    const p = probs[c] ?? -Infinity;
+    if (p > top1) {
+      top2 = top1;
+      top1 = p;
+    } else if (p > top2) top2 = p;
+  }
+  return top1 - top2;
 }
 
 export interface ScoredRow {
   score: number;
   prediction: number;
+  /** Top-1 minus top-2 there (the row's history keeps it: scores may read earlier exits' margins). */
+  margin: number;
 }
 
 /**
@@ -128,5 +156,5 @@ export function scoreRow(
   const noisy = scratch.length === probs.length ? scratch : new Float64Array(probs.length);
   for (let c = 0; c < probs.length; c++) noisy[c] = probs[c] ?? NaN;
   addTieNoise(noisy, scoring.seed, key, exit);
-  return { score: scoreProbs(noisy, scoring.score, exit, history), prediction: argmax(noisy) };
+  return { score: scoreProbs(noisy, scoring.score, exit, history, scoring.params), prediction: argmax(noisy), margin: marginOf(noisy) };
 }

@@ -21,7 +21,7 @@ import { CONVNEXT_BUNDLE, RESNET_BUNDLE } from '../support/bundles';
 import { loadFixtures, maxAbsDiff, referenceLogits } from './shipped-bundle';
 
 const SESSION_OPTIONS = { intraOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' } as const;
-const KIND_CODES: Record<ScoreKind, ScoreKindCode> = { margin: 0, maxprob: 1, entropy: 2 };
+const KIND_CODES: Partial<Record<ScoreKind, ScoreKindCode>> = { margin: 0, maxprob: 1, entropy: 2 };
 
 /** The tie noise scoreRow adds for row `key` at exit `l`: TIE_NOISE x the row's stream, class by class. */
 function tieNoise(batch: number, exits: number, classes: number, seed: number): Float64Array {
@@ -124,7 +124,7 @@ describe.each([
       const thr = policy.thresholds;
       const scoring: ScoringOptions = policy.scoring;
       const thresholds = thresholdsOf(batch, m, (_n, l) => thr[l] as number);
-      const result = await graph.run(input, batch, thresholds, scoring.temperature, tieNoise(batch, m, k, scoring.seed), KIND_CODES[score]);
+      const result = await graph.run(input, batch, thresholds, scoring.temperature, tieNoise(batch, m, k, scoring.seed), KIND_CODES[score] as ScoreKindCode);
 
       // The router, row by row, on the chain's logits (row key = row index, as in computeExitScores).
       const probs = new Float64Array(k);

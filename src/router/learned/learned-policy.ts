@@ -8,7 +8,7 @@ import type { CalibrationData } from '../policy';
 import { resolveScoring, type ScoringOptions } from '../scores';
 import { accuracyOf, agreementOf, exitsUnderThresholds, globalThresholds, meanCost, spendMatchedThreshold } from './allocation';
 import { fitLearnedParams, type FitOptions } from './fit';
-import { makeLearnedRule, type LearnedRule } from './learned-rule';
+import { makeThresholdPolicy, type ThresholdPolicy } from '../policy';
 import { validateLearnedParams, type LearnedParams } from './params';
 import { computeStatsTable, learnedScores, statsTableFromScored, type StatsTable } from './stats-table';
 
@@ -23,7 +23,7 @@ export type FallbackCriterion = 'agreement' | 'accuracy';
 
 export interface LearnedOptions extends EeroOptions {
   /** Fitted params (e.g. from the bundle); fitted from the calibration set when absent. */
-  params?: LearnedParams;
+  fitted?: LearnedParams;
   fit?: FitOptions;
   /** How the calibration set judges learned against EERO: agreement with the final exit (label-free, default) or accuracy. */
   criterion?: FallbackCriterion;
@@ -49,9 +49,11 @@ export interface LearnedChoice {
   eero: EeroPolicy;
 }
 
-/** The learned policy, or EERO's (which = 'eero-fallback'); both carry the params and the choice. */
-export type LearnedPolicy = (LearnedRule | EeroPolicy) &
-  LearnedChoice & { readonly params: LearnedParams; readonly thresholds: Float64Array };
+/**
+ * The learned policy: a threshold policy on the `learned` score (scorers/learned.ts), or EERO's on
+ * the margin (which = 'eero-fallback'); both carry the params and the choice.
+ */
+export type LearnedPolicy = (ThresholdPolicy | EeroPolicy) & LearnedChoice & { readonly params: LearnedParams };
 
 /** What every budget shares: the margin-scored set (EERO), the exit statistics, the params and the learned scores. */
 export interface PreparedLearned {
@@ -72,8 +74,8 @@ export function prepareLearned(data: CalibrationData, options: LearnedOptions = 
 
 /** The same from a set's exit statistics and its margin-scored outputs (same rows, same scoring). */
 export function prepareLearnedTable(table: StatsTable, scored: ScoredOutputs, options: LearnedOptions = {}): PreparedLearned {
-  const params = options.params
-    ? validateLearnedParams(options.params, table.exits, table.classes || options.params.classes)
+  const params = options.fitted
+    ? validateLearnedParams(options.fitted, table.exits, table.classes || options.fitted.classes)
     : fitLearnedParams(table, options.fit);
   return { scoring: scored.scoring, scored, table, params, scores: learnedScores(table, params) };
 }
@@ -119,7 +121,10 @@ export function calibrateLearnedPrepared(
     eero,
     params,
   };
-  if (best.value > eeroValue) return makeLearnedRule(params, thresholds, prep.scoring, budget, { ...choice, which: 'learned' as const });
+  if (best.value > eeroValue) {
+    const scoring = { ...prep.scoring, score: 'learned' as const, params };
+    return makeThresholdPolicy('learned', thresholds, scoring, budget, { ...choice, which: 'learned' as const });
+  }
   return Object.freeze({ ...eero, ...choice, which: 'eero-fallback' as const, thresholds: eero.thresholds });
 }
 

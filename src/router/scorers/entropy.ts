@@ -5,6 +5,7 @@ export const entropyScorer = {
   name: 'entropy',
   description: 'negated entropy of the probabilities',
   graphCode: 2,
+  fitted: false,
   score(probs) {
     let s = 0;
     for (let c = 0; c < probs.length; c++) {

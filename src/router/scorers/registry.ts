@@ -5,11 +5,12 @@
  */
 import { EeroError } from '../../errors';
 import { entropyScorer } from './entropy';
+import { learnedScorer } from './learned';
 import { marginScorer } from './margin';
 import { maxprobScorer } from './maxprob';
 import type { Scorer } from './scorer';
 
-const SCORERS = [marginScorer, maxprobScorer, entropyScorer] as const;
+const SCORERS = [marginScorer, maxprobScorer, entropyScorer, learnedScorer] as const;
 
 export type ScoreKind = (typeof SCORERS)[number]['name'];
 

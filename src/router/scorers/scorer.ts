@@ -13,7 +13,14 @@ export interface ExitHistory {
   readonly prediction: number;
   /** Consecutive exits, ending at `exit`, that predicted `prediction`. */
   readonly streak: number;
+  /** Margin (top1 - top2 of the noised probabilities) at `exit`, and the largest and the sum over exits 0..exit (0 before the first). */
+  readonly margin: number;
+  readonly maxMargin: number;
+  readonly sumMargin: number;
 }
+
+/** What a score fitted to one model needs (the learned score's weights); undefined for the fixed scores. */
+export type ScorerParams = unknown;
 
 export interface Scorer {
   /** The name on every surface (`score=margin`, `--score margin`, `score: margin`). */
@@ -25,8 +32,10 @@ export interface Scorer {
    * score itself; undefined when only the host can (the stage chain then routes).
    */
   readonly graphCode: number | undefined;
+  /** Whether it needs a model's fitted params (ScoringOptions.params): the model must bring them. */
+  readonly fitted: boolean;
   /** The score of `probs` (K tie-noised probabilities) at 0-based `exit`. */
-  score(probs: ArrayLike<number>, exit: number, history: ExitHistory): number;
+  score(probs: ArrayLike<number>, exit: number, history: ExitHistory, params: ScorerParams): number;
 }
 
 /** Top-1 and top-2 probabilities (the first of equal values counts as top-1). */

@@ -94,13 +94,16 @@ describe('learned score with the default features (raw outputs)', () => {
     }
   });
 
-  it('uses fitted params it is given, and refuses a margin-only simulation of top-1 features', () => {
+  it('uses fitted params it is given, decides on learned scores, and refuses a margin-only simulation of top-1 features', () => {
     const p = policies[2] as LearnedPolicy;
-    const again = calibrateLearned(calib, COSTS, 0.45 * 5, { seed: SEED, params: p.params });
+    const again = calibrateLearned(calib, COSTS, 0.45 * 5, { seed: SEED, fitted: p.params });
     expect(again.params).toBe(p.params);
     expect(again.threshold).toBe(p.threshold);
     const learned = policies.find((q) => q.which === 'learned') as LearnedPolicy;
-    expect(() => learned.decideScored(0, 0.5, 1, learned.createRowState(0))).toThrow(expect.objectContaining({ code: 'BAD_PARAMETER' }));
+    // A threshold policy on the learned score: a scored row carries its learned score.
+    expect(learned.scoring.score).toBe('learned');
+    expect(learned.decideScored(0, learned.threshold, 1, learned.createRowState(0))).toBe(true);
+    expect(learned.decideScored(0, learned.threshold - 1e-9, 1, learned.createRowState(0))).toBe(false);
     expect(() => calibrateLearned(computeExitScores(calib, { seed: SEED }), COSTS, 2.5, { seed: SEED })).toThrow(
       expect.objectContaining({ code: 'BAD_PARAMETER', message: expect.stringContaining('need the exit probabilities') }),
     );
@@ -115,7 +118,7 @@ describe('learned score with the default features (raw outputs)', () => {
       m.weights = bad.features.map((f) => (f === 'margin' ? -10 : 0));
     });
     for (const f of [0.35, 0.55]) {
-      const p = calibrateLearned(calib, COSTS, f * 5, { seed: SEED, params: bad });
+      const p = calibrateLearned(calib, COSTS, f * 5, { seed: SEED, fitted: bad });
       expect(p.which).toBe('eero-fallback');
       expect(Array.from(p.thresholds)).toEqual(Array.from(calibrateEero(calib, COSTS, f * 5, { seed: SEED }).thresholds));
     }
