@@ -7,7 +7,8 @@ import { scoreRow, softmaxRow } from './scores';
  * One strategy interface for every exit rule (EERO, its baselines), so that
  * the engine, the benchmarks and one conformance suite treat them alike.
  */
-export type PolicyKind = 'eero' | 'global-threshold' | 'geometric' | 'patience' | 'fixed-exit' | 'accuracy-target' | 'certified' | 'learned';
+export type PolicyKind =
+  'eero' | 'global-threshold' | 'geometric' | 'patience' | 'fixed-exit' | 'accuracy-target' | 'certified' | 'learned';
 
 /**
  * What a policy remembers about one image between its exits. `key` selects

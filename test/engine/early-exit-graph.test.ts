@@ -124,7 +124,14 @@ describe.each([
       const thr = policy.thresholds;
       const scoring: ScoringOptions = policy.scoring;
       const thresholds = thresholdsOf(batch, m, (_n, l) => thr[l] as number);
-      const result = await graph.run(input, batch, thresholds, scoring.temperature, tieNoise(batch, m, k, scoring.seed), KIND_CODES[score] as ScoreKindCode);
+      const result = await graph.run(
+        input,
+        batch,
+        thresholds,
+        scoring.temperature,
+        tieNoise(batch, m, k, scoring.seed),
+        KIND_CODES[score] as ScoreKindCode,
+      );
 
       // The router, row by row, on the chain's logits (row key = row index, as in computeExitScores).
       const probs = new Float64Array(k);

@@ -12,12 +12,14 @@ import type { Scorer } from './scorer';
  */
 export const learnedScorer = {
   name: 'learned',
-  description: "a per-exit model of agreement with the final exit over the exit's history, fitted without labels (the bundle's learned-score file)",
+  description:
+    "a per-exit model of agreement with the final exit over the exit's history, fitted without labels (the bundle's learned-score file)",
   graphCode: undefined,
   fitted: true,
   score(probs, exit, history, params) {
     const p = params as LearnedParams | undefined;
-    if (p === undefined) throw new EeroError('BAD_PARAMETER', 'the learned score needs the fitted params of the model (its learned-score file)');
+    if (p === undefined)
+      throw new EeroError('BAD_PARAMETER', 'the learned score needs the fitted params of the model (its learned-score file)');
     if (exit >= p.exits - 1) return Infinity;
     const h = {
       seen: history.exit + 1,
