@@ -11,6 +11,7 @@ import { createMetrics, createRegistry, type EeroMetrics, type MetricsRegistry }
 import { createClassifier, loadModel, surfaceNamer, toRoutingRequest, type Classifier, type LoadedModel } from '../pipeline';
 import { configureSharp } from '../preprocess';
 import { toEeroError } from '../errors';
+import { checkAdminToken } from './admin-token';
 import { createApp } from './app';
 import { listen, type Listening } from './listen';
 import { servedModel } from './served-model';
@@ -138,6 +139,7 @@ function wireSources(metrics: EeroMetrics, models: Map<string, Loaded>): void {
 
 export async function startService(config: ServeConfig, options: ServiceOptions = {}): Promise<Service> {
   const log = options.logger ?? silentLogger;
+  checkAdminToken(config.adminToken);
   const sharp = configureSharp();
   log.info(`sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${sharp.threads} thread(s) per image`);
   const registry = createRegistry({ defaultMetrics: options.defaultMetrics ?? true });
