@@ -229,6 +229,34 @@ describe('folders and links', () => {
       'z-real/x.png': undefined,
     });
   });
+
+  it('gives a FIFO, a socket and a link to a FIFO an error row (NOT_AN_IMAGE) without opening them; --all-files: any special file', async () => {
+    const root = tmpFolder();
+    writeFileSync(path.join(root, 'plain.png'), png(0));
+    execFileSync('mkfifo', [path.join(root, 'pipe.png'), path.join(root, 'pipe-no-extension')]);
+    symlinkSync(path.join(root, 'pipe.png'), path.join(root, 'to-pipe.png'));
+    const { createServer } = await import('node:net');
+    const socket = createServer();
+    await new Promise<void>((r) => socket.listen(path.join(root, 'sock.png'), r));
+    try {
+      const out = path.join(tmpFolder(), 'r.jsonl');
+      // Opening a FIFO with no writer would wait forever: finishing at all is part of the check.
+      expect(await classify(root, out)).toBe(0);
+      const errors = Object.fromEntries(readRows(out).map((r) => [r.file, r.error]));
+      expect(errors).toEqual({
+        'pipe.png': 'NOT_AN_IMAGE',
+        'plain.png': undefined,
+        'sock.png': 'NOT_AN_IMAGE',
+        'to-pipe.png': 'NOT_AN_IMAGE',
+      });
+      const all = path.join(tmpFolder(), 'all.jsonl');
+      expect(await classify(root, all, '--all-files')).toBe(0);
+      expect(readRows(all).find((r) => r.file === 'pipe-no-extension')?.error).toBe('NOT_AN_IMAGE');
+      expect(readFileSync(all, 'utf8')).toMatch(/named pipe \(FIFO\), not a regular file/);
+    } finally {
+      await new Promise((r) => socket.close(r));
+    }
+  });
 });
 
 describe('one writer per results file', () => {
