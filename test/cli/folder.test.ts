@@ -389,6 +389,43 @@ describe('resume checks', () => {
     expect(readRows(out).map((r) => [r.model, r.budget])).toEqual(Array(2).fill(['resnet18-fmnist', 0.6]));
   });
 
+  it('refuses a resume with another --score, rule or --cost-unit, saying what differs; rows record rule, score and cost unit', async () => {
+    const root = folder();
+    const out = path.join(tmpFolder(), 'r.jsonl');
+    expect(await classify(root, out)).toBe(0);
+    const first = JSON.parse(readFileSync(out, 'utf8').split('\n')[0] as string) as Record<string, unknown>;
+    expect([first.rule, first.score, first.cost_unit]).toEqual(['eero beta 0.04', 'margin', 'macs']);
+    unlinkSync(path.join(root, '2.png'));
+    const before = readFileSync(out);
+    await expect(classify(root, out, '--score', 'entropy')).rejects.toMatchObject({
+      code: 'RESULTS_MISMATCH',
+      message: expect.stringMatching(/line 1\); this run differs in score entropy \(the other: margin\); .*--fresh/),
+    });
+    await expect(classify(root, out, '--agreement', '0.99', '--delta', '0.05')).rejects.toMatchObject({
+      code: 'RESULTS_MISMATCH',
+      message: expect.stringMatching(/differs in rule certified agreement 0\.99 delta 0\.05 \(the other: eero beta 0\.04\)/),
+    });
+    await expect(classify(root, out, '--cost-unit', 'seconds')).rejects.toMatchObject({
+      code: 'RESULTS_MISMATCH',
+      message: expect.stringMatching(/differs in cost unit seconds \(the other: macs\)/),
+    });
+    expect(readFileSync(out).equals(before)).toBe(true);
+    expect(exitCodeFor('RESULTS_MISMATCH')).toBe(11);
+    // The same settings resume.
+    expect(await classify(root, out)).toBe(0);
+  });
+
+  it('refuses to resume a CSV written without the rule, score and cost unit columns (an older eero), untouched', async () => {
+    const root = folder();
+    const out = path.join(tmpFolder(), 'old.csv');
+    const old =
+      'file,label,class_index,probability,exit,macs,cost_fraction,forced,topk,error_code,error_message,stopped_by,model,budget\n' +
+      '0.png,Trouser,1,0.9,3,13255296,0.38139,false,Trouser:0.9000,,,confidence,resnet18-fmnist,0.5\n';
+    writeFileSync(out, old);
+    await expect(classify(root, out)).rejects.toMatchObject({ code: 'RESULTS_MISMATCH', message: expect.stringMatching(/another header/) });
+    expect(readFileSync(out, 'utf8')).toBe(old);
+  });
+
   it('--retry-errors reprocesses error rows: the fixed file gets one row, no longer an error', async () => {
     const root = folder();
     writeFileSync(path.join(root, 'bad.png'), png(0).subarray(0, 40));

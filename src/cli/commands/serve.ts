@@ -4,6 +4,7 @@ import { EeroError } from '../../errors';
 import { ROUTING_OPTIONS } from '../../pipeline';
 import { startService, type Logger, type Service } from '../../server';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
+import { packagePath } from '../package-root';
 import { onSignals } from '../signals';
 import { optionFlags } from './routing-flags';
 
@@ -46,7 +47,11 @@ const logger: Logger = {
 type ServeFlags = Record<string, string | boolean | undefined>;
 
 async function configFrom(f: ServeFlags): Promise<ServeConfig> {
-  const config = typeof f.config === 'string' ? await loadServeConfig(f.config, ROUTING_OPTIONS) : defaultServeConfig();
+  // Without a config, the bundled model is the package's, wherever eero runs from (a config's paths are relative to it).
+  const config =
+    typeof f.config === 'string'
+      ? await loadServeConfig(f.config, ROUTING_OPTIONS)
+      : { ...defaultServeConfig(), models: defaultServeConfig().models.map((m) => ({ ...m, path: packagePath(m.path) })) };
   const port = numberFlag('port', (f.port as string | undefined) ?? process.env.PORT, { min: 0, max: 65535, integer: true });
   if (port !== undefined) config.port = port;
   if (typeof f.host === 'string') config.host = f.host;
