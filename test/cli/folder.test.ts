@@ -461,7 +461,7 @@ describe('exit codes', () => {
     expect(code).toBe(exitCodeFor('MODEL_FILE_MISSING'));
     expect(code).not.toBe(0);
     expect(err).toMatch(/\/nonexistent\/bundle does not exist/);
-    expect(err).toMatch(/bundles in models: .*resnet18-fmnist/);
+    expect(err).toMatch(/bundles in \S*models: .*resnet18-fmnist/);
   });
 
   it('eero models <name> finds a bundle by its name in --dir', async () => {
