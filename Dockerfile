@@ -3,12 +3,13 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-# onnxruntime-node ships its CPU runtime; its install step would fetch CUDA files.
+# onnxruntime-node ships its CPU runtime; its install step would fetch CUDA files. package.json's allowScripts
+# denies that step, but the npm of node:20 (10.x) ignores allowScripts: the variable stops it there.
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_update_notifier=false \
     npm_config_fund=false \
     npm_config_audit=false
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.client.json ./
 COPY scripts/build-status-page.ts ./scripts/

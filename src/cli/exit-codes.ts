@@ -27,7 +27,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   MERGE_INCOMPLETE: 9,
   /** Another run writes the results file: try again later. */
   RESULTS_LOCKED: 10,
-  /** The results file holds another model's or budget's rows: same flags, or --fresh. */
+  /** The results file holds rows of another model, budget, rule, score or cost unit: same flags, or --fresh. */
   RESULTS_MISMATCH: 11,
   ADDRESS_IN_USE: 12,
   ABORTED: 130,

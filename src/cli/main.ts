@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { isEeroError } from '../errors';
+import type { Command } from './commands';
 import { exitCodeFor, EXIT_OK, EXIT_UNEXPECTED } from './exit-codes';
-import { COMMANDS, type Command } from './commands';
+import { holdSignals } from './signals';
 
-function usage(): string {
-  const rows = COMMANDS.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`);
+function usage(commands: readonly Command[]): string {
+  const rows = commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`);
   return [
     'eero: early-exit image classification within a compute budget',
     '',
@@ -20,8 +21,10 @@ function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // Loaded here, not imported above: the command modules take a while to load (see signals.ts).
+  const { COMMANDS } = await import('./commands');
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    process.stdout.write(usage(COMMANDS));
     return name === undefined ? 2 : EXIT_OK;
   }
   if (name === '--version' || name === '-v') {
@@ -30,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command: Command | undefined = COMMANDS.find((c) => c.spec.name === name);
   if (!command) {
-    process.stderr.write(`eero: unknown command "${name}"\n\n${usage()}`);
+    process.stderr.write(`eero: unknown command "${name}"\n\n${usage(COMMANDS)}`);
     return 2;
   }
   try {
@@ -47,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  if (process.argv[2] === 'serve') holdSignals();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -105,6 +105,11 @@ export class ModelRouting {
     this.choose({});
   }
 
+  /** The routing for requests that name none (flags over a policy file's). */
+  get defaults(): Readonly<RoutingRequest> {
+    return this.options.defaults;
+  }
+
   /** The agreement with the full model the default routing certifies (a policy's `guarantee`), if any. */
   get certifiedAgreement(): number | undefined {
     return this.options.defaults.guarantee?.agreement;

@@ -9,17 +9,15 @@ import { addV1Routes } from './v1-routes';
 import { addV2Routes } from './v2-routes';
 
 /**
- * Shutdown, as a client sees it: while draining, answers still come but close
- * their connection (kept-alive clients reconnect, through the load balancer,
- * elsewhere); once the listener has closed, a request still arriving on an
- * open connection is told to go elsewhere (503 SHUTTING_DOWN, Connection: close).
+ * Shutdown, as a client sees it: while draining, answers still come; once the
+ * listener has closed, a request still arriving on an open connection is told
+ * to go elsewhere (503 SHUTTING_DOWN). Which answers close their connection is
+ * the listener's business (connection-drain.ts), so that none is reset.
  */
 function shutdownManners(deps: AppDeps): RequestHandler {
-  return (req, res, next) => {
+  return (req, _res, next) => {
     const phase = deps.phase();
-    if (phase === 'serving') return next();
-    res.set('Connection', 'close');
-    if (phase === 'draining' || req.path === '/healthz' || req.path === '/readyz') return next();
+    if (phase === 'serving' || phase === 'draining' || req.path === '/healthz' || req.path === '/readyz') return next();
     throw new EeroError('SHUTTING_DOWN', 'the service is shutting down; retry on another replica', { details: { retryAfterSeconds: 1 } });
   };
 }

@@ -2,13 +2,18 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { EeroError } from '../errors';
+import { trackConnections } from './connection-drain';
 
 export interface Listening {
   server: Server;
   host: string;
   port: number;
   url: string;
-  /** Stop accepting; close keep-alive connections as they fall idle, and every connection after `graceMs`. */
+  /** From now on every response closes its connection (the drain). */
+  closeEachResponse(): void;
+  /** Close the listener once no connection is opening or closing; resolves then (see connection-drain.ts). */
+  stopAccepting(graceMs?: number): Promise<void>;
+  /** Stop accepting, then end each connection between requests, and every one left `graceMs` later; resolves once all are gone. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -25,6 +30,7 @@ function listenError(e: NodeJS.ErrnoException, port: number, host: string): Eero
 /** Binds the app to host:port (port 0: any free one). */
 export function listen(app: Express, port: number, host: string, options: { requestTimeoutMs?: number } = {}): Promise<Listening> {
   const server = createServer(app);
+  const drain = trackConnections(server);
   // A request Node cannot parse (bad framing, a body cut short) still gets our JSON error shape, then the connection closes.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
@@ -53,26 +59,14 @@ export function listen(app: Express, port: number, host: string, options: { requ
       server.off('error', onError);
       const address = server.address() as AddressInfo;
       const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      let closing: Promise<void> | undefined;
       resolve({
         server,
         host: address.address,
         port: address.port,
         url: `http://${shown}:${address.port}`,
-        close(graceMs = 5000) {
-          closing ??= new Promise<void>((done) => {
-            const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-            // A keep-alive connection becomes idle once its last answer is written: close it then, not after keepAliveTimeout.
-            const sweep = setInterval(() => server.closeIdleConnections(), 25);
-            server.close(() => {
-              clearTimeout(timer);
-              clearInterval(sweep);
-              done();
-            });
-            server.closeIdleConnections();
-          });
-          return closing;
-        },
+        closeEachResponse: () => drain.closeEachResponse(),
+        stopAccepting: (graceMs = 5000) => drain.stopAccepting(graceMs),
+        close: (graceMs = 5000) => drain.close(graceMs),
       });
     });
   });

@@ -2,7 +2,8 @@
  * The whole service from a ServeConfig: load and warm every model, wire
  * classifiers and metrics, listen; `close()` shuts down with a drain:
  * not ready at once, still answering for `shutdown.drainMs` (load balancers
- * stop routing), then the listener closes, queued images finish, models go.
+ * stop routing), then the listener closes (connection-drain.ts: without
+ * resetting a client), queued images finish, models go.
  */
 import { performance } from 'node:perf_hooks';
 import type { ServeConfig, ServedModel as ServedModelConfig } from '../config';
@@ -10,6 +11,7 @@ import { createMetrics, createRegistry, type EeroMetrics, type MetricsRegistry }
 import { createClassifier, loadModel, surfaceNamer, toRoutingRequest, type Classifier, type LoadedModel } from '../pipeline';
 import { configureSharp, createDecodePool, type DecodePool } from '../preprocess';
 import { toEeroError } from '../errors';
+import { checkAdminToken } from './admin-token';
 import { createApp } from './app';
 import { listen, type Listening } from './listen';
 import { servedModel } from './served-model';
@@ -27,7 +29,14 @@ interface Loaded {
   served: ServedModel;
 }
 
+export interface CloseOptions {
+  /** false: skip `shutdown.drainMs` (a person pressing Ctrl-C, not a load balancer, is waiting); default true. */
+  drain?: boolean;
+}
+
 export interface Service extends Listening {
+  /** Drain (`shutdown.drainMs`), stop accepting, finish what is in flight and queued, release the models. */
+  close(graceMs?: number, how?: CloseOptions): Promise<void>;
   deps: AppDeps;
   metrics: EeroMetrics;
   registry: MetricsRegistry;
@@ -139,6 +148,7 @@ function wireSources(metrics: EeroMetrics, models: Map<string, Loaded>): void {
 
 export async function startService(config: ServeConfig, options: ServiceOptions = {}): Promise<Service> {
   const log = options.logger ?? silentLogger;
+  checkAdminToken(config.adminToken);
   const sharp = configureSharp();
   // One pool for every model: decodes share the cores (and libuv's threads) whichever model they are for.
   const { decodeConcurrency, largeImagePixels } = config.limits;
@@ -180,16 +190,21 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   }
   log.info(`listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`);
   let closing: Promise<void> | undefined;
-  const close = (graceMs = 5000): Promise<void> => {
+  // In-flight requests end by their own deadline (limits.requestTimeoutMs), then connections get 5 s more.
+  const close = (graceMs = config.limits.requestTimeoutMs + 5000, how: CloseOptions = {}): Promise<void> => {
     closing ??= (async () => {
       phase = 'draining';
-      log.info(`shutting down: not ready; still answering for ${config.shutdown.drainMs} ms so load balancers stop routing here`);
-      if (config.shutdown.drainMs > 0) await sleep(config.shutdown.drainMs);
+      const drainMs = how.drain === false ? 0 : config.shutdown.drainMs;
+      if (drainMs > 0) {
+        log.info(`shutting down: not ready; still answering for ${drainMs} ms so load balancers stop routing here`);
+        listening.closeEachResponse();
+        await sleep(drainMs);
+      } else log.info('shutting down: not ready; no drain');
+      await listening.stopAccepting(graceMs);
       phase = 'closing';
-      log.info('closing the listener; finishing in-flight requests and queued images');
+      log.info('listener closed; finishing in-flight requests and queued images');
       const closed = listening.close(graceMs);
       await Promise.all([...models.values()].map((l) => l.classifier.drain()));
-      listening.server.closeIdleConnections();
       await closed;
       await Promise.all([...models.values()].map((l) => l.model.dispose()));
       log.info('stopped');

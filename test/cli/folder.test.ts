@@ -229,6 +229,34 @@ describe('folders and links', () => {
       'z-real/x.png': undefined,
     });
   });
+
+  it('gives a FIFO, a socket and a link to a FIFO an error row (NOT_AN_IMAGE) without opening them; --all-files: any special file', async () => {
+    const root = tmpFolder();
+    writeFileSync(path.join(root, 'plain.png'), png(0));
+    execFileSync('mkfifo', [path.join(root, 'pipe.png'), path.join(root, 'pipe-no-extension')]);
+    symlinkSync(path.join(root, 'pipe.png'), path.join(root, 'to-pipe.png'));
+    const { createServer } = await import('node:net');
+    const socket = createServer();
+    await new Promise<void>((r) => socket.listen(path.join(root, 'sock.png'), r));
+    try {
+      const out = path.join(tmpFolder(), 'r.jsonl');
+      // Opening a FIFO with no writer would wait forever: finishing at all is part of the check.
+      expect(await classify(root, out)).toBe(0);
+      const errors = Object.fromEntries(readRows(out).map((r) => [r.file, r.error]));
+      expect(errors).toEqual({
+        'pipe.png': 'NOT_AN_IMAGE',
+        'plain.png': undefined,
+        'sock.png': 'NOT_AN_IMAGE',
+        'to-pipe.png': 'NOT_AN_IMAGE',
+      });
+      const all = path.join(tmpFolder(), 'all.jsonl');
+      expect(await classify(root, all, '--all-files')).toBe(0);
+      expect(readRows(all).find((r) => r.file === 'pipe-no-extension')?.error).toBe('NOT_AN_IMAGE');
+      expect(readFileSync(all, 'utf8')).toMatch(/named pipe \(FIFO\), not a regular file/);
+    } finally {
+      await new Promise((r) => socket.close(r));
+    }
+  });
 });
 
 describe('one writer per results file', () => {
@@ -361,6 +389,43 @@ describe('resume checks', () => {
     expect(readRows(out).map((r) => [r.model, r.budget])).toEqual(Array(2).fill(['resnet18-fmnist', 0.6]));
   });
 
+  it('refuses a resume with another --score, rule or --cost-unit, saying what differs; rows record rule, score and cost unit', async () => {
+    const root = folder();
+    const out = path.join(tmpFolder(), 'r.jsonl');
+    expect(await classify(root, out)).toBe(0);
+    const first = JSON.parse(readFileSync(out, 'utf8').split('\n')[0] as string) as Record<string, unknown>;
+    expect([first.rule, first.score, first.cost_unit]).toEqual(['eero beta 0.04', 'margin', 'macs']);
+    unlinkSync(path.join(root, '2.png'));
+    const before = readFileSync(out);
+    await expect(classify(root, out, '--score', 'entropy')).rejects.toMatchObject({
+      code: 'RESULTS_MISMATCH',
+      message: expect.stringMatching(/line 1\); this run differs in score entropy \(the other: margin\); .*--fresh/),
+    });
+    await expect(classify(root, out, '--agreement', '0.99', '--delta', '0.05')).rejects.toMatchObject({
+      code: 'RESULTS_MISMATCH',
+      message: expect.stringMatching(/differs in rule certified agreement 0\.99 delta 0\.05 \(the other: eero beta 0\.04\)/),
+    });
+    await expect(classify(root, out, '--cost-unit', 'seconds')).rejects.toMatchObject({
+      code: 'RESULTS_MISMATCH',
+      message: expect.stringMatching(/differs in cost unit seconds \(the other: macs\)/),
+    });
+    expect(readFileSync(out).equals(before)).toBe(true);
+    expect(exitCodeFor('RESULTS_MISMATCH')).toBe(11);
+    // The same settings resume.
+    expect(await classify(root, out)).toBe(0);
+  });
+
+  it('refuses to resume a CSV written without the rule, score and cost unit columns (an older eero), untouched', async () => {
+    const root = folder();
+    const out = path.join(tmpFolder(), 'old.csv');
+    const old =
+      'file,label,class_index,probability,exit,macs,cost_fraction,forced,topk,error_code,error_message,stopped_by,model,budget\n' +
+      '0.png,Trouser,1,0.9,3,13255296,0.38139,false,Trouser:0.9000,,,confidence,resnet18-fmnist,0.5\n';
+    writeFileSync(out, old);
+    await expect(classify(root, out)).rejects.toMatchObject({ code: 'RESULTS_MISMATCH', message: expect.stringMatching(/another header/) });
+    expect(readFileSync(out, 'utf8')).toBe(old);
+  });
+
   it('--retry-errors reprocesses error rows: the fixed file gets one row, no longer an error', async () => {
     const root = folder();
     writeFileSync(path.join(root, 'bad.png'), png(0).subarray(0, 40));
@@ -396,7 +461,7 @@ describe('exit codes', () => {
     expect(code).toBe(exitCodeFor('MODEL_FILE_MISSING'));
     expect(code).not.toBe(0);
     expect(err).toMatch(/\/nonexistent\/bundle does not exist/);
-    expect(err).toMatch(/bundles in models: .*resnet18-fmnist/);
+    expect(err).toMatch(/bundles in \S*models: .*resnet18-fmnist/);
   });
 
   it('eero models <name> finds a bundle by its name in --dir', async () => {

@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { exitCodeFor } from '../../src/cli/exit-codes';
 import { nameBytes } from '../../src/cli/folder/file-names';
-import { formatOf, readRows, type StoredRow } from '../../src/cli/folder/results-file';
+import { formatOf, readRows, type StoredRow } from '../../src/cli/folder/row-format';
 import { shardOf } from '../../src/cli/folder/shard';
 import { RESNET_BUNDLE } from '../support/bundles';
 
@@ -214,9 +214,43 @@ suite('eero merge: shards of a folder run as concurrent processes, joined', () =
     writeFileSync(other, readFileSync(part('1', 2), 'utf8').replace(/"model":"resnet18-fmnist"/g, '"model":"convnext-fmnist"'));
     const models = await merge([part('1', 0), part('1', 1), other, part('1', 3)], out);
     expect(models.code).toBe(exitCodeFor('MERGE_CONFLICT'));
-    expect(models.stderr).toMatch(/other-model\.jsonl holds results of model convnext-fmnist .* model resnet18-fmnist/);
+    expect(models.stderr).toMatch(/other-model\.jsonl:1 holds results of model convnext-fmnist .* model resnet18-fmnist/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('checks every row against the manifest: exit 99, negative MACs, a wrong cost fraction or an unknown label is refused, naming part and line', async () => {
+    const out = path.join(work, 'refused.jsonl');
+    const source = part('1', 2);
+    const lines = readFileSync(source, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l !== '' && !l.includes('"error"'));
+    const edits: Array<[string, (o: Record<string, unknown>) => void, RegExp]> = [
+      ['exit', (o) => (o.exit = 99), /exit 99 is not an exit of resnet18-fmnist \(1\.\.8\)/],
+      ['macs', (o) => (o.macs = -5), /macs -5 is not the cost of exit/],
+      ['cost', (o) => (o.cost_fraction = 0.99), /cost_fraction 0\.99 is not exit \d's share/],
+      ['label', (o) => (o.label = 'Hat'), /label "Hat" is not a class of resnet18-fmnist/],
+    ];
+    for (const [name, edit, message] of edits) {
+      const bad = path.join(work, `bad-${name}.jsonl`);
+      const o = JSON.parse(lines[at] as string) as Record<string, unknown>;
+      edit(o);
+      writeFileSync(bad, [...lines.slice(0, at), JSON.stringify(o), ...lines.slice(at + 1)].join('\n'));
+      const r = await merge([part('1', 0), part('1', 1), bad, part('1', 3)], out);
+      expect(r.code).toBe(exitCodeFor('BAD_PARAMETER'));
+      expect(r.stderr).toContain(`${bad}:${at + 1}: `);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses parts made with another score or rule, naming what differs', async () => {
+    const out = path.join(work, 'refused.jsonl');
+    const other = path.join(work, 'other-score.jsonl');
+    writeFileSync(other, readFileSync(part('1', 1), 'utf8').replace(/"score":"margin"/g, '"score":"entropy"'));
+    const r = await merge([part('1', 0), other, part('1', 2), part('1', 3)], out);
+    expect(r.code).toBe(exitCodeFor('MERGE_CONFLICT'));
+    expect(r.stderr).toMatch(/other-score\.jsonl:1 holds results of .*score entropy.* \(score entropy \(the other: margin\)\)/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses a file in two parts, naming it and both parts', async () => {

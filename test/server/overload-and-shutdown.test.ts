@@ -1,6 +1,11 @@
 import type { Service } from '../../src/server';
 import { serveCommand } from '../../src/cli/commands/serve';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RESNET_BUNDLE } from '../support/bundles';
 import { call, fixturePngs, postImage, startTestService } from './harness';
+import { failures, keepAliveLoad } from './keep-alive-load';
 
 const good = (): Buffer => fixturePngs()[0] as Buffer;
 
@@ -111,6 +116,45 @@ describe('shutdown with a drain', () => {
     await closing;
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
   });
+
+  test('SIGTERM under 64 kept-alive connections sending without pause: no ECONNRESET, every request answered or refused with a status', async () => {
+    const s = await startTestService({ batching: { maxBatch: 16, maxWaitMs: 2, maxQueue: 256 }, shutdown: { drainMs: 300 } });
+    const load = keepAliveLoad(`${s.url}/v1/classify`, good(), 64, { 'content-type': 'image/png' });
+    await until(() => load.answered >= 128, 60_000);
+    // What eero serve does on SIGTERM.
+    await s.close();
+    const outcomes = await load.stop();
+    expect(failures(outcomes)).toEqual([]);
+    // 200 while serving and draining; 503 SHUTTING_DOWN on a connection still open once the listener closed.
+    expect([...outcomes.keys()].filter((k) => /^\d{3}$/.test(k) && k !== '200' && k !== '503')).toEqual([]);
+    expect(outcomes.get('200')).toBeGreaterThan(0);
+  }, 180_000);
+
+  test('Ctrl-C (SIGINT) on eero serve skips the drain: it stops without waiting shutdown.drainMs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eero-serve-'));
+    const config = join(dir, 'serve.yaml');
+    // A drain of 10 minutes: waited for, this test would time out.
+    writeFileSync(config, `models: [{ name: resnet18-fmnist, path: ${JSON.stringify(RESNET_BUNDLE)} }]\nshutdown: { drainMs: 600000 }\n`);
+    const lines: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const exit = serveCommand.run(['--config', config, '--port', '0', '--host', '127.0.0.1']);
+      await until(() => lines.some((l) => l.includes('listening on http://127.0.0.1:')), 30_000);
+      process.emit('SIGINT', 'SIGINT');
+      expect(await exit).toBe(0);
+    } finally {
+      spy.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const log = lines.join('');
+    expect(log).toMatch(/SIGINT: shutting down/);
+    expect(log).toMatch(/not ready; no drain/);
+    expect(log).not.toMatch(/still answering for/);
+    expect(log).toMatch(/stopped/);
+  }, 60_000);
 
   /** Spawns `command`, sends SIGTERM once its log shows `when`, and returns its exit code and log. */
   async function terminateOnce(command: string, args: string[], when: string): Promise<{ code: number | null; log: string }> {

@@ -5,12 +5,13 @@ import { optionFlags, someOptions } from './routing-flags';
 import { EeroError } from '../../errors';
 import { calibrateBundle, ROUTING_OPTIONS, routingFrom } from '../../pipeline';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
+import { packagePath } from '../package-root';
 import { accuracyVsCostSvg, budgetTable, calibrationMarkdown, eeroSummary } from '../report/calibration';
 import { certificationText } from '../report/certification';
 import { csvTable } from '../report/tables';
 
 const flags = {
-  model: { type: 'string', short: 'm', description: 'bundle folder', default: DEFAULTS.modelPath, valueName: 'dir' },
+  model: { type: 'string', short: 'm', description: `bundle folder (default: the package's ${DEFAULTS.modelPath})`, valueName: 'dir' },
   budgets: {
     type: 'string',
     description: 'budget fractions to report, comma-separated (default: a grid from the cheapest exit to 1)',
@@ -51,7 +52,7 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   if (args.positionals.length > 0)
     throw new EeroError('BAD_PARAMETER', `calibrate takes no positional arguments (got ${args.positionals.join(' ')})`);
   const routing = routingFrom('flag', f);
-  const result = await calibrateBundle(f.model as string, {
+  const result = await calibrateBundle(f.model ?? packagePath(DEFAULTS.modelPath), {
     score: routing.score,
     beta: routing.beta,
     guarantee: routing.guarantee,

@@ -5,16 +5,19 @@ import { ANSWER_OPTIONS, createClassifier, loadModel, routingFrom } from '../../
 import { seededShuffle } from '../../router';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { nameText } from '../folder/file-names';
+import { packagePath } from '../package-root';
 import { createProgress } from '../folder/progress';
-import { ResultsFile, formatOf } from '../folder/results-file';
+import { ResultsFile } from '../folder/results-file';
+import { formatOf } from '../folder/row-format';
 import { runFolder } from '../folder/run-folder';
+import { runSettingsOf } from '../folder/run-settings';
 import { parseShard, shardOf } from '../folder/shard';
 import { summaryText } from '../folder/summary';
 import { listFiles, type WalkEntry } from '../folder/walk';
 import { optionFlags, someOptions } from './routing-flags';
 
 const flags = {
-  model: { type: 'string', short: 'm', description: 'bundle folder', default: DEFAULTS.modelPath, valueName: 'dir' },
+  model: { type: 'string', short: 'm', description: `bundle folder (default: the package's ${DEFAULTS.modelPath})`, valueName: 'dir' },
   ...optionFlags(),
   policy: { type: 'string', description: 'a budgets/*.yaml policy file (its budget, rule, score, cost unit, ledger)', valueName: 'file' },
   out: { type: 'string', short: 'o', description: 'results file, .csv or .jsonl (.ndjson)', default: 'results.csv', valueName: 'file' },
@@ -91,7 +94,7 @@ export const classifyCommand = defineCommand(spec, async (args) => {
   const { budget, ...routing } = routingFrom('flag', f, 'flags');
   const costUnit = costUnitFlag(f['cost-unit']);
   const model = await loadModel(
-    f.model as string,
+    f.model ?? packagePath(DEFAULTS.modelPath),
     {
       ...(budget ? { budget } : {}),
       ...(f.policy ? { policyFile: f.policy } : {}),
@@ -114,7 +117,8 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     });
     const mine = shard ? all.filter((e) => shardOf(e.rel, shard.count) === shard.index) : all;
     const B = model.routing.limitFraction;
-    const out = ResultsFile.open(outFile, { fresh: f.fresh, retryErrors: f['retry-errors'], model: model.name, budget: B });
+    const run = runSettingsOf(model);
+    const out = ResultsFile.open(outFile, { fresh: f.fresh, retryErrors: f['retry-errors'], run });
     let summary;
     const stop = new AbortController();
     let soft = false;
@@ -142,8 +146,7 @@ export const classifyCommand = defineCommand(spec, async (args) => {
         batch,
         topk,
         prefetch: 2,
-        model: model.name,
-        budget: B,
+        run,
         signal: stop.signal,
         shouldStop: () => soft,
         onProgress: (done, errors) => progress.update({ done, total: todo.length, errors }),

@@ -3,10 +3,11 @@ import * as path from 'node:path';
 import { isBundleDir, loadBundle } from '../../config';
 import { EeroError } from '../../errors';
 import { defineCommand, type CommandSpec } from '../args';
+import { packagePath } from '../package-root';
 import { markdownTable } from '../report/tables';
 
 const flags = {
-  dir: { type: 'string', description: 'folder holding bundles', default: 'models', valueName: 'dir' },
+  dir: { type: 'string', description: "folder holding bundles (default: the package's models)", valueName: 'dir' },
 } as const;
 
 const spec: CommandSpec<typeof flags> = {
@@ -47,7 +48,7 @@ async function resolveBundle(arg: string, dir: string): Promise<string> {
 }
 
 export const modelsCommand = defineCommand(spec, async (args) => {
-  const dir = args.flags.dir as string;
+  const dir = args.flags.dir ?? packagePath('models');
   // Every named bundle is checked before anything is printed.
   const dirs = args.positionals.length ? await Promise.all(args.positionals.map((p) => resolveBundle(p, dir))) : await bundlesIn(dir);
   for (const d of dirs) {

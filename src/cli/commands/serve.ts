@@ -4,6 +4,8 @@ import { EeroError } from '../../errors';
 import { ROUTING_OPTIONS } from '../../pipeline';
 import { startService, type Logger, type Service } from '../../server';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
+import { packagePath } from '../package-root';
+import { onSignals } from '../signals';
 import { optionFlags } from './routing-flags';
 
 const flags = {
@@ -45,7 +47,11 @@ const logger: Logger = {
 type ServeFlags = Record<string, string | boolean | undefined>;
 
 async function configFrom(f: ServeFlags): Promise<ServeConfig> {
-  const config = typeof f.config === 'string' ? await loadServeConfig(f.config, ROUTING_OPTIONS) : defaultServeConfig();
+  // Without a config, the bundled model is the package's, wherever eero runs from (a config's paths are relative to it).
+  const config =
+    typeof f.config === 'string'
+      ? await loadServeConfig(f.config, ROUTING_OPTIONS)
+      : { ...defaultServeConfig(), models: defaultServeConfig().models.map((m) => ({ ...m, path: packagePath(m.path) })) };
   const port = numberFlag('port', (f.port as string | undefined) ?? process.env.PORT, { min: 0, max: 65535, integer: true });
   if (port !== undefined) config.port = port;
   if (typeof f.host === 'string') config.host = f.host;
@@ -69,18 +75,16 @@ export const serveCommand = defineCommand(spec, async (args) => {
   logger.info(
     `config: ${args.flags.config ?? 'defaults'}; ${config.models.length} model(s); batching maxBatch ${config.batching.maxBatch}, maxWaitMs ${config.batching.maxWaitMs}, maxQueue ${config.batching.maxQueue}; ${config.engine.intraOpThreads} intra-op thread(s), ${config.engine.executionProvider}`,
   );
-  // Signal handlers go in before the service starts: the start-up log says "listening on" before
-  // startService returns, and a SIGTERM with no handler yet would kill the process outright.
+  // Signal handlers go in before the service starts (main holds the signals even earlier: signals.ts);
+  // a signal during start-up lets the service finish starting, then closes it.
   let service: Service | undefined;
   let stopping = false;
   let finish: (code: number) => void = () => undefined;
   const exitCode = new Promise<number>((resolve) => (finish = resolve));
-  const detach = (): void => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  };
+  // Ctrl-C is a person waiting, not a load balancer catching up: no drain for SIGINT.
+  let drain = true;
   const shutdown = (running: Service): void => {
-    running.close().then(
+    running.close(undefined, { drain }).then(
       () => {
         detach();
         finish(0);
@@ -91,18 +95,17 @@ export const serveCommand = defineCommand(spec, async (args) => {
       },
     );
   };
-  function onSignal(signal: NodeJS.Signals): void {
+  const detach = onSignals((signal) => {
     if (stopping) {
       logger.warn(`${signal} again: exiting now`);
       process.exit(1);
     }
     stopping = true;
+    drain = signal !== 'SIGINT';
     logger.info(`${signal}: shutting down`);
     // During start-up the service is closed as soon as it exists (below).
     if (service) shutdown(service);
-  }
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  });
   try {
     service = await startService(config, { logger });
   } catch (e) {

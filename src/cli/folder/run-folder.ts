@@ -10,7 +10,9 @@ import { performance } from 'node:perf_hooks';
 import { EeroError, toEeroError } from '../../errors';
 import type { ClassifyAnswer, Classifier, RoutingRequest } from '../../pipeline';
 import { nameText } from './file-names';
-import type { ResultRow, ResultsFile } from './results-file';
+import type { ResultsFile } from './results-file';
+import type { ResultRow } from './row-format';
+import type { RunSettings } from './run-settings';
 import type { WalkEntry } from './walk';
 
 export interface FolderRunOptions {
@@ -23,8 +25,7 @@ export interface FolderRunOptions {
   /** Chunks read and decoded ahead of the engine. */
   prefetch: number;
   /** Recorded in every row. */
-  model: string;
-  budget: number;
+  run: RunSettings;
   /** A hard stop: queued images are dropped. */
   signal: AbortSignal;
   /** A soft stop (first Ctrl-C): start no new chunk, finish and write the ones under way. */
@@ -93,7 +94,7 @@ function toRow(
   outcome: ClassifyAnswer['outcomes'][number],
   o: FolderRunOptions,
 ): ResultRow {
-  const base = { file, model: o.model, budget: o.budget };
+  const base = { file, ...o.run };
   if (!outcome.ok) {
     s.errors++;
     return { ...base, errorCode: outcome.error.code, errorMessage: outcome.error.message };

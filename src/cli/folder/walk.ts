@@ -3,8 +3,9 @@
  * Symlinks are followed, and every folder is walked once: the real folders
  * first, then those reached only through a link (so a link to a folder
  * inside the root adds nothing, and a loop ends). What cannot be read (a
- * folder without permission, a broken link) becomes an entry with its
- * error, so the run goes on and reports it.
+ * folder without permission, a broken link) or is not a regular file (a FIFO,
+ * a socket, a device) becomes an entry with its error, so the run goes on and
+ * reports it.
  */
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
@@ -24,6 +25,27 @@ export interface WalkEntry {
   rel: Buffer;
   /** Set when the entry could not be read (then it is an error row). */
   error?: EeroError;
+}
+
+/** What a file that is neither a regular file nor a folder is (Dirent and Stats answer the same questions). */
+interface FileKind {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}
+
+function specialKind(f: FileKind): string {
+  if (f.isFIFO()) return 'a named pipe (FIFO)';
+  if (f.isSocket()) return 'a socket';
+  if (f.isCharacterDevice()) return 'a character device';
+  if (f.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** Never opened: reading a FIFO with no writer would wait forever. */
+function special(f: FileKind): EeroError {
+  return new EeroError('NOT_AN_IMAGE', `${specialKind(f)}, not a regular file: not read`);
 }
 
 const SEP = Buffer.from(path.sep);
@@ -81,9 +103,9 @@ export async function listFiles(root: string, opts: WalkOptions = {}): Promise<W
           continue;
         }
         if (target.isDirectory()) linked.push(childRel);
-        else if (target.isFile() && wanted(e.name)) out.push({ rel: childRel });
+        else if (wanted(e.name)) out.push(target.isFile() ? { rel: childRel } : { rel: childRel, error: special(target) });
       } else if (e.isDirectory()) await enter(childRel);
-      else if (e.isFile() && wanted(e.name)) out.push({ rel: childRel });
+      else if (wanted(e.name)) out.push(e.isFile() ? { rel: childRel } : { rel: childRel, error: special(e) });
     }
   };
   await walk(Buffer.alloc(0));

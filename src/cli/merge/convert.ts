@@ -6,7 +6,7 @@
  */
 import { EeroError } from '../../errors';
 import { parseCsv } from '../folder/csv';
-import { CSV_COLUMNS, formatRow, type ResultRow, type ResultsFormat, type StoredRow } from '../folder/results-file';
+import { CSV_COLUMNS, formatRow, type ResultRow, type ResultsFormat, type StoredRow } from '../folder/row-format';
 
 type Column = (typeof CSV_COLUMNS)[number];
 
@@ -34,6 +34,9 @@ function fromJson(text: string): ResultRow {
     errorMessage: str(error?.message),
     model: str(o.model) ?? '',
     budget: Number(o.budget),
+    rule: str(o.rule) ?? '',
+    score: str(o.score) ?? '',
+    costUnit: str(o.cost_unit) ?? '',
   };
 }
 
@@ -66,6 +69,9 @@ function fromCsv(text: string): ResultRow {
     errorMessage: s('error_message'),
     model: cell('model'),
     budget: Number(cell('budget')),
+    rule: cell('rule'),
+    score: cell('score'),
+    costUnit: cell('cost_unit'),
   };
 }
 

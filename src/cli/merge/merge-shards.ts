@@ -9,17 +9,19 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import * as path from 'node:path';
 import { EeroError } from '../../errors';
 import { acquireLock } from '../folder/lock';
-import { CSV_COLUMNS, type ResultsFormat, type StoredRow } from '../folder/results-file';
+import { CSV_HEADER, type ResultsFormat, type StoredRow } from '../folder/row-format';
+import { describeDifferences, describeRun, differences, type RunSettings } from '../folder/run-settings';
+import { checkRow, type ManifestFacts } from './check-row';
 import { rowText } from './convert';
 import { readShard, shardFormat } from './read-shard';
 import { countRow, emptyTally, type FleetTally } from './tally';
 
 export interface MergeOptions {
   out: string;
-  /** The bundle's labels, to score rows whose folder names a class. */
-  labels?: readonly string[];
   /** Every file the shards were made from (text names): one in no shard refuses the merge. */
   expected?: ReadonlySet<string>;
+  /** The manifest of the rows' model (asked once, at the first row): every row is checked against it. */
+  manifestFor: (model: string) => ManifestFacts;
 }
 
 export interface MergeResult {
@@ -27,6 +29,8 @@ export interface MergeResult {
   /** Undefined only when every shard is empty. */
   model: string | undefined;
   budget: number | undefined;
+  /** The rows' model's manifest (its labels scored the rows whose folder names a class). */
+  manifest: ManifestFacts | undefined;
   /** With `expected`: files in a shard but not in the folder (removed since, or another --all-files). */
   unexpected: string[];
 }
@@ -55,19 +59,31 @@ function checkInputs(inputs: readonly string[], out: string): void {
 
 interface Origin {
   shard: string;
-  model: string;
-  budget: number;
+  run: RunSettings;
+  manifest: ManifestFacts;
 }
 
-/** Model and budget must be one across the fleet: a row's values against the first row's. */
-function checkSame(first: Origin | undefined, shard: string, row: StoredRow): Origin {
-  if (first === undefined) return { shard, model: row.model, budget: row.budget };
-  if (row.model !== first.model || !(Math.abs(row.budget - first.budget) <= 1e-9)) {
+/** Model, budget, rule, score and cost unit must be one across the fleet: a row's against the first row's. */
+function checkSame(first: Origin | undefined, shard: string, row: StoredRow, o: MergeOptions): Origin {
+  if (first === undefined) {
+    const run = { model: row.model, budget: row.budget, rule: row.rule, score: row.score, costUnit: row.costUnit };
+    return { shard, run, manifest: o.manifestFor(row.model) };
+  }
+  if (differences(first.run, row).length > 0) {
     throw new EeroError(
       'MERGE_CONFLICT',
-      `${shard} holds results of model ${row.model} at budget ${row.budget}, ${first.shard} of model ${first.model} at budget ${first.budget}: ` +
-        'the shards of one merge must share the model and the budget (run every shard with the same --model and --budget)',
-      { details: { shards: [first.shard, shard], models: [first.model, row.model], budgets: [first.budget, row.budget], file: row.file } },
+      `${shard}:${row.line} holds results of ${describeRun(row)}, ${first.shard} of ${describeRun(first.run)} ` +
+        `(${describeDifferences(row, first.run)}): the shards of one merge must share them ` +
+        '(run every shard with the same --model, --budget, rule, --score and --cost-unit)',
+      {
+        details: {
+          shards: [first.shard, shard],
+          line: row.line,
+          file: row.file,
+          models: [first.run.model, row.model],
+          budgets: [first.run.budget, row.budget],
+        },
+      },
     );
   }
   return first;
@@ -103,7 +119,7 @@ export function mergeShards(inputs: readonly string[], o: MergeOptions): MergeRe
   let fd: number | undefined;
   try {
     fd = openSync(temporary, 'wx');
-    if (format === 'csv') writeSync(fd, CSV_COLUMNS.join(',') + '\n');
+    if (format === 'csv') writeSync(fd, CSV_HEADER + '\n');
     const tally = emptyTally();
     /** Each file's shard, as an index into `inputs`. */
     const owner = new Map<string, number>();
@@ -113,11 +129,12 @@ export function mergeShards(inputs: readonly string[], o: MergeOptions): MergeRe
       const mine = { file, images: 0, errors: 0, costFractionSum: 0 };
       tally.shards.push(mine);
       for (const row of shard.rows) {
-        first = checkSame(first, file, row);
+        first = checkSame(first, file, row, o);
+        checkRow(file, row, first.manifest);
         const before = owner.get(row.file);
         if (before !== undefined) throw duplicate(row.file, inputs[before] as string, file);
         owner.set(row.file, i);
-        countRow(tally, mine, row, o.labels);
+        countRow(tally, mine, row, first.manifest.labels);
       }
       for (let k = 0; k < shard.rows.length; k += WRITE_ROWS) {
         const chunk = shard.rows.slice(k, k + WRITE_ROWS).map((r) => rowText(r, shard.format, format));
@@ -129,7 +146,7 @@ export function mergeShards(inputs: readonly string[], o: MergeOptions): MergeRe
     closeSync(fd);
     fd = undefined;
     renameSync(temporary, o.out);
-    return { tally, model: first?.model, budget: first?.budget, unexpected };
+    return { tally, model: first?.run.model, budget: first?.run.budget, manifest: first?.manifest, unexpected };
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     try {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { EeroError } from '../../errors';
-import { CSV_COLUMNS, formatOf, readRows, type ResultsFormat, type StoredRow } from '../folder/results-file';
+import { CSV_HEADER, formatOf, readRows, type ResultsFormat, type StoredRow } from '../folder/row-format';
 
 export interface Shard {
   file: string;
@@ -34,7 +34,7 @@ export function readShard(file: string): Shard {
     process.stderr.write(`merge: ${file}.lock exists: if a classify run is still writing ${file}, this merge misses its last rows\n`);
   }
   if (text.trim() === '') return { file, format, rows: [] };
-  const header = CSV_COLUMNS.join(',');
+  const header = CSV_HEADER;
   if (format === 'csv' && text.slice(0, text.indexOf('\n')).replace(/\r$/, '') !== header) {
     throw new EeroError('BAD_PARAMETER', `${file} is not an eero results file: its first line is not the header ${header}`, {
       details: { file },

@@ -5,10 +5,8 @@ import { listSome } from './merge-shards';
 
 export interface SummaryContext {
   out: string;
-  /** The bundle's number of exits, when it is the shards' model (so empty exits show too). */
+  /** The shards' model's number of exits (so empty exits show too). */
   exits?: number;
-  /** Why accuracy is not reported, when the labels are unknown. */
-  noAccuracy?: string;
   /** The folder checked against (--folder). */
   folder?: string;
 }
@@ -29,7 +27,6 @@ export function mergeSummaryText(r: MergeResult, c: SummaryContext): string {
       `(${avgMacs} MACs on average); budget ${pct(r.budget)}%: ${verdict}`,
   );
   if (t.labelled > 0) lines.push(`accuracy ${pct(t.correct / t.labelled)}% on ${t.labelled} images labelled by their folder`);
-  else if (c.noAccuracy) lines.push(`accuracy not computed: ${c.noAccuracy}`);
   if (c.folder !== undefined) {
     lines.push(`every file under ${c.folder} is in exactly one shard`);
     if (r.unexpected.length > 0)

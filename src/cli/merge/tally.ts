@@ -1,5 +1,5 @@
 /** The fleet's figures, summed row by row over every shard: what `eero merge` reports. */
-import type { StoredRow } from '../folder/results-file';
+import type { StoredRow } from '../folder/row-format';
 import { labelFromFolder } from '../folder/run-folder';
 
 export interface ShardTally {
