@@ -6,6 +6,7 @@ export { parseInputSpec, type InputSpec } from './input-spec';
 export type { Manifest, StageSpec, TensorSpec } from './manifest-schema';
 export { isBundleDir, loadBundle, type Bundle } from './bundle';
 export { readBundleOutputs, readExitOutputs, type ExitOutputs } from './exit-outputs-file';
+export { readLearnedScoreFile, writeLearnedScoreFile } from './learned-score-file';
 export { loadBudgetPolicy, parseBudgetPolicy, writeBudgetPolicy, type BudgetPolicy } from './budget-policy';
 export {
   defaultServeConfig,

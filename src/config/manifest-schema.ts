@@ -54,6 +54,9 @@ const earlyExitSpec = obj(
   { unknownKeys: 'ignore' },
 );
 
+/** The learned exit score's fitted params (models/FORMAT.md `learnedScore`): written by `eero calibrate --fit-learned`. */
+const learnedScoreSpec = obj({ ...fileRef }, { unknownKeys: 'ignore' });
+
 const manifestFields = obj(
   {
     format: oneOf([1] as const),
@@ -69,6 +72,7 @@ const manifestFields = obj(
     /** Every graph's initializers, stored once (ONNX external data). */
     weights: optional(obj(fileRef)),
     earlyExit: optional(earlyExitSpec),
+    learnedScore: optional(learnedScoreSpec),
     training: optional(anyRecord()),
   },
   // Readers ignore fields a newer exporter may add.

@@ -40,3 +40,27 @@ export async function writeYamlFile(file: string, value: unknown, header?: strin
   await writeFile(temporary, text, 'utf8');
   await rename(temporary, file);
 }
+
+/**
+ * Set one top-level key of a YAML file to a flow-style value on one line, keeping every other line of
+ * the document (its comments and layout) as it is: the line is replaced, or appended when absent.
+ */
+export async function setYamlKey(file: string, key: string, value: unknown, code: ErrorCode): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new EeroError(code, `${file}: cannot be read`, { cause: e, details: { file } });
+  }
+  const line = `${key}: ${stringify(value, { lineWidth: 0, collectionStyle: 'flow' }).trim()}`;
+  const pattern = new RegExp(`^${key}:.*$`, 'm');
+  const next = pattern.test(text) ? text.replace(pattern, line) : `${text.replace(/\n*$/, '\n')}${line}\n`;
+  // The result must still be one document with the key as given.
+  const parsed = parseDocument(next, { uniqueKeys: true });
+  if (parsed.errors.length > 0 || JSON.stringify((parsed.toJS() as Record<string, unknown>)[key]) !== JSON.stringify(value)) {
+    throw new EeroError(code, `${file}: cannot set ${key} without rewriting the file`, { details: { file } });
+  }
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, next, 'utf8');
+  await rename(temporary, file);
+}

@@ -8,6 +8,7 @@ import {
   loadBudgetPolicy,
   loadBundle,
   readBundleOutputs,
+  readLearnedScoreFile,
   type BudgetSpec,
   type CostUnit,
   type EngineConfig,
@@ -15,6 +16,7 @@ import {
 } from '../config';
 import { createEngine, profileStages, type Engine, type EngineLogger } from '../engine';
 import { EeroError } from '../errors';
+import { validateLearnedParams, type LearnedParams } from '../router';
 import { createPreprocessor, type Preprocessor } from '../preprocess';
 import { modelCosts, type ModelCosts } from './model-costs';
 import { createDerivationLimiter } from './derivation-limiter';
@@ -113,15 +115,26 @@ async function resolveSettings(settings: ModelSettings, manifest: Manifest): Pro
   };
 }
 
+/** The learned score's params, checked against the bundle: a mismatch fails at load, naming the file and the field. */
+function learnedParamsOf(f: { file: string; params: unknown }, manifest: Manifest): LearnedParams {
+  try {
+    return validateLearnedParams(f.params, manifest.stages.length, manifest.labels.length);
+  } catch (e) {
+    const err = e as EeroError;
+    throw new EeroError('MODEL_INVALID', `${f.file}: ${err.message}`, { cause: e, details: { file: f.file, ...err.details } });
+  }
+}
+
 export async function loadModel(dir: string, settings: ModelSettings = {}, options: LoadOptions = {}): Promise<LoadedModel> {
   const verify = options.verify ?? true;
   const bundle = await loadBundle(dir, { verify });
   const { manifest } = bundle;
   const resolved = await resolveSettings(settings, manifest);
   const preprocessor = createPreprocessor(manifest.input);
-  const [engine, calibration] = await Promise.all([
+  const [engine, calibration, learnedFile] = await Promise.all([
     createEngine(bundle, options.engine ?? {}, options.logger ? { logger: options.logger } : {}),
     readBundleOutputs(bundle, 'calibration', { verify }),
+    readLearnedScoreFile(bundle, { verify }),
   ]);
   try {
     const measure = settings.profile === true || resolved.costUnit === 'seconds';
@@ -134,6 +147,7 @@ export async function loadModel(dir: string, settings: ModelSettings = {}, optio
       ledger: resolved.ledger,
       defaults: resolved.defaults,
       limiter: createDerivationLimiter(options.clock ?? (() => performance.now())),
+      ...(learnedFile ? { learned: learnedParamsOf(learnedFile, manifest) } : {}),
       ...(options.onDerivation ? { onDerivation: options.onDerivation } : {}),
     });
     if (engine.runFull && routing.limitFraction < 1) {

@@ -9,20 +9,24 @@ import { EeroError } from '../errors';
 import {
   assertFeasibleBudget,
   BudgetLedger,
+  calibrateLearnedPrepared,
   calibrateAccuracyTarget,
   calibrateCertified,
   certifiedSamplesNeeded,
   makeThresholdPolicy,
+  prepareLearned,
   resolveBudget,
   resolveScoring,
   ThresholdCache,
   type ExitPolicy,
+  type LearnedParams,
+  type PreparedLearned,
 } from '../router';
 import { createDerivationLimiter, LOCAL_CLIENT, type DerivationLimiter } from './derivation-limiter';
 import type { ModelCosts } from './model-costs';
 import type { RoutingRequest } from './routing-request';
 
-export type RoutingRule = 'eero' | 'pinned' | 'accuracy-target' | 'certified';
+export type RoutingRule = 'eero' | 'pinned' | 'accuracy-target' | 'certified' | 'learned';
 
 export interface RouteChoice {
   policy: ExitPolicy;
@@ -61,7 +65,12 @@ export interface ModelRoutingOptions {
   /** How often each client may make the model compute a new expensive rule (default: 4 per 10 s per client). */
   limiter?: DerivationLimiter;
   onDerivation?: (event: DerivationEvent) => void;
+  /** The bundle's fitted learned score (its learned-score file); without it `score=learned` is refused. */
+  learned?: LearnedParams;
 }
+
+/** Monitored images a recalibration needs to refit the learned score's weights (fewer: only its threshold is re-picked). */
+export const LEARNED_REFIT_MIN_SAMPLES = 2000;
 
 interface CalibrationState {
   version: number;
@@ -70,6 +79,8 @@ interface CalibrationState {
   /** Policies that depend only on (rule, score, target): computed once per state, and again after a recalibration. */
   derived: Map<string, Derived>;
   pinned: ExitPolicy | undefined;
+  /** The learned score on this calibration (fitted params, its scores), prepared on first use. */
+  learned: { params: LearnedParams; refit: boolean; prepared?: PreparedLearned; byBudget: Map<string, ExitPolicy> } | undefined;
 }
 
 interface Derived {
@@ -100,7 +111,7 @@ export class ModelRouting {
     assertFeasibleBudget(costs.costs, this.limit, costs.unitLabel);
     this.ledger = options.ledger ? new BudgetLedger({ budget: this.limit, costs: costs.costs, costUnit: costs.unitLabel }) : undefined;
     this.limiter = options.limiter ?? createDerivationLimiter(() => performance.now());
-    this.state = this.newState(options.calibration, 1);
+    this.state = this.newState(options.calibration, 1, options.learned && { params: options.learned, refit: false });
     // Fail at start-up, not on the first request, when the default routing cannot be served.
     this.choose({});
   }
@@ -169,7 +180,12 @@ export class ModelRouting {
 
   private async rebuild(calibration: ExitOutputs): Promise<Recalibration> {
     const previous = this.state;
-    const next = this.newState(calibration, previous.version + 1);
+    // The learned score's threshold is re-picked on the new outputs; its weights are refitted when there are enough of them.
+    const learned = previous.learned && {
+      params: previous.learned.prepared?.params ?? previous.learned.params,
+      refit: calibration.images >= LEARNED_REFIT_MIN_SAMPLES,
+    };
+    const next = this.newState(calibration, previous.version + 1, learned);
     const kept: Recalibration['kept'] = [];
     let rebuilt = 0;
     for (const [key, d] of previous.derived) {
@@ -200,7 +216,14 @@ export class ModelRouting {
 
   private policyFor(request: RoutingRequest, b: number, client: string): { policy: ExitPolicy; rule: RoutingRule } {
     const { costs } = this.options;
-    const score = resolveScoring({ score: request.score }).score;
+    // The learned score brings its own rule (and the model its params): it is served before the others.
+    if (request.score === 'learned' && request.guarantee === undefined && request.accuracyTarget === undefined) {
+      return this.learnedPolicy(b, request.beta);
+    }
+    // A certificate or an agreement target may be computed on the learned score too: it then needs the model's params.
+    const params = request.score === 'learned' ? (this.state.learned?.prepared?.params ?? this.options.learned) : undefined;
+    const score = resolveScoring({ score: request.score, params }).score;
+    const withParams = params === undefined ? {} : { params };
     const state = this.state;
     if (request.guarantee !== undefined) {
       const guarantee = request.guarantee;
@@ -209,6 +232,7 @@ export class ModelRouting {
         calibrateCertified(calibration, costs.costs, b, {
           guarantee,
           score,
+          ...withParams,
           costUnit: costs.unitLabel,
           ...(request.beta === undefined ? {} : { beta: request.beta }),
         });
@@ -218,7 +242,12 @@ export class ModelRouting {
       const target = request.accuracyTarget;
       const key = `agree|${score}|${target}`;
       return {
-        policy: this.derived(key, (calibration) => calibrateAccuracyTarget(calibration, costs.costs, b, { target, score }), client, 0),
+        policy: this.derived(
+          key,
+          (calibration) => calibrateAccuracyTarget(calibration, costs.costs, b, { target, score, ...withParams }),
+          client,
+          0,
+        ),
         rule: 'accuracy-target',
       };
     }
@@ -235,6 +264,31 @@ export class ModelRouting {
       return { policy: this.state.pinned ?? (this.state.pinned = pinned), rule: 'pinned' };
     }
     return { policy: state.cache.get(b, { score, beta: request.beta }), rule: 'eero' };
+  }
+
+  /** The learned rule at b (the spend-matched global threshold, or EERO where that does not beat it), cached per budget. */
+  private learnedPolicy(b: number, beta: number | undefined): { policy: ExitPolicy; rule: RoutingRule } {
+    const learned = this.state.learned;
+    if (learned === undefined) {
+      throw new EeroError(
+        'BAD_PARAMETER',
+        'this model has no learned score: its bundle names no learned-score file (eero calibrate --fit-learned writes one); use score margin, maxprob or entropy',
+        { details: { parameter: 'score' } },
+      );
+    }
+    const calibration = this.state.calibration;
+    learned.prepared ??= prepareLearned(calibration, learned.refit ? {} : { fitted: learned.params });
+    const key = `${b}|${beta ?? ''}`;
+    let policy = learned.byBudget.get(key);
+    if (policy === undefined) {
+      policy = calibrateLearnedPrepared(learned.prepared, this.options.costs.costs, b, {
+        costUnit: this.options.costs.unitLabel,
+        ...(beta === undefined ? {} : { beta }),
+      });
+      if (learned.byBudget.size >= MAX_DERIVED) learned.byBudget.delete(learned.byBudget.keys().next().value as string);
+      learned.byBudget.set(key, policy);
+    }
+    return { policy, rule: policy.scoring.score === 'learned' ? 'learned' : 'eero' };
   }
 
   /** A rule computed once per calibration, at most `limiter`'s new rules per client; kept (and rebuilt) across recalibrations. */
@@ -258,7 +312,7 @@ export class ModelRouting {
     return policy;
   }
 
-  private newState(calibration: ExitOutputs, version: number): CalibrationState {
+  private newState(calibration: ExitOutputs, version: number, learned?: { params: LearnedParams; refit: boolean }): CalibrationState {
     const { costs } = this.options;
     return {
       version,
@@ -266,6 +320,7 @@ export class ModelRouting {
       cache: new ThresholdCache({ calibration, costs: costs.costs, costUnit: costs.unitLabel }),
       derived: new Map(),
       pinned: undefined,
+      learned: learned && { ...learned, byBudget: new Map() },
     };
   }
 

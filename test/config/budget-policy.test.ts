@@ -75,7 +75,7 @@ describe('loadBudgetPolicy', () => {
     ['budget: 0', 'budget', /in \(0, 1\]/],
     ['budget: 0.5\nbudgetMacs: 100', 'budgetMacs', /exactly one/],
     ['', 'budget', /exactly one/],
-    ['budget: 0.5\nscore: confidence', 'score', /one of margin, maxprob, entropy/],
+    ['budget: 0.5\nscore: confidence', 'score', /one of margin, maxprob, entropy, learned/],
     ['budget: 0.5\nbeta: -1', 'beta', />= 0.000001 and <= 100/],
     ['budget: 0.5\nguarantee: {agreement: 1}', 'guarantee.agreement', /< 1/],
     ['budget: 0.5\nguarantee: {agreement: 0.9, bogus: 1}', 'guarantee.bogus', /unknown field/],

@@ -86,7 +86,7 @@ describe('serve config', () => {
     ['models: [{name: a}]', 'models[0].path', /string/],
     ['models: [{path: x, budget: -1}]', 'models[0].budget', /budget/],
     ['models: [{path: x, budget: "lots"}]', 'models[0].budget', /neither a fraction/],
-    ['models: [{path: x, score: sharpness}]', 'models[0].score', /one of margin, maxprob, entropy/],
+    ['models: [{path: x, score: sharpness}]', 'models[0].score', /one of margin, maxprob, entropy, learned/],
     ['shutdown: {drainMs: -5}', 'shutdown.drainMs', />= 0/],
     ['monitor: {sampleRate: 2}', 'monitor.sampleRate', /<= 1/],
     ['models: [{path: a/x}, {path: b/x}]', 'models[1].name', /duplicate/],

@@ -91,7 +91,7 @@ describe('the routing options', () => {
   it('take a score from the registry and name the registered ones when refusing', () => {
     expect(routingFrom('v2', { score: 'entropy' }).score).toBe('entropy');
     expect(failure(() => routingFrom('v2', { score: 'sharpness' })).message).toBe(
-      'score must be one of margin, maxprob, entropy (e.g. margin), got "sharpness"',
+      'score must be one of margin, maxprob, entropy, learned (e.g. margin), got "sharpness"',
     );
   });
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { DEFAULTS, writeBudgetPolicy } from '../../config';
 import { optionFlags, someOptions } from './routing-flags';
 import { EeroError } from '../../errors';
-import { calibrateBundle, ROUTING_OPTIONS, routingFrom } from '../../pipeline';
+import { calibrateBundle, fitLearnedScore, ROUTING_OPTIONS, routingFrom } from '../../pipeline';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { packagePath } from '../package-root';
 import { accuracyVsCostSvg, budgetTable, calibrationMarkdown, eeroSummary } from '../report/calibration';
@@ -27,6 +27,11 @@ const flags = {
   'report-dir': { type: 'string', description: 'where the table and plot go', default: 'reports/<model>', valueName: 'dir' },
   'budgets-dir': { type: 'string', description: 'where policy files go', default: 'budgets', valueName: 'dir' },
   'no-profile': { type: 'boolean', description: 'skip measuring seconds per stage on this machine' },
+  'fit-learned': {
+    type: 'boolean',
+    description:
+      'fit the learned exit score on the calibration outputs (no labels needed) and write it into the bundle (learned-score.json, named in manifest.yaml)',
+  },
   'profile-batch': { type: 'string', description: 'batch size for the seconds profile', default: '64' },
 } as const;
 
@@ -39,6 +44,7 @@ const spec: CommandSpec<typeof flags> = {
   examples: [
     'eero calibrate --model models/resnet18-fmnist --write-policies 0.5,0.7',
     'eero calibrate --agreement 0.99 --delta 0.05 --write-policies 1',
+    'eero calibrate --fit-learned --model models/convnext-fmnist',
   ],
 };
 
@@ -52,7 +58,15 @@ export const calibrateCommand = defineCommand(spec, async (args) => {
   if (args.positionals.length > 0)
     throw new EeroError('BAD_PARAMETER', `calibrate takes no positional arguments (got ${args.positionals.join(' ')})`);
   const routing = routingFrom('flag', f);
-  const result = await calibrateBundle(f.model ?? packagePath(DEFAULTS.modelPath), {
+  const dir = f.model ?? packagePath(DEFAULTS.modelPath);
+  // Fitted first: the calibration below then serves and reports the learned score with the bundle's new file.
+  if (f['fit-learned']) {
+    const fitted = await fitLearnedScore(dir);
+    process.stdout.write(
+      `learned score: ${fitted.params.kind} over ${fitted.params.features.join(', ')}, fitted on the calibration outputs; written to ${fitted.file}\n`,
+    );
+  }
+  const result = await calibrateBundle(dir, {
     score: routing.score,
     beta: routing.beta,
     guarantee: routing.guarantee,

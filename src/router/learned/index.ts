@@ -15,5 +15,5 @@ export { fitLogistic } from './logistic';
 export { fitMlp } from './mlp';
 export { accuracyOf, exitsUnderThresholds, globalThresholds, spendMatchedThreshold } from './allocation';
 export type { LearnedOptions, LearnedPolicy, PreparedLearned } from './learned-policy';
-export { calibrateLearned, calibrateLearnedPrepared, prepareLearnedTable } from './learned-policy';
+export { calibrateLearned, calibrateLearnedPrepared, prepareLearned, prepareLearnedTable } from './learned-policy';
 export { evaluateLearned } from './evaluate-learned';
