@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { InputSpec } from '../../src/config';
-import { EeroError } from '../../src/errors';
+import { type EeroError } from '../../src/errors';
 import { tensorWriter } from '../../src/pipeline/tensor-input';
 import { createPreprocessor } from '../../src/preprocess';
 
