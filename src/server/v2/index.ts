@@ -2,8 +2,6 @@
 export { addV2Routes, bodyLimits } from './rest-routes';
 export { runInfer, checkImageCount, type InferAnswer, type InferCall, type ParameterValue } from './infer';
 export { checkVersion, modelMetadata, modelReady, serverMetadata, MODEL_VERSION, type ModelMetadata } from './metadata';
-export { checkInputHead, classifyInputs, type InputData, type InputHead } from './model-inputs';
-export { readFloat32, splitBytesElements } from './datatypes';
-export { tensorBytes } from './rest-response';
+export { checkInputHead, classifyInputs, rawInputData, type InputData, type InputHead } from './model-inputs';
 export { packageRoot } from './package-root';
-export type { RequestedOutput } from './outputs';
+export { flag, tensorBytes, type OutputTensor, type RequestedOutput } from './outputs';

@@ -8,7 +8,7 @@
 import { EeroError } from '../../errors';
 import type { ClassifyInput } from '../../pipeline';
 import type { ModelDescription } from '../server-types';
-import { elementCount } from './datatypes';
+import { elementCount, readFloat32, splitBytesElements } from './datatypes';
 
 export const INPUT_DATATYPES = { image: 'BYTES', input: 'FP32', pixels: 'UINT8' } as const;
 export type InputName = keyof typeof INPUT_DATATYPES;
@@ -73,16 +73,20 @@ export function checkInputHead(name: unknown, datatype: unknown, shape: unknown,
   return { name: input, datatype: want, shape: dims, count, images: dims[0] as number };
 }
 
-function length(data: InputData): number {
-  return data.length;
+/** An input's data as bytes (REST binary data, gRPC raw contents): BYTES elements length-prefixed, FP32 little-endian, UINT8 as is. */
+export function rawInputData(head: InputHead, data: Uint8Array): InputData {
+  const what = `input "${head.name}"`;
+  if (head.datatype === 'BYTES') return splitBytesElements(data, what);
+  if (head.datatype === 'FP32') return readFloat32(data, what);
+  return data;
 }
 
 /** The classifier's inputs: one per image; BAD_REQUEST when the data do not hold what the shape says. */
 export function classifyInputs(head: InputHead, data: InputData): ClassifyInput[] {
-  if (length(data) !== head.count) {
+  if (data.length !== head.count) {
     throw new EeroError(
       'BAD_REQUEST',
-      `input "${head.name}": shape ${JSON.stringify(head.shape)} holds ${head.count} elements, the data hold ${length(data)}`,
+      `input "${head.name}": shape ${JSON.stringify(head.shape)} holds ${head.count} elements, the data hold ${data.length}`,
     );
   }
   if (head.count === 0) throw new EeroError('EMPTY_INPUT', `input "${head.name}" has no data`);

@@ -6,6 +6,7 @@
 import { EeroError } from '../../errors';
 import type { ImageOutcome } from '../../pipeline';
 import type { RawParams } from '../params';
+import { boolBytes, float32Bytes, int32Bytes, joinBytesElements } from './datatypes';
 import { shown } from './model-inputs';
 
 export const OUTPUT_NAMES = [
@@ -148,4 +149,18 @@ export function buildOutputs(wanted: readonly WantedOutput[], answers: readonly 
         return { name, binary, datatype: 'BYTES', shape: [n], data: answers.map((a) => JSON.stringify(a.result.trace ?? [])) };
     }
   });
+}
+
+/** An output's elements as the binary tensor extension lays them out. */
+export function tensorBytes(t: OutputTensor): Buffer {
+  switch (t.datatype) {
+    case 'BYTES':
+      return joinBytesElements(t.data.map((s) => Buffer.from(s, 'utf8')));
+    case 'FP32':
+      return float32Bytes(t.data);
+    case 'INT32':
+      return int32Bytes(t.data);
+    case 'BOOL':
+      return boolBytes(t.data);
+  }
 }

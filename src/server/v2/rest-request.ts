@@ -7,9 +7,8 @@
 import { EeroError } from '../../errors';
 import type { ModelDescription } from '../server-types';
 import type { RawParams } from '../params';
-import { readFloat32, splitBytesElements } from './datatypes';
 import type { InferCall } from './infer';
-import { checkInputHead, classifyInputs, shown, type InputData, type InputHead } from './model-inputs';
+import { checkInputHead, classifyInputs, rawInputData, shown, type InputData, type InputHead } from './model-inputs';
 import type { RequestedOutput } from './outputs';
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -70,13 +69,6 @@ function jsonData(head: InputHead, data: unknown): InputData {
   return out;
 }
 
-function binaryData(head: InputHead, data: Uint8Array): InputData {
-  const what = `input "${head.name}"`;
-  if (head.datatype === 'BYTES') return splitBytesElements(data, what);
-  if (head.datatype === 'FP32') return readFloat32(data, what);
-  return data;
-}
-
 function requestedOutputs(raw: unknown): RequestedOutput[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw bad('"outputs" must be an array of {"name": ...}');
@@ -113,7 +105,7 @@ export function parseRestInfer(body: Buffer, jsonLength: number | undefined, mod
       throw new EeroError('BAD_REQUEST', `binary_data_size must be a whole number of bytes, got ${shown(size)}`);
     if (size !== binary.length)
       throw new EeroError('BAD_REQUEST', `binary_data_size says ${size} bytes, ${binary.length} bytes follow the JSON`);
-    data = binaryData(head, binary);
+    data = rawInputData(head, binary);
   }
   return {
     id: typeof json.id === 'string' ? json.id : undefined,

@@ -3,27 +3,12 @@
  * data, the JSON (its length in Inference-Header-Content-Length) followed by
  * those outputs' bytes in output order.
  */
-import { boolBytes, float32Bytes, int32Bytes, joinBytesElements } from './datatypes';
 import type { InferAnswer } from './infer';
-import type { OutputTensor } from './outputs';
+import { tensorBytes } from './outputs';
 
 export interface RestAnswer {
   headers: Record<string, string>;
   body: Buffer;
-}
-
-/** An output's elements as the binary tensor extension lays them out. */
-export function tensorBytes(t: OutputTensor): Buffer {
-  switch (t.datatype) {
-    case 'BYTES':
-      return joinBytesElements(t.data.map((s) => Buffer.from(s, 'utf8')));
-    case 'FP32':
-      return float32Bytes(t.data);
-    case 'INT32':
-      return int32Bytes(t.data);
-    case 'BOOL':
-      return boolBytes(t.data);
-  }
 }
 
 export function restAnswer(answer: InferAnswer): RestAnswer {
