@@ -1,0 +1,4 @@
+/** The Open Inference Protocol over gRPC (inference.GRPCInferenceService) and grpc.health.v1, on the v2 inference core. */
+export { listenGrpc, type GrpcListening, type GrpcOptions } from './grpc-server';
+export { grpcStatus } from './status';
+export { protoDir } from './proto-files';
