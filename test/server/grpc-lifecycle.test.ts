@@ -2,6 +2,7 @@
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { serveCommand } from '../../src/cli/commands/serve';
 import { startService, type Service } from '../../src/server';
+import { listenGrpc } from '../../src/server/grpc';
 import { bidiStream, grpcClients, rawBytes, serverStream, unary, type Clients } from './grpc-client';
 import { call, fixturePngs, postImage, testConfig, type TestConfig } from './harness';
 
@@ -93,6 +94,23 @@ describe('gRPC overload and shutdown', () => {
     expect(entry?.model.routing.ledger?.snapshot()).toEqual(expect.objectContaining({ images: 0, openReservations: 0 }));
     expect((await call(`${s.url}/healthz`)).status).toBe(200);
   });
+});
+
+test('once the service closes, calls still arriving are UNAVAILABLE (SHUTTING_DOWN) while the probes still answer', async () => {
+  const { s } = await start({});
+  // The window between "closing" and the listener gone is short: a second server on the same deps, held in it.
+  const closing = await listenGrpc({ ...s.deps, phase: () => 'closing' }, { port: 0, host: '127.0.0.1', maxReceiveBytes: 1 << 20 });
+  const c = grpcClients(closing.address);
+  try {
+    const refused = await unary(c.kserve, 'ModelInfer', request([png()]));
+    expect(refused.ok ? 'answered' : [refused.error.code, refused.error.details]).toEqual([14, expect.stringMatching(/^SHUTTING_DOWN/)]);
+    expect(await unary(c.kserve, 'ServerLive', {})).toMatchObject({ ok: true, value: { live: true } });
+    expect(await unary(c.kserve, 'ServerReady', {})).toMatchObject({ ok: true, value: { ready: false } });
+    expect(await unary(c.health, 'Check', { service: '' })).toMatchObject({ ok: true, value: { status: 'NOT_SERVING' } });
+  } finally {
+    c.close();
+    await closing.close();
+  }
 });
 
 describe('eero serve --grpc-port', () => {
