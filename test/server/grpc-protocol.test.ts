@@ -140,18 +140,18 @@ describe('inference.GRPCInferenceService with a client built from KServe grpc_pr
     expect([exits.readInt32LE(0), exits.readInt32LE(4)]).toEqual((await restVerdicts(images, { budget: 0.4 })).exits);
     expect(readRawStrings(rawOutput(r.value, 'probabilities'))[0]).toMatch(/^[0-9.e-]+:\d:[^:]+$/);
     expect(JSON.parse(readRawStrings(rawOutput(r.value, 'trace'))[0] as string)).toEqual(expect.any(Array));
-    // Fractions come back as double_param, which KServe's InferParameter lacks: those are unknown fields to this client.
-    expect(r.value.parameters.budget_rule).toMatchObject({ string_param: 'eero' });
+    // The spec's InferParameter has no double: fractions come back as their decimal text.
+    expect(r.value.parameters).toMatchObject({ budget_rule: { string_param: 'eero' }, budget_fraction: { string_param: '0.4' } });
   });
 
-  test('a Triton-proto client sends float parameters as double_param and reads the fractions back', async () => {
+  test("a Triton-proto client sends float parameters as double_param (which the spec lacks); the answer is the spec's", async () => {
     const r = await unary<InferResponse>(
       clients.triton,
       'ModelInfer',
       imageInfer([pngs[0] as Buffer], { parameters: { budget: { double_param: 0.4 } } }),
     );
     if (!r.ok) throw r.error;
-    expect(r.value.parameters.budget_fraction).toMatchObject({ double_param: 0.4 });
+    expect(r.value.parameters.budget_fraction).toMatchObject({ string_param: '0.4' });
     expect(r.value.parameters.thresholds_version).toMatchObject({ int64_param: 1 });
   });
 

@@ -87,13 +87,13 @@ export function decodeInferRequest(req: ModelInferRequest, model: ModelDescripti
   };
 }
 
-/** Counts and versions go as int64, fractions as double, words as strings. */
+/** Counts and versions go as int64; fractions as their decimal text, since the spec's InferParameter has no double (Triton's has). */
 const INTEGER_PARAMETERS = new Set(['thresholds_version']);
 
 function parameter(key: string, v: ParameterValue): InferParameter {
   if (typeof v === 'boolean') return { bool_param: v };
   if (typeof v === 'string') return { string_param: v };
-  return INTEGER_PARAMETERS.has(key) && Number.isSafeInteger(v) ? { int64_param: v } : { double_param: v };
+  return INTEGER_PARAMETERS.has(key) && Number.isSafeInteger(v) ? { int64_param: v } : { string_param: String(v) };
 }
 
 function typedContents(t: OutputTensor): InferTensorContents {
