@@ -7,4 +7,4 @@ export { ANSWER_OPTIONS, ROUTING_OPTIONS } from './options/routing-options';
 export { routingFrom, routingFromPolicy, surfaceNamer, toRoutingRequest, type RoutingRequest } from './routing-request';
 export { runDirect } from './run-batch';
 export { calibrateBundle, realisedTimeFraction, type CalibrationResult, type Certification } from './calibrate-bundle';
-export { type ClassifyInput, type PixelInput } from './tensor-input';
+export { type ClassifyInput } from './tensor-input';

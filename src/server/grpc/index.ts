@@ -1,4 +1,2 @@
 /** The Open Inference Protocol over gRPC (inference.GRPCInferenceService) and grpc.health.v1, on the v2 inference core. */
-export { listenGrpc, type GrpcListening, type GrpcOptions } from './grpc-server';
-export { grpcStatus } from './status';
-export { protoDir } from './proto-files';
+export { listenGrpc, type GrpcListening } from './grpc-server';

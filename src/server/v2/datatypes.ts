@@ -5,26 +5,6 @@
  */
 import { EeroError } from '../../errors';
 
-/** Bytes per element of each fixed-size datatype of the protocol (BYTES is variable). */
-export const ELEMENT_BYTES: Readonly<Record<string, number>> = {
-  BOOL: 1,
-  UINT8: 1,
-  UINT16: 2,
-  UINT32: 4,
-  UINT64: 8,
-  INT8: 1,
-  INT16: 2,
-  INT32: 4,
-  INT64: 8,
-  FP16: 2,
-  FP32: 4,
-  FP64: 8,
-};
-
-export function isDatatype(v: unknown): v is string {
-  return typeof v === 'string' && (v === 'BYTES' || ELEMENT_BYTES[v] !== undefined);
-}
-
 function bad(message: string): EeroError {
   return new EeroError('BAD_REQUEST', message);
 }

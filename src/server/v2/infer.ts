@@ -33,7 +33,7 @@ export interface InferAnswer {
   outputs: OutputTensor[];
 }
 
-export function checkImageCount(deps: AppDeps, images: number): void {
+function checkImageCount(deps: AppDeps, images: number): void {
   if (images > deps.limits.filesPerRequest) {
     throw new EeroError('TOO_MANY_FILES', `more than ${deps.limits.filesPerRequest} images in one inference`, {
       details: { limit: deps.limits.filesPerRequest },
