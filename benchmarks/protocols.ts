@@ -314,6 +314,8 @@ async function main(): Promise<void> {
       for (const [i, n] of CLIENTS.entries()) {
         const k = (i + r) % TRANSPORTS.length;
         for (const t of [...TRANSPORTS.slice(k), ...TRANSPORTS.slice(0, k)]) {
+          // Fresh connections per cell: a keep-alive socket the server closed while idle would fail the first request.
+          agent.destroy();
           const cell = await measure(t, senders[t], n, seconds, server.child, ticks);
           cells.push(cell);
           process.stderr.write(`${t}, ${n} clients: ${(cell.requests / cell.wallSeconds).toFixed(0)} req/s, ${cell.failures} failures\n`);

@@ -24,20 +24,30 @@ export interface CallSignal {
   done(): void;
 }
 
-/** Aborted with TIMEOUT after the limit, or ABORTED when the client cancels (or its deadline passes). */
-export function callSignal(call: ServerSurfaceCall, timeoutMs: number): CallSignal {
+/** A controller aborted with TIMEOUT after `timeoutMs` (limits.requestTimeoutMs), unless done first. */
+export function requestTimer(timeoutMs: number): { controller: AbortController; done(): void } {
   const controller = new AbortController();
   const timer = setTimeout(() => {
     controller.abort(
       new EeroError('TIMEOUT', `the request took longer than ${timeoutMs} ms`, { details: { timeoutMs, retryAfterSeconds: 1 } }),
     );
   }, timeoutMs);
-  const onCancel = (): void => controller.abort(new EeroError('ABORTED', 'the client cancelled the call (or its deadline passed)'));
+  return { controller, done: () => clearTimeout(timer) };
+}
+
+export function cancelled(): EeroError {
+  return new EeroError('ABORTED', 'the client cancelled the call (or its deadline passed)');
+}
+
+/** Aborted with TIMEOUT after the limit, or ABORTED when the client cancels (or its deadline passes). */
+export function callSignal(call: ServerSurfaceCall, timeoutMs: number): CallSignal {
+  const timer = requestTimer(timeoutMs);
+  const onCancel = (): void => timer.controller.abort(cancelled());
   call.once('cancelled', onCancel);
   return {
-    signal: controller.signal,
+    signal: timer.controller.signal,
     done() {
-      clearTimeout(timer);
+      timer.done();
       call.off('cancelled', onCancel);
     },
   };

@@ -11,7 +11,7 @@ import { asEeroError } from '../error-response';
 import type { AppDeps, ServedModel } from '../server-types';
 import { isReady } from '../v1-routes';
 import { checkVersion, modelMetadata, modelReady, runInfer, serverMetadata } from '../v2';
-import { callSignal, grpcClientKey, observe, shuttingDown, unary } from './call-guard';
+import { cancelled, grpcClientKey, observe, requestTimer, shuttingDown, unary } from './call-guard';
 import { decodeInferRequest, encodeInferResponse, rawParameters } from './codec';
 import type { ModelInferRequest, ModelInferResponse, ModelStreamInferResponse, NameVersion } from './messages';
 
@@ -36,10 +36,11 @@ export type Closers = Set<() => void>;
 function streamInfer(deps: AppDeps, closers: Closers) {
   const method = `${SERVICE}/ModelStreamInfer`;
   return (call: ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>): void => {
-    let inFlight = 0;
+    // One controller per request in flight, all aborted when the stream is cancelled (one listener, however many requests).
+    const inFlight = new Set<AbortController>();
     let ending = false;
     const finish = (): void => {
-      if (!ending || inFlight > 0) return;
+      if (!ending || inFlight.size > 0) return;
       closers.delete(close);
       if (!call.cancelled) call.end();
     };
@@ -50,10 +51,12 @@ function streamInfer(deps: AppDeps, closers: Closers) {
     closers.add(close);
     call.on('data', (req: ModelInferRequest) => {
       const started = deps.clock();
-      inFlight++;
-      const guard = callSignal(call, deps.limits.requestTimeoutMs);
+      const timer = requestTimer(deps.limits.requestTimeoutMs);
+      inFlight.add(timer.controller);
       const work =
-        ending || deps.phase() === 'closing' ? Promise.reject(shuttingDown()) : infer(deps, req, guard.signal, grpcClientKey(call));
+        ending || deps.phase() === 'closing'
+          ? Promise.reject(shuttingDown())
+          : infer(deps, req, timer.controller.signal, grpcClientKey(call));
       work
         .then(
           (response) => {
@@ -67,14 +70,17 @@ function streamInfer(deps: AppDeps, closers: Closers) {
           },
         )
         .finally(() => {
-          guard.done();
-          inFlight--;
+          timer.done();
+          inFlight.delete(timer.controller);
           finish();
         });
     });
     call.on('end', close);
     call.on('error', close);
-    call.on('cancelled', close);
+    call.on('cancelled', () => {
+      for (const c of inFlight) c.abort(cancelled());
+      close();
+    });
   };
 }
 
