@@ -205,6 +205,7 @@ describe('Open Inference Protocol over REST: tensor inputs (already preprocessed
       [t([1, 1, 32, 32], [...zeros(1023), 300], 'pixels', 'UINT8'), 400, /element 1023 is 300, not an integer 0\.\.255/],
       [t([1, 1, 32, 32], zeros(1024), 'input', 'FP64'), 422, /^BAD_PARAMETER: input "input" must have datatype FP32, got "FP64"/],
       [t([1, 1, 32, 32], zeros(1024), 'logits'), 422, /^BAD_PARAMETER: unknown input "logits"; send one of image/],
+      [t([1, 1, 32, 32], zeros(1024), 'constructor'), 422, /^BAD_PARAMETER: unknown input "constructor"/],
       [t([1e9, 1e9, 1, 1], [0]), 400, /holds more elements than the request carries/],
       [t([0, 1, 32, 32], []), 400, /^EMPTY_INPUT/],
       [t([17, 1, 32, 32], zeros(17 * 1024)), 413, /^TOO_MANY_FILES/],

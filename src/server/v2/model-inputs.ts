@@ -53,7 +53,7 @@ function forms(model: ModelDescription): string {
 
 /** Name, datatype and shape of the one input; `most` bounds the elements (the request's size in bytes). */
 export function checkInputHead(name: unknown, datatype: unknown, shape: unknown, model: ModelDescription, most: number): InputHead {
-  if (typeof name !== 'string' || !(name in INPUT_DATATYPES)) {
+  if (typeof name !== 'string' || !Object.hasOwn(INPUT_DATATYPES, name)) {
     throw new EeroError('BAD_PARAMETER', `unknown input ${shown(name)}; send one of ${forms(model)}`);
   }
   const input = name as InputName;
