@@ -50,7 +50,7 @@ const FIELD: Record<InputHead['datatype'], keyof InferTensorContents> = {
 
 /** The typed field a datatype's data go in; BAD_REQUEST when they are in another one. */
 function typedValues(name: string, datatype: string, contents: InferTensorContents | null): unknown[] {
-  const field = FIELD[datatype as InputHead['datatype']] as keyof InferTensorContents | undefined;
+  const field = Object.hasOwn(FIELD, datatype) ? FIELD[datatype as InputHead['datatype']] : undefined;
   const other = filled(contents).find(([f]) => f !== field);
   if (field && other) throw bad(`input ${JSON.stringify(name)} (${datatype}): its data go in contents.${field}, not contents.${other[0]}`);
   return field ? (contents?.[field] ?? []) : [];
