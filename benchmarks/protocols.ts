@@ -255,7 +255,7 @@ function report(cells: Cell[], seconds: number, reps: number, load: number): str
     '',
     `${new Date().toISOString()}; node ${process.version}; ${availableParallelism()} cores (${cpu}); \`eero serve\` in a child process ` +
       `(model ${MODEL}, budget 0.5, ledger on, default batching: maxBatch 32, maxWaitMs 0), load generated in this process;`,
-    `one fixture PNG (28x28 gray) per request; ${seconds} s per cell, ${reps} repetition(s), the three transports taking turns at each client count;`,
+    `one fixture PNG (28x28 gray) per request; ${seconds} s per cell, ${reps} repetition(s), the four variants taking turns at each client count;`,
     'REST over keep-alive HTTP/1.1 (one connection per client, node:http); gRPC over one HTTP/2 connection, either with grpc-js and stubs',
     "loaded from KServe's grpc_predict_v2.proto (what a Node client uses), or as a load tool (h2load, ghz) does: the message encoded once,",
     'one node:http2 stream per call. Request bodies are built once per fixture for every transport, so the client cost is the transport.',
