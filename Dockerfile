@@ -32,8 +32,12 @@ COPY --from=build /app/dist ./dist
 COPY models/resnet18-fmnist ./models/resnet18-fmnist
 COPY models/convnext-fmnist ./models/convnext-fmnist
 COPY budgets ./budgets
+# The gRPC server loads the protocol's .proto files at start-up.
+COPY proto ./proto
 USER node
 EXPOSE 8080
+# gRPC, when GRPC_PORT, --grpc-port or the config's grpc.port asks for it (docker-compose.yml: 8081).
+EXPOSE 8081
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # EERO_CONFIG (optional): path of a serve config YAML inside the container, e.g. a mounted file.

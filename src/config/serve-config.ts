@@ -107,6 +107,8 @@ function serveConfigSchema(specs: readonly OptionSpec[]) {
       }),
       d.monitor,
     ),
+    /** The Open Inference Protocol over gRPC on this port (same host), beside HTTP; absent: no gRPC server. */
+    grpc: optional(obj({ port: num({ integer: true, min: 0, max: 65535 }) })),
     /** Enables POST /v1/models/{name}/recalibrate for requests bearing this token. */
     adminToken: optional(str({ nonEmpty: true })),
   }).superRefine((c, ctx) => {
@@ -117,6 +119,9 @@ function serveConfigSchema(specs: readonly OptionSpec[]) {
       if (seen.has(name)) report(['models', i, 'name'], `duplicate model name ${JSON.stringify(name)}`);
       seen.add(name);
     });
+    if (c.grpc !== undefined && c.grpc.port !== 0 && c.grpc.port === c.port) {
+      report(['grpc', 'port'], `expected a port other than the HTTP port ${c.port}`);
+    }
     if (c.batching.maxQueue < c.batching.maxBatch) {
       report(['batching', 'maxQueue'], `expected >= batching.maxBatch (${c.batching.maxBatch}), got ${c.batching.maxQueue}`);
     }

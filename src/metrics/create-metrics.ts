@@ -94,12 +94,13 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       m.inferenceExecutions.inc({ ...labels, path: g('path', path) });
       m.inferenceImages.inc(labels, size);
     },
-    recordRequest(route, status, seconds) {
+    recordRequest(route, status, seconds, protocol = 'rest') {
       positiveInteger('status', status);
       nonNegative('seconds', seconds);
       const r = g('route', route);
-      m.requests.inc({ route: r, status: g('status', String(status)) });
-      m.requestDuration.observe({ route: r }, seconds);
+      const p = g('protocol', protocol);
+      m.requests.inc({ route: r, status: g('status', String(status)), protocol: p });
+      m.requestDuration.observe({ route: r, protocol: p }, seconds);
     },
     recordError(code) {
       m.errors.inc({ code: g('code', code) });

@@ -21,8 +21,8 @@ export interface Instruments {
   monitorAgreementLower: Gauge<'model' | 'exit'>;
   monitorAgreementUpper: Gauge<'model' | 'exit'>;
   monitorAgreementTarget: Gauge<'model'>;
-  requests: Counter<'route' | 'status'>;
-  requestDuration: Histogram<'route'>;
+  requests: Counter<'route' | 'status' | 'protocol'>;
+  requestDuration: Histogram<'route' | 'protocol'>;
   errors: Counter<'code'>;
   phaseDuration: Histogram<'model' | 'phase'>;
   stageDuration: Histogram<'model' | 'stage'>;
@@ -150,14 +150,14 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
     }),
     requests: new Counter({
       name: N.requests,
-      help: 'HTTP requests answered, by route pattern and status code',
-      labelNames: ['route', 'status'],
+      help: 'Requests answered, by route pattern (or gRPC method), HTTP status code and protocol (rest, grpc)',
+      labelNames: ['route', 'status', 'protocol'],
       registers,
     }),
     requestDuration: new Histogram({
       name: N.requestDuration,
-      help: 'HTTP request duration in seconds, by route pattern',
-      labelNames: ['route'],
+      help: 'Request duration in seconds, by route pattern (or gRPC method) and protocol (rest, grpc)',
+      labelNames: ['route', 'protocol'],
       buckets: [...b.request],
       registers,
     }),

@@ -34,7 +34,7 @@ export const METRIC_NAMES = {
 } as const;
 
 /** The only label names used; each has a small, bounded set of values. */
-export const LABEL_NAMES = ['model', 'exit', 'reason', 'stage', 'route', 'status', 'code', 'phase', 'path', 'result'] as const;
+export const LABEL_NAMES = ['model', 'exit', 'reason', 'stage', 'route', 'status', 'code', 'phase', 'path', 'result', 'protocol'] as const;
 export type LabelName = (typeof LABEL_NAMES)[number];
 
 export const PHASES = ['queue', 'preprocess', 'inference'] as const;

@@ -3,6 +3,9 @@ import type { Phase } from './names';
 /** The engine path a batch took (`failed`: the run threw). */
 export type EnginePath = 'graph' | 'stages' | 'full' | 'failed';
 
+/** The transport a request came by. */
+export type Protocol = 'rest' | 'grpc';
+
 /** Why an image was made to stop early (confidence is not counted here). */
 export type ForcedReason = 'ledger' | 'deadline';
 
@@ -85,8 +88,11 @@ export interface EeroMetrics {
    * graph), `stages` (the stage chain), `full` (no exits), or `failed` (the run threw).
    */
   observeBatch(model: string, size: number, path?: EnginePath): void;
-  /** `route` is the route pattern (e.g. "/v1/classify"), never the raw path. */
-  recordRequest(route: string, status: number, seconds: number): void;
+  /**
+   * `route` is the route pattern (e.g. "/v1/classify") or the gRPC method ("/inference.GRPCInferenceService/ModelInfer"),
+   * never the raw path; `status` the HTTP status (for gRPC, that of the same outcome over REST); protocol default rest.
+   */
+  recordRequest(route: string, status: number, seconds: number, protocol?: Protocol): void;
   recordError(code: string): void;
   setLedgerSource(source: LedgerSource | undefined): void;
   /** One monitored image continued to the final exit: the exit it had left at, whether the answers agree, the extra MACs. */

@@ -1,6 +1,6 @@
 /**
- * The one classify path, shared by HTTP v1, KServe v2 and the CLI:
- * bytes -> preprocess into the request's tensor -> batcher -> engine + router
+ * The one classify path, shared by HTTP v1, KServe v2 (REST and gRPC) and the CLI:
+ * bytes -> preprocess into the request's tensor (or a client's tensor, copied) -> batcher -> engine + router
  * (with the ledger) -> results. Bad images become error outcomes; failures
  * of the whole request (a bad budget, overload, timeout, shutdown) throw,
  * and the request's rows still queued are dropped before they cost anything.
@@ -18,6 +18,7 @@ import type { ImageResult } from './results';
 import type { RowMeta } from './row-meta';
 import type { RoutingRequest } from './routing-request';
 import { createBatchRunner, type RunReport } from './run-batch';
+import { isPixelInput, tensorWriter, type ClassifyInput, type PixelInput } from './tensor-input';
 
 export interface ImageTimings {
   queueMs: number;
@@ -73,7 +74,8 @@ export interface ClassifierOptions {
 
 export interface Classifier {
   readonly model: LoadedModel;
-  classify(images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer>;
+  /** Encoded images, tensors of the model's input shape, or errors already found (answered as they are). */
+  classify(images: ReadonlyArray<ClassifyInput>, request: ClassifyRequest): Promise<ClassifyAnswer>;
   /** Images waiting for a batch. */
   readonly depth: number;
   /** The live agreement monitor, when configured. */
@@ -105,6 +107,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     timeoutSeconds: options.decodeTimeoutSeconds ?? DEFAULTS.decodeTimeoutSeconds,
     pool: decodePool,
   };
+  const writeTensor = tensorWriter(model.preprocessor.spec);
   let lastRun: RunReport | undefined;
   let idle = (): boolean => true;
   const monitor = options.monitor ? new AgreementMonitor(model, options.monitor, () => idle(), options.onMonitorError) : undefined;
@@ -136,12 +139,12 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
   idle = () => batcher.queued === 0 && batcher.running === 0;
   let nextKey = 0;
 
-  const classify = async (images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer> => {
+  const classify = async (images: ReadonlyArray<ClassifyInput>, request: ClassifyRequest): Promise<ClassifyAnswer> => {
     const arrivedAt = clock();
     const choice = model.routing.choose(request.routing, request.client); // a bad budget is refused before any decoding
     const firstKey = request.key ?? nextKey;
     nextKey = Math.max(nextKey, firstKey + images.length);
-    const decodable = images.flatMap((img, i) => (img instanceof Uint8Array ? [i] : []));
+    const decodable = images.flatMap((img, i) => (img instanceof EeroError ? [] : [i]));
     const admission = batcher.admit(decodable.length);
     // The request's own stop: its deadline or client, or the first failure of the whole request.
     const stop = new AbortController();
@@ -161,12 +164,16 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
       const preprocessMs = await Promise.all(
         decodable.map(async (i, j) => {
           const t0 = clock();
+          const img = images[i] as Uint8Array | PixelInput;
           try {
-            await model.preprocessor.preprocessInto(images[i] as Uint8Array, tensor, j * imageLength, {
-              ...decodeOptions,
-              client: request.client ?? 'local',
-              signal: stop.signal,
-            });
+            if (isPixelInput(img)) writeTensor(img, tensor, j * imageLength);
+            else {
+              await model.preprocessor.preprocessInto(img, tensor, j * imageLength, {
+                ...decodeOptions,
+                client: request.client ?? 'local',
+                signal: stop.signal,
+              });
+            }
             return clock() - t0;
           } catch (e) {
             outcomes[i] = { ok: false, error: toEeroError(e, 'CORRUPT_IMAGE') };

@@ -8,3 +8,4 @@ export { routingFrom, routingFromPolicy, surfaceNamer, toRoutingRequest, type Ro
 export { runDirect } from './run-batch';
 export { calibrateBundle, realisedTimeFraction, type CalibrationResult, type Certification } from './calibrate-bundle';
 export { fitLearnedScore } from './fit-learned';
+export { type ClassifyInput } from './tensor-input';

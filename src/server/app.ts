@@ -6,7 +6,7 @@ import { requestMetrics } from './request-metrics';
 import type { AppDeps } from './server-types';
 import { addStatusPage } from './status-page';
 import { addV1Routes } from './v1-routes';
-import { addV2Routes } from './v2-routes';
+import { addV2Routes } from './v2';
 
 /**
  * Shutdown, as a client sees it: while draining, answers still come; once the

@@ -9,7 +9,11 @@ import type { IncomingMessage } from 'node:http';
 
 export function clientKey(req: IncomingMessage): string {
   const auth = req.headers.authorization ?? req.headers['x-api-key'];
-  const key = Array.isArray(auth) ? auth[0] : auth;
-  if (key) return `key:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
-  return `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+  return clientKeyOf(Array.isArray(auth) ? auth[0] : auth, req.socket.remoteAddress);
+}
+
+/** The same key from a credential (Authorization or x-api-key) and an address, whatever the transport (gRPC: metadata and peer). */
+export function clientKeyOf(credential: string | undefined, address: string | undefined): string {
+  if (credential) return `key:${createHash('sha256').update(credential).digest('hex').slice(0, 16)}`;
+  return `addr:${address ?? 'unknown'}`;
 }

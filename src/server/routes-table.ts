@@ -7,10 +7,11 @@ const ROUTES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^\/healthz$/, ['GET']],
   [/^\/readyz$/, ['GET']],
   [/^\/metrics$/, ['GET']],
+  [/^\/v2$/, ['GET']],
   [/^\/v2\/health\/(live|ready)$/, ['GET']],
-  [/^\/v2\/models\/[^/]+$/, ['GET']],
-  [/^\/v2\/models\/[^/]+\/ready$/, ['GET']],
-  [/^\/v2\/models\/[^/]+\/infer$/, ['POST']],
+  [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?$/, ['GET']],
+  [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/ready$/, ['GET']],
+  [/^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer$/, ['POST']],
 ];
 
 /** The methods `path` answers (GET brings HEAD), or undefined for an unknown path. */

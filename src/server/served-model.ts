@@ -34,9 +34,11 @@ export function servedModel(
   isReady: () => boolean,
 ): ServedModel {
   const description = describeModel(name, model);
+  const { scale, mean, std } = model.manifest.input;
   return {
     name,
     describe: () => description,
+    normalisation: { scale, mean, std },
     async classify(images, request) {
       const answer = await classifier.classify(images, request);
       metrics.observeRequestedBudget(name, answer.choice.fraction);

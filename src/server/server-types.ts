@@ -1,8 +1,7 @@
 /** What the HTTP app is built from (createApp's deps): tests build it with fakes, without a socket or an engine. */
 import type { LimitsConfig } from '../config';
-import type { EeroError } from '../errors';
 import type { EeroMetrics, MetricsRegistry } from '../metrics';
-import type { ClassifyAnswer, ClassifyRequest } from '../pipeline';
+import type { ClassifyAnswer, ClassifyInput, ClassifyRequest } from '../pipeline';
 
 export interface Logger {
   info(line: string): void;
@@ -31,9 +30,11 @@ export interface ModelDescription {
 export interface ServedModel {
   readonly name: string;
   describe(): ModelDescription;
-  classify(images: ReadonlyArray<Uint8Array | EeroError>, request: ClassifyRequest): Promise<ClassifyAnswer>;
+  classify(images: ReadonlyArray<ClassifyInput>, request: ClassifyRequest): Promise<ClassifyAnswer>;
   /** Warmed and able to answer. */
   readonly ready: boolean;
+  /** How pixels become the model's input (value / scale - mean) / std per channel: v2 metadata tells clients that send tensors. */
+  readonly normalisation?: { scale: number; mean: readonly number[]; std: readonly number[] };
   /** Label-free recalibration from the monitor's reservoir; absent when not offered. */
   recalibrate?(): Promise<{ version: number; samples: number; rebuilt: number; kept: Array<{ rule: string; samplesNeeded: number }> }>;
 }

@@ -13,9 +13,11 @@ import { configureSharp, createDecodePool, type DecodePool } from '../preprocess
 import { toEeroError } from '../errors';
 import { checkAdminToken } from './admin-token';
 import { createApp } from './app';
+import { listenGrpc, type GrpcListening } from './grpc';
 import { listen, type Listening } from './listen';
 import { servedModel } from './served-model';
 import { silentLogger, type AppDeps, type Logger, type Phase, type ServedModel } from './server-types';
+import { bodyLimits } from './v2';
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -41,6 +43,8 @@ export interface Service extends Listening {
   metrics: EeroMetrics;
   registry: MetricsRegistry;
   models: Map<string, Loaded>;
+  /** The gRPC server, when the config has `grpc`. */
+  grpc: GrpcListening | undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -189,6 +193,21 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     throw e;
   }
   log.info(`listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${listening.port}`);
+  let grpc: GrpcListening | undefined;
+  if (config.grpc) {
+    try {
+      grpc = await listenGrpc(deps, {
+        port: config.grpc.port,
+        host: config.host,
+        maxReceiveBytes: bodyLimits(config.limits.bodyBytes).binary,
+      });
+    } catch (e) {
+      await listening.close(0);
+      await Promise.all([...models.values()].map((l) => l.model.dispose()));
+      throw e;
+    }
+    log.info(`listening for gRPC on ${grpc.address} (inference.GRPCInferenceService, grpc.health.v1.Health)`);
+  }
   let closing: Promise<void> | undefined;
   // In-flight requests end by their own deadline (limits.requestTimeoutMs), then connections get 5 s more.
   const close = (graceMs = config.limits.requestTimeoutMs + 5000, how: CloseOptions = {}): Promise<void> => {
@@ -204,12 +223,15 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
       phase = 'closing';
       log.info('listener closed; finishing in-flight requests and queued images');
       const closed = listening.close(graceMs);
+      // gRPC stops as HTTP does: no new calls (UNAVAILABLE), streams ended, calls in flight finish.
+      const grpcClosed = grpc?.close(graceMs);
       await Promise.all([...models.values()].map((l) => l.classifier.drain()));
       await closed;
+      await grpcClosed;
       await Promise.all([...models.values()].map((l) => l.model.dispose()));
       log.info('stopped');
     })();
     return closing;
   };
-  return { ...listening, close, deps, metrics, registry, models };
+  return { ...listening, close, deps, metrics, registry, models, grpc };
 }

@@ -77,6 +77,9 @@ describe('serve config', () => {
     ]);
     expect(c.batching).toEqual({ maxBatch: 8, maxWaitMs: 0, maxQueue: 1024 });
     expect(c.engine).toEqual({ intraOpThreads: 2, interOpThreads: 1, executionProvider: 'cuda', graph: 'auto' });
+    // gRPC is off unless configured.
+    expect(c.grpc).toBeUndefined();
+    expect(parseServeConfig({ grpc: { port: 8081 } }, 'flags').grpc).toEqual({ port: 8081 });
   });
 
   test.each([
@@ -103,6 +106,9 @@ describe('serve config', () => {
     ['engine: {executionProvider: tpu}', 'engine.executionProvider', /"cpu", "cuda"/],
     ['engine: {intraOpThreads: 0}', 'engine.intraOpThreads', />= 1/],
     ['batching: 5', 'batching', /mapping/],
+    ['grpc: {port: 70000}', 'grpc.port', /<= 65535/],
+    ['grpc: {host: x, port: 1}', 'grpc.host', /unknown field/],
+    ['port: 8080\ngrpc: {port: 8080}', 'grpc.port', /other than the HTTP port 8080/],
   ])('%j → CONFIG_INVALID at %s', async (text, field, why) => {
     const file = await write(text);
     let error: unknown;

@@ -364,7 +364,7 @@ interface DeploymentView {
   };
 }
 interface ServiceView {
-  spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number }[] };
+  spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string | number; appProtocol?: string }[] };
 }
 interface ScaledObjectView {
   spec: {
@@ -386,6 +386,7 @@ const serveYaml = (one(example.objects, 'ConfigMap', 'eero-config').data as Reco
 const serve = parse(serveYaml) as {
   host: string;
   port: number;
+  grpc?: { port: number };
   models: { path: string }[];
   engine: { intraOpThreads: number };
   limits: { requestTimeoutMs: number };
@@ -412,17 +413,22 @@ describe('deploy/k8s: the objects agree with each other and with the service', (
     expect(monitor.endpoints.map((e) => e.port).every((p) => service.spec.ports.some((s) => s.name === p))).toBe(true);
   });
 
-  test('ports: Service 80 -> the named container port http = serve.yaml port 8080; probes and scrape annotation hit it', () => {
-    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+  test('ports: Service 80 -> the named container port http = serve.yaml port 8080, grpc = grpc.port; probes and scrape annotation hit them', () => {
+    expect(service.spec.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+      { name: 'grpc', port: 8081, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+    ]);
     expect(containerPort('http')).toBe(8080);
     expect(serve.port).toBe(8080);
+    expect(containerPort('grpc')).toBe(serve.grpc?.port);
     expect(serve.host).toBe('0.0.0.0');
-    const probes = [api.startupProbe, api.readinessProbe, api.livenessProbe];
+    const probes = [api.startupProbe, api.livenessProbe];
     expect(probes.map((p) => [p?.httpGet?.path, containerPort(p?.httpGet?.port)])).toEqual([
-      ['/readyz', 8080],
       ['/readyz', 8080],
       ['/healthz', 8080],
     ]);
+    // Readiness asks grpc.health.v1 (the server's status, service ""), which turns NOT_SERVING as /readyz does.
+    expect(api.readinessProbe?.grpc).toEqual({ port: serve.grpc?.port });
     expect(Number(deployment.spec.template.metadata.annotations['prometheus.io/port'])).toBe(8080);
   });
 

@@ -116,9 +116,9 @@ describe('POST /v1/classify and the model routes on a real server', () => {
     await call(`${base}/v2/models/resnet18-fmnist`);
     await call(`${base}/no/such/path/42`);
     const text = (await call<string>(`${base}/metrics`)).body;
-    expect(text).toContain('eero_requests_total{route="/v1/classify",status="200"}');
-    expect(text).toContain('eero_requests_total{route="/v2/models/:name",status="200"}');
-    expect(text).toContain('eero_requests_total{route="unmatched",status="404"}');
+    expect(text).toContain('eero_requests_total{route="/v1/classify",status="200",protocol="rest"}');
+    expect(text).toContain('eero_requests_total{route="/v2/models/:name",status="200",protocol="rest"}');
+    expect(text).toContain('eero_requests_total{route="unmatched",status="404",protocol="rest"}');
     expect(text).not.toContain('/no/such/path');
     expect(text).toMatch(/eero_phase_duration_seconds_count\{model="resnet18-fmnist",phase="queue"\} [1-9]/);
     expect(text).toMatch(/eero_phase_duration_seconds_count\{model="resnet18-fmnist",phase="preprocess"\} [1-9]/);

@@ -148,6 +148,6 @@ describe('every refusal has its status and code, and the server keeps serving', 
     ]) {
       expect(text).toMatch(new RegExp(`eero_errors_total\\{code="${code}"\\} [1-9]`));
     }
-    expect(text).toMatch(/eero_requests_total\{route="\/v1\/classify",status="413"\} [1-9]/);
+    expect(text).toMatch(/eero_requests_total\{route="\/v1\/classify",status="413",protocol="rest"\} [1-9]/);
   });
 });

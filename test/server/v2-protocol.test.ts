@@ -59,7 +59,12 @@ describe('KServe Open Inference Protocol v2', () => {
     }>(`${base}/v2/models/resnet18-fmnist`);
     expect(meta.status).toBe(200);
     expect(meta.body.platform).toBe('eero');
-    expect(meta.body.inputs).toEqual([{ name: 'image', datatype: 'BYTES', shape: [-1] }]);
+    // Encoded images first, then the two tensor forms of the model's input (a request sends one of them).
+    expect(meta.body.inputs).toEqual([
+      { name: 'image', datatype: 'BYTES', shape: [-1] },
+      { name: 'input', datatype: 'FP32', shape: [-1, 1, 32, 32] },
+      { name: 'pixels', datatype: 'UINT8', shape: [-1, 1, 32, 32] },
+    ]);
     const k = service.models.get('resnet18-fmnist')?.model.labels.length;
     expect(meta.body.outputs.slice(0, 3)).toEqual([
       { name: 'label', datatype: 'BYTES', shape: [-1] },

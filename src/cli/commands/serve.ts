@@ -16,6 +16,11 @@ const flags = {
     valueName: 'file',
   },
   port: { type: 'string', short: 'p', description: "port (default: env PORT, else the config's, 8080)" },
+  'grpc-port': {
+    type: 'string',
+    description:
+      "also serve the Open Inference Protocol over gRPC on this port (default: env GRPC_PORT, else the config's grpc.port, else off)",
+  },
   host: { type: 'string', description: "address to bind (default: the config's, 127.0.0.1; 0.0.0.0 for every interface)" },
   model: { type: 'string', short: 'm', description: "serve this one bundle folder instead of the config's models", valueName: 'dir' },
   ...optionFlags(),
@@ -28,13 +33,15 @@ const flags = {
 
 const spec: CommandSpec<typeof flags> = {
   name: 'serve',
-  summary: 'Serve the HTTP API (/v1/classify, /v1/models, KServe v2, /metrics) with one budget ledger per model.',
-  usage: 'eero serve [--config file] [--port N] [--host H] [--model dir] [--budget 0.5] [--policy budgets/x.yaml]',
+  summary:
+    'Serve the HTTP API (/v1/classify, /v1/models, KServe v2, /metrics) and, with --grpc-port, v2 over gRPC, with one budget ledger per model.',
+  usage: 'eero serve [--config file] [--port N] [--grpc-port N] [--host H] [--model dir] [--budget 0.5] [--policy budgets/x.yaml]',
   flags,
   examples: [
     'eero serve --port 8080',
     'eero serve --model models/convnext-fmnist --budget 0.4',
     'eero serve --config serve.yaml --host 0.0.0.0',
+    'eero serve --port 8080 --grpc-port 8081',
   ],
 };
 
@@ -54,6 +61,15 @@ async function configFrom(f: ServeFlags): Promise<ServeConfig> {
       : { ...defaultServeConfig(), models: defaultServeConfig().models.map((m) => ({ ...m, path: packagePath(m.path) })) };
   const port = numberFlag('port', (f.port as string | undefined) ?? process.env.PORT, { min: 0, max: 65535, integer: true });
   if (port !== undefined) config.port = port;
+  const grpcPort = numberFlag('grpc-port', (f['grpc-port'] as string | undefined) ?? process.env.GRPC_PORT, {
+    min: 0,
+    max: 65535,
+    integer: true,
+  });
+  if (grpcPort !== undefined) config.grpc = { port: grpcPort };
+  if (config.grpc !== undefined && config.grpc.port !== 0 && config.grpc.port === config.port) {
+    throw new EeroError('BAD_PARAMETER', `--grpc-port ${config.grpc.port} is the HTTP port too; give gRPC a port of its own`);
+  }
   if (typeof f.host === 'string') config.host = f.host;
   if (typeof f.model === 'string') config.models = [{ name: path.basename(path.resolve(f.model)), path: f.model }];
   // Routing flags hold for every model, over its config entry: --budget is each model's B.

@@ -1,0 +1,87 @@
+/**
+ * The gRPC server beside the HTTP one: the same deps (models, batchers,
+ * ledgers, limits, metrics, phase), its own port. Messages larger than the
+ * body limit (plus 64 KiB of framing) are refused by grpc-js with
+ * RESOURCE_EXHAUSTED before they are decoded. `close()` ends open streams,
+ * refuses new calls (GOAWAY: clients retry elsewhere with UNAVAILABLE) and
+ * waits for the calls in flight, forcing them after `graceMs`.
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { EeroError } from '../../errors';
+import type { AppDeps } from '../server-types';
+import { healthService } from './health-service';
+import { inferenceService, type Closers } from './inference-service';
+import { loadServices } from './proto-files';
+
+export interface GrpcOptions {
+  port: number;
+  host: string;
+  /** Largest message accepted (the REST body limit, as bytes carry images raw). */
+  maxReceiveBytes: number;
+  /** Health Watch: how often the status is looked at. */
+  watchPollMs?: number;
+}
+
+export interface GrpcListening {
+  port: number;
+  host: string;
+  /** host:port, as a client dials it. */
+  address: string;
+  close(graceMs?: number): Promise<void>;
+}
+
+function addressOf(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function bindError(e: Error, options: GrpcOptions): EeroError {
+  if (/EADDRINUSE|address already in use/i.test(e.message)) {
+    return new EeroError(
+      'ADDRESS_IN_USE',
+      `gRPC port ${options.port} on ${options.host} is already in use; choose another with --grpc-port or grpc.port`,
+      {
+        cause: e,
+        details: { port: options.port, host: options.host },
+      },
+    );
+  }
+  return new EeroError('IO_ERROR', `cannot listen for gRPC on ${addressOf(options.host, options.port)}: ${e.message}`, { cause: e });
+}
+
+export function listenGrpc(deps: AppDeps, options: GrpcOptions): Promise<GrpcListening> {
+  const services = loadServices();
+  const server = new Server({
+    'grpc.max_receive_message_length': options.maxReceiveBytes,
+    // Answers are small (labels, probabilities, traces); this only bounds a runaway.
+    'grpc.max_send_message_length': Math.max(4 * 1024 * 1024, options.maxReceiveBytes),
+  });
+  const closers: Closers = new Set();
+  server.addService(services.inference, inferenceService(deps, closers));
+  server.addService(services.health, healthService(deps, closers, options.watchPollMs));
+  return new Promise((resolve, reject) => {
+    server.bindAsync(addressOf(options.host, options.port), ServerCredentials.createInsecure(), (error, port) => {
+      if (error) {
+        server.forceShutdown();
+        reject(bindError(error, options));
+        return;
+      }
+      let closing: Promise<void> | undefined;
+      resolve({
+        port,
+        host: options.host,
+        address: addressOf(options.host, port),
+        close(graceMs = 5000) {
+          closing ??= new Promise<void>((done) => {
+            for (const close of [...closers]) close();
+            const timer = setTimeout(() => server.forceShutdown(), graceMs);
+            server.tryShutdown(() => {
+              clearTimeout(timer);
+              done();
+            });
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,2 @@
+/** The Open Inference Protocol over gRPC (inference.GRPCInferenceService) and grpc.health.v1, on the v2 inference core. */
+export { listenGrpc, type GrpcListening } from './grpc-server';
