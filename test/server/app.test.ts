@@ -126,7 +126,7 @@ describe('parameters become one routing request', () => {
     ['?agreement=0.99&accuracy_target=0.9', /not both/],
     ['?deadline_ms=-1', /deadline_ms/],
     ['?beta=0', /beta/],
-    ['?score=vibes', /score must be one of margin, maxprob, entropy/],
+    ['?score=vibes', /score must be one of margin, maxprob, entropy, learned/],
     ['?topk=0', /topk/],
     ['?budget=0.5&budget=0.4', /more than once/],
   ])('%s is a 422 BAD_PARAMETER naming the parameter', async (query, why) => {
