@@ -42,7 +42,7 @@ export async function writeYamlFile(file: string, value: unknown, header?: strin
 }
 
 /**
- * Set one top-level key of a YAML file to a flow-style value on one line, keeping every other line of
+ * Set one top-level key of a YAML file to a flow-style value on one line (written as the toolkit writes it, so a recompose keeps the bytes), keeping every other line of
  * the document (its comments and layout) as it is: the line is replaced, or appended when absent.
  */
 export async function setYamlKey(file: string, key: string, value: unknown, code: ErrorCode): Promise<void> {
@@ -52,7 +52,7 @@ export async function setYamlKey(file: string, key: string, value: unknown, code
   } catch (e) {
     throw new EeroError(code, `${file}: cannot be read`, { cause: e, details: { file } });
   }
-  const line = `${key}: ${stringify(value, { lineWidth: 0, collectionStyle: 'flow' }).trim()}`;
+  const line = `${key}: ${stringify(value, { lineWidth: 0, collectionStyle: 'flow', flowCollectionPadding: false }).trim()}`;
   const pattern = new RegExp(`^${key}:.*$`, 'm');
   const next = pattern.test(text) ? text.replace(pattern, line) : `${text.replace(/\n*$/, '\n')}${line}\n`;
   // The result must still be one document with the key as given.
