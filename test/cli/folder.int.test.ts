@@ -211,9 +211,8 @@ describe('folders and links', () => {
     symlinkSync('self.png', path.join(root, 'self.png')); // a link to itself
     symlinkSync(path.join(root, 'nowhere.png'), path.join(root, 'gone.png')); // broken
     const out = path.join(tmpFolder(), 'r.jsonl');
-    const started = Date.now();
+    // A walk that did not end the loop would hang (Jest's timeout) or list files twice (expectEachOnce).
     expect(await classify(root, out)).toBe(0);
-    expect(Date.now() - started).toBeLessThan(30_000);
     const names = ['alias.png', 'gone.png', 'outside/far.png', 'plain.png', 'self.png', 'z-real/x.png'];
     expectEachOnce(
       out,
@@ -290,13 +289,6 @@ describe('one writer per results file', () => {
     expect(await classify(root, out)).toBe(0);
     expectEachOnce(out, namesOf(3));
     expect(existsSync(`${out}.lock`)).toBe(false);
-  });
-
-  it('a lock file not yet holding its pid is taken for a live one, not for stale', () => {
-    const out = path.join(tmpFolder(), 'r.csv');
-    writeFileSync(`${out}.lock`, ''); // the instant between creating a lock and writing the pid into it
-    expect(() => acquireLock(out)).toThrow(expect.objectContaining({ code: 'RESULTS_LOCKED' }));
-    expect(readFileSync(`${out}.lock`, 'utf8')).toBe('');
   });
 
   describe('with the CLI as a child process', () => {
