@@ -29,7 +29,7 @@ module.exports = {
     },
   ],
   // Only a hang ends a test (none decides pass or fail by the clock); integration-setup.ts raises it for its project.
-  testTimeout: 60_000,
+  testTimeout: 120_000,
   // Tests load real onnxruntime sessions (one intra-op thread each); two workers suit this 2-core machine.
   maxWorkers: 2,
   // A worker that grew past this (native sessions, sharp's caches) is replaced before its next file.
