@@ -14,7 +14,10 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 5));
 }
 
-/** A batch window no test outlasts: a close() that waited for it instead of running the queue would hang, not pass. */
+/**
+ * A batch window no test outlasts: a close() that waited for it instead of running the queue would hang, not pass.
+ * Also close()'s grace period where a test waits for requests in flight: a busy machine must not cut them off.
+ */
 const FOREVER_MS = 3_600_000;
 
 describe('overload, request timeout and graceful shutdown', () => {
@@ -37,7 +40,7 @@ describe('overload, request timeout and graceful shutdown', () => {
     expect(refused.headers.get('retry-after')).toBe('1');
     expect((await call<string>(`${s.url}/metrics`)).body).toMatch(/eero_errors_total\{code="OVERLOADED"\} 1/);
     // Shutting down runs what is queued: the first request is answered.
-    const closing = s.close();
+    const closing = s.close(FOREVER_MS);
     expect((await first).status).toBe(200);
     await closing;
     service = undefined;
@@ -61,7 +64,7 @@ describe('overload, request timeout and graceful shutdown', () => {
     const queued = postImage(s.url, good());
     await until(() => classifier?.depth === 1);
     // The image is queued for an hour's batch window: only close() running the queue answers it.
-    const closing = s.close();
+    const closing = s.close(FOREVER_MS);
     expect((await queued).status).toBe(200);
     await closing;
     await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
@@ -99,16 +102,30 @@ describe('overload, request timeout and graceful shutdown', () => {
 
 describe('shutdown with a drain', () => {
   test('close(): not ready at once, still answering while draining, queued and in-flight requests finish, then the listener is gone', async () => {
-    const s = await startTestService({ batching: { maxBatch: 8, maxWaitMs: FOREVER_MS, maxQueue: 64 }, shutdown: { drainMs: 300 } });
+    // The drain ends when the test says so, not after drainMs of wall time: its checks never race a timer.
+    let endDrain = (): void => undefined;
+    let draining = false;
+    const drainWait = (ms: number): Promise<void> => {
+      expect(ms).toBe(300);
+      draining = true;
+      return new Promise((r) => (endDrain = r));
+    };
+    const s = await startTestService(
+      { batching: { maxBatch: 8, maxWaitMs: FOREVER_MS, maxQueue: 64 }, shutdown: { drainMs: 300 } },
+      { drainWait },
+    );
     const classifier = s.models.get('resnet18-fmnist')?.classifier;
     const queued = postImage(s.url, good());
     await until(() => classifier?.depth === 1);
-    const closing = s.close();
+    const closing = s.close(FOREVER_MS);
+    expect(draining).toBe(true);
     expect((await call(`${s.url}/readyz`)).status).toBe(503);
     expect((await call(`${s.url}/v2/health/ready`)).status).toBe(503);
     expect((await call(`${s.url}/healthz`)).status).toBe(200);
-    // A request arriving while draining is still taken (load balancers are still catching up).
+    // A request arriving while draining is still taken (load balancers are still catching up): it joins the queue.
     const during = postImage(s.url, good());
+    await until(() => classifier?.depth === 2);
+    endDrain();
     const [a, b] = await Promise.all([queued, during]);
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(b.headers.get('connection')).toBe('close');
