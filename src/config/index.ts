@@ -1,17 +1,16 @@
 /** config/: the only module that parses YAML. Every file it loads becomes a typed, validated object; every default lives here. */
 export { DEFAULTS, costUnitLabel, type CostUnit } from './defaults';
 export { expectedText, onSurface, parseSurface, surfaceName, type OptionSpec, type OptionValues, type Surface } from './options';
-export { checkBudgetSpec, describeBudget, formatCost, parseBudget, type BudgetSpec } from './budget-spec';
+export { checkBudgetSpec, describeBudget, formatCost, type BudgetSpec } from './budget-spec';
 export { parseInputSpec, type InputSpec } from './input-spec';
 export type { Manifest, StageSpec, TensorSpec } from './manifest-schema';
 export { isBundleDir, loadBundle, type Bundle } from './bundle';
-export { readBundleOutputs, readExitOutputs, type ExitOutputs } from './exit-outputs-file';
+export { readBundleOutputs, type ExitOutputs } from './exit-outputs-file';
 export { readLearnedScoreFile, writeLearnedScoreFile } from './learned-score-file';
-export { loadBudgetPolicy, parseBudgetPolicy, writeBudgetPolicy, type BudgetPolicy } from './budget-policy';
+export { loadBudgetPolicy, writeBudgetPolicy, type BudgetPolicy } from './budget-policy';
 export {
   defaultServeConfig,
   loadServeConfig,
-  parseServeConfig,
   type BatchingConfig,
   type EngineConfig,
   type ExecutionProviderName,
@@ -19,3 +18,11 @@ export {
   type ServeConfig,
   type ServedModel,
 } from './serve-config';
+/** @internal For the tests. */
+export { parseBudget } from './budget-spec';
+/** @internal For the tests. */
+export { readExitOutputs } from './exit-outputs-file';
+/** @internal For the tests. */
+export { parseBudgetPolicy } from './budget-policy';
+/** @internal For the tests. */
+export { parseServeConfig } from './serve-config';

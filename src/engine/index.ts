@@ -3,4 +3,6 @@ export { createEngine } from './engine';
 export type { EarlyExitGraph, ScoreKindCode } from './early-exit-graph';
 export type { Engine, EngineLogger, EngineOptions, OnExit } from './engine-types';
 export { profileStages } from './profile';
-export { isSmallNetwork, sessionOptions, SMALL_NETWORK_MACS } from './stage-sessions';
+export { isSmallNetwork, SMALL_NETWORK_MACS } from './stage-sessions';
+/** @internal For the tests. */
+export { sessionOptions } from './stage-sessions';

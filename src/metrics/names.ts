@@ -53,12 +53,14 @@ export const DEFAULT_BUCKETS = {
  * The realised budget ratio over 5 minutes: MACs spent per image divided by
  * the full model's MACs per image. Recorded as `eero:budget_realised_ratio:5m`
  * in deploy/prometheus/rules.yml (kept equal by a test).
+ * @internal For the tests.
  */
 export const REALISED_BUDGET_RATIO_PROMQL =
   'sum by (model) (rate(eero_macs_spent_total[5m]))' +
   ' / sum by (model) (rate(eero_images_total[5m]))' +
   ' / max by (model) (eero_model_full_cost_macs)';
 
+/** @internal For the tests. */
 export const RECORDING_RULES = {
   realisedRatio: 'eero:budget_realised_ratio:5m',
   targetRatio: 'eero:budget_target_ratio',

@@ -8,7 +8,7 @@ export interface CreateRegistryOptions {
   defaultMetrics?: boolean;
 }
 
-/** Content type of the Prometheus text exposition format (0.0.4). */
+/** Content type of the Prometheus text exposition format (0.0.4). @internal For the tests. */
 export const metricsContentType: string = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** A fresh, non-global registry. Nothing is registered on prom-client's global one. */

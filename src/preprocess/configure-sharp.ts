@@ -53,7 +53,7 @@ export function sharpState(): SharpState {
   };
 }
 
-/** sharp's task counters (queued for a libuv thread, in progress), for a queue-depth gauge. */
+/** sharp's task counters (queued for a libuv thread, in progress), for a queue-depth gauge. @internal For the tests. */
 export function sharpCounters(): { queued: number; processing: number } {
   const { queue, process } = sharp.counters();
   return { queued: queue, processing: process };

@@ -3,10 +3,17 @@
  * `input` spec (models/FORMAT.md). The only module that imports sharp.
  */
 export type { Preprocessor } from './preprocess-image';
-export { createPreprocessor, preprocessImage, preprocessInto } from './preprocess-image';
-export { decodableFormats } from './read-header';
-export { isDecodableFormat, sniffFormat } from './sniff-format';
+export { createPreprocessor } from './preprocess-image';
+export { sniffFormat } from './sniff-format';
 export { compileInputSpec } from './input-plan';
-export { configureSharp, sharpCounters, sharpState } from './configure-sharp';
+export { configureSharp } from './configure-sharp';
 export type { DecodePool } from './decode-pool';
 export { createDecodePool } from './decode-pool';
+/** @internal For the tests. */
+export { preprocessImage, preprocessInto } from './preprocess-image';
+/** @internal For the tests. */
+export { decodableFormats } from './read-header';
+/** @internal For the tests. */
+export { isDecodableFormat } from './sniff-format';
+/** @internal For the tests. */
+export { sharpCounters, sharpState } from './configure-sharp';

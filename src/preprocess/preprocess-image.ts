@@ -108,6 +108,7 @@ export function createPreprocessor(spec: InputSpec): Preprocessor {
  * EeroErrors: EMPTY_INPUT, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, CORRUPT_IMAGE,
  * TOO_MANY_PIXELS or EXTREME_ASPECT_RATIO (from the header, before decoding; TOO_MANY_PIXELS
  * also for a decode that overruns its time limit), ABORTED.
+ * @internal For the tests.
  */
 export function preprocessImage(bytes: Uint8Array, spec: InputSpec, options: PreprocessOptions): Promise<PreprocessedImage> {
   return createPreprocessor(spec).preprocess(bytes, options);
@@ -116,6 +117,7 @@ export function preprocessImage(bytes: Uint8Array, spec: InputSpec, options: Pre
 /**
  * Like `preprocessImage`, but writes into `target` from element `offset`, so a
  * batcher fills one NCHW tensor without copies. Returns the image's facts.
+ * @internal For the tests.
  */
 export function preprocessInto(
   bytes: Uint8Array,

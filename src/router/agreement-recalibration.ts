@@ -74,6 +74,7 @@ export type AgreementCacheOptions = Omit<ThresholdCacheOptions, 'calibration' | 
  * EERO thresholds for any budget from monitored, unlabelled traffic: a
  * ThresholdCache over the relabelled outputs, so R[l] is each exit's
  * disagreement rate and the thresholds are these images' score quantiles.
+ * @internal For the tests.
  */
 export function agreementThresholdCache(monitored: ExitOutputs, options: AgreementCacheOptions): ThresholdCache {
   const labelled = withAgreementLabels(monitored, { seed: options.seed, temperature: options.temperature });

@@ -130,7 +130,7 @@ export function bentkusPValue(riskHat: number, n: number, alpha: number): number
   return Math.min(1, Math.E * binomialCdf(Math.ceil(n * riskHat - 1e-9), n, alpha));
 }
 
-/** Hoeffding–Bentkus (LTT): valid for any loss in [0, 1] with mean riskHat over n. */
+/** Hoeffding–Bentkus (LTT): valid for any loss in [0, 1] with mean riskHat over n. @internal For the tests. */
 export function hoeffdingBentkusPValue(riskHat: number, n: number, alpha: number): number {
   return Math.min(hoeffdingPValue(riskHat, n, alpha), bentkusPValue(riskHat, n, alpha));
 }

@@ -15,7 +15,7 @@ export function upperBound(sorted: ArrayLike<number>, v: number): number {
   return lo;
 }
 
-/** How many values are >= t in an ascending array. */
+/** How many values are >= t in an ascending array. @internal For the tests. */
 export function countAtLeast(sorted: ArrayLike<number>, t: number): number {
   let lo = 0;
   let hi = sorted.length;

@@ -23,6 +23,8 @@ export interface ServiceOptions {
   logger?: Logger;
   /** Skip the prom-client process/nodejs metrics (tests); default: included. */
   defaultMetrics?: boolean;
+  /** Waits out the shutdown drain (default: a timer of shutdown.drainMs); tests end it on an event instead. */
+  drainWait?: (ms: number) => Promise<void>;
 }
 
 interface Loaded {
@@ -217,7 +219,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
       if (drainMs > 0) {
         log.info(`shutting down: not ready; still answering for ${drainMs} ms so load balancers stop routing here`);
         listening.closeEachResponse();
-        await sleep(drainMs);
+        await (options.drainWait ?? sleep)(drainMs);
       } else log.info('shutting down: not ready; no drain');
       await listening.stopAccepting(graceMs);
       phase = 'closing';

@@ -325,7 +325,7 @@ describe('deploy/k8s builds and validates (Kubernetes v1.33.0, prometheus-operat
     (containersOf(typo)[0] as unknown as Json).readinesProbe = {};
     expect(unknownFields([typo]).join('\n')).toMatch(/Deployment\/eero: .*readinesProbe/);
     expect(unknownFields(all)).toEqual([]);
-  }, 30_000);
+  });
 
   test('the validators do reject broken objects (a type error, a missing field, an unknown field)', () => {
     const deployment = structuredClone(one(example.objects, 'Deployment'));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { parse, stringify } from 'yaml';
 import { loadBundle } from '../../src/config';
-import { createEngine, profileStages, sessionOptions } from '../../src/engine';
+import { createEngine, sessionOptions } from '../../src/engine';
 import { BUNDLE_DIR, TEST_ENGINE_OPTIONS, copyBundle } from './shipped-bundle';
 import { eeroFailure } from '../support/eero-failure';
 
@@ -78,27 +78,6 @@ describe('engine set-up', () => {
     });
   });
 
-  test('cuda: used when it starts, else cpu with exactly one log line', async () => {
-    const lines: string[] = [];
-    const bundle = await loadBundle(BUNDLE_DIR);
-    const engine = await createEngine(
-      bundle,
-      { ...TEST_ENGINE_OPTIONS, executionProvider: 'cuda' },
-      { logger: { warn: (line) => lines.push(line) } },
-    );
-    try {
-      if (engine.executionProvider === 'cpu') {
-        expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatch(/cuda.*using cpu/i);
-      } else {
-        expect(lines).toHaveLength(0);
-      }
-      await engine.warmup([1, 2]);
-    } finally {
-      await engine.dispose();
-    }
-  });
-
   test('a runtime without CUDA: cpu, with exactly one log line saying so', async () => {
     const lines: string[] = [];
     const noCuda = { ...ort, listSupportedBackends: () => [{ name: 'cpu', bundled: true }] };
@@ -110,21 +89,6 @@ describe('engine set-up', () => {
     await engine.dispose();
     expect(engine.executionProvider).toBe('cpu');
     expect(lines).toEqual([expect.stringMatching(/no CUDA provider; using cpu/)]);
-  });
-
-  test('profileStages: positive seconds per stage, cumulative per exit', async () => {
-    const engine = await createEngine(await loadBundle(BUNDLE_DIR), TEST_ENGINE_OPTIONS);
-    try {
-      const p = await profileStages(engine, 4, { warmupRuns: 1, runs: 2 });
-      expect(p.stageSeconds).toHaveLength(engine.stageCount);
-      expect(p.stageSeconds.every((s) => s > 0 && s < 1)).toBe(true);
-      p.exitSeconds.forEach((s, l) => {
-        const sum = p.stageSeconds.slice(0, l + 1).reduce((a, b) => a + b, 0);
-        expect(s).toBeCloseTo(sum, 12);
-      });
-    } finally {
-      await engine.dispose();
-    }
   });
 
   test('after dispose, run is refused', async () => {

@@ -79,9 +79,8 @@ describe('preprocessing refuses bad input with its own code', () => {
   it('TOO_MANY_PIXELS from the header of a tiny PNG declaring 20000x20000, before decoding', async () => {
     const bomb = await pngDeclaring(20000, 20000);
     expect(bomb.length).toBeLessThan(200);
-    const start = Date.now();
+    // Its pixel data is a few bytes: a decode would fail on them (CORRUPT_IMAGE); the header's size is what refuses it.
     const error = await expectCode(bomb, 'TOO_MANY_PIXELS');
-    expect(Date.now() - start).toBeLessThan(2000);
     expect(error.details).toMatchObject({ width: 20000, height: 20000, limitInputPixels: LIMIT.limitInputPixels });
   });
 

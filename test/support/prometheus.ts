@@ -18,7 +18,7 @@ export interface StartPrometheusOptions {
   /** Rule file to load; rules are evaluated every scrape interval. */
   rulesFile?: string;
   jobName?: string;
-  /** Bound on start-up until /-/ready answers; default 20 s. */
+  /** Bound on start-up until /-/ready answers; default 120 s (it only ends a hang). */
   readyTimeoutMs?: number;
   binary?: string;
 }
@@ -33,14 +33,16 @@ export interface PrometheusHandle {
   /** One number: a scalar, or an instant vector of at most one sample (undefined when empty). */
   query(promql: string): Promise<number | undefined>;
   queryVector(promql: string): Promise<VectorSample[]>;
-  /** Polls `promql` until `accept(value)` holds; rejects after `timeoutMs` (default 15 s) with the last value. */
+  /** Polls `promql` until `accept(value)` holds; rejects after `timeoutMs` (default 120 s: it only ends a hang) with the last value. */
   waitForValue(promql: string, accept: (v: number | undefined) => boolean, timeoutMs?: number): Promise<number | undefined>;
   /** Resolves once every target has been scraped successfully at least `n` times. */
   waitForScrapes(n: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-const HTTP_TIMEOUT_MS = 5000;
+/** Bounds that only end a hang: Prometheus on a busy machine is slower, not wrong. */
+const HTTP_TIMEOUT_MS = 30_000;
+const WAIT_MS = 120_000;
 const POLL_MS = 100;
 const live = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
@@ -75,7 +77,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     const started = spawnPrometheus(options.binary ?? 'prometheus', dir, port, attempt);
     const url = `http://127.0.0.1:${port}`;
     try {
-      await waitReady(url, started, options.readyTimeoutMs ?? 20000);
+      await waitReady(url, started, options.readyTimeoutMs ?? 120_000);
       return handle(url, started.child, dir, job);
     } catch (error) {
       lastError = error;
@@ -194,7 +196,7 @@ function handle(url: string, child: ChildProcess, dir: string, job: string): Pro
   const waitForValue = async (
     promql: string,
     accept: (v: number | undefined) => boolean,
-    timeoutMs = 15000,
+    timeoutMs = WAIT_MS,
   ): Promise<number | undefined> => {
     const deadline = Date.now() + timeoutMs;
     let last: number | undefined;
@@ -210,7 +212,7 @@ function handle(url: string, child: ChildProcess, dir: string, job: string): Pro
     query,
     queryVector,
     waitForValue,
-    async waitForScrapes(n, timeoutMs = 15000) {
+    async waitForScrapes(n, timeoutMs = WAIT_MS) {
       // Successful scrapes of the least-scraped target (up is 1 on success).
       await waitForValue(`min(sum_over_time(up{job=${JSON.stringify(job)}}[1h]))`, (v) => v !== undefined && v >= n, timeoutMs);
     },

@@ -42,6 +42,7 @@ function utf8Length(b: Buffer, i: number): number {
   }
 }
 
+/** @internal For the tests. */
 export function nameBytes(text: string): Buffer {
   const parts: Buffer[] = [];
   let last = 0;

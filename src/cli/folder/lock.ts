@@ -53,12 +53,15 @@ function linkNew(source: string, target: string): boolean {
   }
 }
 
+/** Milliseconds since the epoch, as file times are: Date.now, or a test's own clock. */
+type Clock = () => number;
+
 /** The lock as it is now: its inode, its owner's pid (undefined when unreadable) and age; undefined when gone. */
-function inspect(lockFile: string): { ino: number; pid: number | undefined; ageMs: number } | undefined {
+function inspect(lockFile: string, now: Clock = Date.now): { ino: number; pid: number | undefined; ageMs: number } | undefined {
   try {
     const s = statSync(lockFile);
     const pid = Number(readFileSync(lockFile, 'utf8').trim());
-    return { ino: s.ino, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, ageMs: Date.now() - s.mtimeMs };
+    return { ino: s.ino, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, ageMs: now() - s.mtimeMs };
   } catch (e) {
     if (errno(e) === 'ENOENT') return undefined;
     throw ioError(`cannot read ${lockFile}`, e);
@@ -74,10 +77,10 @@ function unlinkQuietly(file: string): void {
 }
 
 /** Replaces the stale lock (inode `staleIno`) by ours, unless someone else did first. */
-function takeOver(file: string, lockFile: string, mine: string, staleIno: number): void {
+function takeOver(file: string, lockFile: string, mine: string, staleIno: number, now: Clock): void {
   const mutex = `${lockFile}.takeover`;
   if (!linkNew(mine, mutex)) {
-    const age = inspect(mutex)?.ageMs ?? 0;
+    const age = inspect(mutex, now)?.ageMs ?? 0;
     if (age < TAKEOVER_GRACE_MS) throw locked(file, lockFile, undefined);
     unlinkQuietly(mutex);
     if (!linkNew(mine, mutex)) throw locked(file, lockFile, undefined);
@@ -91,7 +94,8 @@ function takeOver(file: string, lockFile: string, mine: string, staleIno: number
   }
 }
 
-export function acquireLock(file: string): Lock {
+/** `now` decides the grace periods of unreadable and takeover locks (tests pin it). */
+export function acquireLock(file: string, now: Clock = Date.now): Lock {
   const lockFile = `${file}.lock`;
   const mine = `${lockFile}.${process.pid}.${attempt++}`;
   let ours: number;
@@ -103,14 +107,14 @@ export function acquireLock(file: string): Lock {
   }
   try {
     if (!linkNew(mine, lockFile)) {
-      const held = inspect(lockFile);
+      const held = inspect(lockFile, now);
       if (held === undefined) {
         // Released between our attempt and our look: try once more.
         if (!linkNew(mine, lockFile)) throw locked(file, lockFile, inspect(lockFile)?.pid);
       } else if (held.pid !== undefined ? alive(held.pid) : held.ageMs < UNREADABLE_GRACE_MS) {
         throw locked(file, lockFile, held.pid);
       } else {
-        takeOver(file, lockFile, mine, held.ino);
+        takeOver(file, lockFile, mine, held.ino, now);
       }
     }
   } finally {

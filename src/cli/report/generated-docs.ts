@@ -73,7 +73,7 @@ export function regenerate(markdown: string): string {
   });
 }
 
-/** The names of the generated blocks in `markdown`. */
+/** The names of the generated blocks in `markdown`. @internal For the tests. */
 export function blockNames(markdown: string): string[] {
   return [...markdown.matchAll(BLOCK)].map((m) => m[1] as string);
 }

@@ -3,17 +3,26 @@
  * per-exit model of "agrees with the final exit" fitted without labels, and
  * a spend-matched global threshold with EERO as the fallback. Pure maths.
  */
-export type { FeatureName } from './features';
-export { advanceHistory, emptyHistory, exitStats, FEATURE_NAMES, featureVector, LEARNED_FEATURES, marginOnly, slog } from './features';
-export type { LearnedParams, MlpExit } from './params';
-export { learnedScore, validateLearnedParams } from './params';
+export { FEATURE_NAMES, LEARNED_FEATURES } from './features';
+export type { LearnedParams } from './params';
+export { validateLearnedParams } from './params';
 export type { StatsTable } from './stats-table';
 export { computeStatsTable, learnedScores, selectTableRows } from './stats-table';
 export { budgetedOracle } from './budgeted-oracle';
 export { DEFAULT_FEATURES, MARGIN_FEATURES } from './fit';
-export { fitLogistic } from './logistic';
-export { fitMlp } from './mlp';
-export { accuracyOf, exitsUnderThresholds, globalThresholds, spendMatchedThreshold } from './allocation';
-export type { LearnedOptions, LearnedPolicy, PreparedLearned } from './learned-policy';
-export { calibrateLearned, calibrateLearnedPrepared, prepareLearned, prepareLearnedTable } from './learned-policy';
+export { accuracyOf, exitsUnderThresholds, globalThresholds } from './allocation';
+export type { LearnedOptions, PreparedLearned } from './learned-policy';
+export { calibrateLearnedPrepared, prepareLearned, prepareLearnedTable } from './learned-policy';
 export { evaluateLearned } from './evaluate-learned';
+/** @internal For the tests. */
+export { advanceHistory, emptyHistory, exitStats, featureVector, marginOnly, slog, type FeatureName } from './features';
+/** @internal For the tests. */
+export { learnedScore, type MlpExit } from './params';
+/** @internal For the tests. */
+export { fitLogistic } from './logistic';
+/** @internal For the tests. */
+export { fitMlp } from './mlp';
+/** @internal For the tests. */
+export { spendMatchedThreshold } from './allocation';
+/** @internal For the tests. */
+export { calibrateLearned, type LearnedPolicy } from './learned-policy';

@@ -128,7 +128,7 @@ export function calibrateLearnedPrepared(
   return Object.freeze({ ...eero, ...choice, which: 'eero-fallback' as const, thresholds: eero.thresholds });
 }
 
-/** The policy factory (PolicyFactory shape): prepare, then calibrate at `budget`. */
+/** The policy factory (PolicyFactory shape): prepare, then calibrate at `budget`. @internal For the tests. */
 export function calibrateLearned(
   data: CalibrationData,
   costs: ArrayLike<number>,

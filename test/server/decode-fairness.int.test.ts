@@ -89,15 +89,16 @@ describe('decode bombs and another client', () => {
   });
 
   it('bombs within the header limits decode only in the large-image slots, stopped by the time limit; the other client is answered meanwhile', async () => {
-    // The same bombs, allowed by their shape: each would take libvips ~10 s; the limit stops each after 1 s.
-    // Three slots: two for large images, one kept for the rest; the bombs' own requests may wait up to 30 s.
+    // The same bombs, allowed by their shape: each would take libvips ~10 s (longer on a busy machine); the limit
+    // stops each after 2 s, time enough for the victim's first answer even on a busy machine (the order checked below).
+    // Three slots: two for large images, one kept for the rest; the request limit only ends a hang.
     const limits = {
       inputPixels: 40_000_000,
       maxSide: 100_000_000,
       maxAspectRatio: 1e9,
-      decodeTimeoutSeconds: 1,
+      decodeTimeoutSeconds: 2,
       decodeConcurrency: 3,
-      requestTimeoutMs: 30_000,
+      requestTimeoutMs: 120_000,
     };
     await withService({ limits }, async (service) => {
       const bomb = flatPng(1, 40_000_000);

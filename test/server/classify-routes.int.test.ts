@@ -123,11 +123,16 @@ describe('POST /v1/classify and the model routes on a real server', () => {
     expect(text).toMatch(/eero_phase_duration_seconds_count\{model="resnet18-fmnist",phase="queue"\} [1-9]/);
     expect(text).toMatch(/eero_phase_duration_seconds_count\{model="resnet18-fmnist",phase="preprocess"\} [1-9]/);
     expect(text).toMatch(/eero_phase_duration_seconds_count\{model="resnet18-fmnist",phase="inference"\} [1-9]/);
-    // Stage timings come from the stage chain; the one-graph engine reports its batch as the inference phase.
-    expect(text).toContain('# TYPE eero_stage_duration_seconds histogram');
+    // Stage timings come from the stage chain (a single image takes it); the one-graph engine reports its batch as
+    // the inference phase, with no stage timings. Every chain run times stage 1: as many observations as chain runs.
+    const chainRuns = await metricSum(base, 'eero_inference_executions_total', { model: 'resnet18-fmnist', path: 'stages' });
+    expect(chainRuns).toBeGreaterThan(0);
+    expect(await metricSum(base, 'eero_stage_duration_seconds_count', { model: 'resnet18-fmnist', stage: '1' })).toBe(chainRuns);
     expect(text).toContain('eero_queue_depth{model="resnet18-fmnist"} 0');
     expect(text).toContain('eero_budget_target_ratio{model="resnet18-fmnist"} 1');
     expect(await metricSum(base, 'eero_inference_images_total')).toBe(await metricSum(base, 'eero_images_total'));
+    // metricSum reads a missing series as 0: the series must be there before its value says anything.
+    expect(text).toMatch(/^eero_ledger_credit_macs\{model="resnet18-fmnist"\} \S+$/m);
     expect(await metricSum(base, 'eero_ledger_credit_macs', { model: 'resnet18-fmnist' })).toBeGreaterThanOrEqual(0);
     expect(await metricSum(base, 'eero_thresholds_version', { model: 'resnet18-fmnist' })).toBe(1);
   });

@@ -17,7 +17,7 @@ import {
 } from './deploy-files';
 
 function run(cmd: string, args: string[]): { status: number | null; output: string } {
-  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 }); // ends a hang only
   return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 

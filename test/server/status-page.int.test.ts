@@ -86,11 +86,14 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
           `--user-data-dir=${profile}`,
         ],
         defaultViewport: { width: 1200, height: 900, deviceScaleFactor: 1 },
+        timeout: 0,
       }),
     ]);
     service = s;
     browser = b;
     page = await browser.newPage();
+    // No waits of its own (puppeteer's default is 30 s): a busy machine only makes the page slower; Jest's timeout ends a hang.
+    page.setDefaultTimeout(0);
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warn') problems.push(`console ${m.type()}: ${m.text()}`);
     });
@@ -102,7 +105,7 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
       if (!url.startsWith(`${service.url}/`) && !url.startsWith('data:') && !url.startsWith('blob:'))
         problems.push(`request beyond the service: ${url}`);
     });
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -119,7 +122,7 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
   const polls = async (): Promise<number> => Number(await page.$eval('body', (b: PageElement) => b.getAttribute('data-polls')));
   const nextPolls = async (n: number): Promise<void> => {
     const target = (await polls()) + n;
-    await page.waitForFunction((t: number) => Number(document.body.getAttribute('data-polls')) >= t, { timeout: 5000 }, target);
+    await page.waitForFunction((t: number) => Number(document.body.getAttribute('data-polls')) >= t, { timeout: 0 }, target);
   };
   const field = (name: string, attr = 'data-value'): Promise<string | null> =>
     page.$eval(
@@ -134,12 +137,13 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
    * the background while the model is idle, so until then its numbers move between two reads.
    */
   async function monitorCaughtUp(): Promise<string> {
-    for (const started = Date.now(); Date.now() - started < 10_000; await sleep(100)) {
+    // No deadline of its own: on a busy machine the monitor is only slower, and Jest's timeout ends a hang.
+    for (;;) {
       const text = await metricsText();
       const m = { model: MODEL };
       if (sumIn(text, 'eero_monitor_samples_total', m) === sumIn(text, 'eero_images_total', m)) return text;
+      await sleep(100);
     }
-    throw new Error('the monitor did not sample every answer within 10 s');
   }
 
   test('serves one HTML document with the built script inlined and a CSP that allows only it and its style', async () => {
@@ -210,12 +214,12 @@ browserSuite(`GET / in a real Chromium${why}`, () => {
    * shows it (reading the body over CDP fails: Chromium may evict it once the page has consumed it).
    */
   async function classifyThroughPage(act: () => Promise<unknown>): Promise<{ answer: ImageJson; response: HTTPResponse }> {
-    const responded = page.waitForResponse((r) => r.url().includes('/v1/classify'), { timeout: 10_000 });
+    const responded = page.waitForResponse((r) => r.url().includes('/v1/classify'), { timeout: 0 });
     await page.$eval('#result', (e: PageElement) => e.setAttribute('data-state', 'idle'));
     await act();
     const response = await responded;
     expect(response.status()).toBe(200);
-    await page.waitForSelector('#result[data-state="done"]', { timeout: 5000 });
+    await page.waitForSelector('#result[data-state="done"]', { timeout: 0 });
     const answer = JSON.parse((await page.$eval('#r-json', (e: PageElement) => e.textContent)) as string) as ImageJson;
     expect(answer.exits).toBe(8);
     return { answer, response };

@@ -31,7 +31,8 @@ beforeAll(async () => {
 });
 afterAll(() => service?.close());
 
-const send = (req: RawRequest): Promise<RawAnswer> => rawRequest(port, { timeoutMs: 10_000, ...req });
+// A hang is an answer that never comes: 60 s tells it from a slow answer on a busy machine.
+const send = (req: RawRequest): Promise<RawAnswer> => rawRequest(port, { timeoutMs: 60_000, ...req });
 
 async function expectServing(): Promise<void> {
   const good = await postImage(service.url, pngs[0] as Buffer);

@@ -11,12 +11,9 @@ const fixtures = readdirSync(fixtureDir)
   .sort()
   .map((f) => new Uint8Array(readFileSync(path.join(fixtureDir, f))));
 
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in time`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Polls `cond` (what it waits for is named at the call); no deadline of its own: Jest's timeout ends a hang. */
+async function until(cond: () => boolean, _what: string): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 10));
 }
 
 describe('the live agreement monitor', () => {
@@ -111,11 +108,16 @@ describe('the monitor runs only when the model is idle, and can recalibrate by i
 
   it('waits while the batcher has work: no background run starts until it is idle', async () => {
     let idle = false;
+    let asked = (): void => undefined;
+    const askedWhileBusy = new Promise<void>((r) => (asked = r));
     const seen: number[] = [];
     const monitor = new AgreementMonitor(
       model,
       { sampleRate: 1, reservoir: 16, minSamples: 4, autoRecalibrate: false, onSample: (e) => seen.push(e) },
-      () => idle,
+      () => {
+        asked();
+        return idle;
+      },
     );
     const answer = await createClassifier(model, {
       batching: { maxBatch: 16, maxWaitMs: 0, maxQueue: 64 },
@@ -128,12 +130,24 @@ describe('the monitor runs only when the model is idle, and can recalibrate by i
       metas,
       answer.outcomes.map((o) => (o.ok ? o.result : (undefined as never))),
     );
-    monitor.kick();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(seen).toHaveLength(0);
-    idle = true;
-    monitor.kick();
-    await until(() => seen.length === 4, 'monitored once idle');
+    const run = model.engine.run.bind(model.engine);
+    let runs = 0;
+    (model.engine as { run: typeof run }).run = (...args) => {
+      runs++;
+      return run(...args);
+    };
+    try {
+      monitor.kick();
+      // Told "busy", the monitor starts no engine run (a run starts in the same turn as the answer "idle").
+      await askedWhileBusy;
+      expect([runs, seen.length]).toEqual([0, 0]);
+      idle = true;
+      monitor.kick();
+      await until(() => seen.length === 4, 'monitored once idle');
+      expect(runs).toBeGreaterThan(0);
+    } finally {
+      (model.engine as { run: typeof run }).run = run;
+    }
   });
 
   it('with autoRecalibrate, swaps the thresholds every minSamples new samples', async () => {
@@ -154,11 +168,12 @@ describe('the monitor at shutdown', () => {
     const model = await loadModel(RESNET_BUNDLE, { budget: { fraction: 0.5 } }, { engine: { intraOpThreads: 1 } });
     const errors: unknown[] = [];
     let started = 0;
+    let settled = 0;
     const run = model.engine.run.bind(model.engine);
-    // Count the monitor's engine runs (every row to the last exit) as they start.
+    // Count the monitor's engine runs (every row to the last exit) as they start and as they end.
     (model.engine as { run: typeof run }).run = (...args) => {
       started++;
-      return run(...args);
+      return run(...args).finally(() => settled++);
     };
     const c = createClassifier(model, {
       batching: { maxBatch: 64, maxWaitMs: 0, maxQueue: 256 },
@@ -170,9 +185,9 @@ describe('the monitor at shutdown', () => {
     const answered = started;
     await until(() => started > answered, 'a background run started');
     await c.drain();
+    // Nothing still runs once drain has resolved: disposing now fails no run.
+    expect(settled).toBe(started);
     await model.dispose();
-    // Give a run that outlived the drain the time to fail on the disposed sessions.
-    await new Promise((r) => setTimeout(r, 100));
     expect(errors).toEqual([]);
   });
 });
