@@ -1,7 +1,7 @@
 import { EeroError } from '../errors';
 import { rowStream } from './prng';
 import { isScoreKind, scorerOf, SCORE_KINDS, type ScoreKind } from './scorers/registry';
-import type { ExitHistory, ScorerParams } from './scorers/scorer';
+import { topTwo, type ExitHistory, type ScorerParams } from './scorers/scorer';
 
 /**
  * Confidence scores of one exit (docs/eero.md "Score of one exit"). Every score is
@@ -121,15 +121,7 @@ export function scoreProbs(
 
 /** Top-1 minus top-2 of noised probabilities: what the row's history keeps of each exit. */
 function marginOf(probs: ArrayLike<number>): number {
-  let top1 = -Infinity;
-  let top2 = -Infinity;
-  for (let c = 0; c < probs.length; c++) {
-    const p = probs[c] ?? -Infinity;
-    if (p > top1) {
-      top2 = top1;
-      top1 = p;
-    } else if (p > top2) top2 = p;
-  }
+  const { top1, top2 } = topTwo(probs);
   return top1 - top2;
 }
 
