@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const md = [
     '# The learned score through the CLI',
     '',
-    `\`npm run build && node dist/benchmarks/learned-cli.js\` on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)}.`,
+    `\`npm run build && node dist/benchmarks/learned-cli.js${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}\` on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), ${new Date().toISOString().slice(0, 10)}.`,
     '',
     '`eero classify` on the 10,000 Fashion-MNIST test images as PNG files (one folder per class, so the summary reports accuracy),',
     'ledger on, default shuffled order, `--score margin` (EERO) against `--score learned` at the same `--budget`. The shifted',
