@@ -8,11 +8,12 @@
  * 36 megapixels). Reported: the victim's latency (p50, p99, worst) and
  * statuses, the bombs' answers, and the server's CPU seconds beside the wall.
  * Usage: node dist/benchmarks/decode-stall.js [--main [label=]dist/src/cli/main.js ...] [--seconds 15] [--bombs 8]
- *   [--interval 200] [--out benchmarks/results/decode-stall.md]
+ *   [--interval 200] [--out benchmarks/results/decode-stall.md] [--cgroup /sys/fs/cgroup/cpu/NAME]
+ * --cgroup runs the server alone in that cgroup (created beforehand with a CPU quota: a container's CPU limit).
  * --main (repeatable) measures other builds with the same client (e.g. the commit before the decode pool), phase by phase in turn.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
@@ -34,12 +35,16 @@ interface Server {
   stop: () => Promise<void>;
 }
 
-function startServer(main: string): Promise<Server> {
+function startServer(main: string, cgroup: string | undefined): Promise<Server> {
   const cwd = path.resolve(path.dirname(main), '..', '..', '..');
-  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--host', '127.0.0.1'], {
-    cwd,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const args = [main, 'serve', '--port', '0', '--host', '127.0.0.1'];
+  // --cgroup: the server alone joins the cgroup (a container's CPU limit) before node starts, so it reads its quota at start-up.
+  const child = cgroup
+    ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], {
+        cwd,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+    : spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 120_000);
@@ -53,6 +58,17 @@ function startServer(main: string): Promise<Server> {
     });
     child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)));
   });
+}
+
+/** The CPU limit a cgroup sets, in words (v2 cpu.max or v1 cfs quota / period). */
+function cgroupLimit(dir: string): string {
+  const read = (f: string): string | undefined =>
+    existsSync(path.join(dir, f)) ? readFileSync(path.join(dir, f), 'utf8').trim() : undefined;
+  const v2 = read('cpu.max');
+  if (v2 !== undefined) return `cpu.max ${v2}`;
+  const quota = Number(read('cpu.cfs_quota_us'));
+  const period = Number(read('cpu.cfs_period_us'));
+  return quota > 0 && period > 0 ? `CPU quota ${(quota / period).toFixed(2)} cores (cfs ${quota} / ${period} us)` : 'no CPU quota';
 }
 
 /** User + system CPU seconds of a process so far (Linux /proc). */
@@ -220,6 +236,7 @@ async function main(): Promise<void> {
       bombs: { type: 'string', default: '8' },
       interval: { type: 'string', default: '200' },
       out: { type: 'string', default: path.join(REPO_ROOT, 'benchmarks', 'results', 'decode-stall.md') },
+      cgroup: { type: 'string' },
     },
   });
   const o = { seconds: Number(values.seconds), bombs: Number(values.bombs), interval: Number(values.interval) };
@@ -233,7 +250,7 @@ async function main(): Promise<void> {
   for (const kind of [undefined, 'strip', 'square']) {
     for (const main of mains) {
       // A fresh server per phase and build: a phase's leftovers (a decode still running) must not reach the next.
-      const server = await startServer(main.file);
+      const server = await startServer(main.file, values.cgroup);
       try {
         results.push({ ...(await phase(server, kind, o)), build: main.label });
         process.stderr.write(`${row(results[results.length - 1] as PhaseResult).join(' | ')}\n`);
@@ -258,9 +275,10 @@ async function main(): Promise<void> {
   const text = [
     `# Decode stall: bombs in flight against another client`,
     '',
-    `\`node dist/benchmarks/decode-stall.js ${values.main.map((m) => `--main ${m}`).join(' ')} --seconds ${o.seconds} --bombs ${o.bombs} --interval ${o.interval}\``,
+    `\`node dist/benchmarks/decode-stall.js ${values.main.map((m) => `--main ${m}`).join(' ')} --seconds ${o.seconds} --bombs ${o.bombs} --interval ${o.interval}${values.cgroup ? ` --cgroup ${values.cgroup}` : ''}\``,
     `${new Date().toISOString()}; node ${process.version}; ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}); ` +
-      `load average ${loadavg()[0]?.toFixed(1)} at the end; \`eero serve\` with the default config (ResNet bundle), a fresh process per phase.`,
+      `load average ${loadavg()[0]?.toFixed(1)} at the end; \`eero serve\` with the default config (ResNet bundle), a fresh process per phase` +
+      (values.cgroup ? `, in cgroup ${values.cgroup} (${cgroupLimit(values.cgroup)}; the clients outside it).` : '.'),
     '',
     `The other client (127.0.0.2, a process of its own) keeps ${o.bombs} bombs in flight for ${o.seconds} s, each re-sent as soon as it is answered; from 1 s after its start until 1 s before its end the victim (127.0.0.1, this process) sends a Fashion-MNIST fixture PNG every ${o.interval} ms. Target: the victim's worst latency under 1.5 s and every 1 x 40,000,000 bomb answered 4xx.`,
     '',

@@ -2,6 +2,7 @@
 export { DEFAULTS, costUnitLabel, type CostUnit } from './defaults';
 export { expectedText, onSurface, parseSurface, surfaceName, type OptionSpec, type OptionValues, type Surface } from './options';
 export { checkBudgetSpec, describeBudget, formatCost, type BudgetSpec } from './budget-spec';
+export { usableCores } from './usable-cores';
 export { parseInputSpec, type InputSpec } from './input-spec';
 export type { Manifest, StageSpec, TensorSpec } from './manifest-schema';
 export { isBundleDir, loadBundle, type Bundle } from './bundle';
@@ -26,3 +27,5 @@ export { readExitOutputs } from './exit-outputs-file';
 export { parseBudgetPolicy } from './budget-policy';
 /** @internal For the tests. */
 export { parseServeConfig } from './serve-config';
+/** @internal For the tests. */
+export { cgroupCpuQuota, usableCoresFrom } from './usable-cores';

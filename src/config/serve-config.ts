@@ -1,11 +1,11 @@
 /** The typed configuration of `eero serve`; `{}` (or an empty file) is a valid config. */
-import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BudgetSpec } from './budget-spec';
 import { DEFAULTS } from './defaults';
 import { fileKeys, parseSurface, type OptionSpec, type OptionValues } from './options';
 import { arr, declaredFields, num, obj, oneOf, optional, parseWithSchema, reporter, str, withDefault, type Schema } from './schema';
+import { usableCores } from './usable-cores';
 import { readYamlFile } from './yaml-file';
 
 const positiveInt = num({ integer: true, min: 1 });
@@ -40,7 +40,7 @@ function defaults() {
       decodeConcurrency: 0,
       largeImagePixels: DEFAULTS.largeImagePixels,
     },
-    engine: { intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu' as const, graph: 'auto' as const },
+    engine: { intraOpThreads: usableCores(), interOpThreads: 1, executionProvider: 'cpu' as const, graph: 'auto' as const },
     shutdown: { drainMs: 5000 },
     monitor: { sampleRate: 0.02, reservoir: 4096, autoRecalibrate: false, minSamples: 500, agreementTarget: 0.99 },
   };

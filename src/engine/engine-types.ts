@@ -3,7 +3,7 @@ import type { Bundle, ExecutionProviderName, Manifest } from '../config';
 import type { EarlyExitGraph } from './early-exit-graph';
 
 export interface EngineOptions {
-  /** Threads inside one operator; default `os.availableParallelism()`. */
+  /** Threads inside one operator; default the usable cores (`os.availableParallelism()` capped by the cgroup's CPU quota). */
   intraOpThreads?: number;
   /** Threads across independent operators (sequential mode uses 1); default 1. */
   interOpThreads?: number;

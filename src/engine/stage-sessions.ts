@@ -1,7 +1,6 @@
 /** Opening one ONNX Runtime session per stage, in parallel, checked against the manifest. */
-import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
-import type { Bundle, ExecutionProviderName, StageSpec } from '../config';
+import { usableCores, type Bundle, type ExecutionProviderName, type StageSpec } from '../config';
 import { EeroError } from '../errors';
 import type { EngineLogger, EngineOptions } from './engine-types';
 
@@ -17,7 +16,7 @@ export function sessionOptions(options: EngineOptions, provider: ExecutionProvid
     executionProviders: [provider],
     graphOptimizationLevel: options.graphOptimization ?? 'all',
     executionMode: 'sequential',
-    intraOpNumThreads: options.intraOpThreads ?? availableParallelism(),
+    intraOpNumThreads: options.intraOpThreads ?? usableCores(),
     interOpNumThreads: options.interOpThreads ?? 1,
     // Spinning threads burn the cores between the short runs of chained
     // stages (measured: up to 5x slower than one graph on 2 cores). The Node
@@ -104,7 +103,7 @@ export function isSmallNetwork(bundle: Bundle): boolean {
 /** The intra-op threads of the single-row sessions, or undefined when there are none (not on CUDA, not for a large network). */
 export function singleRowThreads(options: EngineOptions, provider: ExecutionProviderName, bundle: Bundle): number | undefined {
   const threads = options.singleRowThreads ?? 1;
-  const batchThreads = options.intraOpThreads ?? availableParallelism();
+  const batchThreads = options.intraOpThreads ?? usableCores();
   return provider === 'cpu' && isSmallNetwork(bundle) && threads >= 1 && threads < batchThreads ? threads : undefined;
 }
 

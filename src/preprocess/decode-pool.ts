@@ -7,8 +7,7 @@
  * but one: a small image finds a slot free however many large ones are in
  * flight, from however many clients. Pure scheduling: no clock, no I/O.
  */
-import { availableParallelism } from 'node:os';
-import { DEFAULTS } from '../config';
+import { DEFAULTS, usableCores } from '../config';
 import { EeroError } from '../errors';
 
 export interface DecodePoolOptions {
@@ -42,14 +41,15 @@ export interface DecodePoolState {
 }
 
 /**
- * Slots by default: one per core, but at most the libuv thread pool less one
+ * Slots by default: one per usable core (the CPU quota counts), but at most the libuv thread pool less one
  * (UV_THREADPOOL_SIZE, 4 unless set) so that file reads and sharp's header
  * reads always find a thread while decodes hold theirs.
  */
-export function defaultDecodeSlots(): number {
-  const uv = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+export function defaultDecodeSlots(cores = usableCores(), uvThreadpoolSize = process.env.UV_THREADPOOL_SIZE): number {
+  const uv = Number(uvThreadpoolSize ?? 4);
   const threads = Number.isInteger(uv) && uv > 1 ? uv : 4;
-  return Math.max(1, Math.min(availableParallelism(), threads - 1));
+  // Two at least where the thread pool allows: with one slot a large image would hold the only one.
+  return Math.max(Math.min(2, threads - 1), Math.min(cores, threads - 1));
 }
 
 export class DecodePool {

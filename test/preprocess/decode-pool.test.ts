@@ -1,6 +1,7 @@
 /** The decode pool's scheduling, with jobs the test finishes by hand: slots, round-robin across clients, the small-image slot, aborts. */
 import { EeroError } from '../../src/errors';
 import { createDecodePool, type DecodePool } from '../../src/preprocess';
+import { defaultDecodeSlots } from '../../src/preprocess/decode-pool';
 
 const LARGE = 1_000;
 
@@ -147,5 +148,18 @@ describe('the decode pool', () => {
     expect(() => createDecodePool({ slots: 1.5 })).toThrow(RangeError);
     expect(() => createDecodePool({ largePixels: 0 })).toThrow(RangeError);
     expect(createDecodePool({ slots: 1 }).largeSlots).toBe(1);
+  });
+});
+
+describe('the default number of decode slots', () => {
+  test('one per usable core, below the libuv thread pool (4 threads unless set) so reads always find a thread', () => {
+    expect(defaultDecodeSlots(64, undefined)).toBe(3);
+    expect(defaultDecodeSlots(64, '9')).toBe(8);
+    expect(defaultDecodeSlots(3, '9')).toBe(3);
+  });
+
+  test('two at least where the pool allows, so that a large image never holds the only slot (a 1-CPU quota)', () => {
+    expect(defaultDecodeSlots(1, undefined)).toBe(2);
+    expect(defaultDecodeSlots(1, '2')).toBe(1);
   });
 });

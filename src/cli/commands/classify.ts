@@ -33,7 +33,7 @@ const flags = {
     description: 'processing order: shuffled (seeded; the ledger sees a representative stream) | sorted',
     default: 'shuffled',
   },
-  threads: { type: 'string', description: 'onnxruntime intra-op threads (default: all cores)' },
+  threads: { type: 'string', description: 'onnxruntime intra-op threads (default: the usable cores, capped by a CPU quota)' },
   engine: {
     type: 'string',
     description:
