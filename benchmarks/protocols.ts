@@ -257,7 +257,7 @@ function report(cells: Cell[], seconds: number, reps: number, load: number): str
       `(model ${MODEL}, budget 0.5, ledger on, default batching: maxBatch 32, maxWaitMs 0), load generated in this process;`,
     `one fixture PNG (28x28 gray) per request; ${seconds} s per cell, ${reps} repetition(s), the four variants taking turns at each client count;`,
     'REST over keep-alive HTTP/1.1 (one connection per client, node:http); gRPC over one HTTP/2 connection, either with grpc-js and stubs',
-    "loaded from KServe's grpc_predict_v2.proto (what a Node client uses), or as a load tool (h2load, ghz) does: the message encoded once,",
+    "loaded from the protocol's .proto (proto/inference.proto, as a Node client does), or as a load tool (h2load, ghz) does: the message encoded once,",
     'one node:http2 stream per call. Request bodies are built once per fixture for every transport, so the client cost is the transport.',
     `1-minute load average before the run: ${load.toFixed(2)} (other jobs on the machine skew absolute numbers; compare within a client count).`,
     '',
@@ -291,12 +291,7 @@ async function main(): Promise<void> {
   const server = await startServer();
   const agent = new Agent({ keepAlive: true, maxSockets: Math.max(...CLIENTS) });
   const proto = loadPackageDefinition(
-    loadSync('grpc_predict_v2.proto', {
-      keepCase: true,
-      longs: Number,
-      defaults: true,
-      includeDirs: [path.join(REPO_ROOT, 'proto', 'kserve')],
-    }),
+    loadSync(path.join(REPO_ROOT, 'proto', 'inference.proto'), { keepCase: true, longs: Number, defaults: true }),
   ) as unknown as { inference: { GRPCInferenceService: InferenceService } };
   const Service = proto.inference.GRPCInferenceService;
   const grpc = new Service(server.grpc, credentials.createInsecure());

@@ -1,9 +1,9 @@
 /**
- * gRPC clients built from the published .proto files (proto/), with
- * proto-loader and grpc-js as any Node client would, not from the server's
- * TypeScript types: KServe's grpc_predict_v2.proto (the Open Inference
- * Protocol), Triton's grpc_service.proto (what tritonclient uses) and
- * grpc.health.v1.
+ * gRPC clients built with proto-loader and grpc-js as any Node client would,
+ * not from the server's TypeScript types: from the upstream definitions
+ * (grpc/upstream-protocol.ts: KServe's grpc_predict_v2.proto, the Open
+ * Inference Protocol; Triton's grpc_service.proto, what tritonclient uses;
+ * grpc.health.v1), and from our proto/inference.proto as docs/api.md shows.
  */
 import { join } from 'node:path';
 import {
@@ -15,40 +15,48 @@ import {
   type ClientReadableStream,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
+import { definitionOf, type ProtocolTable } from './grpc/protocol-table';
+import { HEALTH, KSERVE, TRITON } from './grpc/upstream-protocol';
 
-const PROTO = join(__dirname, '..', '..', 'proto');
 /** As a typical Node client loads them: field names as written, int64 as numbers, enums as names. */
 const OPTIONS = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true };
 
 type Constructor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: object) => Client;
 
-function serviceClient(file: string, dir: string, path: string): Constructor {
-  let node: unknown = loadPackageDefinition(loadSync(file, { ...OPTIONS, includeDirs: [join(PROTO, dir)] }));
+function serviceClient(definition: PackageDefinition, path: string): Constructor {
+  let node: unknown = loadPackageDefinition(definition);
   for (const part of path.split('.')) node = (node as Record<string, unknown>)[part];
   return node as Constructor;
 }
 
+const fromTable = (table: ProtocolTable): Constructor => serviceClient(definitionOf(table, OPTIONS), `${table.package}.${table.service}`);
+
 let kserve: Constructor | undefined;
 let triton: Constructor | undefined;
 let health: Constructor | undefined;
+let ours: Constructor | undefined;
 
 export interface Clients {
   kserve: Client;
   triton: Client;
   health: Client;
+  /** Built from proto/inference.proto. */
+  ours: Client;
   close(): void;
 }
 
 export function grpcClients(address: string, options: object = {}): Clients {
-  kserve ??= serviceClient('grpc_predict_v2.proto', 'kserve', 'inference.GRPCInferenceService');
-  triton ??= serviceClient('grpc_service.proto', 'triton', 'inference.GRPCInferenceService');
-  health ??= serviceClient('health/v1/health.proto', 'grpc', 'grpc.health.v1.Health');
-  const made = [kserve, triton, health].map((C) => new C(address, credentials.createInsecure(), options));
+  kserve ??= fromTable(KSERVE);
+  triton ??= fromTable(TRITON);
+  health ??= fromTable(HEALTH);
+  ours ??= serviceClient(loadSync(join(__dirname, '..', '..', 'proto', 'inference.proto'), OPTIONS), 'inference.GRPCInferenceService');
+  const made = [kserve, triton, health, ours].map((C) => new C(address, credentials.createInsecure(), options));
   return {
     kserve: made[0] as Client,
     triton: made[1] as Client,
     health: made[2] as Client,
+    ours: made[3] as Client,
     close: () => made.forEach((c) => c.close()),
   };
 }

@@ -1,6 +1,8 @@
+import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { startService, type Service } from '../../src/server';
 import { call, fixturePngs, metricSum, testConfig } from './harness';
 import { bidiStream, grpcClients, rawBytes, rawOutput, readRawStrings, unary, type Clients, type InferResponse } from './grpc-client';
+import { TRITON_UNSERVED_METHOD } from './grpc/upstream-protocol';
 import { inferV2, outputOf } from './v2-rest-client';
 
 let service: Service;
@@ -33,7 +35,7 @@ async function restVerdicts(images: Buffer[], parameters: Record<string, unknown
   return { labels: outputOf(r, 'label').data ?? [], exits: outputOf(r, 'exit').data ?? [] };
 }
 
-describe('inference.GRPCInferenceService with a client built from KServe grpc_predict_v2.proto', () => {
+describe("inference.GRPCInferenceService with clients built from KServe's and Triton's definitions", () => {
   test('server live, ready and metadata (with the extensions); model ready and metadata with both input forms', async () => {
     const k = clients.kserve;
     expect(await unary(k, 'ServerLive', {})).toMatchObject({ ok: true, value: { live: true } });
@@ -243,5 +245,24 @@ describe('inference.GRPCInferenceService with a client built from KServe grpc_pr
     });
     const unknown = await unary(clients.health, 'Check', { service: 'other' });
     expect(unknown.ok ? 'answered' : unknown.error.code).toBe(5);
+  });
+
+  test('a client built from our proto/inference.proto (as docs/api.md shows) gets the labels REST gives', async () => {
+    const images = pngs.slice(3, 5);
+    const r = await unary<InferResponse>(clients.ours, 'ModelInfer', imageInfer(images, { outputs: [{ name: 'label' }] }));
+    if (!r.ok) throw r.error;
+    expect(readRawStrings(rawOutput(r.value, 'label'))).toEqual((await restVerdicts(images)).labels);
+  });
+
+  test("a method of Triton's service we do not serve (ModelConfig) is UNIMPLEMENTED, and the service answers on", async () => {
+    const raw = new Client(service.grpc?.address as string, credentials.createInsecure());
+    const bytes = (b: Buffer): Buffer => b;
+    // An empty message is a valid ModelConfigRequest (every field at its default).
+    const error = await new Promise<ServiceError | null>((resolve) => {
+      raw.makeUnaryRequest(`/inference.GRPCInferenceService/${TRITON_UNSERVED_METHOD}`, bytes, bytes, Buffer.alloc(0), (e) => resolve(e));
+    });
+    raw.close();
+    expect(error?.code).toBe(12); // UNIMPLEMENTED
+    expect(await unary(clients.triton, 'ServerLive', {})).toMatchObject({ ok: true, value: { live: true } });
   });
 });

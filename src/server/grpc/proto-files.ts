@@ -1,13 +1,12 @@
 /**
- * The services, loaded from the published .proto files in proto/ (kept as
- * they are): Triton's inference.GRPCInferenceService, a superset of the
- * Open Inference Protocol's with the same messages and field numbers (so
- * clients built from KServe's grpc_predict_v2.proto work too), and
- * grpc.health.v1.Health.
+ * The services, loaded from our own .proto files in proto/: inference.proto
+ * (inference.GRPCInferenceService, the Open Inference Protocol with the
+ * names and field numbers of KServe's and Triton's definitions, so clients
+ * built from either work) and health.proto (grpc.health.v1.Health).
  */
 import { join } from 'node:path';
 import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 import { packageRoot } from '../v2';
 
 /** How messages reach the handlers (messages.ts describes the result). */
@@ -18,8 +17,9 @@ export interface Services {
   health: ServiceDefinition;
 }
 
-export function protoDir(): string {
-  return join(packageRoot().dir, 'proto');
+/** A file of proto/, loaded as the server loads it. */
+export function loadProto(file: 'inference.proto' | 'health.proto'): PackageDefinition {
+  return loadSync(join(packageRoot().dir, 'proto', file), LOADER_OPTIONS);
 }
 
 function service(root: GrpcObject, path: string): ServiceDefinition {
@@ -32,12 +32,11 @@ function service(root: GrpcObject, path: string): ServiceDefinition {
 
 let loaded: Services | undefined;
 
-/** Loaded once per process (parsing the two files takes a few hundred milliseconds). */
+/** Loaded once per process. */
 export function loadServices(): Services {
-  if (loaded) return loaded;
-  const dir = protoDir();
-  const inference = loadPackageDefinition(loadSync('grpc_service.proto', { ...LOADER_OPTIONS, includeDirs: [join(dir, 'triton')] }));
-  const health = loadPackageDefinition(loadSync('health/v1/health.proto', { ...LOADER_OPTIONS, includeDirs: [join(dir, 'grpc')] }));
-  loaded = { inference: service(inference, 'inference.GRPCInferenceService'), health: service(health, 'grpc.health.v1.Health') };
+  loaded ??= {
+    inference: service(loadPackageDefinition(loadProto('inference.proto')), 'inference.GRPCInferenceService'),
+    health: service(loadPackageDefinition(loadProto('health.proto')), 'grpc.health.v1.Health'),
+  };
   return loaded;
 }
