@@ -175,6 +175,11 @@ describe('what the docs name exists', () => {
     expect(bad).toEqual([]);
   });
 
+  it.each(texts)('%s: every repository file it names under src/, test/, benchmarks/ or scripts/ exists', (_, text) => {
+    const named = [...text.matchAll(/(?<![\w/.-])(?:src|test|benchmarks|scripts)\/[A-Za-z0-9_/.-]+\.(?:ts|mjs|js|sh|py)\b/g)].map((m) => m[0]);
+    expect(named.filter((f) => !existsSync(join(ROOT, f)))).toEqual([]);
+  });
+
   it.each(texts)('%s: every parameter its example URLs give /v1/classify is a declared option', (_, text) => {
     const names = new Set(['model', ...onSurface([...ROUTING_OPTIONS, ...ANSWER_OPTIONS], 'query').map((s) => surfaceName(s, 'query'))]);
     const bad: string[] = [];
