@@ -1,0 +1,140 @@
+/**
+ * Deadlines as a latency bound: at the start of each batch, from the stage times measured at a few
+ * batch sizes at load (engine profileBatchTimes) and a correction learned from the runs since, pick
+ * for the batch's rows the deepest exit that still answers them by their deadlines. Every row of a
+ * batch is answered when the batch ends, so the rows share one end time; rows already too late even
+ * at exit 1 go at exit 1 and do not hold the others back; rows still waiting behind the batch keep
+ * the time they need for exit 1 (docs/eero.md "Deadlines").
+ */
+import { overheadMsAt, stageMsAt, type BatchTimes } from '../engine';
+
+/**
+ * Milliseconds kept between a batch's predicted end and its rows' deadlines, for what happens after
+ * the run: the answers resolved, serialised and written (about a millisecond on a quiet machine).
+ */
+export const DEADLINE_MARGIN_MS = 2;
+
+/** The learned correction tracks the 95th percentile of actual / predicted run times: a late run costs more than a slow plan. */
+const TRACKED_QUANTILE = 0.95;
+/** Step of the tracker in log space: x1.21 up after a slow run, x0.99 down after a fast one. */
+const TRACKER_STEP = 0.2;
+const FACTOR_RANGE = [0.25, 20] as const;
+/** Runs of one batch-size class before its own correction replaces the one learned over all runs. */
+const CLASS_RUNS = 8;
+
+/** A quantile of log(actual / predicted), tracked one observation at a time (stochastic gradient on the pinball loss). */
+class RatioTracker {
+  private log = 0;
+  runs = 0;
+
+  observe(ratio: number): void {
+    const x = Math.log(ratio);
+    this.runs++;
+    // Equal: nothing learned (an exact prediction must not drift the factor).
+    if (x > this.log) this.log += TRACKER_STEP * TRACKED_QUANTILE;
+    else if (x < this.log) this.log -= TRACKER_STEP * (1 - TRACKED_QUANTILE);
+    this.log = Math.min(Math.log(FACTOR_RANGE[1]), Math.max(Math.log(FACTOR_RANGE[0]), this.log));
+  }
+
+  get factor(): number {
+    return Math.exp(this.log);
+  }
+}
+
+export interface DeadlinePlannerOptions {
+  /** Default DEADLINE_MARGIN_MS. */
+  marginMs?: number;
+}
+
+export class DeadlinePlanner {
+  readonly marginMs: number;
+  private readonly stages: number;
+  private readonly all = new RatioTracker();
+  /** By batch size class (1, 2-3, 4-7, ...): one row and many rows may take different engine paths. */
+  private readonly byClass: RatioTracker[] = [];
+
+  constructor(
+    private readonly times: BatchTimes,
+    options: DeadlinePlannerOptions = {},
+  ) {
+    this.marginMs = options.marginMs ?? DEADLINE_MARGIN_MS;
+    this.stages = times.stageMs[0]?.length ?? 0;
+  }
+
+  /** Milliseconds the measured profile gives a run in which stage s (0-based) runs `rowsPerStage[s]` rows. */
+  profileMs(rowsPerStage: ArrayLike<number>): number {
+    let ms = overheadMsAt(this.times, rowsPerStage[0] ?? 0);
+    for (let s = 0; s < this.stages; s++) ms += stageMsAt(this.times, s, rowsPerStage[s] ?? 0);
+    return ms;
+  }
+
+  /** The correction learned for runs of `rows` rows. */
+  factor(rows: number): number {
+    const c = this.byClass[sizeClass(rows)];
+    return c !== undefined && c.runs >= CLASS_RUNS ? c.factor : this.all.factor;
+  }
+
+  predictMs(rowsPerStage: ArrayLike<number>): number {
+    return this.profileMs(rowsPerStage) * this.factor(rowsPerStage[0] ?? 0);
+  }
+
+  /** Learn from a finished run: the rows each stage ran and the milliseconds it took. */
+  observe(rowsPerStage: ArrayLike<number>, ms: number): void {
+    const planned = this.profileMs(rowsPerStage);
+    if (!(planned > 0 && ms > 0 && Number.isFinite(ms))) return;
+    const ratio = ms / planned;
+    this.all.observe(ratio);
+    const k = sizeClass(rowsPerStage[0] ?? 0);
+    (this.byClass[k] ??= new RatioTracker()).observe(ratio);
+  }
+
+  /**
+   * Per row, the last exit (0-based) it may reach. `leftMs[r]`: milliseconds until row r's deadline
+   * (undefined: no deadline, never capped). `behindMs`: the same for the rows with a deadline still
+   * waiting behind this batch (the next batch's rows), earliest first.
+   */
+  caps(leftMs: ReadonlyArray<number | undefined>, behindMs: readonly number[] = []): Int32Array {
+    const last = this.stages - 1;
+    const caps = Int32Array.from(leftMs, (l) => (l === undefined ? last : 0));
+    const timed = leftMs.flatMap((l, r) => (l === undefined ? [] : [r]));
+    if (timed.length === 0 || last <= 0) return caps;
+    const atExit1 = this.predictMs(this.rowsPerStage(caps));
+    // Too late even at exit 1: answered there (and counted missed); they set no end time for the others.
+    const onTime = timed.filter((r) => (leftMs[r] as number) - this.marginMs >= atExit1);
+    if (onTime.length === 0) return caps;
+    let endBy = Math.min(...onTime.map((r) => leftMs[r] as number)) - this.marginMs;
+    endBy = Math.min(endBy, this.nextBatchStartBy(behindMs, atExit1));
+    // Deeper, one exit at a time for every on-time row together (they are answered together), while it still ends in time.
+    for (let l = 1; l <= last; l++) {
+      const trial = Int32Array.from(caps);
+      for (const r of onTime) trial[r] = l;
+      if (this.predictMs(this.rowsPerStage(trial)) > endBy) break;
+      caps.set(trial);
+    }
+    return caps;
+  }
+
+  /**
+   * The latest this batch may end so that the rows waiting behind it, as the next batch, can still be
+   * answered at exit 1 in time. Rows that could not be even if this batch ran at exit 1 set no limit.
+   */
+  private nextBatchStartBy(behindMs: readonly number[], thisAtExit1: number): number {
+    if (behindMs.length === 0) return Infinity;
+    const rows = new Array<number>(this.stages).fill(0);
+    rows[0] = behindMs.length;
+    const next = this.predictMs(rows) + this.marginMs;
+    const reachable = behindMs.filter((left) => left - next >= thisAtExit1);
+    return reachable.length === 0 ? Infinity : Math.min(...reachable) - next;
+  }
+
+  /** Stage s runs the rows whose cap is s or deeper (the plan assumes no row leaves before its cap). */
+  private rowsPerStage(caps: Int32Array): number[] {
+    const rows = new Array<number>(this.stages).fill(0);
+    for (const c of caps) for (let s = 0; s <= c; s++) rows[s] = (rows[s] as number) + 1;
+    return rows;
+  }
+}
+
+function sizeClass(rows: number): number {
+  return Math.max(0, Math.floor(Math.log2(Math.max(1, rows))));
+}

@@ -1,0 +1,95 @@
+/**
+ * The deadline planner on its own (no model, no clock): a made-up machine whose every stage takes
+ * 1 + 0.25 n ms over n rows, and 0.5 ms around each run. Times are sums of powers of two, so the
+ * arithmetic is exact.
+ */
+import type { BatchTimes } from '../../src/engine';
+import { DeadlinePlanner } from '../../src/pipeline/deadline-plan';
+
+const STAGES = 4;
+const SIZES = [1, 2, 8, 32];
+const TIMES: BatchTimes = {
+  sizes: SIZES,
+  stageMs: SIZES.map((n) => new Array<number>(STAGES).fill(1 + 0.25 * n)),
+  overheadMs: SIZES.map(() => 0.5),
+};
+
+/** Milliseconds of n rows all through stages 0..l on the made-up machine. */
+const batchMs = (n: number, l: number): number => 0.5 + (l + 1) * (1 + 0.25 * n);
+
+const planner = (marginMs = 0): DeadlinePlanner => new DeadlinePlanner(TIMES, { marginMs });
+const rows = (n: number, l: number): number[] => Array.from({ length: STAGES }, (_, s) => (s <= l ? n : 0));
+
+describe('deadline planner', () => {
+  test('one row gets the deepest exit whose batch ends by its deadline, the margin kept', () => {
+    expect(batchMs(1, 2)).toBe(4.25);
+    expect(batchMs(1, 3)).toBe(5.5);
+    expect(Array.from(planner().caps([5.4]))).toEqual([2]);
+    expect(Array.from(planner().caps([5.5]))).toEqual([3]);
+    expect(Array.from(planner(2).caps([7.4]))).toEqual([2]);
+    expect(Array.from(planner(2).caps([7.5]))).toEqual([3]);
+  });
+
+  test('a batch of n rows takes its measured time, not n times one row: 8 rows with 10 ms left reach exit 3', () => {
+    // n x one row's time would be 8 x 1.25 ms per stage: not even exit 1 in 10 ms.
+    expect(batchMs(8, 2)).toBe(9.5);
+    expect(Array.from(planner().caps(new Array<number>(8).fill(10)))).toEqual(new Array<number>(8).fill(2));
+    // Between measured sizes the time is linear: 5 rows take 2.25 ms per stage.
+    expect(planner().profileMs(rows(5, 1))).toBe(0.5 + 2 * 2.25);
+  });
+
+  test('rows of one batch are answered together: the tightest on-time deadline sets the depth for all', () => {
+    // Two rows through stages 0..2: 0.5 + 3 x 1.5 = 5 ms.
+    expect(Array.from(planner().caps([5, 100]))).toEqual([2, 2]);
+    expect(Array.from(planner().caps([4.9, 100]))).toEqual([1, 1]);
+  });
+
+  test('a row too late even for exit 1 stays at exit 1 and does not hold the others back', () => {
+    // Both at exit 1: 0.5 + 1.5 = 2 ms; the first row has 1 ms left.
+    const caps = planner().caps([1, 20]);
+    expect(Array.from(caps)).toEqual([0, 3]);
+    // The late row runs stage 0 only: 0.5 + 1.5 + 3 x 1.25 ms.
+    expect(planner().profileMs([2, 1, 1, 1])).toBe(5.75);
+  });
+
+  test('rows without a deadline are never capped, and count in the batch time of those with one', () => {
+    expect(Array.from(planner().caps([undefined, undefined]))).toEqual([3, 3]);
+    // With the other row through every stage: 0.5 + 1.5 + 3 x 1.25 = 5.75 ms at exit 1, 6.25 ms at exit 3, 6.5 ms at exit 4.
+    expect(Array.from(planner().caps([undefined, 6.5]))).toEqual([3, 3]);
+    expect(Array.from(planner().caps([undefined, 6.4]))).toEqual([3, 2]);
+    expect(Array.from(planner().caps([undefined, 5.7]))).toEqual([3, 0]);
+  });
+
+  test('rows waiting behind keep the time they need for exit 1; rows that cannot make it set no limit', () => {
+    const alone = Array.from(planner().caps([8]));
+    expect(alone).toEqual([3]);
+    // Eight rows behind, due in 8 ms: exit 1 for them takes 3.5 ms, so this batch must end by 4.5 ms.
+    expect(Array.from(planner().caps([8], new Array<number>(8).fill(8)))).toEqual([2]);
+    // Due in 3 ms: they are late whatever this batch does.
+    expect(Array.from(planner().caps([8], new Array<number>(8).fill(3)))).toEqual([3]);
+  });
+
+  test('runs slower than the profile make the plan slower within a few runs; exact ones leave it alone', () => {
+    const p = planner();
+    for (let i = 0; i < 50; i++) p.observe(rows(1, 3), batchMs(1, 3));
+    expect(p.factor(1)).toBe(1);
+    expect(Array.from(p.caps([5.5]))).toEqual([3]);
+    for (let i = 0; i < 5; i++) p.observe(rows(1, 3), 2 * batchMs(1, 3));
+    expect(p.factor(1)).toBeGreaterThanOrEqual(2);
+    expect(Array.from(p.caps([5.5]))).toEqual([0]);
+    // Faster again: the correction comes down, slowly (it tracks a high quantile of the runs).
+    for (let i = 0; i < 400; i++) p.observe(rows(1, 3), batchMs(1, 3) / 2);
+    expect(p.factor(1)).toBeLessThan(0.6);
+  });
+
+  test('each batch-size class learns its own correction once it has runs; until then the one over all runs', () => {
+    const p = planner();
+    for (let i = 0; i < 10; i++) p.observe(rows(1, 3), 3 * batchMs(1, 3));
+    const learned = p.factor(1);
+    expect(learned).toBeGreaterThan(2.5);
+    expect(p.factor(8)).toBe(learned);
+    for (let i = 0; i < 400; i++) p.observe(rows(8, 3), batchMs(8, 3));
+    expect(p.factor(8)).toBeLessThan(1.1);
+    expect(p.factor(1)).toBe(learned);
+  });
+});
