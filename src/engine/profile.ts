@@ -1,10 +1,12 @@
 /**
  * Measuring the stages on this machine: seconds per image at one batch size (the router's `seconds`
- * cost unit), and each stage's time at a few batch sizes (the deadline planner's batch-time model:
- * a batch of n rows does not take n times one row's time).
+ * cost unit), and each stage's time at a few batch sizes on each engine path (the deadline
+ * planner's batch-time model, batch-times.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { EeroError } from '../errors';
+import { graphTimes, monotone, type PathTimes } from './batch-times';
+import type { EarlyExitGraph } from './early-exit-graph';
 import type { Engine } from './engine-types';
 
 export interface ProfileOptions {
@@ -22,16 +24,6 @@ export interface StageProfile {
   stageSeconds: number[];
   /** Cumulative seconds per image to reach each exit: the `seconds` cost of exit l. */
   exitSeconds: number[];
-}
-
-/** Each stage's time at a few batch sizes, every row through every stage. */
-export interface BatchTimes {
-  /** Batch sizes measured, ascending, from 1. */
-  sizes: number[];
-  /** Per size, per stage (0-based): median milliseconds of the whole batch's stage (session run and the survivors' gather). */
-  stageMs: number[][];
-  /** Per size: median milliseconds of the run outside its stages (tensors, the router's calls between stages). */
-  overheadMs: number[];
 }
 
 interface TimedRun {
@@ -72,20 +64,12 @@ export async function profileStages(engine: Engine, batchSize: number, options: 
   return { batchSize, runs, stageSeconds, exitSeconds: cumulative(stageSeconds) };
 }
 
-/** 1, 2, then x4 up to `max` (which is always included): few sizes, enough to follow the curve. */
-export function batchSizesUpTo(max: number): number[] {
-  if (!Number.isInteger(max) || max < 1) throw new EeroError('BAD_PARAMETER', `profile: batch size must be an integer >= 1, got ${max}`);
-  const sizes = [1];
-  for (let n = 2; n < max; n *= 4) sizes.push(n);
-  if (max > 1) sizes.push(max);
-  return sizes;
-}
-
 /**
- * Each stage's time at each of `sizes`. The sizes take turns round by round, so that a burst of load
- * from elsewhere on the machine falls on all of them; medians, so that one slow run does not count.
+ * Each stage's time at each of `sizes`, on the stage chain, and the one early-exit graph's to exit 1
+ * and to the last exit when the engine has it. The sizes take turns round by round, so that a burst of
+ * load from elsewhere on the machine falls on all of them; medians, so that one slow run does not count.
  */
-export async function profileBatchTimes(engine: Engine, sizes: readonly number[], options: ProfileOptions = {}): Promise<BatchTimes> {
+export async function profileBatchTimes(engine: Engine, sizes: readonly number[], options: ProfileOptions = {}): Promise<PathTimes> {
   const warmupRuns = options.warmupRuns ?? 2;
   const runs = options.runs ?? 5;
   checkRuns(runs, warmupRuns);
@@ -94,65 +78,45 @@ export async function profileBatchTimes(engine: Engine, sizes: readonly number[]
     throw new EeroError('BAD_PARAMETER', `profile: batch sizes must be integers >= 1, got ${sizes.join(', ')}`);
   }
   const inputs = sorted.map((n) => noise(n * engine.imageSize));
+  const graph = engine.earlyExit && graphRunner(engine, engine.earlyExit);
   const timed: TimedRun[][] = sorted.map(() => []);
+  const graphMs: Array<{ first: number[]; last: number[] }> = sorted.map(() => ({ first: [], last: [] }));
   for (let r = 0; r < warmupRuns + runs; r++) {
     for (const [i, n] of sorted.entries()) {
-      const t = await timedRun(engine, inputs[i] as Float32Array, n, options.signal);
-      if (r >= warmupRuns) timed[i]?.push(t);
+      const input = inputs[i] as Float32Array;
+      const t = await timedRun(engine, input, n, options.signal);
+      const g = graph && { first: await graph(input, n, 'first'), last: await graph(input, n, 'last') };
+      if (r < warmupRuns) continue;
+      timed[i]?.push(t);
+      if (g) (graphMs[i] as { first: number[]; last: number[] }).first.push(g.first);
+      if (g) (graphMs[i] as { first: number[]; last: number[] }).last.push(g.last);
     }
   }
   const stageMs = timed.map((ts) => Array.from({ length: engine.stageCount }, (_, s) => median(ts.map((t) => t.stageMs[s] as number))));
   const overheadMs = timed.map((ts) => median(ts.map((t) => Math.max(0, t.totalMs - t.stageMs.reduce((a, b) => a + b, 0)))));
-  return monotone({ sizes: sorted, stageMs, overheadMs });
+  const stages = monotone({ sizes: sorted, stageMs, overheadMs });
+  const graphTable = graph
+    ? graphTimes(
+        stages,
+        graphMs.map((g) => median(g.first)),
+        graphMs.map((g) => median(g.last)),
+      )
+    : undefined;
+  return { stages, graph: graphTable };
 }
 
-/** Seconds per image to reach each exit at batch size `n` (the `seconds` cost unit), from measured batch times. */
-export function exitSecondsAt(times: BatchTimes, n: number): number[] {
-  const stages = times.stageMs[0]?.length ?? 0;
-  return cumulative(Array.from({ length: stages }, (_, s) => stageMsAt(times, s, n) / 1000 / n));
-}
-
-/**
- * Milliseconds of stage `stage` (0-based) over a batch of `rows` rows: linear between the measured
- * sizes; beyond the largest, that size's time per row times `rows` (no further saving assumed).
- */
-export function stageMsAt(times: BatchTimes, stage: number, rows: number): number {
-  return interpolate(
-    times.sizes,
-    times.stageMs.map((ms) => ms[stage] ?? 0),
-    rows,
-  );
-}
-
-/** Milliseconds of a run of `rows` rows outside its stages. */
-export function overheadMsAt(times: BatchTimes, rows: number): number {
-  return interpolate(times.sizes, times.overheadMs, rows);
-}
-
-function interpolate(sizes: readonly number[], ms: readonly number[], rows: number): number {
-  if (rows <= 0) return 0;
-  const k = sizes.length - 1;
-  for (let i = 0; i <= k; i++) {
-    const n1 = sizes[i] as number;
-    if (rows > n1) continue;
-    const m1 = ms[i] as number;
-    if (i === 0) return (m1 * rows) / n1;
-    const n0 = sizes[i - 1] as number;
-    const m0 = ms[i - 1] as number;
-    return m0 + ((m1 - m0) * (rows - n0)) / (n1 - n0);
-  }
-  return ((ms[k] as number) * rows) / (sizes[k] as number);
-}
-
-/** More rows never take less time: medians of noisy runs can say otherwise. */
-function monotone(t: BatchTimes): BatchTimes {
-  const up = (values: number[]): number[] => {
-    let top = 0;
-    return values.map((v) => (top = Math.max(top, v)));
+/** Times one run of the graph with every row leaving at exit 1, or going through every exit. */
+function graphRunner(engine: Engine, graph: EarlyExitGraph): (input: Float32Array, n: number, depth: 'first' | 'last') => Promise<number> {
+  const m = engine.stageCount;
+  return async (input, n, depth) => {
+    const thresholds = new Float64Array(n * m).fill(Infinity);
+    // A threshold of -infinity is one every row passes: it leaves there.
+    if (depth === 'first') for (let r = 0; r < n; r++) thresholds[r * m] = -Infinity;
+    const tieNoise = new Float64Array(n * m * engine.classes);
+    const t0 = performance.now();
+    await graph.run(input, n, thresholds, 1, tieNoise, 0, { detail: false });
+    return performance.now() - t0;
   };
-  const stages = t.stageMs[0]?.length ?? 0;
-  const columns = Array.from({ length: stages }, (_, s) => up(t.stageMs.map((ms) => ms[s] as number)));
-  return { sizes: t.sizes, stageMs: t.sizes.map((_, i) => columns.map((c) => c[i] as number)), overheadMs: up(t.overheadMs) };
 }
 
 function median(values: number[]): number {

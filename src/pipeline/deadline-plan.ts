@@ -1,12 +1,13 @@
 /**
  * Deadlines as a latency bound: at the start of each batch, from the stage times measured at a few
- * batch sizes at load (engine profileBatchTimes) and a correction learned from the runs since, pick
+ * batch sizes at load on each engine path (engine profileBatchTimes) and a correction learned from
+ * the runs since, pick
  * for the batch's rows the deepest exit that still answers them by their deadlines. Every row of a
  * batch is answered when the batch ends, so the rows share one end time; rows already too late even
  * at exit 1 go at exit 1 and do not hold the others back; rows still waiting behind the batch keep
  * the time they need for exit 1 (docs/eero.md "Deadlines").
  */
-import { overheadMsAt, stageMsAt, type BatchTimes } from '../engine';
+import { overheadMsAt, stageMsAt, type BatchTimes, type PathTimes } from '../engine';
 
 /**
  * Milliseconds kept between a batch's predicted end and its rows' deadlines, for what happens after
@@ -46,46 +47,60 @@ export interface DeadlinePlannerOptions {
   marginMs?: number;
 }
 
+/** The engine paths a batch can take, as run-batch reports them (`full` has no exits to plan). */
+export type PlannedPath = 'graph' | 'stages';
+
 export class DeadlinePlanner {
   readonly marginMs: number;
   private readonly stages: number;
-  private readonly all = new RatioTracker();
-  /** By batch size class (1, 2-3, 4-7, ...): one row and many rows may take different engine paths. */
-  private readonly byClass: RatioTracker[] = [];
+  /** Corrections by path ("graph"), and by path and batch size class (1, 2-3, 4-7, ...: "graph 2"). */
+  private readonly trackers = new Map<string, RatioTracker>();
+  /** The path runs of each size class took last: the engine picks it, the plan follows. */
+  private readonly lastPath = new Map<number, PlannedPath>();
 
   constructor(
-    private readonly times: BatchTimes,
+    private readonly times: PathTimes,
     options: DeadlinePlannerOptions = {},
   ) {
     this.marginMs = options.marginMs ?? DEADLINE_MARGIN_MS;
-    this.stages = times.stageMs[0]?.length ?? 0;
+    this.stages = times.stages.stageMs[0]?.length ?? 0;
+  }
+
+  /** The path a batch of `rows` rows is expected to take: the one its size class took last, else the graph from 2 rows when there is one. */
+  pathFor(rows: number): PlannedPath {
+    return this.lastPath.get(sizeClass(rows)) ?? (rows >= 2 && this.times.graph ? 'graph' : 'stages');
   }
 
   /** Milliseconds the measured profile gives a run in which stage s (0-based) runs `rowsPerStage[s]` rows. */
-  profileMs(rowsPerStage: ArrayLike<number>): number {
-    let ms = overheadMsAt(this.times, rowsPerStage[0] ?? 0);
-    for (let s = 0; s < this.stages; s++) ms += stageMsAt(this.times, s, rowsPerStage[s] ?? 0);
+  profileMs(rowsPerStage: ArrayLike<number>, path: PlannedPath = this.pathFor(rowsPerStage[0] ?? 0)): number {
+    const table: BatchTimes = (path === 'graph' ? this.times.graph : undefined) ?? this.times.stages;
+    let ms = overheadMsAt(table, rowsPerStage[0] ?? 0);
+    for (let s = 0; s < this.stages; s++) ms += stageMsAt(table, s, rowsPerStage[s] ?? 0);
     return ms;
   }
 
-  /** The correction learned for runs of `rows` rows. */
-  factor(rows: number): number {
-    const c = this.byClass[sizeClass(rows)];
-    return c !== undefined && c.runs >= CLASS_RUNS ? c.factor : this.all.factor;
+  /** The correction learned for runs of `rows` rows on `path`. */
+  factor(rows: number, path: PlannedPath = this.pathFor(rows)): number {
+    const c = this.trackers.get(`${path} ${sizeClass(rows)}`);
+    return c !== undefined && c.runs >= CLASS_RUNS ? c.factor : (this.trackers.get(path)?.factor ?? 1);
   }
 
   predictMs(rowsPerStage: ArrayLike<number>): number {
-    return this.profileMs(rowsPerStage) * this.factor(rowsPerStage[0] ?? 0);
+    const path = this.pathFor(rowsPerStage[0] ?? 0);
+    return this.profileMs(rowsPerStage, path) * this.factor(rowsPerStage[0] ?? 0, path);
   }
 
-  /** Learn from a finished run: the rows each stage ran and the milliseconds it took. */
-  observe(rowsPerStage: ArrayLike<number>, ms: number): void {
-    const planned = this.profileMs(rowsPerStage);
+  /** Learn from a finished run: the path it took, the rows each stage ran and the milliseconds it took. */
+  observe(rowsPerStage: ArrayLike<number>, ms: number, path: PlannedPath): void {
+    const rows = rowsPerStage[0] ?? 0;
+    this.lastPath.set(sizeClass(rows), path);
+    const planned = this.profileMs(rowsPerStage, path);
     if (!(planned > 0 && ms > 0 && Number.isFinite(ms))) return;
-    const ratio = ms / planned;
-    this.all.observe(ratio);
-    const k = sizeClass(rowsPerStage[0] ?? 0);
-    (this.byClass[k] ??= new RatioTracker()).observe(ratio);
+    for (const key of [path, `${path} ${sizeClass(rows)}`]) {
+      let t = this.trackers.get(key);
+      if (t === undefined) this.trackers.set(key, (t = new RatioTracker()));
+      t.observe(ms / planned);
+    }
   }
 
   /**

@@ -141,7 +141,7 @@ export async function loadModel(dir: string, settings: ModelSettings = {}, optio
     // A few batch sizes up to the serving one: deadlines plan with them, the seconds unit is the serving size's.
     const batch = settings.profileBatch ?? 32;
     const times = measure ? await profileBatchTimes(engine, batchSizesUpTo(batch)) : undefined;
-    const costs = modelCosts(manifest, resolved.costUnit, times && exitSecondsAt(times, batch), times);
+    const costs = modelCosts(manifest, resolved.costUnit, times && exitSecondsAt(times.stages, batch), times);
     const routing = new ModelRouting({
       calibration,
       costs,

@@ -186,7 +186,7 @@ export function createBatchRunner(model: LoadedModel, options: BatchRunnerOption
       throw e;
     }
     // What this run really took teaches the planner this machine's pace now (load from elsewhere, the engine path).
-    if (ran.path !== 'full') planner?.observe(rowsPerStage(ran.exits, last + 1), options.clock() - start);
+    if (ran.path !== 'full') planner?.observe(rowsPerStage(ran.exits, last + 1), options.clock() - start, ran.path);
     const rowCosts = Array.from(ran.exits, (l) => costs.costs[l] as number);
     if (reservation) ledger?.settle(reservation, rowCosts, ran.ledgerForced);
     options.onRun?.({

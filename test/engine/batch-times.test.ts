@@ -1,5 +1,6 @@
 /** The batch-time model's arithmetic (no engine): measured sizes, interpolation between them, the seconds unit from them. */
 import { batchSizesUpTo, exitSecondsAt, overheadMsAt, stageMsAt, type BatchTimes } from '../../src/engine';
+import { graphTimes, monotone } from '../../src/engine/batch-times';
 
 const TIMES: BatchTimes = {
   sizes: [1, 2, 8, 32],
@@ -39,5 +40,40 @@ describe('batch-time model', () => {
     const s = exitSecondsAt(TIMES, 8);
     expect(s[0]).toBeCloseTo(3 / 8 / 1000, 15);
     expect(s[1]).toBeCloseTo((3 + 5) / 8 / 1000, 15);
+  });
+
+  test("the one graph's table: its exit-1 time as stage 1, the rest of its full time spread as the chain spends it", () => {
+    const chain: BatchTimes = {
+      sizes: [1, 8],
+      stageMs: [
+        [1, 1, 2],
+        [2, 2, 6],
+      ],
+      overheadMs: [0.5, 0.5],
+    };
+    const g = graphTimes(chain, [3, 5], [6, 13]);
+    expect(g.stageMs).toEqual([
+      [3, 1, 2],
+      [5, 2, 6],
+    ]);
+    expect(g.overheadMs).toEqual([0, 0]);
+  });
+
+  test('noisy medians made monotone from 2 rows on; one row (its own sessions) left as measured', () => {
+    const t = monotone({
+      sizes: [1, 2, 8],
+      stageMs: [
+        [5, 1],
+        [2, 3],
+        [4, 2],
+      ],
+      overheadMs: [1, 0.5, 0.25],
+    });
+    expect(t.stageMs).toEqual([
+      [5, 1],
+      [2, 3],
+      [4, 3],
+    ]);
+    expect(t.overheadMs).toEqual([1, 0.5, 0.5]);
   });
 });

@@ -17,7 +17,7 @@ const TIMES: BatchTimes = {
 /** Milliseconds of n rows all through stages 0..l on the made-up machine. */
 const batchMs = (n: number, l: number): number => 0.5 + (l + 1) * (1 + 0.25 * n);
 
-const planner = (marginMs = 0): DeadlinePlanner => new DeadlinePlanner(TIMES, { marginMs });
+const planner = (marginMs = 0): DeadlinePlanner => new DeadlinePlanner({ stages: TIMES, graph: undefined }, { marginMs });
 const rows = (n: number, l: number): number[] => Array.from({ length: STAGES }, (_, s) => (s <= l ? n : 0));
 
 describe('deadline planner', () => {
@@ -71,25 +71,38 @@ describe('deadline planner', () => {
 
   test('runs slower than the profile make the plan slower within a few runs; exact ones leave it alone', () => {
     const p = planner();
-    for (let i = 0; i < 50; i++) p.observe(rows(1, 3), batchMs(1, 3));
+    for (let i = 0; i < 50; i++) p.observe(rows(1, 3), batchMs(1, 3), 'stages');
     expect(p.factor(1)).toBe(1);
     expect(Array.from(p.caps([5.5]))).toEqual([3]);
-    for (let i = 0; i < 5; i++) p.observe(rows(1, 3), 2 * batchMs(1, 3));
+    for (let i = 0; i < 5; i++) p.observe(rows(1, 3), 2 * batchMs(1, 3), 'stages');
     expect(p.factor(1)).toBeGreaterThanOrEqual(2);
     expect(Array.from(p.caps([5.5]))).toEqual([0]);
     // Faster again: the correction comes down, slowly (it tracks a high quantile of the runs).
-    for (let i = 0; i < 400; i++) p.observe(rows(1, 3), batchMs(1, 3) / 2);
+    for (let i = 0; i < 400; i++) p.observe(rows(1, 3), batchMs(1, 3) / 2, 'stages');
     expect(p.factor(1)).toBeLessThan(0.6);
   });
 
   test('each batch-size class learns its own correction once it has runs; until then the one over all runs', () => {
     const p = planner();
-    for (let i = 0; i < 10; i++) p.observe(rows(1, 3), 3 * batchMs(1, 3));
+    for (let i = 0; i < 10; i++) p.observe(rows(1, 3), 3 * batchMs(1, 3), 'stages');
     const learned = p.factor(1);
     expect(learned).toBeGreaterThan(2.5);
     expect(p.factor(8)).toBe(learned);
-    for (let i = 0; i < 400; i++) p.observe(rows(8, 3), batchMs(8, 3));
+    for (let i = 0; i < 400; i++) p.observe(rows(8, 3), batchMs(8, 3), 'stages');
     expect(p.factor(8)).toBeLessThan(1.1);
     expect(p.factor(1)).toBe(learned);
+  });
+
+  test('a batch is planned with the times of the engine path it is expected to take: the one graph from 2 rows, else the path its size took last', () => {
+    // A graph whose exit 1 costs 2 ms at any size (its fixed part), and each later stage 0.5 ms.
+    const graph: BatchTimes = { sizes: SIZES, stageMs: SIZES.map(() => [2, 0.5, 0.5, 0.5]), overheadMs: SIZES.map(() => 0) };
+    const p = new DeadlinePlanner({ stages: TIMES, graph }, { marginMs: 0 });
+    expect(p.pathFor(1)).toBe('stages');
+    expect(p.pathFor(8)).toBe('graph');
+    // 8 rows with 3 ms left: exit 3 on the graph (3 ms), where the chain would not even reach exit 2 (6.5 ms).
+    expect(Array.from(p.caps(new Array<number>(8).fill(3)))).toEqual(new Array<number>(8).fill(2));
+    p.observe(rows(8, 3), batchMs(8, 3), 'stages');
+    expect(p.pathFor(8)).toBe('stages');
+    expect(Array.from(p.caps(new Array<number>(8).fill(3)))).toEqual(new Array<number>(8).fill(0));
   });
 });
