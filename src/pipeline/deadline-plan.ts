@@ -42,6 +42,34 @@ class RatioTracker {
   }
 }
 
+/** Steady traffic with deadlines: how many such rows arrive per millisecond, and the deadline they come with. */
+export interface Flow {
+  perMs: number;
+  deadlineMs: number;
+}
+
+/**
+ * The rows with a deadline that earlier batches planned, by arrival time, over the last `windowMs`:
+ * the flow that keeps coming. The current batch's own rows are added after it is planned, so that a
+ * burst arriving at once is not taken for a flow.
+ */
+export class ArrivalWindow {
+  private times: number[] = [];
+
+  constructor(private readonly windowMs = 500) {}
+
+  add(arrivedAt: number): void {
+    this.times.push(arrivedAt);
+  }
+
+  /** Rows per millisecond that arrived in the window ending at `now`. */
+  perMs(now: number): number {
+    const from = now - this.windowMs;
+    if (this.times.some((t) => t < from)) this.times = this.times.filter((t) => t >= from);
+    return this.times.length / this.windowMs;
+  }
+}
+
 export interface DeadlinePlannerOptions {
   /** Default DEADLINE_MARGIN_MS. */
   marginMs?: number;
@@ -106,9 +134,10 @@ export class DeadlinePlanner {
   /**
    * Per row, the last exit (0-based) it may reach. `leftMs[r]`: milliseconds until row r's deadline
    * (undefined: no deadline, never capped). `behindMs`: the same for the rows with a deadline still
-   * waiting behind this batch (the next batch's rows), earliest first.
+   * waiting behind this batch (the next batch's rows), earliest first. `flow`: the rows with a
+   * deadline that keep arriving (steady traffic), which will wait for this batch.
    */
-  caps(leftMs: ReadonlyArray<number | undefined>, behindMs: readonly number[] = []): Int32Array {
+  caps(leftMs: ReadonlyArray<number | undefined>, behindMs: readonly number[] = [], flow?: Flow): Int32Array {
     const last = this.stages - 1;
     const caps = Int32Array.from(leftMs, (l) => (l === undefined ? last : 0));
     const timed = leftMs.flatMap((l, r) => (l === undefined ? [] : [r]));
@@ -123,10 +152,24 @@ export class DeadlinePlanner {
     for (let l = 1; l <= last; l++) {
       const trial = Int32Array.from(caps);
       for (const r of onTime) trial[r] = l;
-      if (this.predictMs(this.rowsPerStage(trial)) > endBy) break;
+      const ms = this.predictMs(this.rowsPerStage(trial));
+      if (ms > endBy || !this.sustainable(ms, l, behindMs.length, flow)) break;
       caps.set(trial);
     }
     return caps;
+  }
+
+  /**
+   * Whether rows arriving while this batch runs for `ms` (at the flow's rate, after those already
+   * waiting) can still be answered at the same depth: they wait for this batch, then run theirs.
+   * Without it, each batch would take all the time its own rows have, and the next rows none.
+   */
+  private sustainable(ms: number, depth: number, waiting: number, flow: Flow | undefined): boolean {
+    if (flow === undefined || !(flow.perMs > 0)) return true;
+    const rows = new Array<number>(this.stages).fill(0);
+    // The expected number of arrivals, fractional: one row expected in every tenth batch costs a tenth of a row.
+    rows.fill(waiting + flow.perMs * ms, 0, depth + 1);
+    return ms + this.predictMs(rows) + this.marginMs <= flow.deadlineMs;
   }
 
   /**

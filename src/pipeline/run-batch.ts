@@ -9,7 +9,7 @@ import { PoolSpender, type Reservation } from '../router';
 import { fullResults, graphCanRoute, graphGrant, runGraphBatch } from './graph-batch';
 import type { LoadedModel } from './loaded-model';
 import type { ImageResult } from './results';
-import { DeadlinePlanner } from './deadline-plan';
+import { ArrivalWindow, DeadlinePlanner } from './deadline-plan';
 import { BatchRouter } from './route-batch';
 import type { RowMeta } from './row-meta';
 
@@ -53,13 +53,20 @@ export function deadlineCaps(
   metas: readonly RowMeta[],
   now: number,
   behindDue: readonly number[] = [],
+  arrivals?: ArrivalWindow,
 ): Int32Array {
   if (planner === undefined) return new Int32Array(metas.length).fill(last);
   const left = metas.map((m) => (m.choice.deadlineMs === undefined ? undefined : m.arrivedAt + m.choice.deadlineMs - now));
-  return planner.caps(
+  const deadlines = metas.flatMap((m) => (m.choice.deadlineMs === undefined ? [] : [m.choice.deadlineMs]));
+  // The rows arriving meanwhile are taken to come with the tightest deadline of this batch.
+  const flow = arrivals && deadlines.length > 0 ? { perMs: arrivals.perMs(now), deadlineMs: Math.min(...deadlines) } : undefined;
+  const caps = planner.caps(
     left,
     behindDue.map((due) => due - now),
+    flow,
   );
+  for (const m of metas) if (m.choice.deadlineMs !== undefined) arrivals?.add(m.arrivedAt);
+  return caps;
 }
 
 /** When a row's answer is due on the clock (undefined: no deadline): what the batcher orders rows by. */
@@ -172,10 +179,11 @@ export function createBatchRunner(model: LoadedModel, options: BatchRunnerOption
   const { costs, routing } = model;
   const last = costs.costs.length - 1;
   const planner = options.deadlines ?? (costs.batchTimes ? new DeadlinePlanner(costs.batchTimes) : undefined);
+  const arrivals = new ArrivalWindow();
   return async (batch: BatchInput<RowMeta>): Promise<ImageResult[]> => {
     const n = batch.metas.length;
     const start = options.clock();
-    const caps = deadlineCaps(planner, last, batch.metas, start, batch.behind);
+    const caps = deadlineCaps(planner, last, batch.metas, start, batch.behind, arrivals);
     const ledger = routing.ledger;
     const reservation = ledger?.reserve(n);
     let ran: Ran;

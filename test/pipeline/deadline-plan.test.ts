@@ -4,7 +4,7 @@
  * arithmetic is exact.
  */
 import type { BatchTimes } from '../../src/engine';
-import { DeadlinePlanner } from '../../src/pipeline/deadline-plan';
+import { ArrivalWindow, DeadlinePlanner } from '../../src/pipeline/deadline-plan';
 
 const STAGES = 4;
 const SIZES = [1, 2, 8, 32];
@@ -104,5 +104,22 @@ describe('deadline planner', () => {
     p.observe(rows(8, 3), batchMs(8, 3), 'stages');
     expect(p.pathFor(8)).toBe('stages');
     expect(Array.from(p.caps(new Array<number>(8).fill(3)))).toEqual(new Array<number>(8).fill(0));
+  });
+
+  test('under steady arrivals a batch leaves the rows arriving while it runs the time to go as deep after it', () => {
+    // One row arriving per ms, due 12 ms after arrival. Exit 3: this batch 4.25 ms, then the 4.25 rows that came
+    // meanwhile 0.5 + 3 x 2.0625 ms: 10.94 <= 12. Exit 4: 5.5 + 10 = 15.5 > 12.
+    expect(Array.from(planner().caps([100], [], { perMs: 1, deadlineMs: 12 }))).toEqual([2]);
+    expect(Array.from(planner().caps([100], [], { perMs: 0, deadlineMs: 12 }))).toEqual([3]);
+    expect(Array.from(planner().caps([100]))).toEqual([3]);
+  });
+
+  test('the arrival window counts the rows of earlier batches over the last 500 ms', () => {
+    const w = new ArrivalWindow(500);
+    expect(w.perMs(0)).toBe(0);
+    for (let t = 0; t < 10; t++) w.add(t);
+    expect(w.perMs(100)).toBe(10 / 500);
+    expect(w.perMs(505)).toBe(5 / 500);
+    expect(w.perMs(1000)).toBe(0);
   });
 });
