@@ -1,11 +1,11 @@
 /**
  * Deadlines as a latency bound: at the start of each batch, from the stage times measured at a few
  * batch sizes at load on each engine path (engine profileBatchTimes) and a correction learned from
- * the runs since, pick
- * for the batch's rows the deepest exit that still answers them by their deadlines. Every row of a
- * batch is answered when the batch ends, so the rows share one end time; rows already too late even
- * at exit 1 go at exit 1 and do not hold the others back; rows still waiting behind the batch keep
- * the time they need for exit 1 (docs/eero.md "Deadlines").
+ * the runs since, pick for the batch's rows the deepest exit that still answers them by their
+ * deadlines. Every row of a batch is answered when the batch ends, so the rows share one end time;
+ * rows already too late even at exit 1 go at exit 1 and do not hold the others back; rows waiting
+ * behind the batch keep the time they need for exit 1, and under steady traffic the rows arriving
+ * meanwhile the time to go as deep (docs/eero.md "Deadlines").
  */
 import { overheadMsAt, stageMsAt, type BatchTimes, type PathTimes } from '../engine';
 
