@@ -8,6 +8,7 @@
  * meanwhile the time to go as deep (docs/eero.md "Deadlines").
  */
 import { overheadMsAt, stageMsAt, type BatchTimes, type PathTimes } from '../engine';
+import { RecentValues } from './recent-runs';
 
 /**
  * Milliseconds kept between a batch's predicted end and its rows' deadlines, for what happens after
@@ -15,32 +16,19 @@ import { overheadMsAt, stageMsAt, type BatchTimes, type PathTimes } from '../eng
  */
 export const DEADLINE_MARGIN_MS = 2;
 
-/** The learned correction tracks the 95th percentile of actual / predicted run times: a late run costs more than a slow plan. */
-const TRACKED_QUANTILE = 0.95;
-/** Step of the tracker in log space: x1.21 up after a slow run, x0.99 down after a fast one. */
-const TRACKER_STEP = 0.2;
+/**
+ * How the plan learns this machine's pace from the runs since load: a batch takes its profile's time
+ * times the median of actual / profile over the last RATIO_WINDOW runs (per path, and per path and
+ * batch size class), plus the 90th percentile over the last SLACK_WINDOW runs (all paths) of what a
+ * run took beyond that. A stall (the process descheduled, a collection) adds milliseconds whatever
+ * the batch: scaled as a ratio it made every later prediction of a small batch several times too slow.
+ */
+const RATIO_WINDOW = 32;
+const SLACK_WINDOW = 64;
+const SLACK_QUANTILE = 0.9;
 const FACTOR_RANGE = [0.25, 20] as const;
 /** Runs of one batch-size class before its own correction replaces the one learned over all runs. */
 const CLASS_RUNS = 8;
-
-/** A quantile of log(actual / predicted), tracked one observation at a time (stochastic gradient on the pinball loss). */
-class RatioTracker {
-  private log = 0;
-  runs = 0;
-
-  observe(ratio: number): void {
-    const x = Math.log(ratio);
-    this.runs++;
-    // Equal: nothing learned (an exact prediction must not drift the factor).
-    if (x > this.log) this.log += TRACKER_STEP * TRACKED_QUANTILE;
-    else if (x < this.log) this.log -= TRACKER_STEP * (1 - TRACKED_QUANTILE);
-    this.log = Math.min(Math.log(FACTOR_RANGE[1]), Math.max(Math.log(FACTOR_RANGE[0]), this.log));
-  }
-
-  get factor(): number {
-    return Math.exp(this.log);
-  }
-}
 
 /** Steady traffic with deadlines: how many such rows arrive per millisecond, and the deadline they come with. */
 export interface Flow {
@@ -82,7 +70,9 @@ export class DeadlinePlanner {
   readonly marginMs: number;
   private readonly stages: number;
   /** Corrections by path ("graph"), and by path and batch size class (1, 2-3, 4-7, ...: "graph 2"). */
-  private readonly trackers = new Map<string, RatioTracker>();
+  private readonly ratios = new Map<string, RecentValues>();
+  /** Milliseconds runs took beyond their corrected profile. */
+  private readonly beyond = new RecentValues(SLACK_WINDOW);
   /** The path runs of each size class took last: the engine picks it, the plan follows. */
   private readonly lastPath = new Map<number, PlannedPath>();
 
@@ -109,13 +99,19 @@ export class DeadlinePlanner {
 
   /** The correction learned for runs of `rows` rows on `path`. */
   factor(rows: number, path: PlannedPath = this.pathFor(rows)): number {
-    const c = this.trackers.get(`${path} ${sizeClass(rows)}`);
-    return c !== undefined && c.runs >= CLASS_RUNS ? c.factor : (this.trackers.get(path)?.factor ?? 1);
+    const c = this.ratios.get(`${path} ${sizeClass(rows)}`);
+    const log = (c !== undefined && c.count >= CLASS_RUNS ? c : this.ratios.get(path))?.quantile(0.5) ?? 0;
+    return Math.min(FACTOR_RANGE[1], Math.max(FACTOR_RANGE[0], Math.exp(log)));
+  }
+
+  /** Milliseconds added to every prediction: what recent runs took beyond their corrected profile (90th percentile). */
+  get slackMs(): number {
+    return Math.max(0, this.beyond.quantile(SLACK_QUANTILE) ?? 0);
   }
 
   predictMs(rowsPerStage: ArrayLike<number>): number {
     const path = this.pathFor(rowsPerStage[0] ?? 0);
-    return this.profileMs(rowsPerStage, path) * this.factor(rowsPerStage[0] ?? 0, path);
+    return this.profileMs(rowsPerStage, path) * this.factor(rowsPerStage[0] ?? 0, path) + this.slackMs;
   }
 
   /** Learn from a finished run: the path it took, the rows each stage ran and the milliseconds it took. */
@@ -124,10 +120,11 @@ export class DeadlinePlanner {
     this.lastPath.set(sizeClass(rows), path);
     const planned = this.profileMs(rowsPerStage, path);
     if (!(planned > 0 && ms > 0 && Number.isFinite(ms))) return;
+    this.beyond.add(ms - planned * this.factor(rows, path));
     for (const key of [path, `${path} ${sizeClass(rows)}`]) {
-      let t = this.trackers.get(key);
-      if (t === undefined) this.trackers.set(key, (t = new RatioTracker()));
-      t.observe(ms / planned);
+      let w = this.ratios.get(key);
+      if (w === undefined) this.ratios.set(key, (w = new RecentValues(RATIO_WINDOW)));
+      w.add(Math.log(ms / planned));
     }
   }
 
