@@ -110,8 +110,13 @@ export class DeadlinePlanner {
   }
 
   predictMs(rowsPerStage: ArrayLike<number>): number {
+    return this.scaledMs(rowsPerStage) + this.slackMs;
+  }
+
+  /** The profile's time times the learned ratio, without the slack. */
+  private scaledMs(rowsPerStage: ArrayLike<number>): number {
     const path = this.pathFor(rowsPerStage[0] ?? 0);
-    return this.profileMs(rowsPerStage, path) * this.factor(rowsPerStage[0] ?? 0, path) + this.slackMs;
+    return this.profileMs(rowsPerStage, path) * this.factor(rowsPerStage[0] ?? 0, path);
   }
 
   /** Learn from a finished run: the path it took, the rows each stage ran and the milliseconds it took. */
@@ -166,7 +171,8 @@ export class DeadlinePlanner {
     const rows = new Array<number>(this.stages).fill(0);
     // The expected number of arrivals, fractional: one row expected in every tenth batch costs a tenth of a row.
     rows.fill(waiting + flow.perMs * ms, 0, depth + 1);
-    return ms + this.predictMs(rows) + this.marginMs <= flow.deadlineMs;
+    // The slack once, in `ms`: a stall of the 90th percentile in both runs would be a rarer event than the plan allows for.
+    return ms + this.scaledMs(rows) + this.marginMs <= flow.deadlineMs;
   }
 
   /**
@@ -177,7 +183,8 @@ export class DeadlinePlanner {
     if (behindMs.length === 0) return Infinity;
     const rows = new Array<number>(this.stages).fill(0);
     rows[0] = behindMs.length;
-    const next = this.predictMs(rows) + this.marginMs;
+    // The slack once, in this batch's plan (as in sustainable).
+    const next = this.scaledMs(rows) + this.marginMs;
     const reachable = behindMs.filter((left) => left - next >= thisAtExit1);
     return reachable.length === 0 ? Infinity : Math.min(...reachable) - next;
   }

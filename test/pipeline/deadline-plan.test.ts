@@ -111,6 +111,19 @@ describe('deadline planner', () => {
     expect(Array.from(p.caps(new Array<number>(8).fill(10)))).toEqual(new Array<number>(8).fill(1));
   });
 
+  test('the slack is counted once between a batch and the rows after it: a stall is not planned for in both runs', () => {
+    const p = planner();
+    // One run in four 1 ms beyond its profile: factor 1, slack 1 ms.
+    for (let i = 0; i < 64; i++) p.observe(rows(1, 3), batchMs(1, 3) + (i % 4 === 3 ? 1 : 0), 'stages');
+    expect(p.factor(1)).toBe(1);
+    expect(p.slackMs).toBe(1);
+    // Steady arrivals, one per ms, due 13 ms after arrival. Exit 3: 4.25 + 1 ms, then the 5.25 rows that came
+    // meanwhile 0.5 + 3 x 2.3125 ms: 12.69 <= 13 (13.69 with the slack twice). Exit 4: 6.5 + 11 > 13.
+    expect(Array.from(p.caps([100], [], { perMs: 1, deadlineMs: 13 }))).toEqual([2]);
+    // Eight rows behind due in 8 ms: their exit 1 takes 3.5 ms, so this row's batch ends by 4.5 ms: exit 2 (3 + 1 ms).
+    expect(Array.from(p.caps([100], new Array<number>(8).fill(8)))).toEqual([1]);
+  });
+
   test('each batch-size class learns its own correction once it has runs; until then the one over all runs', () => {
     const p = planner();
     for (let i = 0; i < 10; i++) p.observe(rows(1, 3), 3 * batchMs(1, 3), 'stages');
