@@ -19,8 +19,8 @@ export const DEADLINE_MARGIN_MS = 2;
 /**
  * How the plan learns this machine's pace from the runs since load: a batch takes its profile's time
  * times the median of actual / profile over the last RATIO_WINDOW runs (per path, and per path and
- * batch size class), plus the 90th percentile over the last SLACK_WINDOW runs (all paths) of what a
- * run took beyond that. A stall (the process descheduled, a collection) adds milliseconds whatever
+ * batch size class), plus the 90th percentile over the path's last SLACK_WINDOW runs of what a run
+ * took beyond that. A stall (the process descheduled, a collection) adds milliseconds whatever
  * the batch: scaled as a ratio it made every later prediction of a small batch several times too slow.
  */
 const RATIO_WINDOW = 32;
@@ -71,8 +71,11 @@ export class DeadlinePlanner {
   private readonly stages: number;
   /** Corrections by path ("graph"), and by path and batch size class (1, 2-3, 4-7, ...: "graph 2"). */
   private readonly ratios = new Map<string, RecentValues>();
-  /** Milliseconds runs took beyond their corrected profile. */
-  private readonly beyond = new RecentValues(SLACK_WINDOW);
+  /**
+   * Milliseconds runs took beyond their corrected profile, by path: a burst's first row runs alone on the
+   * chain beside the other requests' decoding, and its stalls must not slow the plan of the graph's batches.
+   */
+  private readonly beyond = new Map<PlannedPath, RecentValues>();
   /** The path runs of each size class took last: the engine picks it, the plan follows. */
   private readonly lastPath = new Map<number, PlannedPath>();
 
@@ -104,13 +107,13 @@ export class DeadlinePlanner {
     return Math.min(FACTOR_RANGE[1], Math.max(FACTOR_RANGE[0], Math.exp(log)));
   }
 
-  /** Milliseconds added to every prediction: what recent runs took beyond their corrected profile (90th percentile). */
-  get slackMs(): number {
-    return Math.max(0, this.beyond.quantile(SLACK_QUANTILE) ?? 0);
+  /** Milliseconds added to a prediction on `path`: what its recent runs took beyond their corrected profile (90th percentile). */
+  slackMs(path: PlannedPath): number {
+    return Math.max(0, this.beyond.get(path)?.quantile(SLACK_QUANTILE) ?? 0);
   }
 
   predictMs(rowsPerStage: ArrayLike<number>): number {
-    return this.scaledMs(rowsPerStage) + this.slackMs;
+    return this.scaledMs(rowsPerStage) + this.slackMs(this.pathFor(rowsPerStage[0] ?? 0));
   }
 
   /** The profile's time times the learned ratio, without the slack. */
@@ -125,7 +128,9 @@ export class DeadlinePlanner {
     this.lastPath.set(sizeClass(rows), path);
     const planned = this.profileMs(rowsPerStage, path);
     if (!(planned > 0 && ms > 0 && Number.isFinite(ms))) return;
-    this.beyond.add(ms - planned * this.factor(rows, path));
+    let beyond = this.beyond.get(path);
+    if (beyond === undefined) this.beyond.set(path, (beyond = new RecentValues(SLACK_WINDOW)));
+    beyond.add(ms - planned * this.factor(rows, path));
     for (const key of [path, `${path} ${sizeClass(rows)}`]) {
       let w = this.ratios.get(key);
       if (w === undefined) this.ratios.set(key, (w = new RecentValues(RATIO_WINDOW)));

@@ -73,7 +73,7 @@ describe('deadline planner', () => {
     const p = planner();
     for (let i = 0; i < 50; i++) p.observe(rows(1, 3), batchMs(1, 3), 'stages');
     expect(p.factor(1)).toBe(1);
-    expect(p.slackMs).toBe(0);
+    expect(p.slackMs('stages')).toBe(0);
     expect(Array.from(p.caps([5.5]))).toEqual([3]);
     for (let i = 0; i < 20; i++) p.observe(rows(1, 3), 2 * batchMs(1, 3), 'stages');
     expect(p.factor(1)).toBeCloseTo(2, 12);
@@ -96,7 +96,7 @@ describe('deadline planner', () => {
     const p = planner();
     // Single rows (5.5 ms at exit 4), every 20th stalled by 20 ms (x4.6 as a ratio).
     for (let i = 0; i < 200; i++) p.observe(rows(1, 3), batchMs(1, 3) + (i % 20 === 19 ? 20 : 0), 'stages');
-    expect(p.slackMs).toBe(0);
+    expect(p.slackMs('stages')).toBe(0);
     expect(Array.from(p.caps(new Array<number>(8).fill(10)))).toEqual(new Array<number>(8).fill(2));
   });
 
@@ -105,7 +105,7 @@ describe('deadline planner', () => {
     // One run in four takes 2 ms more: the median is exact, the 90th percentile 2 ms beyond.
     for (let i = 0; i < 64; i++) p.observe(rows(1, 3), batchMs(1, 3) + (i % 4 === 3 ? 2 : 0), 'stages');
     expect(p.factor(1)).toBe(1);
-    expect(p.slackMs).toBe(2);
+    expect(p.slackMs('stages')).toBe(2);
     expect(p.predictMs(rows(8, 2))).toBe(batchMs(8, 2) + 2);
     // 8 rows with 10 ms left: exit 3 would end at 11.5 ms, exit 2 at 8.5 ms.
     expect(Array.from(p.caps(new Array<number>(8).fill(10)))).toEqual(new Array<number>(8).fill(1));
@@ -116,12 +116,26 @@ describe('deadline planner', () => {
     // One run in four 1 ms beyond its profile: factor 1, slack 1 ms.
     for (let i = 0; i < 64; i++) p.observe(rows(1, 3), batchMs(1, 3) + (i % 4 === 3 ? 1 : 0), 'stages');
     expect(p.factor(1)).toBe(1);
-    expect(p.slackMs).toBe(1);
+    expect(p.slackMs('stages')).toBe(1);
     // Steady arrivals, one per ms, due 13 ms after arrival. Exit 3: 4.25 + 1 ms, then the 5.25 rows that came
     // meanwhile 0.5 + 3 x 2.3125 ms: 12.69 <= 13 (13.69 with the slack twice). Exit 4: 6.5 + 11 > 13.
     expect(Array.from(p.caps([100], [], { perMs: 1, deadlineMs: 13 }))).toEqual([2]);
     // Eight rows behind due in 8 ms: their exit 1 takes 3.5 ms, so this row's batch ends by 4.5 ms: exit 2 (3 + 1 ms).
     expect(Array.from(p.caps([100], new Array<number>(8).fill(8)))).toEqual([1]);
+  });
+
+  test("each path keeps its own slack: stalls of single rows on the chain leave the graph's batches their depth", () => {
+    const graph: BatchTimes = { sizes: SIZES, stageMs: SIZES.map(() => [2, 0.5, 0.5, 0.5]), overheadMs: SIZES.map(() => 0) };
+    const p = new DeadlinePlanner({ stages: TIMES, graph }, { marginMs: 0 });
+    // The graph's runs as profiled; one single-row chain run in three (a burst's first row) stalled by 20 ms.
+    for (let i = 0; i < 60; i++) {
+      p.observe(rows(8, 3), 3.5, 'graph');
+      p.observe(rows(1, 3), batchMs(1, 3) + (i % 3 === 0 ? 20 : 0), 'stages');
+    }
+    expect(p.slackMs('stages')).toBe(20);
+    expect(p.slackMs('graph')).toBe(0);
+    // 8 rows with 3 ms left on the graph: exit 3 (3 ms), as with no stall anywhere.
+    expect(Array.from(p.caps(new Array<number>(8).fill(3)))).toEqual(new Array<number>(8).fill(2));
   });
 
   test('each batch-size class learns its own correction once it has runs; until then the one over all runs', () => {
