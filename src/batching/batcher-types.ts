@@ -9,6 +9,8 @@ export interface BatchInput<M> {
   signals: Array<AbortSignal | undefined>;
   /** Per row, milliseconds it waited in the queue. */
   queueMs: number[];
+  /** Due times of the rows with one still waiting after this batch, earliest first (at most maxBatch): the next batch's. */
+  behind?: number[];
 }
 
 export type RunBatch<M, R> = (batch: BatchInput<M>) => Promise<R[]>;
@@ -53,12 +55,17 @@ export interface BatcherOptions<M, R> {
   onBatch?: (report: BatchReport, error?: unknown) => void;
   /** Milliseconds clock; default performance.now. */
   now?: () => number;
+  /** How long rows with a due time may go ahead of a row without one; default 1000 ms. */
+  maxBypassMs?: number;
 }
 
 /** Queue places held for one request, so that its rows are admitted all together or not at all. */
 export interface Admission<M, R> {
-  /** Queue one row (its floats are copied when its batch forms); resolves with its answer. */
-  submit(input: Float32Array, meta: M, signal?: AbortSignal): Promise<Batched<R>>;
+  /**
+   * Queue one row (its floats are copied when its batch forms); resolves with its answer. `dueAt`: the
+   * clock time its answer is due (a deadline): such rows run first, earliest due first.
+   */
+  submit(input: Float32Array, meta: M, signal?: AbortSignal, dueAt?: number): Promise<Batched<R>>;
   /** Give back the places not used (rows that failed before submit). Idempotent. */
   release(): void;
 }

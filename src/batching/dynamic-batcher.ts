@@ -2,16 +2,19 @@
  * A dynamic batcher (Triton-style): rows from concurrent requests gather
  * until `maxBatch` rows wait or the oldest has waited `maxWaitMs`, whichever
  * comes first; one run at a time, the next batch gathering while one runs.
+ * Rows with a due time (a deadline) go first, earliest due first (due-queue.ts).
  * It knows nothing of models: it copies rows into one tensor and calls `run`.
  */
 import { performance } from 'node:perf_hooks';
 import { EeroError, toEeroError } from '../errors';
 import type { Admission, BatchReport, Batched, Batcher, BatcherOptions } from './batcher-types';
+import { DueQueue } from './due-queue';
 
 interface Pending<M, R> {
   input: Float32Array;
   meta: M;
   enqueuedAt: number;
+  dueAt: number | undefined;
   resolve: (r: Batched<R>) => void;
   reject: (e: unknown) => void;
   signal: AbortSignal | undefined;
@@ -25,18 +28,24 @@ function checkOptions<M, R>(o: BatcherOptions<M, R>): void {
   if (bad(o.maxBatch, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: maxBatch must be an integer >= 1, got ${o.maxBatch}`);
   if (bad(o.maxQueue, 1, true)) throw new EeroError('CONFIG_INVALID', `batcher: maxQueue must be an integer >= 1, got ${o.maxQueue}`);
   if (bad(o.maxWaitMs, 0, false)) throw new EeroError('CONFIG_INVALID', `batcher: maxWaitMs must be >= 0, got ${o.maxWaitMs}`);
+  if (o.maxBypassMs !== undefined && bad(o.maxBypassMs, 0, false))
+    throw new EeroError('CONFIG_INVALID', `batcher: maxBypassMs must be >= 0, got ${o.maxBypassMs}`);
 }
+
+/** Default BatcherOptions.maxBypassMs. */
+const DEFAULT_MAX_BYPASS_MS = 1000;
 
 export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R> {
   checkOptions(options);
   const { imageLength, maxBatch, maxWaitMs, maxQueue } = options;
   const now = options.now ?? (() => performance.now());
   const retryAfterSeconds = options.retryAfterSeconds ?? 1;
-  const queue: Array<Pending<M, R>> = [];
+  const queue = new DueQueue<Pending<M, R>>(options.maxBypassMs ?? DEFAULT_MAX_BYPASS_MS);
   // One buffer for every run: a batch's floats live only until its run settles.
   let buffer = new Float32Array(0);
   let held = 0;
   let timer: NodeJS.Timeout | undefined;
+  let timerEnds = Infinity;
   let runningRows = 0;
   let draining = false;
   const idleWaiters: Array<() => void> = [];
@@ -62,7 +71,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
     for (const done of idleWaiters.splice(0)) done();
   };
 
-  /** Decide what happens next: run now, wait for the oldest row's deadline, or nothing. */
+  /** Decide what happens next: run now, wait until some row has waited long enough, or nothing. */
   const schedule = (): void => {
     if (runningRows > 0) return; // the run in progress schedules again when it ends
     if (queue.length === 0) {
@@ -70,14 +79,18 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
       notifyIdle();
       return;
     }
-    const oldest = queue[0] as Pending<M, R>;
-    const waitLeft = oldest.enqueuedAt + maxWaitMs - now();
+    const waitEnds = queue.waitEnds(maxWaitMs);
+    const waitLeft = waitEnds - now();
     if (draining || queue.length >= maxBatch || waitLeft <= 0) {
       clearTimer();
       void runNext();
       return;
     }
-    timer ??= setTimeout(() => {
+    // A row with a due time can end the wait sooner than the timer set for the rows before it.
+    if (timer !== undefined && timerEnds <= waitEnds) return;
+    clearTimer();
+    timerEnds = waitEnds;
+    timer = setTimeout(() => {
       timer = undefined;
       schedule();
     }, Math.ceil(waitLeft));
@@ -93,7 +106,8 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
   };
 
   const runNext = async (): Promise<void> => {
-    const taken = queue.splice(0, maxBatch);
+    const taken = queue.take(maxBatch);
+    const behind = queue.due(maxBatch);
     for (const p of taken) if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     const n = taken.length;
     runningRows = n;
@@ -104,7 +118,8 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
     const queueMs = taken.map((p) => Math.max(0, start - p.enqueuedAt));
     const report: BatchReport = { size: n, inferenceSeconds: 0, queueSeconds: queueMs.map((ms) => ms / 1000) };
     try {
-      const results = await options.run({ input, metas: taken.map((p) => p.meta), signals: taken.map((p) => p.signal), queueMs });
+      const metas = taken.map((p) => p.meta);
+      const results = await options.run({ input, metas, signals: taken.map((p) => p.signal), queueMs, behind });
       const inferenceMs = now() - start;
       report.inferenceSeconds = inferenceMs / 1000;
       taken.forEach((p, i) => {
@@ -135,19 +150,17 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
     return undefined;
   };
 
-  const enqueue = (input: Float32Array, meta: M, signal: AbortSignal | undefined): Promise<Batched<R>> => {
+  const enqueue = (input: Float32Array, meta: M, signal: AbortSignal | undefined, dueAt: number | undefined): Promise<Batched<R>> => {
     if (signal?.aborted) return Promise.reject(toEeroError(signal.reason, 'ABORTED'));
     if (!(input instanceof Float32Array) || input.length !== imageLength) {
       return Promise.reject(new EeroError('INTERNAL', `batcher: a row must be ${imageLength} floats, got ${String(input?.length)}`));
     }
     return new Promise<Batched<R>>((resolve, reject) => {
-      const pending: Pending<M, R> = { input, meta, enqueuedAt: now(), resolve, reject, signal, onAbort: undefined };
+      const pending: Pending<M, R> = { input, meta, enqueuedAt: now(), dueAt, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         // Gone before its batch started: dropped, it never reaches the engine or the ledger.
         pending.onAbort = () => {
-          const at = queue.indexOf(pending);
-          if (at < 0) return;
-          queue.splice(at, 1);
+          if (!queue.remove(pending)) return;
           reject(toEeroError(signal.reason, 'ABORTED'));
           schedule();
         };
@@ -169,11 +182,13 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
       notifyIdle();
     };
     return {
-      submit(input, meta, signal) {
+      submit(input, meta, signal, dueAt) {
         if (places <= 0) return Promise.reject(new EeroError('INTERNAL', 'batcher: more rows submitted than admitted'));
         places--;
         held--;
-        return enqueue(input, meta, signal);
+        if (dueAt !== undefined && !Number.isFinite(dueAt))
+          return Promise.reject(new EeroError('INTERNAL', `batcher: a due time must be finite, got ${dueAt}`));
+        return enqueue(input, meta, signal, dueAt);
       },
       release,
     };

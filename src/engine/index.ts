@@ -2,7 +2,8 @@
 export { createEngine } from './engine';
 export type { EarlyExitGraph, ScoreKindCode } from './early-exit-graph';
 export type { Engine, EngineLogger, EngineOptions, OnExit } from './engine-types';
-export { profileStages } from './profile';
+export { batchSizesUpTo, exitSecondsAt, overheadMsAt, stageMsAt, type BatchTimes, type PathTimes } from './batch-times';
+export { profileBatchTimes, profileStages } from './profile';
 export { isSmallNetwork, SMALL_NETWORK_MACS } from './stage-sessions';
 /** @internal For the tests. */
 export { sessionOptions } from './stage-sessions';

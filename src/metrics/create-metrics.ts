@@ -61,11 +61,15 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
       m.macsSpent.inc(labels, 0);
       for (const reason of ['ledger', 'deadline']) m.forcedExits.inc({ ...labels, reason }, 0);
       for (const result of ['computed', 'refused', 'kept']) m.ruleDerivations.inc({ ...labels, result }, 0);
+      for (const result of ['met', 'missed']) m.deadlineOutcomes.inc({ ...labels, result }, 0);
       m.ledgerReserved.inc(labels, 0);
       m.ledgerUsed.inc(labels, 0);
     },
     countRuleDerivation(model, result) {
       m.ruleDerivations.inc({ model: g('model', model), result: g('result', result) });
+    },
+    recordDeadline(model, result) {
+      m.deadlineOutcomes.inc({ model: g('model', model), result: g('result', result) });
     },
     observeRequestedBudget(model, ratio) {
       nonNegative('ratio', ratio);

@@ -31,6 +31,7 @@ export interface Instruments {
   inferenceImages: Counter<'model'>;
   queueDepth: Gauge<'model'>;
   ruleDerivations: Counter<'model' | 'result'>;
+  deadlineOutcomes: Counter<'model' | 'result'>;
 }
 
 /** Scrape-time gauge bodies, attached by createMetrics. */
@@ -207,6 +208,12 @@ export function createInstruments(registry: Registry, options: MetricsOptions, c
     ruleDerivations: new Counter({
       name: N.ruleDerivations,
       help: 'Expensive routing rules (certificates, agreement targets) clients asked for that had to be computed: computed, refused by the per-client limit, or kept over a recalibration',
+      labelNames: ['model', 'result'],
+      registers,
+    }),
+    deadlineOutcomes: new Counter({
+      name: N.deadlineOutcomes,
+      help: 'Images asked with a deadline (deadline_ms), by whether the answer was ready by it: met or missed',
       labelNames: ['model', 'result'],
       registers,
     }),

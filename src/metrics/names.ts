@@ -31,6 +31,7 @@ export const METRIC_NAMES = {
   inferenceImages: 'eero_inference_images_total',
   queueDepth: 'eero_queue_depth',
   ruleDerivations: 'eero_rule_derivations_total',
+  deadlineOutcomes: 'eero_deadline_outcomes_total',
 } as const;
 
 /** The only label names used; each has a small, bounded set of values. */

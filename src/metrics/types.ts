@@ -78,6 +78,8 @@ export interface EeroMetrics {
   observeRequestedBudget(model: string, ratio: number): void;
   /** A new expensive routing rule: computed, refused by the per-client limit, or kept over a recalibration. */
   countRuleDerivation(model: string, result: 'computed' | 'refused' | 'kept'): void;
+  /** One image asked with a deadline: whether its answer was ready by it. */
+  recordDeadline(model: string, result: 'met' | 'missed'): void;
   /** One batch's reservation and what it really spent, in MACs. */
   recordReservation(model: string, reservedMacs: number, usedMacs: number): void;
   observePhase(model: string, phase: Phase, seconds: number): void;

@@ -17,7 +17,7 @@ import type { RouteChoice } from './model-routing';
 import type { ImageResult } from './results';
 import type { RowMeta } from './row-meta';
 import type { RoutingRequest } from './routing-request';
-import { createBatchRunner, type RunReport } from './run-batch';
+import { createBatchRunner, dueAt, type RunReport } from './run-batch';
 import { isPixelInput, tensorWriter, type ClassifyInput, type PixelInput } from './tensor-input';
 
 export interface ImageTimings {
@@ -25,6 +25,8 @@ export interface ImageTimings {
   preprocessMs: number;
   inferenceMs: number;
   batchSize: number;
+  /** With a deadline: whether the answer was ready by it (on the classifier's clock, before any response is written). */
+  deadline?: 'met' | 'missed';
 }
 
 export type ImageOutcome = { ok: true; result: ImageResult; timings: ImageTimings } | { ok: false; error: EeroError };
@@ -189,8 +191,11 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
         const ms = preprocessMs[j];
         if (ms === undefined) return [];
         const meta: RowMeta = { choice, key: firstKey + i, topk, trace: request.trace === true, arrivedAt };
-        const answered = admission.submit(tensor.subarray(j * imageLength, (j + 1) * imageLength), meta, stop.signal).then((b) => {
-          const timings = { ...b.timings, preprocessMs: ms };
+        const due = dueAt(meta);
+        const row = tensor.subarray(j * imageLength, (j + 1) * imageLength);
+        const answered = admission.submit(row, meta, stop.signal, due).then((b) => {
+          const timings: ImageTimings = { ...b.timings, preprocessMs: ms };
+          if (due !== undefined) timings.deadline = clock() <= due ? 'met' : 'missed';
           options.onImage?.(b.result, timings);
           // Certified or refused: an answer its certified rule did not produce is not passed off as one.
           outcomes[i] =

@@ -14,7 +14,7 @@ import {
   type EngineConfig,
   type Manifest,
 } from '../config';
-import { createEngine, profileStages, type Engine, type EngineLogger } from '../engine';
+import { batchSizesUpTo, createEngine, exitSecondsAt, profileBatchTimes, type Engine, type EngineLogger } from '../engine';
 import { EeroError } from '../errors';
 import { validateLearnedParams, type LearnedParams } from '../router';
 import { createPreprocessor, type Preprocessor } from '../preprocess';
@@ -36,9 +36,9 @@ export interface ModelSettings {
   costUnit?: CostUnit;
   /** Routing defaults from flags, over the policy file's. */
   routing?: RoutingRequest;
-  /** Measure seconds per stage at load (deadlines use them); always done for the seconds unit. */
+  /** Measure each stage's time at load (deadlines use it); always done for the seconds unit. */
   profile?: boolean;
-  /** Batch size the seconds are measured at (the serving batch). */
+  /** The serving batch: the seconds unit is measured at it, deadlines at a few sizes up to it. */
   profileBatch?: number;
 }
 
@@ -138,8 +138,10 @@ export async function loadModel(dir: string, settings: ModelSettings = {}, optio
   ]);
   try {
     const measure = settings.profile === true || resolved.costUnit === 'seconds';
-    const seconds = measure ? (await profileStages(engine, settings.profileBatch ?? 32)).exitSeconds : undefined;
-    const costs = modelCosts(manifest, resolved.costUnit, seconds);
+    // A few batch sizes up to the serving one: deadlines plan with them, the seconds unit is the serving size's.
+    const batch = settings.profileBatch ?? 32;
+    const times = measure ? await profileBatchTimes(engine, batchSizesUpTo(batch)) : undefined;
+    const costs = modelCosts(manifest, resolved.costUnit, times && exitSecondsAt(times.stages, batch), times);
     const routing = new ModelRouting({
       calibration,
       costs,

@@ -9,6 +9,7 @@ import { PoolSpender, type Reservation } from '../router';
 import { fullResults, graphCanRoute, graphGrant, runGraphBatch } from './graph-batch';
 import type { LoadedModel } from './loaded-model';
 import type { ImageResult } from './results';
+import { ArrivalWindow, DeadlinePlanner } from './deadline-plan';
 import { BatchRouter } from './route-batch';
 import type { RowMeta } from './row-meta';
 
@@ -37,20 +38,47 @@ export interface BatchRunnerOptions {
   onRun?: (report: RunReport) => void;
   /** Told the rows and their answers while the batch's input is still valid (the monitor samples here). */
   onRows?: (input: Float32Array, metas: readonly RowMeta[], results: readonly ImageResult[]) => void;
+  /** Plans deadline caps; default: one over the batch times measured at load (none when not profiled). */
+  deadlines?: DeadlinePlanner;
 }
 
-/** Per row, the last exit (0-based) it may reach before its deadline, from the seconds measured at load. */
-export function deadlineCaps(model: LoadedModel, metas: readonly RowMeta[], now: number): Int32Array {
-  const last = model.costs.costs.length - 1;
-  const seconds = model.costs.seconds;
-  return Int32Array.from(metas, (m) => {
-    if (m.choice.deadlineMs === undefined || seconds === undefined) return last;
-    const leftMs = m.arrivedAt + m.choice.deadlineMs - now;
-    // The batch runs its rows together: reaching exit l takes about rows x per-image seconds.
-    let cap = 0;
-    while (cap < last && (seconds[cap + 1] as number) * metas.length * 1000 <= leftMs) cap++;
-    return cap;
-  });
+/**
+ * Per row, the last exit (0-based) it may reach and still be answered by its deadline: the planner's
+ * choice from the time already spent since the row arrived, the measured batch times and the rows
+ * waiting behind (`behindDue`: their due times on the clock). Without a planner (nothing profiled), no cap.
+ */
+export function deadlineCaps(
+  planner: DeadlinePlanner | undefined,
+  last: number,
+  metas: readonly RowMeta[],
+  now: number,
+  behindDue: readonly number[] = [],
+  arrivals?: ArrivalWindow,
+): Int32Array {
+  if (planner === undefined) return new Int32Array(metas.length).fill(last);
+  const left = metas.map((m) => (m.choice.deadlineMs === undefined ? undefined : m.arrivedAt + m.choice.deadlineMs - now));
+  const deadlines = metas.flatMap((m) => (m.choice.deadlineMs === undefined ? [] : [m.choice.deadlineMs]));
+  // The rows arriving meanwhile are taken to come with the tightest deadline of this batch.
+  const flow = arrivals && deadlines.length > 0 ? { perMs: arrivals.perMs(now), deadlineMs: Math.min(...deadlines) } : undefined;
+  const caps = planner.caps(
+    left,
+    behindDue.map((due) => due - now),
+    flow,
+  );
+  for (const m of metas) if (m.choice.deadlineMs !== undefined) arrivals?.add(m.arrivedAt);
+  return caps;
+}
+
+/** When a row's answer is due on the clock (undefined: no deadline): what the batcher orders rows by. */
+export function dueAt(meta: RowMeta): number | undefined {
+  return meta.choice.deadlineMs === undefined ? undefined : meta.arrivedAt + meta.choice.deadlineMs;
+}
+
+/** Rows each stage ran (stage s: the rows that left at exit s or later). */
+function rowsPerStage(exits: Int32Array, stages: number): number[] {
+  const rows = new Array<number>(stages).fill(0);
+  for (const e of exits) for (let s = 0; s <= e; s++) rows[s] = (rows[s] as number) + 1;
+  return rows;
 }
 
 interface Ran {
@@ -149,9 +177,13 @@ function capsCost(caps: Int32Array, costs: Float64Array): number {
 
 export function createBatchRunner(model: LoadedModel, options: BatchRunnerOptions): RunBatch<RowMeta, ImageResult> {
   const { costs, routing } = model;
+  const last = costs.costs.length - 1;
+  const planner = options.deadlines ?? (costs.batchTimes ? new DeadlinePlanner(costs.batchTimes) : undefined);
+  const arrivals = new ArrivalWindow();
   return async (batch: BatchInput<RowMeta>): Promise<ImageResult[]> => {
     const n = batch.metas.length;
-    const caps = deadlineCaps(model, batch.metas, options.clock());
+    const start = options.clock();
+    const caps = deadlineCaps(planner, last, batch.metas, start, batch.behind, arrivals);
     const ledger = routing.ledger;
     const reservation = ledger?.reserve(n);
     let ran: Ran;
@@ -161,6 +193,8 @@ export function createBatchRunner(model: LoadedModel, options: BatchRunnerOption
       if (reservation) ledger?.cancel(reservation);
       throw e;
     }
+    // What this run really took teaches the planner this machine's pace now (load from elsewhere, the engine path).
+    if (ran.path !== 'full') planner?.observe(rowsPerStage(ran.exits, last + 1), options.clock() - start, ran.path);
     const rowCosts = Array.from(ran.exits, (l) => costs.costs[l] as number);
     if (reservation) ledger?.settle(reservation, rowCosts, ran.ledgerForced);
     options.onRun?.({

@@ -116,6 +116,7 @@ async function loadServed(
           ...(r.forced ? { forced: r.stoppedBy as 'ledger' | 'deadline' } : {}),
         });
         metrics.observePhase(m.name, 'preprocess', t.preprocessMs / 1000);
+        if (t.deadline) metrics.recordDeadline(m.name, t.deadline);
       },
     });
     const t1 = performance.now();

@@ -76,6 +76,20 @@ describe('createMetrics', () => {
     expect(valueOf(f, 'eero_forced_exits_total', { model: 'convnext', reason: 'deadline' })).toBe(0);
   });
 
+  test('deadline outcomes: created at zero by setBudget, then counted met or missed per model', async () => {
+    const { registry, metrics } = fresh();
+    metrics.setBudget('resnet18', 0.5, 1000);
+    const before = await scrape(registry);
+    expect(valueOf(before, 'eero_deadline_outcomes_total', { model: 'resnet18', result: 'met' })).toBe(0);
+    expect(valueOf(before, 'eero_deadline_outcomes_total', { model: 'resnet18', result: 'missed' })).toBe(0);
+    metrics.recordDeadline('resnet18', 'met');
+    metrics.recordDeadline('resnet18', 'met');
+    metrics.recordDeadline('resnet18', 'missed');
+    const f = await scrape(registry);
+    expect(valueOf(f, 'eero_deadline_outcomes_total', { model: 'resnet18', result: 'met' })).toBe(2);
+    expect(valueOf(f, 'eero_deadline_outcomes_total', { model: 'resnet18', result: 'missed' })).toBe(1);
+  });
+
   test('phases, stages, batches, requests and errors', async () => {
     const { registry, metrics } = fresh();
     metrics.observePhase('m', 'queue', 0.002);

@@ -25,6 +25,8 @@ function classifyBatch(metrics: EeroMetrics): void {
   metrics.observeRequestedBudget('resnet18', 0.5);
   metrics.recordReservation('resnet18', 1500, 1600 / 2);
   metrics.recordMonitorSample('resnet18', 1, true, FULL);
+  metrics.recordDeadline('resnet18', 'met');
+  metrics.recordDeadline('resnet18', 'missed');
   metrics.recordRequest('/v1/classify', 200, 0.02);
   metrics.recordRequest('/v1/classify', 415, 0.001);
   metrics.recordError('UNSUPPORTED_FORMAT');

@@ -136,4 +136,16 @@ describe('POST /v1/classify and the model routes on a real server', () => {
     expect(await metricSum(base, 'eero_ledger_credit_macs', { model: 'resnet18-fmnist' })).toBeGreaterThanOrEqual(0);
     expect(await metricSum(base, 'eero_thresholds_version', { model: 'resnet18-fmnist' })).toBe(1);
   });
+
+  test('/metrics counts images asked with deadline_ms by whether their answer was ready in time', async () => {
+    const count = (result: string) => metricSum(base, 'eero_deadline_outcomes_total', { model: 'resnet18-fmnist', result });
+    const [met, missed] = [await count('met'), await count('missed')];
+    // A minute is always enough; a microsecond never is (decoding alone takes longer): both still answered.
+    expect((await postImage(base, pngs[5] as Buffer, '?deadline_ms=60000')).status).toBe(200);
+    const late = await postImage<ImageJson>(base, pngs[6] as Buffer, '?deadline_ms=0.001');
+    expect(late.status).toBe(200);
+    expect(late.body.exit).toBe(1);
+    expect(await count('met')).toBe(met + 1);
+    expect(await count('missed')).toBe(missed + 1);
+  });
 });

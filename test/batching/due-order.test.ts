@@ -1,0 +1,131 @@
+/**
+ * Rows with a due time (a deadline) in the batcher: earliest due first, never mixed with rows that
+ * have none, and the due times left waiting told to the run. A fake run function (no model), a fake
+ * clock; a gated run holds the engine busy while rows queue.
+ */
+import { createBatcher, type BatchInput, type Batcher, type BatcherOptions } from '../../src/batching';
+
+const LEN = 2;
+
+interface Harness {
+  batcher: Batcher<string, string>;
+  runs: Array<{ metas: string[]; behind: number[] | undefined }>;
+  release(): void;
+  clock: { now: number };
+}
+
+function harness(options: Partial<BatcherOptions<string, string>> = {}): Harness {
+  const runs: Harness['runs'] = [];
+  const gates: Array<() => void> = [];
+  const clock = { now: 0 };
+  const run = async (b: BatchInput<string>): Promise<string[]> => {
+    runs.push({ metas: [...b.metas], behind: b.behind });
+    await new Promise<void>((r) => gates.push(r));
+    return b.metas;
+  };
+  const batcher = createBatcher<string, string>({
+    imageLength: LEN,
+    maxBatch: 4,
+    maxWaitMs: 0,
+    maxQueue: 64,
+    run,
+    now: () => clock.now,
+    ...options,
+  });
+  return { batcher, runs, release: () => gates.shift()?.(), clock };
+}
+
+const row = (): Float32Array => new Float32Array(LEN);
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Queue rows while a first row runs, then let every run finish in turn. */
+async function queueBehindBusy(h: Harness, rows: Array<[string, number | undefined]>): Promise<void> {
+  const busy = h.batcher.admit(1).submit(row(), 'busy');
+  await tick();
+  const answers = rows.map(([meta, due]) => h.batcher.admit(1).submit(row(), meta, undefined, due));
+  await tick();
+  for (let i = 0; i < 10 && h.runs.length < 20; i++) {
+    h.release();
+    await tick();
+  }
+  await Promise.all([busy, ...answers]);
+}
+
+describe('batcher: rows with a due time', () => {
+  test('run before rows queued earlier without one, earliest due first, in batches of their own kind', async () => {
+    const h = harness();
+    await queueBehindBusy(h, [
+      ['plain-1', undefined],
+      ['due-30', 30],
+      ['plain-2', undefined],
+      ['due-10', 10],
+      ['due-20', 20],
+    ]);
+    expect(h.runs.map((r) => r.metas)).toEqual([['busy'], ['due-10', 'due-20', 'due-30'], ['plain-1', 'plain-2']]);
+  });
+
+  test('equal due times keep their arrival order; a full batch leaves the rest, and the run is told their due times', async () => {
+    const h = harness({ maxBatch: 2 });
+    await queueBehindBusy(h, [
+      ['a', 50],
+      ['b', 50],
+      ['c', 40],
+      ['d', 60],
+      ['e', undefined],
+    ]);
+    expect(h.runs.map((r) => r.metas)).toEqual([['busy'], ['c', 'a'], ['b', 'd'], ['e']]);
+    expect(h.runs.map((r) => r.behind)).toEqual([[], [50, 60], [], []]);
+  });
+
+  test('a row without a due time is passed over for at most maxBypassMs', async () => {
+    const h = harness({ maxBatch: 1, maxBypassMs: 100 });
+    const busy = h.batcher.admit(1).submit(row(), 'busy');
+    await tick();
+    const plain = h.batcher.admit(1).submit(row(), 'plain'); // ranks as due at 0 + 100
+    const early = h.batcher.admit(1).submit(row(), 'due-90', undefined, 90);
+    const late = h.batcher.admit(1).submit(row(), 'due-110', undefined, 110);
+    await tick();
+    for (let i = 0; i < 4; i++) {
+      h.release();
+      await tick();
+    }
+    await Promise.all([busy, plain, early, late]);
+    expect(h.runs.map((r) => r.metas)).toEqual([['busy'], ['due-90'], ['plain'], ['due-110']]);
+  });
+
+  test('with maxWaitMs, a row with a due time waits for company at most a quarter of the time it had left', async () => {
+    jest.useFakeTimers();
+    try {
+      const h = harness({ maxWaitMs: 40 });
+      const plain = h.batcher.admit(1).submit(row(), 'plain');
+      await Promise.resolve();
+      h.clock.now = 2;
+      const due = h.batcher.admit(1).submit(row(), 'due', undefined, 2 + 40); // waits until 2 + 10
+      await Promise.resolve();
+      h.clock.now = 11;
+      jest.advanceTimersByTime(9);
+      await Promise.resolve();
+      expect(h.runs).toHaveLength(0);
+      h.clock.now = 12;
+      await jest.advanceTimersByTimeAsync(1);
+      expect(h.runs.map((r) => r.metas)).toEqual([['due']]);
+      // The row without a due time still waits its maxWaitMs.
+      h.release();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(h.runs).toHaveLength(1);
+      h.clock.now = 40;
+      await jest.advanceTimersByTimeAsync(28);
+      expect(h.runs.map((r) => r.metas)).toEqual([['due'], ['plain']]);
+      h.release();
+      await Promise.all([plain, due]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('a due time that is not a finite number is refused', async () => {
+    const h = harness();
+    await expect(h.batcher.admit(1).submit(row(), 'x', undefined, NaN)).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(h.batcher.queued).toBe(0);
+  });
+});
