@@ -8,7 +8,7 @@
  * the targets judged (speed-targets.ts); then the CPU's peak and
  * preprocessing. All speed figures are ratios within one run; absolute
  * images/s are for orientation only.
- * Usage: node dist/benchmarks/speed.js [--quick] [--out DIR] [--threads N] [--bundle DIR ...]
+ * Usage: node dist/benchmarks/speed.js [--quick] [--out DIR] [--threads N] [--reps N] [--bundle DIR ...]
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { loadBundle } from '../src/config';
@@ -65,8 +65,11 @@ async function measureSubject(
   return { name: s.name, fullMacs: s.macs[s.macs.length - 1] as number, batches, ...meta };
 }
 
-async function bundleSubject(dir: string, quick: boolean, threads: number): Promise<SubjectSpeed> {
-  const sizes = quick ? QUICK_SIZES : BUNDLE_SIZES;
+/** The sizes, with --reps in place of their repetitions. */
+const withReps = (sizes: Sizes, reps: number | undefined): Sizes => (reps === undefined ? sizes : { ...sizes, reps });
+
+async function bundleSubject(dir: string, quick: boolean, threads: number, reps: number | undefined): Promise<SubjectSpeed> {
+  const sizes = withReps(quick ? QUICK_SIZES : BUNDLE_SIZES, reps);
   // Served at budget 1 (the limit), so that every budget below can be asked; the path choice measured as serve measures it.
   const model: LoadedModel = await loadModel(
     dir,
@@ -100,8 +103,8 @@ async function bundleSubject(dir: string, quick: boolean, threads: number): Prom
   }
 }
 
-async function r18Subject(quick: boolean, threads: number): Promise<SubjectSpeed> {
-  const sizes = quick ? QUICK_SIZES : R18_SIZES;
+async function r18Subject(quick: boolean, threads: number, reps: number | undefined): Promise<SubjectSpeed> {
+  const sizes = withReps(quick ? QUICK_SIZES : R18_SIZES, reps);
   const r = await openR18({ quick, threads });
   try {
     const images = Math.max(...Object.values(sizes.images));
@@ -133,8 +136,8 @@ export async function runSpeed(o: BenchOptions): Promise<SpeedResult> {
   const threads = o.threads ?? availableParallelism();
   const load0 = loadavg()[0] as number;
   const subjects: SubjectSpeed[] = [];
-  for (const dir of o.bundles) subjects.push(await bundleSubject(dir, o.quick, threads));
-  subjects.push(await r18Subject(o.quick, threads));
+  for (const dir of o.bundles) subjects.push(await bundleSubject(dir, o.quick, threads, o.reps));
+  subjects.push(await r18Subject(o.quick, threads, o.reps));
   const load1 = loadavg()[0] as number;
   const peak = await cpuPeak(o.quick, threads);
   const fmnistSpec = (await loadBundle(o.bundles[0] as string, { verify: false })).manifest.input;
