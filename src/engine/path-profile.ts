@@ -20,6 +20,13 @@ export interface PathProfileOptions {
    * With 3, five loads of the ResNet bundle on a busy 2-core host chose 1, 4, 2, 8 and 4; with 9, 2 every time.
    */
   rounds?: number;
+  /**
+   * Untimed batches of each path at the first size before any timing (default 256, rounded up to whole
+   * rounds). The chain is cold at load: on ResNet-18/32x32 its single rows cost 1.1-1.3 ms of CPU each
+   * for its first ~150 batches in a process, 0.45-0.5 ms after (the JavaScript around each stage's call
+   * not yet optimised), and three loads in a row measured it cold and chose the graph for single rows.
+   */
+  warmupBatches?: number;
   /** Stop measuring once this many milliseconds have passed (default 3000): a large network's rows take the graph. */
   budgetMs?: number;
   /** Milliseconds clock of the budget (default performance.now). */
@@ -50,14 +57,16 @@ export interface PathProfile {
  * Measures both paths at each size on the same mixed routing: row r of the j-th batch of a round
  * leaves at exit (r + j) mod M, so over a round of M batches every exit is used as often (the graph
  * by a threshold of -inf there, the chain by onExit), as a served mix would; the input is fixed
- * pseudo-random pixels (timing does not depend on them). Undefined when the engine has no early-exit
- * graph.
+ * pseudo-random pixels (timing does not depend on them). Both paths are warmed first (warmupBatches),
+ * then at each size run one untimed round and `rounds` timed ones. Undefined when the engine has no
+ * early-exit graph.
  */
 export async function profilePaths(engine: Engine, options: PathProfileOptions = {}): Promise<PathProfile | undefined> {
   const graph = engine.earlyExit;
   if (!graph) return undefined;
   const sizes = options.sizes ?? PATH_PROFILE_SIZES;
   const rounds = options.rounds ?? 9;
+  const warmupBatches = options.warmupBatches ?? 256;
   const budgetMs = options.budgetMs ?? 3000;
   const clock = options.clock ?? ((): number => performance.now());
   const cpu = options.cpu ?? processCpuMs;
@@ -82,6 +91,7 @@ export async function profilePaths(engine: Engine, options: PathProfileOptions =
     };
     const g: number[] = [];
     const c: number[] = [];
+    if (n === sizes[0]) for (let w = 0; w < warmupBatches; w += m) for (const run of [graphRound, chainRound]) await run();
     for (let r = 0; r <= rounds; r++) {
       // Alternate which path goes first: what ran just before slows or speeds the next.
       const pair = r % 2 === 0 ? [graphRound, chainRound] : [chainRound, graphRound];
