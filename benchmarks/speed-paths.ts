@@ -4,11 +4,12 @@
  * onnxruntime call that routes rows itself) at the routed mix and with every
  * row through every exit, the stage chain (one session per stage, the router
  * in JavaScript between them) likewise, and for a served bundle `runBatch`
- * itself (what the service runs: the graph from GRAPH_MIN_ROWS rows, else the
- * chain; results built, ledger off). Fine interleaving: every variant runs the
- * same batch in turn, in rotated order, batch after batch, repetition after
- * repetition; ratios are medians of the per-batch ratios; wall and CPU
- * (process.cpuUsage: every thread of the process) per image.
+ * itself (what the service runs: the graph or the chain as the model's path
+ * choice says; results built, ledger off). The routed variants run once per
+ * routing mix (a bundle: EERO at several budgets). Fine interleaving: every
+ * variant runs the same batch in turn, in a fresh seeded order, batch after
+ * batch, repetition after repetition; ratios are medians of the per-batch
+ * ratios; wall and CPU (process.cpuUsage: every thread of the process) per image.
  */
 import type { Engine, OnExit, ScoreKindCode } from '../src/engine';
 import type { LoadedModel, RouteChoice } from '../src/pipeline';
@@ -19,25 +20,34 @@ import { mean, median } from './support/format';
 /** How rows are routed when they are: EERO's thresholds (a trained bundle), or a fixed mix (untrained: row key r leaves at exit r mod M). */
 export type Routing = { kind: 'eero'; thresholds: Float64Array; scoring: Readonly<ScoringOptions> } | { kind: 'fixed' };
 
+/** One routing of the routed variants: a label (the budget, or "fixed"), and for a bundle the served model's choice at it. */
+export interface Mix {
+  label: string;
+  routing: Routing;
+  /** The served model and its route choice, for the runBatch row (bundles only). */
+  served?: { model: LoadedModel; choice: RouteChoice };
+}
+
 export interface Subject {
   name: string;
   /** Chain sessions and the early-exit graph. */
   staged: Engine;
   /** full.onnx as a one-stage engine. */
   reference: Engine;
-  /** The served model and its route choice, for the runBatch row (bundles only). */
-  served?: { model: LoadedModel; choice: RouteChoice };
   /** Cumulative MACs per exit. */
   macs: number[];
   /** images x C x H x W. */
   input: Float32Array;
   images: number;
-  routing: Routing;
+  /** The routed mixes; the first is the primary one (its variants carry the plain keys). */
+  mixes: Mix[];
 }
 
-export type VariantKey = 'full' | 'graph' | 'graph-all' | 'chain' | 'chain-all' | 'engine';
+export type VariantKind = 'full' | 'graph' | 'graph-all' | 'chain' | 'chain-all' | 'engine';
+/** A variant's key: its kind, suffixed "@<mix label>" for a routed variant of a mix after the first. */
+export type VariantKey = string;
 
-export const VARIANT_LABELS: Record<VariantKey, string> = {
+export const VARIANT_LABELS: Record<VariantKind, string> = {
   full: 'plain graph (full.onnx, no exits)',
   graph: 'one graph (early-exit.onnx), routed',
   'graph-all': 'one graph, every row through every exit',
@@ -48,6 +58,9 @@ export const VARIANT_LABELS: Record<VariantKey, string> = {
 
 export interface VariantResult {
   key: VariantKey;
+  kind: VariantKind;
+  /** The mix of a routed variant. */
+  mix: string | undefined;
   imagesPerSecond: number;
   wallMsPerImage: number;
   cpuMsPerImage: number;
@@ -59,19 +72,26 @@ export interface VariantResult {
   macFraction: number;
 }
 
-export interface BatchResult {
-  batch: number;
-  images: number;
-  reps: number;
-  variants: VariantResult[];
+/** What one mix routed, and its ideals. */
+export interface MixResult {
+  label: string;
   /** Share of the images leaving at each exit (the chain's routed exits). */
   shares: number[];
-  /** Per stage: session milliseconds per image of the every-row chain (this run). */
-  stageMs: number[];
   macIdeal: number;
   timeIdeal: number;
   /** Rows the one graph (and runBatch) routed to another exit than the chain. */
   mismatches: { graph: number; engine: number };
+}
+
+export interface BatchResult extends Omit<MixResult, 'label'> {
+  batch: number;
+  images: number;
+  reps: number;
+  variants: VariantResult[];
+  /** Per mix (the first's shares, ideals and mismatches are also the batch's own fields). */
+  mixes: MixResult[];
+  /** Per stage: session milliseconds per image of the every-row chain (this run). */
+  stageMs: number[];
   load: [number, number];
 }
 
@@ -82,6 +102,8 @@ interface Pass {
 
 interface Variant {
   key: VariantKey;
+  kind: VariantKind;
+  mix: number | undefined;
   run: (start: number, size: number) => Promise<Pass>;
   wall: number[];
   cpu: number[];
@@ -93,26 +115,36 @@ interface Variant {
 /** The graph's score_kind of a score the graph computes (the router's registry). */
 const scoreCode = (score: ScoringOptions['score']): ScoreKindCode => scorerOf(score).graphCode ?? 0;
 
-function passes(s: Subject): Array<Omit<Variant, 'wall' | 'cpu' | 'exits' | 'stageMs' | 'passes'>> {
+type Pending = Omit<Variant, 'wall' | 'cpu' | 'exits' | 'stageMs' | 'passes'>;
+
+function passes(s: Subject): Pending[] {
   const m = s.macs.length;
   const k = s.staged.classes;
   const size = s.staged.imageSize;
   const x = (start: number, b: number): Float32Array => s.input.subarray(start * size, (start + b) * size);
-  const scoring: Readonly<ScoringOptions> = s.routing.kind === 'eero' ? s.routing.scoring : { score: 'margin', seed: 0, temperature: 1 };
+  const scoringOf = (r: Routing): Readonly<ScoringOptions> =>
+    r.kind === 'eero' ? r.scoring : { score: 'margin', seed: 0, temperature: 1 };
   const probs = new Float64Array(k);
   const scratch = new Float64Array(k);
   const graph = s.staged.earlyExit;
   if (!graph) throw new Error(`${s.name}: the engine has no early-exit graph`);
 
-  // The graph's per-row inputs, built as graph-batch.ts builds them (part of the measured work).
-  const graphPass = async (start: number, b: number, all: boolean): Promise<Pass> => {
+  // The graph's per-row inputs, built as graph-batch.ts builds them (part of the measured work); routing undefined: every row to the end.
+  const graphPass = async (start: number, b: number, routing: Routing | undefined): Promise<Pass> => {
+    const scoring = scoringOf(routing ?? (s.mixes[0] as Mix).routing);
     const thresholds = new Float64Array(b * m);
     const noise = new Float64Array(b * m * k);
     for (let r = 0; r < b; r++) {
       const key = start + r;
       for (let l = 0; l < m; l++) {
-        const routed = s.routing.kind === 'eero' ? (s.routing.thresholds[l] as number) : l === key % m ? -Infinity : Infinity;
-        thresholds[r * m + l] = all ? Infinity : routed;
+        thresholds[r * m + l] =
+          routing === undefined
+            ? Infinity
+            : routing.kind === 'eero'
+              ? (routing.thresholds[l] as number)
+              : l === key % m
+                ? -Infinity
+                : Infinity;
         const next = rowStream(scoring.seed, key, l);
         for (let c = 0; c < k; c++) noise[(r * m + l) * k + c] = TIE_NOISE * next();
       }
@@ -120,41 +152,49 @@ function passes(s: Subject): Array<Omit<Variant, 'wall' | 'cpu' | 'exits' | 'sta
     const res = await graph.run(x(start, b), b, thresholds, scoring.temperature, noise, scoreCode(scoring.score), { detail: false });
     return { exits: res.exits };
   };
-  const chainPass = async (start: number, b: number, all: boolean): Promise<Pass> => {
+  const chainPass = async (start: number, b: number, routing: Routing | undefined): Promise<Pass> => {
     const onExit: OnExit = (exit, logits, rows) => {
       const leave = new Uint8Array(rows.length);
-      if (all) return leave;
+      if (routing === undefined) return leave;
+      const scoring = scoringOf(routing);
       for (let i = 0; i < rows.length; i++) {
         const key = start + (rows[i] as number);
-        if (s.routing.kind === 'fixed') {
+        if (routing.kind === 'fixed') {
           leave[i] = key % m === exit ? 1 : 0;
           continue;
         }
         softmaxRow(logits, i * k, k, scoring.temperature, probs);
-        leave[i] = scoreRow(probs, exit, key, scoring, scratch).score >= (s.routing.thresholds[exit] as number) ? 1 : 0;
+        leave[i] = scoreRow(probs, exit, key, scoring, scratch).score >= (routing.thresholds[exit] as number) ? 1 : 0;
       }
       return leave;
     };
     const res = await s.staged.run(x(start, b), b, onExit);
     return { exits: res.exits, stageMs: res.stages.map((st) => st.ms) };
   };
-  const out: Array<Omit<Variant, 'wall' | 'cpu' | 'exits' | 'stageMs' | 'passes'>> = [
-    { key: 'full', run: async (start, b) => (await s.reference.run(x(start, b), b, () => undefined), {}) },
-    { key: 'graph', run: (start, b) => graphPass(start, b, false) },
-    { key: 'graph-all', run: (start, b) => graphPass(start, b, true) },
-    { key: 'chain', run: (start, b) => chainPass(start, b, false) },
-    { key: 'chain-all', run: (start, b) => chainPass(start, b, true) },
+  const out: Pending[] = [
+    { key: 'full', kind: 'full', mix: undefined, run: async (start, b) => (await s.reference.run(x(start, b), b, () => undefined), {}) },
+    { key: 'graph-all', kind: 'graph-all', mix: undefined, run: (start, b) => graphPass(start, b, undefined) },
+    { key: 'chain-all', kind: 'chain-all', mix: undefined, run: (start, b) => chainPass(start, b, undefined) },
   ];
-  const served = s.served;
-  if (served) {
-    out.push({
-      key: 'engine',
-      run: async (start, b) => {
-        const results = await runDirect(served.model, x(start, b), served.choice, start);
-        return { exits: Int32Array.from(results, (r) => r.exit - 1) };
-      },
-    });
-  }
+  s.mixes.forEach((mix, i) => {
+    const key = (kind: VariantKind): VariantKey => (i === 0 ? kind : `${kind}@${mix.label}`);
+    out.push(
+      { key: key('graph'), kind: 'graph', mix: i, run: (start, b) => graphPass(start, b, mix.routing) },
+      { key: key('chain'), kind: 'chain', mix: i, run: (start, b) => chainPass(start, b, mix.routing) },
+    );
+    const served = mix.served;
+    if (served) {
+      out.push({
+        key: key('engine'),
+        kind: 'engine',
+        mix: i,
+        run: async (start, b) => {
+          const results = await runDirect(served.model, x(start, b), served.choice, start);
+          return { exits: Int32Array.from(results, (r) => r.exit - 1) };
+        },
+      });
+    }
+  });
   return out;
 }
 
@@ -214,40 +254,50 @@ export async function measureBatch(s: Subject, batch: number, images: number, re
       }
     }
   }
-  const by = (key: VariantKey): Variant | undefined => variants.find((v) => v.key === key);
-  const full = by('full') as Variant;
-  const chain = by('chain') as Variant;
-  const chainAll = by('chain-all') as Variant;
+  const full = variants.find((v) => v.kind === 'full') as Variant;
+  const chainAll = variants.find((v) => v.kind === 'chain-all') as Variant;
   const fullMacs = s.macs[m - 1] as number;
   const fractionOf = (exits: Int32Array): number => mean(Array.from(exits, (e) => s.macs[e] as number)) / fullMacs;
-  const shares = Array.from({ length: m }, (_, l) => chain.exits.filter((e) => e === l).length / n);
   const stageMs = chainAll.stageMs.map((ms) => ms / (chainAll.passes * batch));
-  let cumulative = 0;
-  let timeFraction = 0;
   const total = stageMs.reduce((a, b) => a + b, 0);
-  stageMs.forEach((ms, l) => {
-    cumulative += ms;
-    timeFraction += ((shares[l] as number) * cumulative) / total;
+  const mixes = s.mixes.map((mix, i): MixResult => {
+    const of = (kind: VariantKind): Variant | undefined => variants.find((v) => v.kind === kind && v.mix === i);
+    const chain = of('chain') as Variant;
+    const shares = Array.from({ length: m }, (_, l) => chain.exits.filter((e) => e === l).length / n);
+    let cumulative = 0;
+    let timeFraction = 0;
+    stageMs.forEach((ms, l) => {
+      cumulative += ms;
+      timeFraction += ((shares[l] as number) * cumulative) / total;
+    });
+    const mismatch = (v: Variant | undefined): number => (v ? v.exits.filter((e, j) => e !== chain.exits[j]).length : 0);
+    return {
+      label: mix.label,
+      shares,
+      macIdeal: 1 / fractionOf(chain.exits),
+      timeIdeal: 1 / timeFraction,
+      mismatches: { graph: mismatch(of('graph')), engine: mismatch(of('engine')) },
+    };
   });
-  const mismatch = (v: Variant | undefined): number => (v ? v.exits.filter((e, i) => e !== chain.exits[i]).length : 0);
+  const { label: _primary, ...primary } = mixes[0] as MixResult;
   return {
     batch,
     images: n,
     reps,
     variants: variants.map((v) => ({
       key: v.key,
+      kind: v.kind,
+      mix: v.mix === undefined ? undefined : s.mixes[v.mix]?.label,
       imagesPerSecond: 1000 / median(v.wall),
       wallMsPerImage: median(v.wall),
       cpuMsPerImage: median(v.cpu),
       speedup: median(v.wall.map((w, i) => (full.wall[i] as number) / w)),
       cpuRatio: median(v.cpu.map((c, i) => c / (full.cpu[i] as number))),
-      macFraction: v.key === 'graph' || v.key === 'chain' || v.key === 'engine' ? fractionOf(v.exits) : 1,
+      macFraction: v.mix === undefined ? 1 : fractionOf(v.exits),
     })),
-    shares,
+    ...primary,
+    mixes,
     stageMs,
-    macIdeal: 1 / fractionOf(chain.exits),
-    timeIdeal: 1 / timeFraction,
-    mismatches: { graph: mismatch(by('graph')), engine: mismatch(by('engine')) },
     load: [load0, loadavg()[0] as number],
   };
 }

@@ -12,6 +12,8 @@ export interface BenchOptions {
   bundles: string[];
   /** onnxruntime intra-op threads (default: all cores). */
   threads: number | undefined;
+  /** speed.ts only: repetitions of every batch size (default 5 for the bundles, 3 for the 224x224 network). */
+  reps?: number;
   /** run.ts only: the sections to run (default all). */
   only: string[] | undefined;
 }
@@ -41,6 +43,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       out: { type: 'string' },
       bundle: { type: 'string', multiple: true },
       threads: { type: 'string' },
+      reps: { type: 'string' },
       only: { type: 'string', multiple: true },
     },
     allowPositionals: false,
@@ -48,11 +51,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const quick = values.quick ?? false;
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a positive integer`);
+  const reps = values.reps === undefined ? undefined : Number(values.reps);
+  if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1)) throw new Error(`--reps must be a positive integer`);
   return {
     quick,
     outDir: path.resolve(values.out ?? resultsDir(quick)),
     bundles: values.bundle?.map((b) => path.resolve(b)) ?? DEFAULT_BUNDLES,
     threads,
+    ...(reps === undefined ? {} : { reps }),
     only: values.only?.flatMap((v) => v.split(',')),
   };
 }

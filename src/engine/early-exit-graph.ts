@@ -179,10 +179,10 @@ class Runner implements EarlyExitGraph {
     options: EarlyExitRunOptions = {},
   ): Promise<EarlyExitRun> {
     const { exits: m, classes: k, inputs } = this.spec;
-    this.check(input.length === batch * this.imageSize, `input holds ${input.length} values, not ${batch} x ${this.imageSize}`);
-    this.check(thresholds.length === batch * m, `thresholds hold ${thresholds.length} values, not ${batch} x ${m}`);
-    this.check(noise.length === batch * m * k, `noise holds ${noise.length} values, not ${batch} x ${m} x ${k}`);
-    this.check(temperature > 0 && Number.isFinite(temperature), `temperature must be a positive number, got ${temperature}`);
+    if (input.length !== batch * this.imageSize) this.fail(`input holds ${input.length} values, not ${batch} x ${this.imageSize}`);
+    if (thresholds.length !== batch * m) this.fail(`thresholds hold ${thresholds.length} values, not ${batch} x ${m}`);
+    if (noise.length !== batch * m * k) this.fail(`noise holds ${noise.length} values, not ${batch} x ${m} x ${k}`);
+    if (!(temperature > 0 && Number.isFinite(temperature))) this.fail(`temperature must be a positive number, got ${temperature}`);
     if (batch === 0) return { exits: new Int32Array(0), logits: new Float32Array(0), reached: [], ms: 0 };
     const T = this.ort.Tensor;
     const feeds = {
@@ -194,7 +194,7 @@ class Runner implements EarlyExitGraph {
     };
     if (this.grants) {
       const steps = options.ledger?.steps ?? new Float64Array(m - 1);
-      this.check(steps.length === m - 1, `steps hold ${steps.length} values, not ${m - 1}`);
+      if (steps.length !== m - 1) this.fail(`steps hold ${steps.length} values, not ${m - 1}`);
       feeds[inputs.credit as string] = new T('float64', Float64Array.of(options.ledger?.credit ?? Infinity), [1]);
       feeds[inputs.steps as string] = new T('float64', steps, [m - 1]);
     } else {
@@ -229,10 +229,10 @@ class Runner implements EarlyExitGraph {
     let i = 0;
     for (let l = 0; l < m; l++) {
       const end = i + Number(counts[l]);
-      this.check(end <= batch, `summary: more than ${batch} rows left`);
+      if (end > batch) this.fail(`summary: more than ${batch} rows left`);
       for (; i < end; i++) {
         const row = Number(rows[i]);
-        this.check(row >= 0 && row < batch && exits[row] === -1, `summary: row ${row} out of range or left twice`);
+        if (!(row >= 0 && row < batch && exits[row] === -1)) this.fail(`summary: row ${row} out of range or left twice`);
         exits[row] = l;
         logits.set(left.subarray(i * k, (i + 1) * k), row * k);
       }
@@ -250,10 +250,11 @@ class Runner implements EarlyExitGraph {
       const rows = this.data(result, rowsName as string, 'int64');
       const exitLogits = this.data(result, logitsName as string, 'float32');
       const leave = this.data(result, leaveName as string, 'bool');
-      this.check(exitLogits.length === rows.length * k && leave.length === rows.length, `exit ${l + 1}: outputs of mismatched lengths`);
+      if (!(exitLogits.length === rows.length * k && leave.length === rows.length))
+        this.fail(`exit ${l + 1}: outputs of mismatched lengths`);
       for (let i = 0; i < rows.length; i++) {
         const row = Number(rows[i]);
-        this.check(row >= 0 && row < batch && exits[row] === -1, `exit ${l + 1}: row ${row} out of range or already gone`);
+        if (!(row >= 0 && row < batch && exits[row] === -1)) this.fail(`exit ${l + 1}: row ${row} out of range or already gone`);
         if (leave[i]) {
           exits[row] = l;
           logits.set(exitLogits.subarray(i * k, (i + 1) * k), row * k);
@@ -280,7 +281,7 @@ class Runner implements EarlyExitGraph {
       );
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i] as number;
-        this.check(row >= 0 && row < batch && exits[row] === -1, `exit ${l + 1}: row ${row} out of range or already gone`);
+        if (!(row >= 0 && row < batch && exits[row] === -1)) this.fail(`exit ${l + 1}: row ${row} out of range or already gone`);
         if (leave[i]) {
           exits[row] = l;
           logits.set(exitLogits.subarray(i * k, (i + 1) * k), row * k);
@@ -298,12 +299,17 @@ class Runner implements EarlyExitGraph {
     type: K,
   ): Ort.Tensor.DataTypeMap[K] {
     const value = result[name];
-    this.check(value !== undefined && 'type' in value && value.type === type, `output "${name}" is not a ${type} tensor`);
+    if (!(value !== undefined && 'type' in value && value.type === type)) this.fail(`output "${name}" is not a ${type} tensor`);
     return (value as Ort.TypedTensor<K>).data;
   }
 
   private check(ok: boolean, what: string): asserts ok {
-    if (!ok) throw new EeroError('INTERNAL', `${this.file}: ${what}`, { details: { file: this.file } });
+    if (!ok) this.fail(what);
+  }
+
+  /** A run the graph did not answer as its interface says (messages built only then: checks run per row). */
+  private fail(what: string): never {
+    throw new EeroError('INTERNAL', `${this.file}: ${what}`, { details: { file: this.file } });
   }
 
   async release(): Promise<void> {

@@ -52,7 +52,7 @@ export async function profileStages(engine: Engine, batchSize: number, options: 
   const warmupRuns = options.warmupRuns ?? 2;
   const runs = options.runs ?? 5;
   checkRuns(runs, warmupRuns);
-  const input = noise(batchSize * engine.imageSize);
+  const input = noiseInput(batchSize * engine.imageSize);
   const stay = (_l: number, _z: Float32Array, rows: Int32Array): Uint8Array => new Uint8Array(rows.length);
   const totalMs = new Array<number>(engine.stageCount).fill(0);
   for (let r = 0; r < warmupRuns + runs; r++) {
@@ -77,7 +77,7 @@ export async function profileBatchTimes(engine: Engine, sizes: readonly number[]
   if (sorted.length === 0 || !sorted.every((n) => Number.isInteger(n) && n >= 1)) {
     throw new EeroError('BAD_PARAMETER', `profile: batch sizes must be integers >= 1, got ${sizes.join(', ')}`);
   }
-  const inputs = sorted.map((n) => noise(n * engine.imageSize));
+  const inputs = sorted.map((n) => noiseInput(n * engine.imageSize));
   const graph = engine.earlyExit && graphRunner(engine, engine.earlyExit);
   const timed: TimedRun[][] = sorted.map(() => []);
   const graphMs: Array<{ first: number[]; last: number[] }> = sorted.map(() => ({ first: [], last: [] }));
@@ -131,7 +131,7 @@ function cumulative(values: number[]): number[] {
 }
 
 /** Deterministic standard-normal-ish values (timing does not depend on them). */
-function noise(n: number): Float32Array {
+export function noiseInput(n: number): Float32Array {
   const out = new Float32Array(n);
   let state = 0x9e3779b9;
   const next = (): number => {

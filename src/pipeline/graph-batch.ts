@@ -4,8 +4,9 @@
  * tie noise, one onnxruntime call. The graph scores and decides as the
  * router does (float64, same noise), so its exits equal the stage chain's.
  */
-import type { EarlyExitGraph } from '../engine';
+import type { EarlyExitGraph, EarlyExitRun } from '../engine';
 import {
+  argmax,
   rowStream,
   scoreRow,
   scorerOf,
@@ -16,8 +17,18 @@ import {
   type ScoringOptions,
   type ThresholdPolicy,
 } from '../router';
-import { buildResult, type ImageResult, type StopReason, type TraceEntry } from './results';
+import { buildResult, type ImageResult, type ResultContext, type StopReason, type TraceEntry } from './results';
 import type { RowMeta } from './row-meta';
+
+/** What a row saw before its exit, for the score: nothing (the graph's scores read no history: models/toolkit, early_exit/scores). */
+const NO_HISTORY: Parameters<ReturnType<typeof scorerOf>['score']>[2] = Object.freeze({
+  exit: -1,
+  prediction: -1,
+  streak: 0,
+  margin: 0,
+  maxMargin: 0,
+  sumMargin: 0,
+});
 
 const isThresholdPolicy = (p: ExitPolicy): p is ThresholdPolicy => 'thresholds' in p && p.thresholds instanceof Float64Array;
 
@@ -50,6 +61,51 @@ export function graphGrant(spender: PoolSpender, costs: Float64Array): { credit:
   return { credit: spender.grantable, steps };
 }
 
+/** Reusable Float64Array buffers by length: a batch takes one and gives it back once its run is over. */
+export class BufferPool {
+  private readonly free = new Map<number, Float64Array[]>();
+
+  take(length: number): Float64Array {
+    return this.free.get(length)?.pop() ?? new Float64Array(length);
+  }
+
+  give(buffer: Float64Array): void {
+    const list = this.free.get(buffer.length);
+    if (list === undefined) this.free.set(buffer.length, [buffer]);
+    // A few per length: batches in flight at once, not every size ever seen.
+    else if (list.length < 4) list.push(buffer);
+  }
+}
+
+const NO_POOL = new BufferPool();
+
+/** The graph's per-row inputs: thresholds (a cap is -inf there: a threshold the row always passes) and the router's tie noise. */
+function graphInputs(
+  metas: readonly RowMeta[],
+  caps: Int32Array,
+  m: number,
+  k: number,
+  seed: number,
+  pool: BufferPool,
+): { thresholds: Float64Array; noise: Float64Array } {
+  const n = metas.length;
+  const thresholds = pool.take(n * m);
+  const noise = pool.take(n * m * k);
+  for (let r = 0; r < n; r++) {
+    const meta = metas[r] as RowMeta;
+    const tau = (meta.choice.policy as ThresholdPolicy).thresholds;
+    const cap = caps[r] as number;
+    for (let l = 0; l < m; l++) {
+      thresholds[r * m + l] = l === cap ? -Infinity : (tau[l] as number);
+      // The same doubles scoreRow adds (TIE_NOISE x the row's stream at this exit).
+      const next = rowStream(seed, meta.key, l);
+      const at = (r * m + l) * k;
+      for (let c = 0; c < k; c++) noise[at + c] = TIE_NOISE * next();
+    }
+  }
+  return { thresholds, noise };
+}
+
 export async function runGraphBatch(
   graph: EarlyExitGraph,
   input: Float32Array,
@@ -59,41 +115,70 @@ export async function runGraphBatch(
   costs: Float64Array,
   macs: Float64Array,
   ledger?: { credit: number; steps: Float64Array },
+  pool: BufferPool = NO_POOL,
 ): Promise<GraphBatch> {
   const n = metas.length;
   const m = costs.length;
   const k = labels.length;
   const scoring = (metas[0] as RowMeta).choice.policy.scoring;
-  const thresholds = new Float64Array(n * m);
-  const noise = new Float64Array(n * m * k);
-  metas.forEach((meta, r) => {
-    const policy = meta.choice.policy as ThresholdPolicy;
-    for (let l = 0; l < m; l++) {
-      // A cap is a threshold the row always passes: it leaves there at the latest.
-      thresholds[r * m + l] = l === caps[r] ? -Infinity : (policy.thresholds[l] as number);
-      const next = rowStream(scoring.seed, meta.key, l);
-      for (let c = 0; c < k; c++) noise[(r * m + l) * k + c] = TIE_NOISE * next();
-    }
-  });
-  // Without a trace only the outputs that route are fetched (each one fetched costs time at small batches).
-  const detail = metas.some((meta) => meta.trace);
-  const run = await graph.run(input, n, thresholds, scoring.temperature, noise, scorerOf(scoring.score).graphCode as number, {
-    detail,
-    ledger,
-  });
+  const { thresholds, noise } = graphInputs(metas, caps, m, k, scoring.seed, pool);
+  try {
+    // Without a trace only the outputs that route are fetched (each one fetched costs time at small batches).
+    const detail = metas.some((meta) => meta.trace);
+    const run = await graph.run(input, n, thresholds, scoring.temperature, noise, scorerOf(scoring.score).graphCode as number, {
+      detail,
+      ledger,
+    });
+    const results = graphResults(run, metas, caps, noise, { labels, costs, macs }, scoring, ledger !== undefined);
+    return { ...results, exits: run.exits, ms: run.ms };
+  } finally {
+    pool.give(thresholds);
+    pool.give(noise);
+  }
+}
+
+/**
+ * Each row's answer from the graph's exits and logits. The label is the policy's tie-broken prediction
+ * (argmax of the tempered softmax plus the noise the graph was given, as scoreRow finds it). Why a row
+ * stopped is known without its score where the graph had one reason only: before its cap and with no
+ * grant, a row left by confidence. At its cap, or where the grant may have forced it, the score
+ * (scoreRow's, on the same noisy probabilities) tells confidence from the deadline or the ledger.
+ */
+function graphResults(
+  run: EarlyExitRun,
+  metas: readonly RowMeta[],
+  caps: Int32Array,
+  noise: Float64Array,
+  ctx: ResultContext,
+  scoring: Readonly<ScoringOptions>,
+  granted: boolean,
+): { results: ImageResult[]; ledgerForced: number } {
+  const m = ctx.costs.length;
+  const k = ctx.labels.length;
+  const scorer = scorerOf(scoring.score);
+  const unit = scoring.temperature === 1;
+  const probs = new Float64Array(k);
+  const noisy = new Float64Array(k);
   let ledgerForced = 0;
-  const ctx = { labels, costs, macs };
-  const results = metas.map((meta, r): ImageResult => {
+  const results = new Array<ImageResult>(metas.length);
+  for (let r = 0; r < metas.length; r++) {
+    const meta = metas[r] as RowMeta;
     const exit = run.exits[r] as number;
-    const probs = softmaxRow(run.logits, r * k, k, scoring.temperature);
-    const { score, prediction } = scoreRow(probs, exit, meta.key, scoring);
-    const tau = (meta.choice.policy as ThresholdPolicy).thresholds[exit] as number;
-    // Below its threshold, a row left at its cap (deadline) or where the grant ran out (ledger).
-    const stoppedBy: StopReason =
-      exit === m - 1 ? 'last-exit' : score >= tau ? 'confidence' : exit >= (caps[r] as number) ? 'deadline' : 'ledger';
+    softmaxRow(run.logits, r * k, k, scoring.temperature, probs);
+    const at = (r * m + exit) * k;
+    for (let c = 0; c < k; c++) noisy[c] = (probs[c] as number) + (noise[at + c] as number);
+    const prediction = argmax(noisy);
+    const cap = caps[r] as number;
+    let stoppedBy: StopReason;
+    if (exit === m - 1) stoppedBy = 'last-exit';
+    else if (exit < cap && !granted) stoppedBy = 'confidence';
+    else {
+      const tau = (meta.choice.policy as ThresholdPolicy).thresholds[exit] as number;
+      // Below its threshold, a row left at its cap (deadline) or where the grant ran out (ledger).
+      stoppedBy = scorer.score(noisy, exit, NO_HISTORY, scoring.params) >= tau ? 'confidence' : exit >= cap ? 'deadline' : 'ledger';
+    }
     if (stoppedBy === 'ledger') ledgerForced++;
-    // The label is the policy's tie-broken prediction, as on the stage chain.
-    return buildResult(
+    results[r] = buildResult(
       {
         exit,
         prediction,
@@ -103,12 +188,14 @@ export async function runGraphBatch(
         topk: meta.topk,
         thresholdsVersion: meta.choice.version,
         certifiedRule: meta.choice.rule === 'certified',
-        trace: meta.trace ? traceOf(run.reached, r, exit, meta, labels, scoring) : undefined,
+        trace: meta.trace ? traceOf(run.reached, r, exit, meta, ctx.labels, scoring) : undefined,
+        // At temperature 1 the tempered softmax is the one the answer reports.
+        probs: unit ? probs : undefined,
       },
       ctx,
     );
-  });
-  return { results, exits: run.exits, ledgerForced, ms: run.ms };
+  }
+  return { results, ledgerForced };
 }
 
 function traceOf(

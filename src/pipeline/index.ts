@@ -6,6 +6,7 @@ export type { ImageResult } from './results';
 export { ANSWER_OPTIONS, ROUTING_OPTIONS } from './options/routing-options';
 export { routingFrom, surfaceNamer, toRoutingRequest, type RoutingRequest } from './routing-request';
 export { runDirect } from './run-batch';
+export { describePaths, type PathOption } from './path-choice';
 export { calibrateBundle, realisedTimeFraction, type CalibrationResult, type Certification } from './calibrate-bundle';
 export { fitLearnedScore } from './fit-learned';
 export { type ClassifyInput } from './tensor-input';

@@ -19,6 +19,7 @@ import { EeroError } from '../errors';
 import { validateLearnedParams, type LearnedParams } from '../router';
 import { createPreprocessor, type Preprocessor } from '../preprocess';
 import { modelCosts, type ModelCosts } from './model-costs';
+import { choosePaths, type PathChoice, type PathOption } from './path-choice';
 import { createDerivationLimiter } from './derivation-limiter';
 import { ModelRouting, type DerivationEvent } from './model-routing';
 import { ROUTING_OPTIONS } from './options/routing-options';
@@ -51,6 +52,8 @@ export interface LoadOptions {
   logger?: EngineLogger;
   /** Check every bundle file's sha256 (default true). */
   verify?: boolean;
+  /** How a batch picks the one graph or the stage chain: measured at load, or given (default: path-choice.ts's rule). */
+  paths?: PathOption;
 }
 
 export interface LoadedModel {
@@ -61,6 +64,8 @@ export interface LoadedModel {
   readonly preprocessor: Preprocessor;
   readonly costs: ModelCosts;
   readonly routing: ModelRouting;
+  /** From how many rows a batch takes the one graph. */
+  readonly paths: PathChoice;
   /** Where the routing defaults came from ("budget 50%", "policy p (file)"). */
   readonly source: string;
   dispose(): Promise<void>;
@@ -142,6 +147,7 @@ export async function loadModel(dir: string, settings: ModelSettings = {}, optio
     const batch = settings.profileBatch ?? 32;
     const times = measure ? await profileBatchTimes(engine, batchSizesUpTo(batch)) : undefined;
     const costs = modelCosts(manifest, resolved.costUnit, times && exitSecondsAt(times.stages, batch), times);
+    const paths = await choosePaths(engine, options.paths);
     const routing = new ModelRouting({
       calibration,
       costs,
@@ -169,6 +175,7 @@ export async function loadModel(dir: string, settings: ModelSettings = {}, optio
       preprocessor,
       costs,
       routing,
+      paths,
       source: resolved.source,
       dispose: () => engine.dispose(),
     };

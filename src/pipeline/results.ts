@@ -43,13 +43,33 @@ export interface ImageResult {
   trace?: TraceEntry[];
 }
 
-export function topK(probs: Float64Array, labels: readonly string[], k: number): TopKEntry[] {
-  const idx = Array.from(probs.keys()).sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
-  return idx.slice(0, Math.max(1, Math.min(k, probs.length))).map((i) => ({
-    label: labels[i] ?? String(i),
-    classIndex: i,
-    probability: probs[i] as number,
-  }));
+/**
+ * The k most probable classes, most probable first (the lower class index first on a tie). A partial
+ * selection: k passes over the K probabilities, no sort and no index array (k is 1 unless asked).
+ */
+export function topK(probs: ArrayLike<number>, labels: readonly string[], k: number): TopKEntry[] {
+  const count = Math.max(1, Math.min(k, probs.length));
+  const out: TopKEntry[] = [];
+  let prevP = Infinity;
+  let prevI = -1;
+  for (let j = 0; j < count; j++) {
+    // The best class ranked after (prevP, prevI): lower probability, or equal probability and higher index.
+    let best = -1;
+    let bestP = -Infinity;
+    for (let i = 0; i < probs.length; i++) {
+      const p = probs[i] as number;
+      const after = p < prevP || (p === prevP && i > prevI);
+      if (after && (best < 0 || p > bestP)) {
+        best = i;
+        bestP = p;
+      }
+    }
+    if (best < 0) break;
+    out.push({ label: labels[best] ?? String(best), classIndex: best, probability: bestP });
+    prevP = bestP;
+    prevI = best;
+  }
+  return out;
 }
 
 /** What an engine path knows about one row once it has left: the facts every answer is built from. */
@@ -67,6 +87,11 @@ export interface RowOutcome {
   /** The row was routed by a certified rule. */
   certifiedRule?: boolean;
   trace?: TraceEntry[] | undefined;
+  /**
+   * The row's softmax at T = 1 (K values), when the path has it already (the graph path at temperature
+   * 1): not recomputed. Read during the call only, so a path may reuse one buffer for every row.
+   */
+  probs?: Float64Array | undefined;
 }
 
 /** The model facts an answer needs: labels and what each exit costs. */
@@ -85,7 +110,7 @@ export interface ResultContext {
 export function buildResult(o: RowOutcome, ctx: ResultContext): ImageResult {
   const k = ctx.labels.length;
   const m = ctx.costs.length;
-  const probs = softmaxRow(o.logits, o.offset, k);
+  const probs = o.probs ?? softmaxRow(o.logits, o.offset, k);
   const result: ImageResult = {
     label: ctx.labels[o.prediction] ?? String(o.prediction),
     classIndex: o.prediction,

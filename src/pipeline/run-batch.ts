@@ -4,9 +4,8 @@
  * exits after it, and a failed or aborted run returns the reservation.
  */
 import type { BatchInput, RunBatch } from '../batching';
-import { isSmallNetwork } from '../engine';
 import { PoolSpender, type Reservation } from '../router';
-import { fullResults, graphCanRoute, graphGrant, runGraphBatch } from './graph-batch';
+import { BufferPool, fullResults, graphCanRoute, graphGrant, runGraphBatch } from './graph-batch';
 import type { LoadedModel } from './loaded-model';
 import type { ImageResult } from './results';
 import { ArrivalWindow, DeadlinePlanner } from './deadline-plan';
@@ -90,16 +89,6 @@ interface Ran {
 }
 
 /**
- * The fewest rows a batch of a small network (engine's isSmallNetwork) needs for the one graph. A
- * single row of such a network runs faster on the stage chain (single-thread sessions, the router in
- * JavaScript between stages): the graph's in-graph scoring and bookkeeping cost more per exit than a
- * session call there (measured on 2 cores at EERO 0.5, batch 1: chain 0.76x / graph 0.95x the plain
- * model's wall time on ResNet-18/32x32, 0.78x / 0.84x on ConvNeXt; even at batch 2, the graph ahead
- * from 4 rows; benchmarks/results/speed.md). A large network's row takes the graph.
- */
-export const GRAPH_MIN_ROWS = 2;
-
-/**
  * Certified rows the ledger must not force early (docs/eero.md "Certified or refused"): in row order,
  * each is paid up front up to its cap while the pool (after exit 1 for every row) holds, and the
  * steps of a paid row never ask the pool again. A row the pool cannot pay now runs in the grant like
@@ -132,6 +121,7 @@ async function runEngine(
   batch: BatchInput<RowMeta>,
   caps: Int32Array,
   reservation: Reservation | undefined,
+  pool: BufferPool,
 ): Promise<Ran> {
   const { costs, engine, labels } = model;
   const n = batch.metas.length;
@@ -148,12 +138,13 @@ async function runEngine(
   const graph = engine.earlyExit;
   const covered = reservation === undefined || reservation.pool >= capsCost(caps, costs.costs) * (1 - 1e-12);
   const dead = batch.signals.some((s) => s?.aborted === true);
-  const chainFirst = n < GRAPH_MIN_ROWS && isSmallNetwork(engine.bundle);
+  // Below the crossover (measured at load, path-choice.ts) the chain is faster.
+  const chainFirst = n < model.paths.graphFrom;
   // The graph's grant cannot spare paid-up rows: with such rows and a pool that binds, the chain runs.
   const exempting = funding !== undefined && funding.prepaid > 0 && !covered;
   if (graph && !chainFirst && !dead && !exempting && (covered || graph.grants) && graphCanRoute(batch.metas)) {
     const grant = covered ? undefined : graphGrant(spender, costs.costs);
-    const g = await runGraphBatch(graph, batch.input, batch.metas, caps, labels, costs.costs, costs.macs, grant);
+    const g = await runGraphBatch(graph, batch.input, batch.metas, caps, labels, costs.costs, costs.macs, grant, pool);
     // One call: no per-stage timings (the inference phase and the batch report carry its time).
     return { results: g.results, exits: g.exits, stages: [], ledgerForced: g.ledgerForced, path: 'graph' };
   }
@@ -180,6 +171,8 @@ export function createBatchRunner(model: LoadedModel, options: BatchRunnerOption
   const last = costs.costs.length - 1;
   const planner = options.deadlines ?? (costs.batchTimes ? new DeadlinePlanner(costs.batchTimes) : undefined);
   const arrivals = new ArrivalWindow();
+  // The graph's per-row inputs of finished batches, for the next ones.
+  const pool = new BufferPool();
   return async (batch: BatchInput<RowMeta>): Promise<ImageResult[]> => {
     const n = batch.metas.length;
     const start = options.clock();
@@ -188,20 +181,22 @@ export function createBatchRunner(model: LoadedModel, options: BatchRunnerOption
     const reservation = ledger?.reserve(n);
     let ran: Ran;
     try {
-      ran = await runEngine(model, batch, caps, reservation);
+      ran = await runEngine(model, batch, caps, reservation, pool);
     } catch (e) {
       if (reservation) ledger?.cancel(reservation);
       throw e;
     }
     // What this run really took teaches the planner this machine's pace now (load from elsewhere, the engine path).
     if (ran.path !== 'full') planner?.observe(rowsPerStage(ran.exits, last + 1), options.clock() - start, ran.path);
-    const rowCosts = Array.from(ran.exits, (l) => costs.costs[l] as number);
+    const rowCosts = new Float64Array(n);
+    let spent = 0;
+    for (let r = 0; r < n; r++) spent += rowCosts[r] = costs.costs[ran.exits[r] as number] as number;
     if (reservation) ledger?.settle(reservation, rowCosts, ran.ledgerForced);
     options.onRun?.({
       rows: n,
       stages: ran.stages,
       reserved: reservation ? reservation.pool : 0,
-      spent: rowCosts.reduce((a, c) => a + c, 0),
+      spent,
       ledgerForced: ran.ledgerForced,
       path: ran.path,
     });

@@ -8,7 +8,16 @@
 import { performance } from 'node:perf_hooks';
 import type { ServeConfig, ServedModel as ServedModelConfig } from '../config';
 import { createMetrics, createRegistry, type EeroMetrics, type MetricsRegistry } from '../metrics';
-import { createClassifier, loadModel, surfaceNamer, toRoutingRequest, type Classifier, type LoadedModel } from '../pipeline';
+import {
+  createClassifier,
+  describePaths,
+  loadModel,
+  surfaceNamer,
+  toRoutingRequest,
+  type Classifier,
+  type LoadedModel,
+  type PathOption,
+} from '../pipeline';
 import { configureSharp, createDecodePool, type DecodePool } from '../preprocess';
 import { toEeroError } from '../errors';
 import { checkAdminToken } from './admin-token';
@@ -25,6 +34,8 @@ export interface ServiceOptions {
   defaultMetrics?: boolean;
   /** Waits out the shutdown drain (default: a timer of shutdown.drainMs); tests end it on an event instead. */
   drainWait?: (ms: number) => Promise<void>;
+  /** How batches pick the one graph or the stage chain; default: measured at load (engine graph auto). */
+  paths?: PathOption;
 }
 
 interface Loaded {
@@ -57,6 +68,7 @@ async function loadServed(
   metrics: EeroMetrics,
   log: Logger,
   decodePool: DecodePool,
+  paths: PathOption | undefined,
 ): Promise<Loaded> {
   const t0 = performance.now();
   const model = await loadModel(
@@ -73,6 +85,7 @@ async function loadServed(
       engine: config.engine,
       logger: { warn: (line) => log.warn(line) },
       onDerivation: (event) => metrics.countRuleDerivation(m.name, event),
+      ...(paths ? { paths } : {}),
     },
   );
   try {
@@ -82,6 +95,7 @@ async function loadServed(
         `in ${Math.round(performance.now() - t0)} ms; budget ${(100 * routing.limitFraction).toFixed(1)}% of the full cost (${model.source}), ` +
         `rule ${routing.choose({}).rule}, ledger ${routing.ledger ? 'on' : 'off'}`,
     );
+    if (model.engine.earlyExit) log.info(`model ${m.name}: ${describePaths(model.paths)}`);
     metrics.setBudget(m.name, routing.limitFraction, costs.fullMacs);
     const toMacs = costs.fullMacs / costs.full;
     const classifier = createClassifier(model, {
@@ -170,7 +184,8 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   });
   const models = new Map<string, Loaded>();
   try {
-    for (const m of config.models) models.set(m.name, await loadServed(config, m, metrics, log, decodePool));
+    const paths = options.paths ?? (config.engine.graph === 'auto' ? { measureUpTo: config.batching.maxBatch } : undefined);
+    for (const m of config.models) models.set(m.name, await loadServed(config, m, metrics, log, decodePool, paths));
   } catch (e) {
     await Promise.all([...models.values()].map((l) => l.model.dispose()));
     throw e;

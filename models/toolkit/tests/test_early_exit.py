@@ -168,3 +168,26 @@ def test_rows_are_compacted_where_it_pays_and_the_summary_covers_every_exit(bund
     assert len(concats[SUMMARY["counts"]]) == exits
     types = value_types(model)
     assert [type_name(types[v]) for v in SUMMARY.values()] == ["int64", "int64", "float"]
+
+
+@pytest.mark.parametrize("bundle,entries", [("resnet18-fmnist", [4, 6, 8]), ("convnext-fmnist", [])])
+def test_a_segment_whose_block_adds_its_input_back_starts_with_a_blocked_layout_entry(bundle, entries):
+    """ResNet's blocks without a downsampling shortcut add their input back (an Add beside the Conv):
+    after a compaction that input is a plain NCHW tensor, which onnxruntime would leave out of the
+    residual's fusion into the block's last Conv. A 1x1 MaxPool (the identity) at the segment's start
+    gives it the blocked layout; blocks with a downsampling Conv, and ConvNeXt's NHWC features, need none."""
+    m = manifest_of(bundle)
+    model = onnx.load(os.path.join(MODELS, bundle, m["earlyExit"]["file"]), load_external_data=False)
+    pools = {}
+    for node in model.graph.node:
+        if node.op_type != "If":
+            continue
+        branch = next(a.g for a in node.attribute if a.name == "then_branch")
+        found = [n for n in branch.node if n.op_type == "MaxPool"]
+        if found:
+            pools[int(node.name.rsplit("_", 1)[1])] = found
+    assert sorted(pools) == entries
+    for found in pools.values():
+        assert len(found) == 1
+        attrs = {a.name: list(a.ints) for a in found[0].attribute}
+        assert attrs == {"kernel_shape": [1, 1], "strides": [1, 1]}

@@ -11,11 +11,14 @@ are compacted (`Compress`, axis 0, of the features and row ids) after the exits 
 (compaction): a compaction costs onnxruntime a layout round trip of the feature map (its blocked
 NCHWc layout must come back to NCHW for Compress), so after an exit without one the next block runs
 on the same rows, the rows that left included, and only the exit's small outputs are compressed to
-the rows still there (flat). Each segment (the blocks between compactions) after the first runs in
-the then-branch of an `If` on "some row reached it" (segments). ConvNeXt features stay NHWC between
-blocks (channels_last); exit heads over NCHW maps average with GlobalAveragePool, which reads the
-blocked layout (stages.gap_head). The summary outputs (every row's exit and logits in three
-tensors) let a reader that only routes fetch three outputs instead of four per exit (compose).
+the rows still there (flat). A segment whose first block adds its input back (ResNet's identity
+shortcut) starts with a 1x1 MaxPool, the identity, that onnxruntime runs in the blocked layout, so
+that the residual add stays fused into the block's last Conv (flat.blocked_entry). Each segment
+(the blocks between compactions) after the first runs in the then-branch of an `If` on "some row
+reached it" (segments). ConvNeXt features stay NHWC between blocks (channels_last); exit heads
+over NCHW maps average with GlobalAveragePool, which reads the blocked layout (stages.gap_head).
+The summary outputs (every row's exit and logits in three tensors) let a reader that only routes
+fetch three outputs instead of four per exit (compose).
 """
 
 from .compose import compose_bundle, compose_early_exit

@@ -32,8 +32,6 @@ def shared_constants(b: GraphBuilder, k: int) -> dict[str, str]:
         "top_k": b.const(k, "int64"),
         "dbl_min": b.const(DBL_MIN, "float64", scalar=True),
         "axis0": b.const(0, "int64", scalar=True),
-        "one": b.const(1.0, "float64", scalar=True),
-        "minus_one": b.const(-1.0, "float64", scalar=True),
     }
 
 
@@ -99,6 +97,8 @@ def build_flat(
             copy.CopyFrom(graph)
             gap_head(copy)
             graph = copy
+        if l == level and l > 1 and not (rows.nhwc or rows.transposed) and _reads_input_beside_conv(graph):
+            rows.x = blocked_entry(b, rows.x, level)
         features = add_stage(b, graph, specs[l - 1], l, level, logits, rows.x, rows.transposed)
         column = b.const(l - 1, "int64", scalar=True, level=level)
         noise = b.node("Gather", [noise_seg, column], level, axis=0)  # [rows, K]
@@ -106,10 +106,10 @@ def build_flat(
         out = {kind: local_name(level, l, kind) if alive is None else f"l{level}/ee/{kind}{l}" for kind in OUTPUTS}
         scores_l = exit_score(b, selection, g, logits, noise, level, l, m, out["scores"])
         last = l == m
-        leave = None
+        leave = stay = None
         if not last:
             threshold = b.node("Gather", [thresholds_seg, column], level, axis=0)  # [rows]
-            leave, rows.credit = grant(b, g, scores_l, threshold, alive, rows.credit, l, level, out["leave"])
+            leave, stay, rows.credit = grant(b, g, scores_l, threshold, alive, rows.credit, l, level, out["leave"])
         if alive is not None:
             outputs = {"rows": rows.prow, "logits": logits, "scores": scores_l, "leave": leave}
             _compress_outputs(b, outputs, alive, level, l, classes)
@@ -117,9 +117,7 @@ def build_flat(
             _all_leave(b, level, l)
             break
         _left_here(b, level, l, classes)
-        stay = b.node("Not", [leave], level)
-        if alive is not None:
-            stay = b.node("And", [alive, stay], level)
+        # The rows granted the step are the ones that go on (alive ones only).
         next_macs = None if macs is None else macs[l] - macs[l - 1]
         if not (l in compact if compact is not None else compacts(specs[l - 1], next_macs, features_nhwc)):
             # The next block runs on the same rows, in the same layout; `alive` tells which still count.
@@ -127,6 +125,20 @@ def build_flat(
             continue
         _compact(b, rows, stages, specs, features, features_nhwc, stay, level, l)
     return b
+
+
+def _reads_input_beside_conv(graph) -> bool:
+    """Whether a node other than a Conv reads the stage's input (a residual Add: ResNet's identity shortcut)."""
+    x = graph.input[0].name
+    return any(x in n.input and n.op_type != "Conv" for n in graph.node)
+
+
+def blocked_entry(b: GraphBuilder, x: str, level: int) -> str:
+    """A 1x1 MaxPool of a segment's NCHW input: the identity, but one that onnxruntime runs in its blocked
+    NCHWc layout (a ReorderInput and a copy). Its output counts as an NCHWc value, so the block's
+    residual Add fuses into its last convolution as in full.onnx; read straight from the Compress, the
+    residual stays NCHW and costs the block an unfused Add and Relu and two more reorders of the map."""
+    return b.node("MaxPool", [x], level, kernel_shape=[1, 1], strides=[1, 1])
 
 
 def _compress_outputs(b: GraphBuilder, outputs: dict, alive: str, level: int, l: int, classes: int) -> None:
