@@ -1,7 +1,7 @@
 /**
  * Which engine path a batch of n rows takes when the one graph can route it: the early-exit graph from
  * `graphFrom` rows, the stage chain below. Measured at load on this machine (engine/path-profile.ts)
- * when asked (serve and classify ask, with `--engine auto`); otherwise the rule that needs no
+ * when asked (serve asks, with `--engine auto`; classify's batches are full); otherwise the rule that needs no
  * measurement: a single row of a small network takes the chain, every other batch the graph.
  */
 import { isSmallNetwork, PATH_PROFILE_SIZES, profilePaths, type Engine, type PathProfile } from '../engine';

@@ -37,7 +37,7 @@ const flags = {
   engine: {
     type: 'string',
     description:
-      'auto (the one early-exit graph where it can route and is faster at the batch size, measured at load; else the stage chain) | stages | full (no exits: the plain model, budget 1)',
+      'auto (the one early-exit graph where it can route, for batches of 2 rows or more; else the stage chain) | stages | full (no exits: the plain model, budget 1)',
     default: 'auto',
   },
   'cost-unit': { type: 'string', description: 'what the budget counts: macs (manifest) | seconds (each stage profiled here at load)' },
@@ -106,8 +106,7 @@ export const classifyCommand = defineCommand(spec, async (args) => {
     },
     {
       engine: { graph: engineFlag(f.engine), ...(threads ? { intraOpThreads: threads } : {}) },
-      // With --engine auto, which path a batch of n rows takes is measured on this machine.
-      ...(engineFlag(f.engine) === 'auto' ? { paths: { measureUpTo: batch } } : {}),
+      // No crossover measured at load (up to 3 s of CPU): a folder's batches are full, so only the last one could take the chain.
     },
   );
   try {
