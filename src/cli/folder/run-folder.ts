@@ -4,9 +4,10 @@
  * and each chunk's rows are written as soon as it is done, so a stop
  * (Ctrl-C, a kill) loses nothing written.
  */
-import { promises as fs } from 'node:fs';
+import { readFile as readFileCallback } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { EeroError, toEeroError } from '../../errors';
 import type { ClassifyAnswer, Classifier, RoutingRequest } from '../../pipeline';
 import { nameText } from './file-names';
@@ -57,12 +58,18 @@ export function labelFromFolder(file: string, labels: readonly string[]): number
   return i >= 0 ? i : undefined;
 }
 
+/**
+ * fs.readFile's callback form, promisified: for the small files a folder of images holds it costs about
+ * half the CPU of fs.promises.readFile (which reads in chunks, one thread-pool round trip each).
+ */
+const readFile = promisify(readFileCallback);
+
 async function readChunk(root: Buffer, entries: WalkEntry[]): Promise<Array<Uint8Array | EeroError>> {
   return Promise.all(
     entries.map(async (e) => {
       if (e.error) return e.error;
       try {
-        const b = await fs.readFile(Buffer.concat([root, Buffer.from(path.sep), e.rel]));
+        const b = await readFile(Buffer.concat([root, Buffer.from(path.sep), e.rel]));
         return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
       } catch (err) {
         return new EeroError('IO_ERROR', `cannot read the file: ${(err as Error).message}`, { cause: err });
