@@ -1,7 +1,7 @@
 /** The schema of a bundle's manifest.yaml (models/FORMAT.md), its cross-field rules, and the types inferred from it. */
 import type { z } from 'zod';
 import { inputSpecSchema } from './input-spec';
-import { anyRecord, arr, num, obj, oneOf, optional, reporter, str, type Report, type Schema } from './schema';
+import { anyRecord, arr, num, obj, oneOf, optional, record, reporter, str, type Report, type Schema } from './schema';
 
 const HEX64 = /^[0-9a-f]{64}$/i;
 /** A plain file name inside the bundle: no folders going up, no absolute paths. */
@@ -45,11 +45,17 @@ const earlyExitSpec = obj(
         /** The ledger's grant (optional: a graph without them runs only when the pool covers every row). */
         credit: optional(str()),
         steps: optional(str()),
+        /** The learned score's per-exit [bias, weights...] (a graph that computes the learned score). */
+        learnedWeights: optional(str()),
       },
       { unknownKeys: 'ignore' },
     ),
     /** Output name patterns; `{l}` is the 1-based exit. */
     outputs: obj({ rows: str(), logits: str(), scores: str(), leave: str() }, { unknownKeys: 'ignore' }),
+    /** The scores the graph computes, by name: their `score_kind` codes (absent: margin 0, maxprob 1, entropy 2). */
+    scores: optional(record(num({ integer: true, min: 0 }))),
+    /** The learned score's features, in the graph's order (with `scores.learned`). */
+    learnedFeatures: optional(arr(str({ nonEmpty: true }))),
   },
   { unknownKeys: 'ignore' },
 );

@@ -118,6 +118,9 @@ export function obj<S extends z.ZodRawShape>(shape: S, options: { unknownKeys?: 
 /** Any mapping, kept as it is (provenance blocks). */
 export const anyRecord = (): Schema<Record<string, unknown>> => z.record(z.string(), z.unknown(), { error: got('a mapping') });
 
+/** A mapping of names to values of one schema. */
+export const record = <T>(value: Schema<T>): Schema<Record<string, T>> => z.record(z.string(), value, { error: got('a mapping') });
+
 /** `a.b[0].c` from zod's path. */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');

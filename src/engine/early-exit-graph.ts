@@ -21,9 +21,15 @@ export interface EarlyExitGraphSpec {
     /** The ledger's grant in the graph: the batch's credit after exit 1, and the step costs (models/FORMAT.md). */
     credit?: string | undefined;
     steps?: string | undefined;
+    /** The learned score's weights, (M - 1) x (1 + F): per exit, its bias then its F feature weights. */
+    learnedWeights?: string | undefined;
   };
   /** Output name templates, `{l}` = the 1-based exit. */
   outputs: { rows: string; logits: string; scores: string; leave: string };
+  /** The scores the graph computes: name -> `score_kind` code. */
+  scores: Readonly<Record<string, ScoreKindCode>>;
+  /** The learned score's features, in the order of its weights (when the graph computes it). */
+  learnedFeatures: readonly string[] | undefined;
   /** M exits. */
   exits: number;
   /** K classes. */
@@ -37,8 +43,19 @@ export interface EarlyExitManifestFields {
   stages: readonly unknown[];
   labels: readonly string[];
   input: { channels: number; height: number; width: number };
-  earlyExit?: { file: string; inputs: EarlyExitGraphSpec['inputs']; outputs: EarlyExitGraphSpec['outputs'] } | undefined;
+  earlyExit?:
+    | {
+        file: string;
+        inputs: EarlyExitGraphSpec['inputs'];
+        outputs: EarlyExitGraphSpec['outputs'];
+        scores?: Record<string, number> | undefined;
+        learnedFeatures?: string[] | undefined;
+      }
+    | undefined;
 }
+
+/** What a graph composed before the manifest listed its scores computes. */
+const FIXED_SCORES: Readonly<Record<string, ScoreKindCode>> = Object.freeze({ margin: 0, maxprob: 1, entropy: 2 });
 
 /** The graph's `score_kind` input: a score's code in the router's registry (router/scorers). */
 export type ScoreKindCode = number;
@@ -53,6 +70,8 @@ export interface EarlyExitRun {
    * traces. Empty when the run was asked for no detail.
    */
   reached: Array<{ rows: Int32Array; scores: Float64Array; logits: Float32Array }>;
+  /** Each row's score at its exit, when the run fetched them (`scores` or `detail`) and the graph has them. */
+  scores?: Float64Array;
   /** Wall milliseconds of the onnxruntime call. */
   ms: number;
 }
@@ -73,10 +92,19 @@ export interface EarlyExitRunOptions {
    * while the credit pays it; the rest leave there. Without it (or with +Infinity) no row is forced.
    */
   ledger?: { credit: number; steps: Float64Array };
+  /**
+   * The learned score's weights, for a graph that computes it: (M - 1) x (1 + F), exit-major, each exit's
+   * bias then its weights in the order of `spec.learnedFeatures`. Zeros when absent (another score).
+   */
+  learnedWeights?: Float64Array;
+  /** Also fetch each row's score at its exit (`left_scores`) in a run without detail. */
+  scores?: boolean;
 }
 
 /** The graph's summary outputs (models/FORMAT.md), when it has them. */
 const SUMMARY = { rows: 'left_rows', counts: 'left_counts', logits: 'left_logits' } as const;
+/** The leaving rows' scores, in the summary's order (graphs composed before it lack it). */
+const LEFT_SCORES = 'left_scores';
 
 export interface EarlyExitGraph {
   readonly spec: EarlyExitGraphSpec;
@@ -98,10 +126,16 @@ export function earlyExitGraphSpec(manifest: EarlyExitManifestFields): EarlyExit
   const ee = manifest.earlyExit;
   if (ee === undefined) throw new EeroError('MODEL_INVALID', 'the bundle has no earlyExit graph (models/FORMAT.md)');
   const { channels, height, width } = manifest.input;
+  const scores = ee.scores ?? FIXED_SCORES;
+  if (scores.learned !== undefined && (ee.inputs.learnedWeights === undefined || ee.learnedFeatures === undefined)) {
+    throw new EeroError('MODEL_INVALID', 'earlyExit.scores lists the learned score without inputs.learnedWeights and learnedFeatures');
+  }
   return {
     file: ee.file,
     inputs: ee.inputs,
     outputs: ee.outputs,
+    scores,
+    learnedFeatures: scores.learned === undefined ? undefined : ee.learnedFeatures,
     exits: manifest.stages.length,
     classes: manifest.labels.length,
     inputDims: [channels, height, width],
@@ -142,7 +176,7 @@ export async function openEarlyExitGraph(
     throw new EeroError('MODEL_INVALID', `${file}: the early-exit graph lacks ${missing.join(', ')}`, { details: { file, missing } });
   }
   const summary = Object.values(SUMMARY).every((name) => session.outputNames.includes(name));
-  return new Runner(ort, file, session, spec, outputs, summary);
+  return new Runner(ort, file, session, spec, outputs, summary, summary && session.outputNames.includes(LEFT_SCORES));
 }
 
 class Runner implements EarlyExitGraph {
@@ -156,11 +190,14 @@ class Runner implements EarlyExitGraph {
     readonly spec: EarlyExitGraphSpec,
     /** Per exit: its rows, logits, scores and leave output names. */
     private readonly outputs: string[][],
-    /** Whether the graph has the summary outputs. */
+    /** Whether the graph has the summary outputs, and the leaving rows' scores among them. */
     private readonly summary: boolean,
+    private readonly leftScores: boolean,
   ) {
     this.imageSize = spec.inputDims.reduce((a, b) => a * b, 1);
     this.grants = spec.inputs.credit !== undefined && spec.inputs.steps !== undefined;
+    const m = spec.exits;
+    this.noWeights = new Float64Array(spec.inputs.learnedWeights === undefined ? 0 : (m - 1) * (1 + (spec.learnedFeatures?.length ?? 0)));
     this.routingFetches = summary
       ? Object.values(SUMMARY)
       : outputs.flatMap(([rows, logits, , leave]) => [rows as string, logits as string, leave as string]);
@@ -168,6 +205,8 @@ class Runner implements EarlyExitGraph {
 
   /** The outputs a run without detail fetches. */
   private readonly routingFetches: string[];
+  /** The learned weights fed to a run by another score (any values do; read-only, so one buffer serves). */
+  private readonly noWeights: Float64Array;
 
   async run(
     input: Float32Array,
@@ -192,6 +231,14 @@ class Runner implements EarlyExitGraph {
       [inputs.noise]: new T('float64', noise, [batch, m, k]),
       [inputs.scoreKind]: new T('int64', BigInt64Array.of(BigInt(scoreKind)), [1]),
     };
+    if (inputs.learnedWeights !== undefined) {
+      const size = this.noWeights.length;
+      const weights = options.learnedWeights ?? this.noWeights;
+      this.check(weights.length === size, `learned weights hold ${weights.length} values, not ${size}`);
+      feeds[inputs.learnedWeights] = new T('float64', weights, [m - 1, size / (m - 1)]);
+    } else {
+      this.check(options.learnedWeights === undefined, 'this early-exit graph does not compute the learned score');
+    }
     if (this.grants) {
       const steps = options.ledger?.steps ?? new Float64Array(m - 1);
       if (steps.length !== m - 1) this.fail(`steps hold ${steps.length} values, not ${m - 1}`);
@@ -204,28 +251,38 @@ class Runner implements EarlyExitGraph {
       );
     }
     const detail = options.detail ?? true;
+    const fetchScores = options.scores === true && this.leftScores;
+    const fetches = fetchScores ? [...this.routingFetches, LEFT_SCORES] : this.routingFetches;
     const t0 = performance.now();
     let result: Ort.InferenceSession.ReturnType;
     try {
-      result = await (detail ? this.session.run(feeds) : this.session.run(feeds, this.routingFetches));
+      result = await (detail ? this.session.run(feeds) : this.session.run(feeds, fetches));
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       throw new EeroError('INTERNAL', `${this.file}: early-exit graph run failed: ${why}`, { cause: e, details: { file: this.file } });
     }
     const ms = performance.now() - t0;
     if (detail) return { ...this.collect(result, batch), ms };
-    return { ...(this.summary ? this.collectSummary(result, batch) : this.collectRouting(result, batch)), reached: [], ms };
+    const routed = this.summary ? this.collectSummary(result, batch, fetchScores) : this.collectRouting(result, batch);
+    return { ...routed, reached: [], ms };
   }
 
   /** Each row's exit and logits from the summary outputs: the rows in leaving order, counted exit by exit. */
-  private collectSummary(result: Ort.InferenceSession.ReturnType, batch: number): Omit<EarlyExitRun, 'ms' | 'reached'> {
+  private collectSummary(
+    result: Ort.InferenceSession.ReturnType,
+    batch: number,
+    withScores: boolean,
+  ): Omit<EarlyExitRun, 'ms' | 'reached'> {
     const { exits: m, classes: k } = this.spec;
     const rows = this.data(result, SUMMARY.rows, 'int64');
     const counts = this.data(result, SUMMARY.counts, 'int64');
     const left = this.data(result, SUMMARY.logits, 'float32');
+    const leftScores = withScores ? this.data(result, LEFT_SCORES, 'float64') : undefined;
     this.check(rows.length === batch && counts.length === m && left.length === batch * k, 'summary outputs of mismatched lengths');
+    this.check(leftScores === undefined || leftScores.length === batch, 'summary scores of a mismatched length');
     const exits = new Int32Array(batch).fill(-1);
     const logits = new Float32Array(batch * k);
+    const scores = leftScores && new Float64Array(batch);
     let i = 0;
     for (let l = 0; l < m; l++) {
       const end = i + Number(counts[l]);
@@ -235,10 +292,11 @@ class Runner implements EarlyExitGraph {
         if (!(row >= 0 && row < batch && exits[row] === -1)) this.fail(`summary: row ${row} out of range or left twice`);
         exits[row] = l;
         logits.set(left.subarray(i * k, (i + 1) * k), row * k);
+        if (scores) scores[row] = leftScores?.[i] as number;
       }
     }
     this.check(i === batch, 'a row left at no exit');
-    return { exits, logits };
+    return scores ? { exits, logits, scores } : { exits, logits };
   }
 
   /** Each row's exit and logits from every exit's rows, leave and logits (a graph without the summary). */
@@ -270,6 +328,7 @@ class Runner implements EarlyExitGraph {
     const k = this.spec.classes;
     const exits = new Int32Array(batch).fill(-1);
     const logits = new Float32Array(batch * k);
+    const rowScores = new Float64Array(batch);
     const reached = this.outputs.map(([rowsName, logitsName, scoresName, leaveName], l) => {
       const rows = Int32Array.from(this.data(result, rowsName as string, 'int64'), Number);
       const exitLogits = this.data(result, logitsName as string, 'float32');
@@ -285,12 +344,13 @@ class Runner implements EarlyExitGraph {
         if (leave[i]) {
           exits[row] = l;
           logits.set(exitLogits.subarray(i * k, (i + 1) * k), row * k);
+          rowScores[row] = scores[i] as number;
         }
       }
       return { rows, scores: Float64Array.from(scores), logits: Float32Array.from(exitLogits) };
     });
     this.check(!exits.includes(-1), 'a row left at no exit');
-    return { exits, logits, reached };
+    return { exits, logits, reached, scores: rowScores };
   }
 
   private data<K extends 'int64' | 'float32' | 'float64' | 'bool'>(

@@ -12,15 +12,15 @@ import {
   scorerOf,
   softmaxRow,
   TIE_NOISE,
-  type ExitPolicy,
   type PoolSpender,
   type ScoringOptions,
   type ThresholdPolicy,
 } from '../router';
+import { learnedGraphWeights } from './graph-can-route';
 import { buildResult, type ImageResult, type ResultContext, type StopReason, type TraceEntry } from './results';
 import type { RowMeta } from './row-meta';
 
-/** What a row saw before its exit, for the score: nothing (the graph's scores read no history: models/toolkit, early_exit/scores). */
+/** What a row saw before its exit, for a score that reads none (a score that does, the learned one, comes from the graph). */
 const NO_HISTORY: Parameters<ReturnType<typeof scorerOf>['score']>[2] = Object.freeze({
   exit: -1,
   prediction: -1,
@@ -29,21 +29,6 @@ const NO_HISTORY: Parameters<ReturnType<typeof scorerOf>['score']>[2] = Object.f
   maxMargin: 0,
   sumMargin: 0,
 });
-
-const isThresholdPolicy = (p: ExitPolicy): p is ThresholdPolicy => 'thresholds' in p && p.thresholds instanceof Float64Array;
-
-/** Whether the graph can route this batch: threshold rules only, one score the graph computes, one temperature for all rows. */
-export function graphCanRoute(metas: readonly RowMeta[]): boolean {
-  const first = metas[0]?.choice.policy.scoring;
-  return (
-    first !== undefined &&
-    scorerOf(first.score).graphCode !== undefined &&
-    metas.every((m) => {
-      const s = m.choice.policy.scoring;
-      return isThresholdPolicy(m.choice.policy) && s.score === first.score && s.temperature === first.temperature && s.seed === first.seed;
-    })
-  );
-}
 
 export interface GraphBatch {
   results: ImageResult[];
@@ -125,9 +110,16 @@ export async function runGraphBatch(
   try {
     // Without a trace only the outputs that route are fetched (each one fetched costs time at small batches).
     const detail = metas.some((meta) => meta.trace);
-    const run = await graph.run(input, n, thresholds, scoring.temperature, noise, scorerOf(scoring.score).graphCode as number, {
+    const scorer = scorerOf(scoring.score);
+    const learnedWeights = scoring.score === 'learned' ? learnedGraphWeights(scoring.params, graph.spec.learnedFeatures) : undefined;
+    // A score that reads the exit history cannot be recomputed from the exit's logits: where a row's score
+    // tells why it stopped (a cap or a grant), the graph's is fetched.
+    const scores = scorer.fitted && (ledger !== undefined || caps.some((c) => c < m - 1));
+    const run = await graph.run(input, n, thresholds, scoring.temperature, noise, scorer.graphCode as number, {
       detail,
       ledger,
+      scores,
+      ...(learnedWeights === undefined ? {} : { learnedWeights }),
     });
     const results = graphResults(run, metas, caps, noise, { labels, costs, macs }, scoring, ledger !== undefined);
     return { ...results, exits: run.exits, ms: run.ms };
@@ -142,7 +134,8 @@ export async function runGraphBatch(
  * (argmax of the tempered softmax plus the noise the graph was given, as scoreRow finds it). Why a row
  * stopped is known without its score where the graph had one reason only: before its cap and with no
  * grant, a row left by confidence. At its cap, or where the grant may have forced it, the score
- * (scoreRow's, on the same noisy probabilities) tells confidence from the deadline or the ledger.
+ * (scoreRow's, on the same noisy probabilities; the graph's own for a score that reads the exit
+ * history) tells confidence from the deadline or the ledger.
  */
 function graphResults(
   run: EarlyExitRun,
@@ -175,7 +168,8 @@ function graphResults(
     else {
       const tau = (meta.choice.policy as ThresholdPolicy).thresholds[exit] as number;
       // Below its threshold, a row left at its cap (deadline) or where the grant ran out (ledger).
-      stoppedBy = scorer.score(noisy, exit, NO_HISTORY, scoring.params) >= tau ? 'confidence' : exit >= cap ? 'deadline' : 'ledger';
+      const score = run.scores ? (run.scores[r] as number) : scorer.score(noisy, exit, NO_HISTORY, scoring.params);
+      stoppedBy = score >= tau ? 'confidence' : exit >= cap ? 'deadline' : 'ledger';
     }
     if (stoppedBy === 'ledger') ledgerForced++;
     results[r] = buildResult(

@@ -5,7 +5,8 @@
  */
 import type { BatchInput, RunBatch } from '../batching';
 import { PoolSpender, type Reservation } from '../router';
-import { BufferPool, fullResults, graphCanRoute, graphGrant, runGraphBatch } from './graph-batch';
+import { BufferPool, fullResults, graphGrant, runGraphBatch } from './graph-batch';
+import { graphCanRoute } from './graph-can-route';
 import type { LoadedModel } from './loaded-model';
 import type { ImageResult } from './results';
 import { ArrivalWindow, DeadlinePlanner } from './deadline-plan';
@@ -142,7 +143,7 @@ async function runEngine(
   const chainFirst = n < model.paths.graphFrom;
   // The graph's grant cannot spare paid-up rows: with such rows and a pool that binds, the chain runs.
   const exempting = funding !== undefined && funding.prepaid > 0 && !covered;
-  if (graph && !chainFirst && !dead && !exempting && (covered || graph.grants) && graphCanRoute(batch.metas)) {
+  if (graph && !chainFirst && !dead && !exempting && (covered || graph.grants) && graphCanRoute(batch.metas, graph.spec)) {
     const grant = covered ? undefined : graphGrant(spender, costs.costs);
     const g = await runGraphBatch(graph, batch.input, batch.metas, caps, labels, costs.costs, costs.macs, grant, pool);
     // One call: no per-stage timings (the inference phase and the batch report carry its time).

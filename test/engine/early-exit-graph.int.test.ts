@@ -3,6 +3,7 @@
  * and checked against the stage graphs run one after the other, and against
  * the service's router computing scores and decisions from those logits.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type Bundle, loadBundle, readBundleOutputs } from '../../src/config';
@@ -176,6 +177,28 @@ describe.each([
       expect(new Set(result.exits).size).toBeGreaterThan(1); // budget 0.5 spreads the fixtures over several exits
     },
   );
+
+  test('the spec lists the learned score with its features; a manifest or a run without what it needs is refused', async () => {
+    const spec = earlyExitGraphSpec(bundle.manifest);
+    expect(spec.scores).toEqual({ margin: 0, maxprob: 1, entropy: 2, learned: 3 });
+    // In the order of the bundle's learned-score file (its weights' order).
+    const file = join(dir, bundle.manifest.learnedScore?.file as string);
+    expect(spec.learnedFeatures).toEqual((JSON.parse(readFileSync(file, 'utf8')) as { features: string[] }).features);
+    const ee = bundle.manifest.earlyExit as NonNullable<Bundle['manifest']['earlyExit']>;
+    const { learnedWeights: _, ...inputs } = ee.inputs;
+    expect(() => earlyExitGraphSpec({ ...bundle.manifest, earlyExit: { ...ee, inputs } })).toThrow(
+      expect.objectContaining({ code: 'MODEL_INVALID', message: expect.stringContaining('learnedWeights') }),
+    );
+    // A manifest without `scores` (composed before the learned score) lists the three fixed scores.
+    const { scores: __, learnedFeatures: ___, ...older } = ee;
+    expect(earlyExitGraphSpec({ ...bundle.manifest, earlyExit: older }).scores).toEqual({ margin: 0, maxprob: 1, entropy: 2 });
+    const thresholds = thresholdsOf(batch, m, () => Infinity);
+    const wrong = { learnedWeights: new Float64Array(3) };
+    await expect(graph.run(input, batch, thresholds, 1, tieNoise(batch, m, k, 0), 3, wrong)).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('learned weights hold 3 values'),
+    });
+  });
 
   test('opening names what the graph lacks; a bad run is an INTERNAL error', async () => {
     const spec = earlyExitGraphSpec(bundle.manifest);

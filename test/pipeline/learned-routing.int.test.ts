@@ -1,8 +1,8 @@
 /**
  * The learned score served: a bundle that names its learned-score file routes `score=learned` by the
- * learned rule (on the stage chain, exactly as the router simulates it on the same logits); a file
- * that does not match the bundle fails at load naming the file and the field; a bundle without one
- * still serves every other score. The shipped ResNet bundle, real sessions.
+ * learned rule (on the one graph, which computes the learned score, exactly as the router simulates it
+ * on the same logits); a file that does not match the bundle fails at load naming the file and the
+ * field; a bundle without one still serves every other score. The shipped ResNet bundle, real sessions.
  */
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -165,9 +165,10 @@ def test_rows_are_compacted_where_it_pays_and_the_summary_covers_every_exit(bund
     exits = len(m["stages"])
     assert concats[SUMMARY["rows"]] == [f"left{l}_rows" for l in range(1, exits)] + [f"exit{exits}_rows"]
     assert concats[SUMMARY["logits"]] == [f"left{l}_logits" for l in range(1, exits)] + [f"exit{exits}_logits"]
+    assert concats[SUMMARY["scores"]] == [f"left{l}_scores" for l in range(1, exits)] + [f"exit{exits}_scores"]
     assert len(concats[SUMMARY["counts"]]) == exits
     types = value_types(model)
-    assert [type_name(types[v]) for v in SUMMARY.values()] == ["int64", "int64", "float"]
+    assert [type_name(types[v]) for v in SUMMARY.values()] == ["int64", "int64", "float", "double"]
 
 
 @pytest.mark.parametrize("bundle,entries", [("resnet18-fmnist", [4, 6, 8]), ("convnext-fmnist", [])])

@@ -8,15 +8,15 @@ import pytest
 from onnx import TensorProto
 from onnx_helpers import export_tiny
 
-from eero_toolkit import ToolkitError
 from eero_toolkit.archs import ArchConfig
 from eero_toolkit.early_exit import compose_early_exit, score_codes
 from eero_toolkit.early_exit.scores import ExitScore, GraphInput, exit_scores, get_score, register_score
 
 
 def test_the_registry_holds_the_services_scores_under_their_names_and_codes():
-    # The service's `score_kind` codes (src/engine/early-exit-graph.ts): 0 margin, 1 maxprob, 2 entropy.
-    assert score_codes() == {"margin": 0, "maxprob": 1, "entropy": 2}
+    # The service's `score_kind` codes (src/router/scorers): 0 margin, 1 maxprob, 2 entropy, 3 learned (fitted).
+    assert score_codes() == {"margin": 0, "maxprob": 1, "entropy": 2, "learned": 3}
+    # A fitted score is in the graph only with a bundle's params.
     assert [s.name for s in exit_scores()] == ["margin", "maxprob", "entropy"]
     assert get_score("margin").top_k_weights == (1.0, -1.0)
     assert get_score("maxprob").top_k_weights == (1.0, 0.0)
@@ -28,9 +28,13 @@ def test_a_second_score_of_a_taken_name_or_code_is_refused():
         register_score(ExitScore(name="margin", code=7, top_k_weights=(1.0,)))
     with pytest.raises(ValueError, match="code 2 is 'entropy'"):
         register_score(ExitScore(name="other", code=2, top_k_weights=(1.0,)))
+    with pytest.raises(ValueError, match="code 3 is 'learned'"):
+        register_score(ExitScore(name="other", code=3, top_k_weights=(1.0,)))
     with pytest.raises(ValueError, match="exactly one"):
         ExitScore(name="neither", code=9)
-    with pytest.raises(KeyError, match="known: margin, maxprob, entropy"):
+    with pytest.raises(ValueError, match="needs a subgraph"):
+        ExitScore(name="carried", code=9, top_k_weights=(1.0,), history=1)
+    with pytest.raises(KeyError, match=r"known: margin, maxprob, entropy \(fitted: build it\)"):
         get_score("learned")
     assert [s.name for s in exit_scores()] == ["margin", "maxprob", "entropy"]
 
@@ -89,13 +93,6 @@ def test_the_scores_alone_decide_the_score_subgraph(tiny):
     onnx.checker.check_model(entropy_only, full_check=True)
     ops = node_ops(entropy_only)
     assert ops.count("TopK") == 0 and ops.count("Log") == len(stages)
-
-
-def test_a_score_that_needs_the_exit_history_is_refused_until_the_composer_carries_it(tiny):
-    stages, specs = tiny
-    learned = ExitScore(name="history", code=3, subgraph=weighted_top1, needs_history=True)
-    with pytest.raises(ToolkitError, match="needs the exit history"):
-        compose_early_exit(stages, specs, 10, scores=[*exit_scores(), learned])
 
 
 SCORERS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src", "router", "scorers")

@@ -37,12 +37,17 @@ export function surfacesTable(specs: readonly OptionSpec[] = DECLARED): string {
   ].join('\n');
 }
 
+function inGraph(s: ReturnType<typeof scorers>[number]): string {
+  if (s.graphCode === undefined) return 'no: the stage chain routes';
+  // A fitted score is in the graph its bundle composed with its params (models/FORMAT.md `earlyExit.scores`).
+  return s.fitted
+    ? `yes (\`score_kind\` ${s.graphCode}) where the bundle's graph was composed with its file`
+    : `yes (\`score_kind\` ${s.graphCode})`;
+}
+
 /** The exit scores in the registry (router/scorers), and whether the one graph computes each itself. */
 export function scoresTable(): string {
-  const rows = scorers().map(
-    (s) =>
-      `| \`${s.name}\` | ${cell(s.description)} | ${s.graphCode === undefined ? 'no: the stage chain routes' : `yes (\`score_kind\` ${s.graphCode})`} |`,
-  );
+  const rows = scorers().map((s) => `| \`${s.name}\` | ${cell(s.description)} | ${inGraph(s)} |`);
   return ['| score | what | in the one graph |', '|---|---|---|', ...rows].join('\n');
 }
 

@@ -34,11 +34,15 @@ export function meanCost(exitOf: Int32Array, costs: ArrayLike<number>): number {
 }
 
 /**
- * The largest t whose calibration cost fits `target`. Raising t can only
- * delay a row's exit, so the cost is non-decreasing in t and a binary search
- * over the distinct observed scores (where the cost changes) finds it.
- * -Infinity (everyone leaves at exit 0) always fits when target >= cost[0];
- * +Infinity means every row runs to `lastExit`.
+ * A threshold whose calibration cost fits `target`, as high as one can be.
+ * Raising t can only delay a row's exit, so the cost is non-decreasing in t
+ * and a binary search over the distinct observed scores (where the cost
+ * changes) finds the largest score s that fits. The threshold returned is
+ * the midpoint between s and the next lower distinct score (-Infinity below
+ * the lowest): the same exits on the calibration set, but no calibration
+ * row sits on it, so a score computed in another order of operations (the
+ * early-exit graph's softmax and log, within ~1e-13 of the router's) decides
+ * those rows alike. +Infinity means every row runs to `lastExit`.
  */
 export function spendMatchedThreshold(
   scores: readonly Float64Array[],
@@ -63,7 +67,13 @@ export function spendMatchedThreshold(
     if (fits(cand[mid] as number)) lo = mid;
     else hi = mid;
   }
-  return lo < 0 ? -Infinity : (cand[lo] as number);
+  return lo <= 0 ? -Infinity : between(cand[lo - 1] as number, cand[lo] as number);
+}
+
+/** A double in (below, at]: their midpoint, or `at` when no double lies strictly between them. */
+function between(below: number, at: number): number {
+  const mid = below + (at - below) / 2;
+  return mid > below && mid <= at ? mid : at;
 }
 
 /** Share of rows whose prediction where they leave equals their final exit's (label-free) or their label. */

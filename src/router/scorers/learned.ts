@@ -14,7 +14,8 @@ export const learnedScorer = {
   name: 'learned',
   description:
     "a per-exit model of agreement with the final exit over the exit's history, fitted without labels (the bundle's learned-score file)",
-  graphCode: undefined,
+  // Where the bundle's early-exit graph was composed with a logistic learned-score file (earlyExit.scores).
+  graphCode: 3,
   fitted: true,
   score(probs, exit, history, params) {
     const p = params as LearnedParams | undefined;

@@ -29,7 +29,8 @@ export interface Scorer {
   readonly description: string;
   /**
    * The early-exit graph's `score_kind` code when the one graph computes this
-   * score itself; undefined when only the host can (the stage chain then routes).
+   * score itself (a bundle's graph lists the codes it has: earlyExit.scores);
+   * undefined when only the host can (the stage chain then routes).
    */
   readonly graphCode: number | undefined;
   /** Whether it needs a model's fitted params (ScoringOptions.params): the model must bring them. */

@@ -24,15 +24,29 @@ describe('global threshold on the learned score', () => {
       const t = spendMatchedThreshold(scores, costs, target);
       const cost = meanCost(exitsUnderThresholds(scores, globalThresholds(t, 4)), costs);
       expect(cost).toBeLessThanOrEqual(target);
-      const above = scores
-        .slice(0, 3)
-        .flatMap((s) => Array.from(s))
-        .filter((v) => v > t);
-      if (above.length > 0) {
-        const next = Math.min(...above);
-        expect(meanCost(exitsUnderThresholds(scores, globalThresholds(next, 4)), costs)).toBeGreaterThan(target);
+      // The lowest score at or above t exits the same rows; the next distinct one above it would overspend.
+      const above = [...new Set(scores.slice(0, 3).flatMap((s) => Array.from(s)))].filter((v) => v >= t).sort((a, b) => a - b);
+      if (above.length > 1) {
+        expect(meanCost(exitsUnderThresholds(scores, globalThresholds(above[0] as number, 4)), costs)).toBe(cost);
+        expect(meanCost(exitsUnderThresholds(scores, globalThresholds(above[1] as number, 4)), costs)).toBeGreaterThan(target);
       }
     }
+  });
+
+  it('sets the threshold halfway between two neighbouring calibration scores, never on one', () => {
+    const costs = [1, 2, 3.5, 5];
+    const scores = randomScores(4, 2000, 5);
+    const all = [...new Set(scores.slice(0, 3).flatMap((s) => Array.from(s)))].sort((a, b) => a - b);
+    for (const target of [1.3, 2, 2.77, 3.9]) {
+      const t = spendMatchedThreshold(scores, costs, target);
+      const at = all.findIndex((v) => v >= t);
+      expect(at).toBeGreaterThan(0);
+      const [below, above] = [all[at - 1] as number, all[at] as number];
+      expect(t).toBe(below + (above - below) / 2);
+      expect(below < t && t < above).toBe(true);
+    }
+    // Every row leaving at exit 1 fits: no calibration score lies below the threshold.
+    expect(spendMatchedThreshold(scores, costs, 1)).toBe(-Infinity);
   });
 
   it('lets every row run to the end when the target covers it, and all leave at exit 1 at the cheapest cost', () => {

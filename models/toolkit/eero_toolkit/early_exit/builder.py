@@ -19,6 +19,8 @@ class GraphBuilder:
         self.value_info: list[ValueInfoProto] = []
         self.rows_of: dict[str, int] = {}
         self.levels: list[int] = [1]  # the first exit of each segment
+        # Per-row values a segment hands the next beside its rows (`<prefix><exit>`), by prefix: their width.
+        self.carried: dict[str, int] = {}
         self._count = 0
 
     def node(
@@ -29,12 +31,14 @@ class GraphBuilder:
         rows: int | None = None,
         out: str | None = None,
         outputs: int = 1,
+        scope: str = "ee",
         **attrs,
     ):
-        """Appends one node; returns its output's name (a list of names when `outputs` > 1)."""
+        """Appends one node; returns its output's name (a list of names when `outputs` > 1). `scope`
+        prefixes its name (a score's own nodes: ee/<score>, told apart in onnxruntime's profiles)."""
         self._count += 1
-        names = [out] if out else [f"ee/{op}_{self._count}_{i}" for i in range(outputs)]
-        self.nodes.append((level, helper.make_node(op, inputs, names, name=f"ee/{op}_{self._count}", **attrs)))
+        names = [out] if out else [f"{scope}/{op}_{self._count}_{i}" for i in range(outputs)]
+        self.nodes.append((level, helper.make_node(op, inputs, names, name=f"{scope}/{op}_{self._count}", **attrs)))
         for n in names:
             self.rows_of[n] = rows or level
         return names[0] if outputs == 1 else names

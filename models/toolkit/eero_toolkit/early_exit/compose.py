@@ -12,6 +12,7 @@ from .. import ToolkitError
 from ..external_weights import share_weights
 from .flat import build_flat
 from .interface import EARLY_EXIT_FILE, INPUTS, OPSET, OUTPUTS, SUMMARY, local_name
+from .learned_file import read_learned_score
 from .scores import ExitScore, exit_scores
 from .segments import chain_ifs, renamed, value_infos
 
@@ -28,8 +29,9 @@ def _inputs(stages: list[ModelProto], m: int, classes: int, scores: list[ExitSco
         make("credit", TensorProto.DOUBLE, [1]),
         make("steps", TensorProto.DOUBLE, [m - 1]),
     ]
+    sizes = {"exits": m, "exits-1": m - 1}
     for s in scores:
-        inputs += [make(i.name, i.elem_type, [m if d == "exits" else d for d in i.dims]) for i in s.inputs]
+        inputs += [make(i.name, i.elem_type, [sizes.get(d, d) for d in i.dims]) for i in s.inputs]
     return inputs
 
 
@@ -62,12 +64,14 @@ def compose_early_exit(
     nodes, inits, value_info = chain_ifs(b, m, infos)
     lefts = [local_name(1, l, "left") for l in range(1, m)] + [local_name(1, m, "rows")]
     left_logits = [local_name(1, l, "left_logits") for l in range(1, m)] + [local_name(1, m, "logits")]
+    left_scores = [local_name(1, l, "left_scores") for l in range(1, m)] + [local_name(1, m, "scores")]
     counts = [f"ee/left_count{l}" for l in range(1, m + 1)]
     nodes += [helper.make_node("Shape", [v], [c], name=c) for v, c in zip(lefts, counts, strict=True)]
     nodes += [
         helper.make_node("Concat", lefts, [SUMMARY["rows"]], name="ee/left_rows", axis=0),
         helper.make_node("Concat", counts, [SUMMARY["counts"]], name="ee/left_counts", axis=0),
         helper.make_node("Concat", left_logits, [SUMMARY["logits"]], name="ee/left_logits", axis=0),
+        helper.make_node("Concat", left_scores, [SUMMARY["scores"]], name="ee/left_scores", axis=0),
     ]
     value_info += [helper.make_tensor_value_info(c, TensorProto.INT64, [1]) for c in counts]
     level = {l: max(f for f in b.levels if f <= l) for l in range(1, m + 1)}
@@ -80,6 +84,7 @@ def compose_early_exit(
         helper.make_tensor_value_info(SUMMARY["rows"], TensorProto.INT64, ["batch"]),
         helper.make_tensor_value_info(SUMMARY["counts"], TensorProto.INT64, [m]),
         helper.make_tensor_value_info(SUMMARY["logits"], TensorProto.FLOAT, ["batch", classes]),
+        helper.make_tensor_value_info(SUMMARY["scores"], TensorProto.DOUBLE, ["batch"]),
     ]
     graph = helper.make_graph(nodes, "early-exit", inputs, outputs, initializer=inits, value_info=value_info)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="eero_toolkit")
@@ -102,7 +107,8 @@ def compose_bundle(bundle_dir: str, manifest: dict, channels_last: bool = True) 
     stages = [load(s["file"]) for s in manifest["stages"]]
     reference = load(manifest["reference"]["file"])
     macs = [e["macs"] for e in manifest["exits"]] if "exits" in manifest else None
-    scores = exit_scores()
+    learned = read_learned_score(bundle_dir, manifest)
+    scores = exit_scores({"learned": learned} if learned else None)
     model = compose_early_exit(stages, manifest["stages"], len(manifest["labels"]), channels_last, macs, None, scores)
     onnx.checker.check_model(model, full_check=True)
     files = [(s["file"], g) for s, g in zip(manifest["stages"], stages, strict=True)]
@@ -118,7 +124,10 @@ def compose_bundle(bundle_dir: str, manifest: dict, channels_last: bool = True) 
         **_file_facts(bundle_dir, EARLY_EXIT_FILE),
         "inputs": {**INPUTS, **score_inputs},
         "outputs": dict(OUTPUTS),
+        "scores": {s.name: s.code for s in scores},
     }
+    if any(s.name == "learned" for s in scores):
+        early["learnedFeatures"] = list(learned["features"])
     # The new blocks go right after `reference`; yaml keeps the key order.
     out = {}
     for key, value in manifest.items():

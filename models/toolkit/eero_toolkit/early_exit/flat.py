@@ -45,6 +45,7 @@ class _Rows:
     prow: str  # the row ids of the segment's rows
     alive: str | None  # within a segment, after its first exit: which of its rows have not left
     credit: str
+    history: dict[str, str]  # per score with history (ExitScore.history): its [rows, width] state, by name
 
 
 def build_flat(
@@ -78,7 +79,7 @@ def build_flat(
         1,
         out=local_name(1, 1, "rows"),
     )
-    rows = _Rows("input", False, False, prow, None, "credit")
+    rows = _Rows("input", False, False, prow, None, "credit", _start_history(b, scores))
     noise_seg, thresholds_seg, level = noise_t, thresholds_t, 1
     for l in range(1, m + 1):
         if l == b.levels[-1] and l > 1:  # a segment starts: its rows, noise and thresholds
@@ -104,7 +105,8 @@ def build_flat(
         noise = b.node("Gather", [noise_seg, column], level, axis=0)  # [rows, K]
         # The outputs: the segment's rows at its first exit; later in it, compressed to the alive ones.
         out = {kind: local_name(level, l, kind) if alive is None else f"l{level}/ee/{kind}{l}" for kind in OUTPUTS}
-        scores_l = exit_score(b, selection, g, logits, noise, level, l, m, out["scores"])
+        scores_l, history = exit_score(b, selection, g, logits, noise, level, l, m, out["scores"], rows.history)
+        rows.history.update(history)
         last = l == m
         leave = stay = None
         if not last:
@@ -125,6 +127,24 @@ def build_flat(
             continue
         _compact(b, rows, stages, specs, features, features_nhwc, stay, level, l)
     return b
+
+
+def _start_history(b: GraphBuilder, scores: list[ExitScore]) -> dict[str, str]:
+    """Each row's history before exit 1 ([batch, width]) for each score that carries one; each is compacted
+    with the rows and handed through the segments' Ifs under the name `hist_<score><exit>` (builder.carried)."""
+    history = {}
+    for s in scores:
+        if s.history:
+            width = len(s.history)
+            scope = f"ee/{s.name}"
+            rows = b.node("Shape", ["input"], 1, end=1, scope=scope)
+            shape = b.node("Concat", [rows, b.const(width, "int64")], 1, axis=0, scope=scope)
+            zero = helper.make_tensor("0", TensorProto.DOUBLE, [1], [0.0])
+            zeros = b.node("ConstantOfShape", [shape], 1, value=zero, scope=scope)
+            b.value_info.append(helper.make_tensor_value_info(zeros, TensorProto.DOUBLE, ["batch", width]))
+            history[s.name] = b.node("Add", [zeros, b.const(list(s.history), "float64")], 1, scope=scope)
+            b.carried[f"hist_{s.name}"] = width
+    return history
 
 
 def _reads_input_beside_conv(graph) -> bool:
@@ -172,9 +192,13 @@ def _left_here(b: GraphBuilder, level: int, l: int, classes: int) -> None:
     left_logits = b.node(
         "Compress", [local_name(level, l, "logits"), leave_out], level, axis=0, out=local_name(level, l, "left_logits")
     )
+    left_scores = b.node(
+        "Compress", [local_name(level, l, "scores"), leave_out], level, axis=0, out=local_name(level, l, "left_scores")
+    )
     b.value_info += [
         helper.make_tensor_value_info(left, TensorProto.INT64, [f"left{l}"]),
         helper.make_tensor_value_info(left_logits, TensorProto.FLOAT, [f"left{l}", classes]),
+        helper.make_tensor_value_info(left_scores, TensorProto.DOUBLE, [f"left{l}"]),
     ]
 
 
@@ -201,6 +225,12 @@ def _compact(
     rows.transposed = bool(perm)
     rows.prow = b.node("Compress", [rows.prow, stay], level, rows=l + 1, axis=0, out=f"rows{l + 1}")
     rows.credit = b.node("Identity", [rows.credit], level, out=f"credit{l + 1}")  # handed to the next segment
+    for name, history in rows.history.items():
+        rows.history[name] = b.node(
+            "Compress", [history, stay], level, rows=l + 1, axis=0, out=f"hist_{name}{l + 1}", scope=f"ee/{name}"
+        )
+        dims = [batch_dim(l + 1), b.carried[f"hist_{name}"]]
+        b.value_info.append(helper.make_tensor_value_info(rows.history[name], TensorProto.DOUBLE, dims))
     # Shape inference cannot tell a Compress output's row count: state it, named, so that
     # inference carries the name through the next block.
     b.value_info += [

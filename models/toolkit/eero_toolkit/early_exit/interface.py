@@ -23,11 +23,12 @@ OUTPUT_TYPES = {
     "scores": TensorProto.DOUBLE,
     "leave": TensorProto.BOOL,
 }
-# Every row's exit and logits in three outputs (models/FORMAT.md): the rows in the order they left, exit by
-# exit, how many left at each exit, and their logits there. A reader that routes needs only these.
-SUMMARY = {"rows": "left_rows", "counts": "left_counts", "logits": "left_logits"}
-# Per exit l < M, inside its segment: the rows that leave there and their logits (for the summary).
-LEFT = {"left": "left{l}_rows", "left_logits": "left{l}_logits"}
+# Every row's exit, logits and score in four outputs (models/FORMAT.md): the rows in the order they left, exit
+# by exit, how many left at each exit, their logits and their scores there. A reader that routes needs only
+# these (the scores only to tell why a row left when its score reads the exit history).
+SUMMARY = {"rows": "left_rows", "counts": "left_counts", "logits": "left_logits", "scores": "left_scores"}
+# Per exit l < M, inside its segment: the rows that leave there, their logits and scores (for the summary).
+LEFT = {"left": "left{l}_rows", "left_logits": "left{l}_logits", "left_scores": "left{l}_scores"}
 
 
 def batch_dim(exit_no: int) -> str:

@@ -130,7 +130,8 @@ def chain_ifs(b: GraphBuilder, m: int, infos: dict[str, ValueInfoProto]):
             for l in range(f, nf)
             for kind in list(OUTPUTS) + (list(LEFT) if l < m else [])
         ]
-        handed = [(f"l{f}/{v}", v) for v in (f"x{nf}", f"rows{nf}", f"go{nf}", f"credit{nf}")] if nf <= m else []
+        carried = (f"x{nf}", f"rows{nf}", f"go{nf}", f"credit{nf}", *(f"{c}{nf}" for c in b.carried))
+        handed = [(f"l{f}/{v}", v) for v in carried] if nf <= m else []
         outs = exits + handed
         then, none = _branch(b, infos, f, outs, handed)
         top.append(

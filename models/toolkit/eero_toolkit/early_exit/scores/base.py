@@ -37,6 +37,14 @@ class ScoreContext:
     logits: str
     probs: str
     constants: Mapping[str, str]
+    # The shared TopK of `probs` (its `top_k` values largest first, their classes; the lower class
+    # first on a tie), when the graph has top-k scores; None otherwise.
+    top_values: str | None = None
+    top_indices: str | None = None
+    top_k: int = 0
+    # A score with history: its per-row state after the previous exit, float64 [rows, columns]
+    # (ExitScore.history before exit 1).
+    history: str | None = None
 
     def node(self, op: str, inputs: list[str], **attrs) -> str:
         return self.builder.node(op, inputs, self.level, **attrs)
@@ -58,19 +66,21 @@ class ExitScore:
     - `subgraph`: builds the score of every row (float64 [rows]) from a ScoreContext.
 
     `inputs` are graph inputs the score needs (given per call, e.g. per-exit weights).
-    `needs_history`: the score reads what each row saw at its earlier exits (the service's
-    ExitHistory: the prediction at the last exit, the streak of exits that agreed on it; a learned
-    score may add the earlier margins). The composer does not carry that history yet and refuses
-    such a score; carrying it means per-row tensors updated at every exit, compacted with the rows
-    at every Compress and handed through the segments' Ifs as `rows` is (see flat.build_flat)."""
+    `history`: the float64 values per row the score carries from exit to exit (what each row saw
+    at its earlier exits: the service's ExitHistory), as they are before exit 1. The composer starts
+    every row with them, compacts them with the rows and hands them through the segments' Ifs as it
+    does the row ids (flat.py); such a score's subgraph reads them as `ctx.history` and returns
+    (score, history after this exit)."""
 
     name: str
     code: int
     top_k_weights: tuple[float, ...] | None = None
-    subgraph: Callable[[ScoreContext], str] | None = None
+    subgraph: Callable[[ScoreContext], str | tuple[str, str]] | None = None
     inputs: tuple[GraphInput, ...] = ()
-    needs_history: bool = False
+    history: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.top_k_weights is None) == (self.subgraph is None):
             raise ValueError(f"score {self.name!r}: give exactly one of top_k_weights and subgraph")
+        if self.history and self.subgraph is None:
+            raise ValueError(f"score {self.name!r}: a score with history needs a subgraph")

@@ -14,11 +14,11 @@ segment after the first runs in an If on "some row reached it", and an empty bat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from onnx import TensorProto
 
-from ... import ToolkitError
 from ..builder import GraphBuilder
 from .base import ExitScore, ScoreContext
 
@@ -30,6 +30,7 @@ class ScoreSelection:
     subgraph: list[ExitScore]  # built at every exit, by code
     is_kind: dict[str, str]  # subgraph score -> bool "score_kind is its code"
     top_weights: str | None  # the weight row of the top-k scores score_kind picks
+    k: int  # how many of the largest probabilities the shared TopK gives
 
 
 def top_k(scores: list[ExitScore]) -> int:
@@ -39,17 +40,13 @@ def top_k(scores: list[ExitScore]) -> int:
 
 def select_score(b: GraphBuilder, scores: list[ExitScore]) -> ScoreSelection:
     """The nodes, in the main graph, that turn `score_kind` into the selection."""
-    for s in scores:
-        if s.needs_history:
-            raise ToolkitError(
-                f"early exit: score {s.name!r} needs the exit history, which the composer does not carry"
-            )
     subgraph = [s for s in scores if s.subgraph]
     linear = [s for s in scores if s.top_k_weights]
     # Without top-k scores the last subgraph score is the fallback: it needs no test of its own.
     tested = subgraph if linear else subgraph[:-1]
     is_kind = {s.name: b.node("Equal", ["score_kind", b.const(s.code, "int64")], 1) for s in tested}
-    return ScoreSelection(subgraph, is_kind, _weights(b, linear, top_k(scores)) if linear else None)
+    k = top_k(scores)
+    return ScoreSelection(subgraph, is_kind, _weights(b, linear, k) if linear else None, k)
 
 
 def _weights(b: GraphBuilder, linear: list[ExitScore], k: int) -> str:
@@ -72,22 +69,32 @@ def exit_score(
     exit_no: int,
     exits: int,
     out: str,
-) -> str:
-    """float64 scores of one exit's rows, named `out`, as the service scores them (src/router/scores.ts)."""
+    history: Mapping[str, str] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """float64 scores of one exit's rows, named `out`, as the service scores them (src/router/scores.ts),
+    and the history of each score that carries one (ExitScore.history), after this exit. `history`:
+    each such score's history after the previous exit, by name."""
 
     def n(op: str, ins: list[str], **kw):
         return b.node(op, ins, level, **kw)
 
     z = n("Cast", [logits], to=TensorProto.DOUBLE)
     probs = n("Add", [n("Softmax", [n("Div", [z, "temperature"])], axis=1), noise])
-    score = None
+    score = values = indices = None
     if selection.top_weights is not None:
-        values = n("TopK", [probs, constants["top_k"]], axis=1, outputs=2)[0]  # [rows, k], largest first
+        values, indices = n("TopK", [probs, constants["top_k"]], axis=1, outputs=2)  # [rows, k], largest first
         score = n("MatMul", [values, selection.top_weights])
-    ctx = ScoreContext(b, level, exit_no, exits, logits, probs, constants)
-    built = [(s, s.subgraph(ctx)) for s in selection.subgraph]
+    ctx = ScoreContext(b, level, exit_no, exits, logits, probs, constants, values, indices, selection.k)
+    built, after = [], {}
+    for s in selection.subgraph:
+        if s.history:
+            value, after[s.name] = s.subgraph(replace(ctx, history=(history or {})[s.name]))
+        else:
+            value = s.subgraph(ctx)
+        built.append((s, value))
     if score is None:
         score = built.pop()[1]
     for i, (s, value) in reversed(list(enumerate(built))):
-        score = n("Where", [selection.is_kind[s.name], value, score], **({"out": out} if i == 0 else {}))
-    return score if score == out else n("Identity", [score], out=out)
+        kw = {"out": out} if i == 0 else {}
+        score = n("Where", [selection.is_kind[s.name], value, score], scope=f"ee/{s.name}", **kw)
+    return (score if score == out else n("Identity", [score], out=out)), after
