@@ -176,7 +176,9 @@ describe('what the docs name exists', () => {
   });
 
   it.each(texts)('%s: every repository file it names under src/, test/, benchmarks/ or scripts/ exists', (_, text) => {
-    const named = [...text.matchAll(/(?<![\w/.-])(?:src|test|benchmarks|scripts)\/[A-Za-z0-9_/.-]+\.(?:ts|mjs|js|sh|py)\b/g)].map((m) => m[0]);
+    const named = [...text.matchAll(/(?<![\w/.-])(?:src|test|benchmarks|scripts)\/[A-Za-z0-9_/.-]+\.(?:ts|mjs|js|sh|py)\b/g)].map(
+      (m) => m[0],
+    );
     expect(named.filter((f) => !existsSync(join(ROOT, f)))).toEqual([]);
   });
 
