@@ -61,6 +61,8 @@ export class ArrivalWindow {
 export interface DeadlinePlannerOptions {
   /** Default DEADLINE_MARGIN_MS. */
   marginMs?: number;
+  /** Batches of at least this many rows take the one graph when there is one (the model's PathChoice; default 2). */
+  graphFrom?: number;
 }
 
 /** The engine paths a batch can take, as run-batch reports them (`full` has no exits to plan). */
@@ -68,6 +70,7 @@ export type PlannedPath = 'graph' | 'stages';
 
 export class DeadlinePlanner {
   readonly marginMs: number;
+  private readonly graphFrom: number;
   private readonly stages: number;
   /** Corrections by path ("graph"), and by path and batch size class (1, 2-3, 4-7, ...: "graph 2"). */
   private readonly ratios = new Map<string, RecentValues>();
@@ -84,12 +87,13 @@ export class DeadlinePlanner {
     options: DeadlinePlannerOptions = {},
   ) {
     this.marginMs = options.marginMs ?? DEADLINE_MARGIN_MS;
+    this.graphFrom = Math.max(1, options.graphFrom ?? 2);
     this.stages = times.stages.stageMs[0]?.length ?? 0;
   }
 
-  /** The path a batch of `rows` rows is expected to take: the one its size class took last, else the graph from 2 rows when there is one. */
+  /** The path a batch of `rows` rows is expected to take: the one its size class took last, else the graph from `graphFrom` rows when there is one. */
   pathFor(rows: number): PlannedPath {
-    return this.lastPath.get(sizeClass(rows)) ?? (rows >= 2 && this.times.graph ? 'graph' : 'stages');
+    return this.lastPath.get(sizeClass(rows)) ?? (rows >= this.graphFrom && this.times.graph ? 'graph' : 'stages');
   }
 
   /** Milliseconds the measured profile gives a run in which stage s (0-based) runs `rowsPerStage[s]` rows. */

@@ -170,7 +170,8 @@ function capsCost(caps: Int32Array, costs: Float64Array): number {
 export function createBatchRunner(model: LoadedModel, options: BatchRunnerOptions): RunBatch<RowMeta, ImageResult> {
   const { costs, routing } = model;
   const last = costs.costs.length - 1;
-  const planner = options.deadlines ?? (costs.batchTimes ? new DeadlinePlanner(costs.batchTimes) : undefined);
+  const planner =
+    options.deadlines ?? (costs.batchTimes ? new DeadlinePlanner(costs.batchTimes, { graphFrom: model.paths.graphFrom }) : undefined);
   const arrivals = new ArrivalWindow();
   // The graph's per-row inputs of finished batches, for the next ones.
   const pool = new BufferPool();

@@ -138,6 +138,14 @@ describe('deadline planner', () => {
     expect(Array.from(p.caps(new Array<number>(8).fill(3)))).toEqual(new Array<number>(8).fill(2));
   });
 
+  test("until a size has run, the graph is expected from the model's measured crossover (graphFrom), not from 2 rows", () => {
+    const graph: BatchTimes = { sizes: SIZES, stageMs: SIZES.map(() => [2, 0.5, 0.5, 0.5]), overheadMs: SIZES.map(() => 0) };
+    const p = new DeadlinePlanner({ stages: TIMES, graph }, { marginMs: 0, graphFrom: 4 });
+    expect([1, 2, 3, 4, 8].map((n) => p.pathFor(n))).toEqual(['stages', 'stages', 'stages', 'graph', 'graph']);
+    p.observe(rows(2, 3), batchMs(2, 3), 'graph');
+    expect(p.pathFor(2)).toBe('graph');
+  });
+
   test('each batch-size class learns its own correction once it has runs; until then the one over all runs', () => {
     const p = planner();
     for (let i = 0; i < 10; i++) p.observe(rows(1, 3), 3 * batchMs(1, 3), 'stages');
