@@ -9,20 +9,9 @@ import type { InputSpec } from '../../src/config';
 import { isEeroError } from '../../src/errors';
 import { createDecodePool, createPreprocessor, type DecodePool } from '../../src/preprocess';
 import { readHeader, readPngHeader } from '../../src/preprocess/read-header';
+import { FMNIST } from './fashion-mnist';
 import { encodePng, fromRaw, noiseBytes, rawImage, type PngParts } from './images';
 
-const FMNIST: InputSpec = {
-  channels: 1,
-  colorSpace: 'gray',
-  height: 32,
-  width: 32,
-  resize: { width: 28, height: 28, fit: 'fill' },
-  pad: [2, 2, 2, 2],
-  background: [0, 0, 0],
-  scale: 255,
-  mean: [0.286],
-  std: [0.353],
-};
 /** Colour model with uneven padding and a coloured background (its gray value differs per channel). */
 const COLOUR: InputSpec = {
   channels: 3,

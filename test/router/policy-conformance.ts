@@ -109,28 +109,32 @@ export function runPolicyConformance(name: string, factory: PolicyFactory, optio
     });
 
     it('decides row by row exactly as the batched simulation does', () => {
-      for (const p of [policies[1], policies[4]] as ExitPolicy[]) {
-        const batch = simulate(p, test, testScored);
-        const k = test.classes;
-        const probs = new Float64Array(k);
-        for (let i = 0; i < test.images; i++) {
-          const viaProbs = p.createRowState(i);
-          const viaLogits = p.createRowState(i);
-          let l = 0;
-          for (; l < test.exits; l++) {
-            const logits = test.logits[l] as Float32Array;
-            const a = p.decide(l, softmaxRow(logits, i * k, k, p.scoring.temperature, probs), viaProbs);
-            const b = p.decideLogits(l, logits, i * k, k, viaLogits);
-            expect(b).toBe(a);
-            if (a) break;
-          }
-          if (l !== batch.exitOf[i] || viaProbs.prediction !== batch.predictions[i]) {
-            throw new Error(
-              `row ${i}: decide() left at ${l} predicting ${viaProbs.prediction}, batch at ${batch.exitOf[i]} predicting ${batch.predictions[i]}`,
-            );
-          }
-        }
-      }
+      for (const p of [policies[1], policies[4]] as ExitPolicy[]) expectDecidesAsBatch(p, test, simulate(p, test, testScored));
     });
   });
+}
+
+/**
+ * Row by row, from probabilities (decide) and from logits (decideLogits), the policy leaves every row of
+ * `outputs` where the batched simulation `batch` does, with the same prediction.
+ */
+export function expectDecidesAsBatch(p: ExitPolicy, outputs: ExitOutputs, batch: ReturnType<typeof evaluatePolicy>): void {
+  const k = outputs.classes;
+  const probs = new Float64Array(k);
+  for (let i = 0; i < outputs.images; i++) {
+    const viaProbs = p.createRowState(i);
+    const viaLogits = p.createRowState(i);
+    let l = 0;
+    for (; l < outputs.exits; l++) {
+      const logits = outputs.logits[l] as Float32Array;
+      const a = p.decide(l, softmaxRow(logits, i * k, k, p.scoring.temperature, probs), viaProbs);
+      expect(p.decideLogits(l, logits, i * k, k, viaLogits)).toBe(a);
+      if (a) break;
+    }
+    if (l !== batch.exitOf[i] || viaProbs.prediction !== batch.predictions[i]) {
+      throw new Error(
+        `row ${i}: decide() left at ${l} predicting ${viaProbs.prediction}, batch at ${batch.exitOf[i]} predicting ${batch.predictions[i]}`,
+      );
+    }
+  }
 }

@@ -7,13 +7,12 @@ import {
   evaluateLearned,
   evaluatePolicy,
   MARGIN_FEATURES,
-  softmaxRow,
   type CalibrationData,
   type ExitOutputs,
   type LearnedOptions,
   type LearnedPolicy,
 } from '../../../src/router';
-import { runPolicyConformance } from '../policy-conformance';
+import { expectDecidesAsBatch, runPolicyConformance } from '../policy-conformance';
 import { syntheticOutputs } from '../synthetic';
 
 // The shared suite simulates on margin-scored outputs, which keep a margin and a prediction per exit:
@@ -75,23 +74,7 @@ describe('learned score with the default features (raw outputs)', () => {
 
   it('decides row by row, from probabilities or logits, exactly as the batched simulation', () => {
     const p = policies.find((q) => q.which === 'learned') as LearnedPolicy;
-    const batch = evaluateLearned(p, test, COSTS);
-    const k = test.classes;
-    const probs = new Float64Array(k);
-    for (let i = 0; i < test.images; i++) {
-      const viaProbs = p.createRowState(i);
-      const viaLogits = p.createRowState(i);
-      let l = 0;
-      for (; l < test.exits; l++) {
-        const logits = test.logits[l] as Float32Array;
-        const a = p.decide(l, softmaxRow(logits, i * k, k, p.scoring.temperature, probs), viaProbs);
-        expect(p.decideLogits(l, logits, i * k, k, viaLogits)).toBe(a);
-        if (a) break;
-      }
-      if (l !== batch.exitOf[i] || viaProbs.prediction !== batch.predictions[i]) {
-        throw new Error(`row ${i}: decide() left at ${l}, the batch at ${batch.exitOf[i]}`);
-      }
-    }
+    expectDecidesAsBatch(p, test, evaluateLearned(p, test, COSTS));
   });
 
   it('uses fitted params it is given, decides on learned scores, and refuses a margin-only simulation of top-1 features', () => {
