@@ -45,24 +45,25 @@ function quotaCores(quota: number, period: number): number | undefined {
  */
 export function cgroupCpuQuota(read: ReadText = readText): number | undefined {
   const paths = cgroupPaths(read('/proc/self/cgroup') ?? '');
-  const v2 = paths.get('');
-  for (const dir of new Set([v2 !== undefined ? `/sys/fs/cgroup${v2}` : undefined, '/sys/fs/cgroup'])) {
-    if (dir === undefined) continue;
-    const text = read(`${dir.replace(/\/$/, '')}/cpu.max`);
+  for (const dir of ownThenRoot('/sys/fs/cgroup', paths.get(''))) {
+    const text = read(`${dir}/cpu.max`);
     if (text === undefined) continue;
     const [quota = 'max', period = '100000'] = text.trim().split(/\s+/);
     return quota === 'max' ? undefined : quotaCores(Number(quota), Number(period));
   }
-  const v1 = paths.get('cpu');
-  for (const dir of new Set([v1 !== undefined ? `/sys/fs/cgroup/cpu${v1}` : undefined, '/sys/fs/cgroup/cpu'])) {
-    if (dir === undefined) continue;
-    const base = dir.replace(/\/$/, '');
-    const quota = read(`${base}/cpu.cfs_quota_us`);
-    const period = read(`${base}/cpu.cfs_period_us`);
+  for (const dir of ownThenRoot('/sys/fs/cgroup/cpu', paths.get('cpu'))) {
+    const quota = read(`${dir}/cpu.cfs_quota_us`);
+    const period = read(`${dir}/cpu.cfs_period_us`);
     if (quota === undefined || period === undefined) continue;
     return quotaCores(Number(quota.trim()), Number(period.trim()));
   }
   return undefined;
+}
+
+/** The process's own cgroup folder under a mount, then the mount's root (one folder when they are the same). */
+function ownThenRoot(mount: string, own: string | undefined): string[] {
+  const dirs = [own === undefined ? mount : `${mount}${own}`, mount].map((d) => d.replace(/\/+$/, ''));
+  return dirs[0] === dirs[1] ? [mount] : dirs;
 }
 
 /** Cores to size threads and decode slots by: `min(available CPUs, ceil(quota))`, at least 1. */
