@@ -198,12 +198,17 @@ export class DeadlinePlanner {
     return reachable.length === 0 ? Infinity : Math.min(...reachable) - next;
   }
 
-  /** Stage s runs the rows whose cap is s or deeper (the plan assumes no row leaves before its cap). */
+  /** The plan assumes no row leaves before its cap. */
   private rowsPerStage(caps: Int32Array): number[] {
-    const rows = new Array<number>(this.stages).fill(0);
-    for (const c of caps) for (let s = 0; s <= c; s++) rows[s] = (rows[s] as number) + 1;
-    return rows;
+    return rowsPerStage(caps, this.stages);
   }
+}
+
+/** How many rows each of `stages` stages runs when row r goes as far as exit `lastExits[r]` (0-based). */
+export function rowsPerStage(lastExits: ArrayLike<number>, stages: number): number[] {
+  const rows = new Array<number>(stages).fill(0);
+  for (let r = 0; r < lastExits.length; r++) for (let s = 0; s <= (lastExits[r] as number); s++) rows[s] = (rows[s] as number) + 1;
+  return rows;
 }
 
 function sizeClass(rows: number): number {

@@ -9,7 +9,7 @@ import { BufferPool, fullResults, graphGrant, runGraphBatch } from './graph-batc
 import { graphCanRoute } from './graph-can-route';
 import type { LoadedModel } from './loaded-model';
 import type { ImageResult } from './results';
-import { ArrivalWindow, DeadlinePlanner } from './deadline-plan';
+import { ArrivalWindow, DeadlinePlanner, rowsPerStage } from './deadline-plan';
 import { BatchRouter } from './route-batch';
 import type { RowMeta } from './row-meta';
 
@@ -75,12 +75,6 @@ export function dueAt(meta: RowMeta): number | undefined {
 }
 
 /** Rows each stage ran (stage s: the rows that left at exit s or later). */
-function rowsPerStage(exits: Int32Array, stages: number): number[] {
-  const rows = new Array<number>(stages).fill(0);
-  for (const e of exits) for (let s = 0; s <= e; s++) rows[s] = (rows[s] as number) + 1;
-  return rows;
-}
-
 interface Ran {
   results: ImageResult[];
   exits: Int32Array;
