@@ -7,6 +7,7 @@
 import type { EarlyExitGraph, EarlyExitRun } from '../engine';
 import {
   argmax,
+  NO_HISTORY,
   rowStream,
   scoreRow,
   scorerOf,
@@ -19,16 +20,6 @@ import {
 import { learnedGraphWeights } from './graph-can-route';
 import { buildResult, type ImageResult, type ResultContext, type StopReason, type TraceEntry } from './results';
 import type { RowMeta } from './row-meta';
-
-/** What a row saw before its exit, for a score that reads none (a score that does, the learned one, comes from the graph). */
-const NO_HISTORY: Parameters<ReturnType<typeof scorerOf>['score']>[2] = Object.freeze({
-  exit: -1,
-  prediction: -1,
-  streak: 0,
-  margin: 0,
-  maxMargin: 0,
-  sumMargin: 0,
-});
 
 export interface GraphBatch {
   results: ImageResult[];
@@ -168,6 +159,7 @@ function graphResults(
     else {
       const tau = (meta.choice.policy as ThresholdPolicy).thresholds[exit] as number;
       // Below its threshold, a row left at its cap (deadline) or where the grant ran out (ledger).
+      // A score that reads the row's history (learned) comes from the graph; the others read none.
       const score = run.scores ? (run.scores[r] as number) : scorer.score(noisy, exit, NO_HISTORY, scoring.params);
       stoppedBy = score >= tau ? 'confidence' : exit >= cap ? 'deadline' : 'ledger';
     }

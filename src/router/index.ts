@@ -5,7 +5,7 @@
 export type { ExitOutputs, ScoredOutputs } from './exit-outputs';
 export { mulberry32, permutation, rowStream, seededShuffle } from './prng';
 export type { ScoringOptions } from './scores';
-export { argmax, DEFAULT_SCORING, resolveScoring, scoreRow, softmaxRow, TIE_NOISE } from './scores';
+export { argmax, DEFAULT_SCORING, NO_HISTORY, resolveScoring, scoreRow, softmaxRow, TIE_NOISE } from './scores';
 export { SCORE_KINDS, scorerOf, scorers, type ScoreKind } from './scorers/registry';
 export { computeExitScores, sortedExitScores } from './exit-scores';
 export { assertFeasibleBudget, resolveBudget } from './budget';
