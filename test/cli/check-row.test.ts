@@ -50,6 +50,7 @@ describe('checkRow: a part row against its manifest', () => {
     ['class_index', { classIndex: 0 }, /class_index 0 is not the index of "dog"/],
     ['model', { model: 'other' }, /model other is not m/],
     ['error_code', { error: true, errorCode: 'OOPS' }, /error code "OOPS" is not one of eero's/],
+    ['error_code', { error: true, errorCode: 'constructor' }, /error code "constructor" is not one of eero's/],
   ] as const)('refuses a bad %s, naming the part, the line and the file', (field, row, message) => {
     const e = refusal(row) as { code: string; message: string; details: Record<string, unknown> };
     expect(e.code).toBe('BAD_PARAMETER');

@@ -56,6 +56,7 @@ export function checkRow(part: string, row: StoredRow, m: ManifestFacts): void {
   if (row.model !== m.name)
     throw bad(part, row, 'model', `model ${row.model} is not ${m.name}, whose manifest the rows are checked against`);
   if (!row.error) return checkAnswer(part, row, m);
-  if (row.errorCode === undefined || !(row.errorCode in ERROR_CODES))
+  // An own key: `in` would take "constructor" or "toString" for one of eero's codes.
+  if (row.errorCode === undefined || !Object.prototype.hasOwnProperty.call(ERROR_CODES, row.errorCode))
     throw bad(part, row, 'error_code', `error code ${JSON.stringify(row.errorCode)} is not one of eero's`);
 }
