@@ -86,6 +86,9 @@ export interface Classifier {
   drain(): Promise<void>;
 }
 
+/** Every decodable image's outcome until its own comes in (one object: an error per image costs a stack trace each). */
+const NOT_RUN = new EeroError('INTERNAL', 'not run');
+
 function uncertified(r: ImageResult): EeroError {
   const why =
     r.stoppedBy === 'deadline'
@@ -157,7 +160,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     request.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const outcomes: ImageOutcome[] = images.map((img) => ({
       ok: false,
-      error: img instanceof EeroError ? img : new EeroError('INTERNAL', 'not run'),
+      error: img instanceof EeroError ? img : NOT_RUN,
     }));
     let done = images.length - decodable.length;
     const progress = (): void => request.onProgress?.(++done, images.length);

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { defaultServeConfig, loadServeConfig, parseSurface, type BudgetSpec, type ServeConfig } from '../../config';
 import { EeroError } from '../../errors';
 import { ROUTING_OPTIONS } from '../../pipeline';
-import { startService, type Logger, type Service } from '../../server';
+import type { Logger, Service } from '../../server';
 import { defineCommand, numberFlag, type CommandSpec } from '../args';
 import { packagePath } from '../package-root';
 import { onSignals } from '../signals';
@@ -123,6 +123,8 @@ export const serveCommand = defineCommand(spec, async (args) => {
     if (service) shutdown(service);
   });
   try {
+    // Loaded here: the server's modules (HTTP, gRPC, metrics) cost the other commands about 0.2 s of CPU at start.
+    const { startService } = await import('../../server');
     service = await startService(config, { logger });
   } catch (e) {
     detach();

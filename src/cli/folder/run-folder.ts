@@ -94,30 +94,40 @@ function emptySummary(exits: number): FolderSummary {
   };
 }
 
+/** labelFromFolder, once per folder: a folder holds many images. */
+function folderLabels(labels: readonly string[]): (file: string) => number | undefined {
+  const byFolder = new Map<string, number | undefined>();
+  return (file) => {
+    const folder = path.dirname(file);
+    if (!byFolder.has(folder)) byFolder.set(folder, labelFromFolder(file, labels));
+    return byFolder.get(folder);
+  };
+}
+
 function toRow(
   s: FolderSummary,
-  labels: readonly string[],
+  labelOf: (file: string) => number | undefined,
   file: string,
   outcome: ClassifyAnswer['outcomes'][number],
   o: FolderRunOptions,
 ): ResultRow {
-  const base = { file, ...o.run };
   if (!outcome.ok) {
     s.errors++;
-    return { ...base, errorCode: outcome.error.code, errorMessage: outcome.error.message };
+    return { file, ...o.run, errorCode: outcome.error.code, errorMessage: outcome.error.message };
   }
   const r = outcome.result;
   s.exitCounts[r.exit - 1] = (s.exitCounts[r.exit - 1] ?? 0) + 1;
   if (r.forced) s.forced++;
   s.macsSum += r.macs;
   s.costFractionSum += r.costFraction;
-  const y = labelFromFolder(file, labels);
+  const y = labelOf(file);
   if (y !== undefined) {
     s.labelled++;
     if (y === r.classIndex) s.correct++;
   }
   return {
-    ...base,
+    file,
+    ...o.run,
     label: r.label,
     classIndex: r.classIndex,
     probability: r.probability,
@@ -131,7 +141,7 @@ function toRow(
 }
 
 export async function runFolder(classifier: Classifier, out: ResultsFile, o: FolderRunOptions): Promise<FolderSummary> {
-  const { labels } = classifier.model;
+  const labelOf = folderLabels(classifier.model.labels);
   const s = emptySummary(classifier.model.costs.costs.length);
   const root = Buffer.from(o.root);
   const chunks: WalkEntry[][] = [];
@@ -163,7 +173,7 @@ export async function runFolder(classifier: Classifier, out: ResultsFile, o: Fol
       s.phase.preprocess += Math.max(0, ...timings.map((t) => t.preprocessMs)) / 1000;
       s.phase.inference += Math.max(0, ...timings.map((t) => t.inferenceMs)) / 1000;
       const rows = answer.outcomes.map((outcome, i) => {
-        return toRow(s, labels, nameText((chunks[c] as WalkEntry[])[i]?.rel ?? Buffer.alloc(0)), outcome, o);
+        return toRow(s, labelOf, nameText((chunks[c] as WalkEntry[])[i]?.rel ?? Buffer.alloc(0)), outcome, o);
       });
       try {
         out.write(rows);
