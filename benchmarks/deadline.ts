@@ -7,7 +7,7 @@
  * deadline; the median of 4 s windows), then a steady open loop at --load x that capacity with
  * deadline_ms (after 2 s per build not counted), then bursts of --burst requests at once with deadline_ms. Latency is the client's,
  * from send to the last byte. Not a test.
- * Usage: npm run build && node dist/benchmarks/deadline.js [--base ../main/dist/src/cli/main.js] [--rounds 4]
+ * Usage: npm run build && node dist/benchmarks/deadline.js [--base ../main/dist/src/cli/main.js] [--rounds 4] [--new-connections]
  *        [--slice 5] [--deadline 50] [--load 0.75] [--burst 40] [--out benchmarks/results/deadline-run.md]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       deadline: { type: 'string', default: '50' },
       load: { type: 'string', default: '0.75' },
       burst: { type: 'string', default: '40' },
+      'new-connections': { type: 'boolean', default: false },
       out: { type: 'string', default: path.join(REPO_ROOT, 'benchmarks', 'results', 'deadline-run.md') },
     },
   });
@@ -115,7 +116,8 @@ async function main(): Promise<void> {
   const builds: Build[] = [{ name: 'this', main: path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js') }];
   if (values.base) builds.push({ name: 'base', main: path.resolve(values.base) });
   const images = hardImages(256);
-  const agent = createAgent();
+  // --new-connections: every request on a connection of its own (a client without keep-alive), capacity included.
+  const agent = values['new-connections'] ? false : createAgent();
   const capacity: string[][] = [];
   const steady: Phase[] = [];
   const burstPhases: Phase[] = [];
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(builds.flatMap((b) => (b.server ? [b.server.stop()] : [])));
-    agent.destroy();
+    if (agent) agent.destroy();
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const names = builds.map((b) => b.name);
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
     `# Deadline run (${new Date().toISOString()})`,
     '',
     `${availableParallelism()} cores (${cpu}), node ${process.version}, nice ${getPriority()}, ${autogroup()} (the servers inherit both); builds: ${builds.map((b) => `${b.name} = ${b.main}`).join('; ')}.`,
-    `Deadline D = ${deadline} ms. Steady: ${load} x the median capacity, ${rounds} slices of ${slice} s per build, builds taking turns (ABBA). Bursts: ${burst} requests at once, 10 per build, taking turns, 1 s apart.`,
+    `Deadline D = ${deadline} ms. Steady: ${load} x the median capacity, ${rounds} slices of ${slice} s per build, builds taking turns (ABBA). Bursts: ${burst} requests at once, 10 per build, taking turns, 1 s apart. Connections: ${agent ? 'kept alive (one agent, up to 256 sockets)' : 'a new one for every request (no keep-alive)'}.`,
     '',
     '## Capacity (32 clients, closed loop, no deadline, windows of 4 s taking turns)',
     '',

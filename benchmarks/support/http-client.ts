@@ -63,7 +63,8 @@ export function createAgent(): Agent {
   return new Agent({ keepAlive: true, maxSockets: 256 });
 }
 
-export function postPng(agent: Agent, url: string, body: Buffer): Promise<Reply> {
+/** `agent` false: a connection of its own for this request (a client without keep-alive). */
+export function postPng(agent: Agent | false, url: string, body: Buffer): Promise<Reply> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'image/png', 'content-length': body.length } }, (res) => {

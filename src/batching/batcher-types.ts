@@ -57,6 +57,12 @@ export interface BatcherOptions<M, R> {
   now?: () => number;
   /** How long rows with a due time may go ahead of a row without one; default 1000 ms. */
   maxBypassMs?: number;
+  /**
+   * Awaited before each batch takes its rows: lets input that has already arrived be read first (the
+   * server's: connections and requests waiting in the kernel, see src/server/io-activity.ts), so that
+   * its rows join this batch instead of waiting behind it.
+   */
+  settle?: () => Promise<void>;
 }
 
 /** Queue places held for one request, so that its rows are admitted all together or not at all. */

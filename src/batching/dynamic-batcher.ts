@@ -47,6 +47,8 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
   let timer: NodeJS.Timeout | undefined;
   let timerEnds = Infinity;
   let runningRows = 0;
+  /** Awaiting options.settle before the next batch: no other batch may start meanwhile. */
+  let settling = false;
   let draining = false;
   const idleWaiters: Array<() => void> = [];
 
@@ -73,7 +75,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
 
   /** Decide what happens next: run now, wait until some row has waited long enough, or nothing. */
   const schedule = (): void => {
-    if (runningRows > 0) return; // the run in progress schedules again when it ends
+    if (runningRows > 0 || settling) return; // the run in progress (or its settling) schedules again when it ends
     if (queue.length === 0) {
       clearTimer();
       notifyIdle();
@@ -106,6 +108,21 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
   };
 
   const runNext = async (): Promise<void> => {
+    if (options.settle) {
+      settling = true;
+      try {
+        await options.settle();
+      } catch {
+        // A failed settle only means the batch forms without it.
+      } finally {
+        settling = false;
+      }
+      // Rows may have left meanwhile (aborted): nothing to run then.
+      if (queue.length === 0) {
+        schedule();
+        return;
+      }
+    }
     const taken = queue.take(maxBatch);
     const behind = queue.due(maxBatch);
     for (const p of taken) if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);

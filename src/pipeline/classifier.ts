@@ -72,6 +72,8 @@ export interface ClassifierOptions {
   monitor?: MonitorOptions;
   /** Told when a background monitor run fails (it never fails an answer). */
   onMonitorError?: (e: unknown) => void;
+  /** Awaited before each batch forms (the batcher's settle: the server reads what has already arrived). */
+  settle?: () => Promise<void>;
 }
 
 export interface Classifier {
@@ -127,6 +129,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
   });
   const batcherOptions: BatcherOptions<RowMeta, ImageResult> = {
     ...options.batching,
+    ...(options.settle ? { settle: options.settle } : {}),
     imageLength,
     name: model.name,
     now: clock,

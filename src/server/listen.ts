@@ -2,6 +2,7 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { EeroError } from '../errors';
+import type { IoActivity } from './io-activity';
 import { trackConnections } from './connection-drain';
 
 export interface Listening {
@@ -28,9 +29,19 @@ function listenError(e: NodeJS.ErrnoException, port: number, host: string): Eero
 }
 
 /** Binds the app to host:port (port 0: any free one). */
-export function listen(app: Express, port: number, host: string, options: { requestTimeoutMs?: number } = {}): Promise<Listening> {
+export function listen(
+  app: Express,
+  port: number,
+  host: string,
+  options: { requestTimeoutMs?: number; activity?: IoActivity } = {},
+): Promise<Listening> {
   const server = createServer(app);
   const drain = trackConnections(server);
+  const activity = options.activity;
+  if (activity) {
+    server.on('connection', () => activity.note());
+    server.on('request', () => activity.note());
+  }
   // A request Node cannot parse (bad framing, a body cut short) still gets our JSON error shape, then the connection closes.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {

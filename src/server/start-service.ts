@@ -27,6 +27,7 @@ import { listen, type Listening } from './listen';
 import { servedModel } from './served-model';
 import { silentLogger, type AppDeps, type Logger, type Phase, type ServedModel } from './server-types';
 import { bodyLimits } from './v2';
+import { IoActivity } from './io-activity';
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -69,6 +70,7 @@ async function loadServed(
   log: Logger,
   decodePool: DecodePool,
   paths: PathOption | undefined,
+  activity: IoActivity,
 ): Promise<Loaded> {
   const t0 = performance.now();
   const model = await loadModel(
@@ -105,6 +107,9 @@ async function loadServed(
       maxAspectRatio: config.limits.maxAspectRatio,
       decodeTimeoutSeconds: config.limits.decodeTimeoutSeconds,
       decodePool,
+      settle: async () => {
+        await activity.settle();
+      },
       onBatch: (report, run) => {
         metrics.observeBatch(m.name, report.size, run?.path ?? 'failed');
         metrics.observePhase(m.name, 'inference', report.inferenceSeconds);
@@ -183,9 +188,11 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     onSourceError: (name, e) => log.warn(`metrics: ${name} source failed: ${toEeroError(e).message}`),
   });
   const models = new Map<string, Loaded>();
+  // New connections and requests, so that a batch forms after what has already arrived is read (io-activity.ts).
+  const activity = new IoActivity();
   try {
     const paths = options.paths ?? (config.engine.graph === 'auto' ? { measureUpTo: config.batching.maxBatch } : undefined);
-    for (const m of config.models) models.set(m.name, await loadServed(config, m, metrics, log, decodePool, paths));
+    for (const m of config.models) models.set(m.name, await loadServed(config, m, metrics, log, decodePool, paths, activity));
   } catch (e) {
     await Promise.all([...models.values()].map((l) => l.model.dispose()));
     throw e;
@@ -202,10 +209,11 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     clock: () => performance.now(),
     phase: () => phase,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+    activity,
   };
   let listening: Listening;
   try {
-    listening = await listen(createApp(deps), config.port, config.host, { requestTimeoutMs: config.limits.requestTimeoutMs });
+    listening = await listen(createApp(deps), config.port, config.host, { requestTimeoutMs: config.limits.requestTimeoutMs, activity });
   } catch (e) {
     await Promise.all([...models.values()].map((l) => l.model.dispose()));
     throw e;

@@ -189,6 +189,45 @@ describe('dynamic batcher', () => {
     expect(h.batcher.depth).toBe(0);
   });
 
+  test('a batch forms after settle: rows that arrive while it settles join that batch, and no second batch starts meanwhile', async () => {
+    let arrive: (() => void) | undefined;
+    let settles = 0;
+    const settle = async (): Promise<void> => {
+      settles++;
+      // What "was already in the kernel": more rows arrive while the batcher settles.
+      arrive?.();
+      arrive = undefined;
+      await Promise.resolve();
+    };
+    const h = harness({ settle });
+    const a = h.batcher.admit(3);
+    arrive = () => {
+      void a.submit(row(1), 1);
+      void a.submit(row(2), 2);
+    };
+    const first = a.submit(row(0), 0);
+    expect((await first).timings.batchSize).toBe(3);
+    expect(h.runs.map((r) => r.metas)).toEqual([[0, 1, 2]]);
+    expect(settles).toBe(1);
+  });
+
+  test('rows that leave while the batch settles are not run; a settle that fails only forms the batch without it', async () => {
+    const gone = new AbortController();
+    const h = harness({
+      settle: () => {
+        gone.abort(new EeroError('ABORTED', 'the client went away'));
+        return Promise.resolve();
+      },
+    });
+    const lone = h.batcher.admit(1).submit(row(0), 0, gone.signal);
+    expect((await rejection(lone)).code).toBe('ABORTED');
+    expect(h.runs).toEqual([]);
+    expect(h.batcher.depth).toBe(0);
+
+    const failing = harness({ settle: () => Promise.reject(new Error('settle broke')) });
+    expect((await failing.batcher.admit(1).submit(row(5), 5)).result).toBe('answer 5');
+  });
+
   test('invalid options are a CONFIG_INVALID error at creation', () => {
     const run = (): Promise<string[]> => Promise.resolve([]);
     expect(() => createBatcher({ imageLength: LEN, maxBatch: 0, maxWaitMs: 0, maxQueue: 1, run })).toThrow(
