@@ -38,10 +38,7 @@ export function listen(
   const server = createServer(app);
   const drain = trackConnections(server);
   const activity = options.activity;
-  if (activity) {
-    server.on('connection', () => activity.note());
-    server.on('request', () => activity.note());
-  }
+  if (activity) server.on('connection', () => activity.connected());
   // A request Node cannot parse (bad framing, a body cut short) still gets our JSON error shape, then the connection closes.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {

@@ -2,7 +2,6 @@
 import type { LimitsConfig } from '../config';
 import type { EeroMetrics, MetricsRegistry } from '../metrics';
 import type { ClassifyAnswer, ClassifyInput, ClassifyRequest } from '../pipeline';
-import type { IoActivity } from './io-activity';
 
 export interface Logger {
   info(line: string): void;
@@ -56,6 +55,4 @@ export interface AppDeps {
   phase: () => Phase;
   /** Bearer token for the admin routes; undefined disables them. */
   adminToken?: string;
-  /** Told of every request (gRPC calls here; HTTP connections and requests in listen.ts): the batchers settle on it. */
-  activity?: IoActivity;
 }

@@ -188,7 +188,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     onSourceError: (name, e) => log.warn(`metrics: ${name} source failed: ${toEeroError(e).message}`),
   });
   const models = new Map<string, Loaded>();
-  // New connections and requests, so that a batch forms after what has already arrived is read (io-activity.ts).
+  // New connections, so that a batch forms after what has already arrived is read (io-activity.ts).
   const activity = new IoActivity();
   try {
     const paths = options.paths ?? (config.engine.graph === 'auto' ? { measureUpTo: config.batching.maxBatch } : undefined);
@@ -209,7 +209,6 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     clock: () => performance.now(),
     phase: () => phase,
     ...(config.adminToken ? { adminToken: config.adminToken } : {}),
-    activity,
   };
   let listening: Listening;
   try {

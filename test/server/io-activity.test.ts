@@ -1,12 +1,12 @@
-/** IoActivity on the real event loop, with activity noted from later loop turns instead of sockets. */
+/** IoActivity on the real event loop, with connections noted from later loop turns instead of sockets. */
 import { IoActivity } from '../../src/server/io-activity';
 
-/** Notes one activity in each of the next `turns` loop turns (as one connection accepted per turn would). */
+/** Notes one connection in each of the next `turns` loop turns (as libuv accepts them). */
 function activityOnNextTurns(activity: IoActivity, turns: number): void {
   let left = turns;
   const step = (): void => {
     if (left-- <= 0) return;
-    activity.note();
+    activity.connected();
     setImmediate(step);
   };
   setImmediate(step);
@@ -17,11 +17,11 @@ describe('IoActivity.settle', () => {
     expect(await new IoActivity().settle()).toBe(1);
   });
 
-  test('it keeps turning while each turn brings something new, and stops at the first quiet turn', async () => {
+  test('it keeps turning while each turn accepts a connection, and stops at the first turn without one', async () => {
     const activity = new IoActivity();
     activityOnNextTurns(activity, 5);
     const turns = await activity.settle();
-    // Five turns brought a connection or request each, the next was quiet.
+    // Five turns accepted a connection each; the next (which reads the last one's request) accepted none.
     expect(turns).toBeGreaterThanOrEqual(6);
     expect(turns).toBeLessThanOrEqual(7);
   });

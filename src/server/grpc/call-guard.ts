@@ -88,7 +88,6 @@ export function unary<Req, Res>(
   work: (request: Req, signal: AbortSignal, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
-    deps.activity?.note();
     const started = deps.clock();
     const guard = callSignal(call, deps.limits.requestTimeoutMs);
     void (async () => {
