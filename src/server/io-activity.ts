@@ -18,6 +18,8 @@ const MAX_TURNS = 32;
 
 export class IoActivity {
   private accepted = 0;
+  /** `accepted` when the last settle ended. */
+  private settledAt = 0;
 
   constructor(private readonly maxTurns = MAX_TURNS) {}
 
@@ -26,13 +28,19 @@ export class IoActivity {
     this.accepted++;
   }
 
-  /** Turns of the event loop until one accepts no connection (or `maxTurns`): resolves with the turns taken. */
+  /**
+   * Nothing when no connection was accepted since the last settle (kept-alive clients: the batch starts
+   * as it would without). Else turns of the event loop until one accepts no connection (that turn reads
+   * the last one's request), at most `maxTurns`. Resolves with the turns taken.
+   */
   async settle(): Promise<number> {
-    for (let turns = 1; turns <= this.maxTurns; turns++) {
-      const before = this.accepted;
+    let turns = 0;
+    while (this.accepted !== this.settledAt && turns < this.maxTurns) {
+      this.settledAt = this.accepted;
       await nextTurn();
-      if (this.accepted === before) return turns;
+      turns++;
     }
-    return this.maxTurns;
+    this.settledAt = this.accepted;
+    return turns;
   }
 }

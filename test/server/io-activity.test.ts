@@ -13,21 +13,27 @@ function activityOnNextTurns(activity: IoActivity, turns: number): void {
 }
 
 describe('IoActivity.settle', () => {
-  test('with nothing arriving it gives the loop one turn and returns', async () => {
-    expect(await new IoActivity().settle()).toBe(1);
-  });
-
-  test('it keeps turning while each turn accepts a connection, and stops at the first turn without one', async () => {
+  test('with no connection accepted since the last settle it returns at once, without a turn', async () => {
     const activity = new IoActivity();
-    activityOnNextTurns(activity, 5);
-    const turns = await activity.settle();
-    // Five turns accepted a connection each; the next (which reads the last one's request) accepted none.
-    expect(turns).toBeGreaterThanOrEqual(6);
-    expect(turns).toBeLessThanOrEqual(7);
+    expect(await activity.settle()).toBe(0);
+    activity.connected();
+    await activity.settle();
+    expect(await activity.settle()).toBe(0);
   });
 
-  test('a steady stream does not hold a batch back beyond maxTurns', async () => {
+  test('after a connection it keeps turning while each turn accepts one, and stops at the first turn without one', async () => {
+    const activity = new IoActivity();
+    activity.connected();
+    activityOnNextTurns(activity, 4);
+    const turns = await activity.settle();
+    // Four more turns accepted a connection each; the next (which reads the last one's request) accepted none.
+    expect(turns).toBeGreaterThanOrEqual(5);
+    expect(turns).toBeLessThanOrEqual(6);
+  });
+
+  test('a steady stream of connections does not hold a batch back beyond maxTurns', async () => {
     const activity = new IoActivity(4);
+    activity.connected();
     activityOnNextTurns(activity, 100);
     expect(await activity.settle()).toBe(4);
   });
