@@ -59,8 +59,8 @@ export interface BatcherOptions<M, R> {
   maxBypassMs?: number;
   /**
    * Awaited before each batch takes its rows: lets input that has already arrived be read first (the
-   * server's: connections and requests waiting in the kernel, see src/server/io-activity.ts), so that
-   * its rows join this batch instead of waiting behind it.
+   * server's: connections waiting in the kernel to be accepted, see src/server/io-activity.ts), so
+   * that their rows join this batch instead of waiting behind it.
    */
   settle?: () => Promise<void>;
 }

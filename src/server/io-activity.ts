@@ -3,8 +3,9 @@
  * session synchronously on the event loop, and libuv (1.45 on, so Node 20)
  * accepts one connection per loop turn. While batches follow each other every
  * turn holds one engine run, so clients that connect at once are accepted one
- * run apart: at 800 requests/s on new connections, main answered 2-10% of them
- * within 50 ms, with p99 0.8-5 s (docs/api.md "Connections under load").
+ * run apart: at 800 requests/s, each on a new connection, the build before this
+ * answered 2-10% within 50 ms in two of four runs, with p99 0.8-5 s (docs/api.md
+ * "Connections under load").
  * Before a batch forms, the batcher awaits `settle()`: extra loop turns, for as
  * long as each accepts a new connection (and one more, to read the last one's
  * request), so that what has arrived is read and its rows join this batch
