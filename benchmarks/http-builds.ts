@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { markdownTable } from '../src/cli/report/tables';
+import { median } from './support/format';
 import { processCpuSeconds, startServer, type ServerProcess } from './support/http-client';
 import { REPO_ROOT } from './support/options';
 
@@ -44,12 +45,6 @@ async function slice(name: string, server: ServerProcess, connections: number, s
     cpuCores: (processCpuSeconds(server.pid) - cpu0) / wallS,
   };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -62,7 +62,7 @@ export interface BatcherOptions<M, R> {
    * server's: connections waiting in the kernel to be accepted, see src/server/io-activity.ts), so
    * that their rows join this batch instead of waiting behind it.
    */
-  settle?: () => Promise<void>;
+  settle?: () => Promise<unknown>;
 }
 
 /** Queue places held for one request, so that its rows are admitted all together or not at all. */

@@ -73,7 +73,7 @@ export interface ClassifierOptions {
   /** Told when a background monitor run fails (it never fails an answer). */
   onMonitorError?: (e: unknown) => void;
   /** Awaited before each batch forms (the batcher's settle: the server reads what has already arrived). */
-  settle?: () => Promise<void>;
+  settle?: () => Promise<unknown>;
 }
 
 export interface Classifier {

@@ -107,9 +107,7 @@ async function loadServed(
       maxAspectRatio: config.limits.maxAspectRatio,
       decodeTimeoutSeconds: config.limits.decodeTimeoutSeconds,
       decodePool,
-      settle: async () => {
-        await activity.settle();
-      },
+      settle: () => activity.settle(),
       onBatch: (report, run) => {
         metrics.observeBatch(m.name, report.size, run?.path ?? 'failed');
         metrics.observePhase(m.name, 'inference', report.inferenceSeconds);
