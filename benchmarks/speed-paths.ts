@@ -14,7 +14,16 @@
 import type { Engine, OnExit, ScoreKindCode } from '../src/engine';
 import type { LoadedModel, RouteChoice } from '../src/pipeline';
 import { runDirect } from '../src/pipeline';
-import { mulberry32, rowStream, scoreRow, scorerOf, softmaxRow, TIE_NOISE, type ScoringOptions, type ThresholdPolicy } from '../src/router';
+import {
+  fillRowNoise,
+  mulberry32,
+  scoreRow,
+  scorerOf,
+  softmaxRow,
+  TIE_NOISE,
+  type ScoringOptions,
+  type ThresholdPolicy,
+} from '../src/router';
 import { mean, median } from './support/format';
 
 /** How rows are routed when they are: EERO's thresholds (a trained bundle), or a fixed mix (untrained: row key r leaves at exit r mod M). */
@@ -145,8 +154,7 @@ function passes(s: Subject): Pending[] {
               : l === key % m
                 ? -Infinity
                 : Infinity;
-        const next = rowStream(scoring.seed, key, l);
-        for (let c = 0; c < k; c++) noise[(r * m + l) * k + c] = TIE_NOISE * next();
+        fillRowNoise(scoring.seed, key, l, TIE_NOISE, noise, (r * m + l) * k, k);
       }
     }
     const res = await graph.run(x(start, b), b, thresholds, scoring.temperature, noise, scoreCode(scoring.score), { detail: false });

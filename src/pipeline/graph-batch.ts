@@ -8,7 +8,7 @@ import type { EarlyExitGraph, EarlyExitRun } from '../engine';
 import {
   argmax,
   NO_HISTORY,
-  rowStream,
+  fillRowNoise,
   scoreRow,
   scorerOf,
   softmaxRow,
@@ -74,9 +74,7 @@ function graphInputs(
     for (let l = 0; l < m; l++) {
       thresholds[r * m + l] = l === cap ? -Infinity : (tau[l] as number);
       // The same doubles scoreRow adds (TIE_NOISE x the row's stream at this exit).
-      const next = rowStream(seed, meta.key, l);
-      const at = (r * m + l) * k;
-      for (let c = 0; c < k; c++) noise[at + c] = TIE_NOISE * next();
+      fillRowNoise(seed, meta.key, l, TIE_NOISE, noise, (r * m + l) * k, k);
     }
   }
   return { thresholds, noise };

@@ -201,15 +201,23 @@ export function createBatchRunner(model: LoadedModel, options: BatchRunnerOption
   };
 }
 
+const wallClock = (): number => performance.now();
+/** One runner per model and clock, kept as the service keeps its batcher's: its buffers and what its planner learned go on to the next batch. */
+const directRunners = new WeakMap<LoadedModel, WeakMap<() => number, RunBatch<RowMeta, ImageResult>>>();
+
 /** One batch straight through the engine and router, without a batcher (benchmarks, tests). */
 export function runDirect(
   model: LoadedModel,
   input: Float32Array,
   choice: RowMeta['choice'],
   firstKey = 0,
-  clock = (): number => performance.now(),
+  clock: () => number = wallClock,
 ): Promise<ImageResult[]> {
   const n = input.length / model.preprocessor.imageLength;
   const metas = Array.from({ length: n }, (_, i): RowMeta => ({ choice, key: firstKey + i, topk: 1, trace: false, arrivedAt: clock() }));
-  return createBatchRunner(model, { clock })({ input, metas, signals: [], queueMs: metas.map(() => 0) });
+  let runners = directRunners.get(model);
+  if (runners === undefined) directRunners.set(model, (runners = new WeakMap()));
+  let run = runners.get(clock);
+  if (run === undefined) runners.set(clock, (run = createBatchRunner(model, { clock })));
+  return run({ input, metas, signals: [], queueMs: metas.map(() => 0) });
 }

@@ -8,13 +8,17 @@
 /** mulberry32: 32 bits of state, uniform doubles in [0, 1). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return () => mulberryDraw((a = (a + MULBERRY_STEP) >>> 0));
+}
+
+const MULBERRY_STEP = 0x6d2b79f5;
+
+/** mulberry32's output for state `a`, after its step. */
+function mulberryDraw(a: number): number {
+  let t = a;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
 /** murmur3's 32-bit finaliser: spreads every input bit over the output. */
@@ -33,14 +37,27 @@ function fmix32(h: number): number {
  * depend on which other rows share its batch or in which order they run.
  */
 export function mixSeed(...words: readonly number[]): number {
-  let h = 0x9e3779b9;
-  for (const w of words) {
-    const lo = w >>> 0;
-    const hi = Math.floor(w / 4294967296) >>> 0;
-    h = fmix32((h ^ lo) + 0x7f4a7c15);
-    h = fmix32((h ^ hi) + 0x165667b1);
-  }
+  let h = MIX_START;
+  for (const w of words) h = mixWord(h, w);
   return h;
+}
+
+const MIX_START = 0x9e3779b9;
+
+/** One word (up to 2^53) into the hash: its low, then its high 32 bits. */
+function mixWord(h: number, w: number): number {
+  h = fmix32((h ^ (w >>> 0)) + 0x7f4a7c15);
+  return fmix32((h ^ (Math.floor(w / 4294967296) >>> 0)) + 0x165667b1);
+}
+
+/**
+ * `count` draws of rowStream(seed, key, exit), each times `scale`, written to `out` from `at`: the
+ * same doubles, without a closure and an argument array per (row, exit) (a batch's graph inputs
+ * fill rows x exits x classes of them).
+ */
+export function fillRowNoise(seed: number, key: number, exit: number, scale: number, out: Float64Array, at: number, count: number): void {
+  let a = mixWord(mixWord(mixWord(MIX_START, seed), key), exit);
+  for (let i = 0; i < count; i++) out[at + i] = scale * mulberryDraw((a = (a + MULBERRY_STEP) >>> 0));
 }
 
 /** The noise stream of one row at one exit. */

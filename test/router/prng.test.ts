@@ -1,4 +1,4 @@
-import { mulberry32, rowStream } from '../../src/router';
+import { fillRowNoise, mulberry32, rowStream } from '../../src/router';
 import { mixSeed } from '../../src/router/prng';
 
 describe('mulberry32', () => {
@@ -36,5 +36,23 @@ describe('mixSeed and rowStream', () => {
   it('depends on words above 2^32', () => {
     expect(mixSeed(0, 2 ** 32)).not.toBe(mixSeed(0, 0));
     expect(mixSeed(1, 2)).not.toBe(mixSeed(2, 1));
+  });
+});
+
+describe('fillRowNoise', () => {
+  it('writes the draws of rowStream times the scale, bit for bit, for small and 53-bit keys', () => {
+    const cases = [
+      [0, 0, 0],
+      [7, 123456, 3],
+      [2 ** 31 + 5, 2 ** 52 + 17, 11],
+      [42, Number.MAX_SAFE_INTEGER, 0],
+    ] as const;
+    for (const [seed, key, exit] of cases) {
+      const out = new Float64Array(3 + 10).fill(-1);
+      fillRowNoise(seed, key, exit, 1e-9, out, 3, 10);
+      const next = rowStream(seed, key, exit);
+      const expected = [-1, -1, -1, ...Array.from({ length: 10 }, () => 1e-9 * next())];
+      expect(Array.from(out)).toEqual(expected);
+    }
   });
 });
