@@ -8,12 +8,15 @@
  * deadline_ms (after 2 s per build not counted), then bursts of --burst requests at once with deadline_ms. Latency is the client's,
  * from send to the last byte. Not a test.
  * Usage: npm run build && node dist/benchmarks/deadline.js [--base ../main/dist/src/cli/main.js] [--rounds 4] [--new-connections]
- *        [--slice 5] [--deadline 50] [--load 0.75] [--burst 40] [--out benchmarks/results/deadline-run.md]
+ *        [--slice 5] [--deadline 50] [--load 0.75] [--burst 40] [--photo 224] [--out benchmarks/results/deadline-run.md]
+ * --photo N: the images as N x N JPEGs (decoded and resized by sharp) instead of 28 x 28 PNGs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, getPriority, loadavg } from 'node:os';
+import type { Agent } from 'node:http';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
 import { markdownTable } from '../src/cli/report/tables';
 import { FMNIST_DIR, readIdx } from './fmnist-pngs';
 import {
@@ -21,7 +24,7 @@ import {
   closedLoop,
   createAgent,
   openLoop,
-  postPng,
+  postImage,
   processCpuSeconds,
   startServer,
   type Reply,
@@ -48,6 +51,15 @@ function hardImages(count: number): Buffer[] {
     if (labels.data[i] === SHIRT) out.push(grayPng(images.data.subarray(i * h * w, (i + 1) * h * w), w, h));
   }
   return out;
+}
+
+/**
+ * The images as photos a client would send: `side` x `side` sRGB JPEGs (quality 85). Small PNGs take
+ * the decoder's fast path; these go through sharp's decode and resize on its thread pool, and the
+ * decode, not the engine, then sets the service's capacity.
+ */
+function asPhotos(pngs: readonly Buffer[], side: number): Promise<Buffer[]> {
+  return Promise.all(pngs.map((png) => sharp(png).resize(side, side).toColourspace('srgb').jpeg({ quality: 85 }).toBuffer()));
 }
 
 /** The scheduler group's nice value (Linux autogroups: CPU is shared between groups first), for the record. */
@@ -103,6 +115,7 @@ async function main(): Promise<void> {
       load: { type: 'string', default: '0.75' },
       burst: { type: 'string', default: '40' },
       'new-connections': { type: 'boolean', default: false },
+      photo: { type: 'string' },
       out: { type: 'string', default: path.join(REPO_ROOT, 'benchmarks', 'results', 'deadline-run.md') },
     },
   });
@@ -115,7 +128,12 @@ async function main(): Promise<void> {
   ];
   const builds: Build[] = [{ name: 'this', main: path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js') }];
   if (values.base) builds.push({ name: 'base', main: path.resolve(values.base) });
-  const images = hardImages(256);
+  const photo = values.photo === undefined ? undefined : Number(values.photo);
+  if (photo !== undefined && !(Number.isInteger(photo) && photo >= 28))
+    throw new Error(`--photo: a side of at least 28 pixels, got ${values.photo}`);
+  const images = photo === undefined ? hardImages(256) : await asPhotos(hardImages(256), photo);
+  const type = photo === undefined ? 'image/png' : 'image/jpeg';
+  const post = (a: Agent | false, u: string, body: Buffer): Promise<Reply> => postImage(a, u, body, type);
   // --new-connections: every request on a connection of its own (a client without keep-alive), capacity included.
   const agent = values['new-connections'] ? false : createAgent();
   const capacity: string[][] = [];
@@ -127,10 +145,10 @@ async function main(): Promise<void> {
   try {
     for (const b of builds) b.server = await startServer(b.main);
     const caps: number[] = [];
-    for (const b of builds) await closedLoop((i) => postPng(agent, url(b), images[i % images.length] as Buffer), 32, 2);
+    for (const b of builds) await closedLoop((i) => post(agent, url(b), images[i % images.length] as Buffer), 32, 2);
     for (let r = 0; r < 3; r++) {
       for (const b of turn(r)) {
-        const c = await closedLoop((i) => postPng(agent, url(b), images[i % images.length] as Buffer), 32, 4);
+        const c = await closedLoop((i) => post(agent, url(b), images[i % images.length] as Buffer), 32, 4);
         caps.push(c);
         capacity.push([b.name, String(r + 1), c.toFixed(0), (loadavg()[0] as number).toFixed(1)]);
       }
@@ -138,16 +156,16 @@ async function main(): Promise<void> {
     const rate = load * quantile(caps, 0.5);
     const query = `?deadline_ms=${deadline}`;
     // A slice of 2 s per build first, not counted: the first slice after the closed loop suffered in trial runs (the client's heap, idle sockets).
-    for (const b of builds) await openLoop((i) => postPng(agent, url(b, query), images[i % images.length] as Buffer), rate, 2);
+    for (const b of builds) await openLoop((i) => post(agent, url(b, query), images[i % images.length] as Buffer), rate, 2);
     for (let r = 0; r < rounds; r++) {
       for (const b of turn(r)) {
-        const send = (i: number): Promise<Reply> => postPng(agent, url(b, query), images[i % images.length] as Buffer);
+        const send = (i: number): Promise<Reply> => post(agent, url(b, query), images[i % images.length] as Buffer);
         steady.push(await phase(b, r + 1, () => openLoop(send, rate, slice), rate));
       }
     }
     for (let r = 0; r < 2 * 5; r++) {
       for (const b of turn(r)) {
-        const send = (i: number): Promise<Reply> => postPng(agent, url(b, query), images[i % images.length] as Buffer);
+        const send = (i: number): Promise<Reply> => post(agent, url(b, query), images[i % images.length] as Buffer);
         burstPhases.push(await phase(b, r + 1, async () => ({ replies: await bursts(send, burst, 1, 1000) })));
       }
     }
@@ -164,7 +182,7 @@ async function main(): Promise<void> {
     `# Deadline run (${new Date().toISOString()})`,
     '',
     `${availableParallelism()} cores (${cpu}), node ${process.version}, nice ${getPriority()}, ${autogroup()} (the servers inherit both); builds: ${builds.map((b) => `${b.name} = ${b.main}`).join('; ')}.`,
-    `Deadline D = ${deadline} ms. Steady: ${load} x the median capacity, ${rounds} slices of ${slice} s per build, builds taking turns (ABBA). Bursts: ${burst} requests at once, 10 per build, taking turns, 1 s apart. Connections: ${agent ? 'kept alive (one agent, up to 256 sockets)' : 'a new one for every request (no keep-alive)'}.`,
+    `Images: ${photo === undefined ? 'the 28 x 28 PNGs' : `${photo} x ${photo} sRGB JPEGs (the same images upscaled: sharp decodes and resizes each one)`}. Deadline D = ${deadline} ms. Steady: ${load} x the median capacity, ${rounds} slices of ${slice} s per build, builds taking turns (ABBA). Bursts: ${burst} requests at once, 10 per build, taking turns, 1 s apart. Connections: ${agent ? 'kept alive (one agent, up to 256 sockets)' : 'a new one for every request (no keep-alive)'}.`,
     '',
     '## Capacity (32 clients, closed loop, no deadline, windows of 4 s taking turns)',
     '',

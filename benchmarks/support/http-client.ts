@@ -63,11 +63,11 @@ export function createAgent(): Agent {
   return new Agent({ keepAlive: true, maxSockets: 256 });
 }
 
-/** `agent` false: a connection of its own for this request (a client without keep-alive). */
-export function postPng(agent: Agent | false, url: string, body: Buffer): Promise<Reply> {
+/** One image as the request body. `agent` false: a connection of its own for this request (a client without keep-alive). */
+export function postImage(agent: Agent | false, url: string, body: Buffer, type = 'image/png'): Promise<Reply> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'image/png', 'content-length': body.length } }, (res) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': type, 'content-length': body.length } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

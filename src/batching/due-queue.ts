@@ -4,6 +4,12 @@
  * due time is passed over for at most `maxBypassMs`: it then ranks as if due at that moment. A batch
  * never mixes the two kinds, so that a row with a deadline is never held back by rows that run to
  * their last exit.
+ *
+ * A row already past its due time when a batch forms ranks as if due `maxBypassMs` later, so it goes
+ * after the rows still in time (all but those with more slack than that): it is late whatever
+ * happens, and taken first it would make every row behind it late too. After a stall (the machine
+ * busy elsewhere, a burst beyond capacity) earliest-due-first would keep the whole backlog late until
+ * it has drained; this way the rows still in time are answered in time while the late ones wait.
  */
 
 export interface Queued {
@@ -48,29 +54,36 @@ export class DueQueue<P extends Queued> {
     return true;
   }
 
-  /** The next batch: up to `max` rows of the first row's kind, in rank order. */
-  take(max: number): P[] {
-    const first = this.entries[0];
+  /** The next batch at clock time `now`: up to `max` rows of the first row's kind, in rank order, the late ones deferred. */
+  take(max: number, now: number): P[] {
+    const order = this.order(now);
+    const first = order[0];
     if (first === undefined) return [];
-    const taken: P[] = [];
-    for (let i = 0; i < this.entries.length && taken.length < max;) {
-      const e = this.entries[i] as Entry<P>;
-      if (e.urgent === first.urgent) {
-        taken.push(e.item);
-        this.entries.splice(i, 1);
-      } else i++;
+    const taken = new Set<Entry<P>>();
+    for (const e of order) {
+      if (taken.size >= max) break;
+      if (e.urgent === first.urgent) taken.add(e);
     }
-    return taken;
+    for (let i = this.entries.length - 1; i >= 0; i--) if (taken.has(this.entries[i] as Entry<P>)) this.entries.splice(i, 1);
+    return [...taken].map((e) => e.item);
   }
 
-  /** Due times of the rows with a deadline still waiting, earliest first, at most `max`. */
-  due(max: number): number[] {
+  /** Due times of the rows with a deadline still waiting, in the order batches will take them, at most `max`. */
+  due(max: number, now: number): number[] {
     const out: number[] = [];
-    for (const e of this.entries) {
+    for (const e of this.order(now)) {
       if (out.length >= max) break;
       if (e.item.dueAt !== undefined) out.push(e.item.dueAt);
     }
     return out;
+  }
+
+  /** The entries in the order batches take them at `now`: those past due ranked `maxBypassMs` later. */
+  private order(now: number): Array<Entry<P>> {
+    if (!this.entries.some((e) => e.urgent && e.rank < now)) return this.entries;
+    const rank = (e: Entry<P>): number => (e.urgent && e.rank < now ? e.rank + this.maxBypassMs : e.rank);
+    // A stable sort: equal ranks keep the queue's order (arrival order among equals).
+    return [...this.entries].sort((a, b) => rank(a) - rank(b));
   }
 
   /**

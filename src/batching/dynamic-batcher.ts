@@ -123,8 +123,9 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
         return;
       }
     }
-    const taken = queue.take(maxBatch);
-    const behind = queue.due(maxBatch);
+    const formedAt = now();
+    const taken = queue.take(maxBatch, formedAt);
+    const behind = queue.due(maxBatch, formedAt);
     for (const p of taken) if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     const n = taken.length;
     runningRows = n;

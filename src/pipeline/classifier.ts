@@ -106,7 +106,7 @@ function uncertified(r: ImageResult): EeroError {
 export function createClassifier(model: LoadedModel, options: ClassifierOptions): Classifier {
   const clock = options.clock ?? (() => performance.now());
   const imageLength = model.preprocessor.imageLength;
-  const decodePool = options.decodePool ?? createDecodePool();
+  const decodePool = options.decodePool ?? createDecodePool({ now: clock });
   const decodeOptions = {
     limitInputPixels: options.limitInputPixels,
     maxSide: options.maxSide ?? DEFAULTS.maxSide,
@@ -180,6 +180,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
                 ...decodeOptions,
                 client: request.client ?? 'local',
                 signal: stop.signal,
+                ...(choice.deadlineMs === undefined ? {} : { dueAt: arrivedAt + choice.deadlineMs }),
               });
             }
             return clock() - t0;

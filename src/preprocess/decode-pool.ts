@@ -5,7 +5,10 @@
  * a client with many expensive images delays its own queue, not another
  * client's. Large images (declared above `largePixels`) may hold every slot
  * but one: a small image finds a slot free however many large ones are in
- * flight, from however many clients. Pure scheduling: no clock, no I/O.
+ * flight, from however many clients. Within a client's queue, a job already
+ * past its due time (a deadline) waits behind the jobs still in time, as in
+ * the batcher's queue (src/batching/due-queue.ts): late whatever happens, it
+ * would make them late too. Pure scheduling: the clock is given, no I/O.
  */
 import { DEFAULTS, usableCores } from '../config';
 import { EeroError } from '../errors';
@@ -15,6 +18,8 @@ export interface DecodePoolOptions {
   slots?: number;
   /** Declared pixels above which an image counts as large; default DEFAULTS.largeImagePixels. */
   largePixels?: number;
+  /** Milliseconds clock the jobs' due times are read on; without it due times are not looked at. */
+  now?: () => number;
 }
 
 export interface DecodeJob {
@@ -24,10 +29,13 @@ export interface DecodeJob {
   pixels: number;
   /** Aborting it while the job waits takes the job out of the queue (ABORTED); a running job is bounded by the decode timeout. */
   signal?: AbortSignal;
+  /** Clock time the answer is due (a deadline); once past, the job yields to its client's jobs still in time. */
+  dueAt?: number;
 }
 
 interface Waiting {
   large: boolean;
+  dueAt: number | undefined;
   start: () => void;
   cancel: (reason: unknown) => void;
 }
@@ -60,9 +68,11 @@ export class DecodePool {
   private readonly queues = new Map<string, Waiting[]>();
   private running = 0;
   private runningLarge = 0;
+  private readonly now: (() => number) | undefined;
 
   constructor(options: DecodePoolOptions = {}) {
     const { slots = defaultDecodeSlots(), largePixels = DEFAULTS.largeImagePixels } = options;
+    this.now = options.now;
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, not ${slots}.`);
     if (!(largePixels > 0)) throw new RangeError(`largePixels must be positive, not ${largePixels}.`);
     this.slots = slots;
@@ -78,6 +88,7 @@ export class DecodePool {
       const onAbort = (): void => this.remove(job.client, waiting, signal?.reason);
       const waiting: Waiting = {
         large: job.pixels > this.largePixels,
+        dueAt: job.dueAt,
         start: () => {
           signal?.removeEventListener('abort', onAbort);
           this.running++;
@@ -121,8 +132,12 @@ export class DecodePool {
 
   /** The next job to start, taken out of its queue; its client goes to the back of the turn (or leaves it when done). */
   private next(): Waiting | undefined {
+    const now = this.now?.();
+    const mayRun = (w: Waiting): boolean => !w.large || this.runningLarge < this.largeSlots;
+    const inTime = (w: Waiting): boolean => now === undefined || w.dueAt === undefined || w.dueAt > now;
     for (const [client, queue] of this.queues) {
-      const at = queue.findIndex((w) => !w.large || this.runningLarge < this.largeSlots);
+      const first = queue.findIndex((w) => mayRun(w) && inTime(w));
+      const at = first >= 0 ? first : queue.findIndex(mayRun);
       if (at < 0) continue;
       const [job] = queue.splice(at, 1) as [Waiting];
       this.queues.delete(client);

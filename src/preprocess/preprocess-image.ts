@@ -20,6 +20,8 @@ export interface PreprocessOptions extends DecodeOptions, SizeLimits {
   pool?: DecodePool;
   /** The pool's queue this image waits in; default 'local'. */
   client?: string;
+  /** Clock time (the pool's clock) the answer is due: once past, the decode waits behind its client's decodes still in time. */
+  dueAt?: number;
   /** Decode small, plain PNGs at the model's size without libvips (png-fast-path.ts); default true. The tensor is the same. */
   fastPath?: boolean;
 }
@@ -79,10 +81,13 @@ async function runInto(
     checkAborted(options.signal);
     return { header, ...(await decodePixels(bytes, header, plan, options)) };
   };
-  const job = { client: options.client ?? 'local', pixels: declared ? declared.width * declared.height : 0 };
-  const { header, pixels, channels } = options.pool
-    ? await options.pool.run(options.signal ? { ...job, signal: options.signal } : job, decode)
-    : await decode();
+  const job = {
+    client: options.client ?? 'local',
+    pixels: declared ? declared.width * declared.height : 0,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.dueAt === undefined ? {} : { dueAt: options.dueAt }),
+  };
+  const { header, pixels, channels } = options.pool ? await options.pool.run(job, decode) : await decode();
   checkAborted(options.signal);
   writeNormalised(pixels, channels, plan, target, offset);
   return { ...header, durationMs: performance.now() - start };

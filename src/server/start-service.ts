@@ -176,7 +176,12 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   const sharp = configureSharp();
   // One pool for every model: decodes share the cores (and libuv's threads) whichever model they are for.
   const { decodeConcurrency, largeImagePixels } = config.limits;
-  const decodePool = createDecodePool({ ...(decodeConcurrency ? { slots: decodeConcurrency } : {}), largePixels: largeImagePixels });
+  // The classifiers' clock (performance.now), on which requests' due times are set.
+  const decodePool = createDecodePool({
+    ...(decodeConcurrency ? { slots: decodeConcurrency } : {}),
+    largePixels: largeImagePixels,
+    now: () => performance.now(),
+  });
   log.info(
     `sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${sharp.threads} thread(s) per image, ` +
       `${decodePool.slots} decode(s) at once`,

@@ -123,6 +123,46 @@ describe('batcher: rows with a due time', () => {
     }
   });
 
+  test('rows already past their due time go after the rows still in time, earliest due first among each, and the run is told the order', async () => {
+    const h = harness({ maxBatch: 2 });
+    const busy = h.batcher.admit(1).submit(row(), 'busy');
+    await tick();
+    const rows = (
+      [
+        ['late-5', 5],
+        ['late-8', 8],
+        ['in-time-60', 60],
+        ['in-time-40', 40],
+      ] as const
+    ).map(([meta, due]) => h.batcher.admit(1).submit(row(), meta, undefined, due));
+    await tick();
+    // The busy run ends at 10: the first two rows are late by then.
+    h.clock.now = 10;
+    for (let i = 0; i < 4; i++) {
+      h.release();
+      await tick();
+    }
+    await Promise.all([busy, ...rows]);
+    expect(h.runs.map((r) => r.metas)).toEqual([['busy'], ['in-time-40', 'in-time-60'], ['late-5', 'late-8']]);
+    expect(h.runs[1]?.behind).toEqual([5, 8]);
+  });
+
+  test('a late row ranks as if due maxBypassMs later: after rows due before that, before rows due after', async () => {
+    const h = harness({ maxBatch: 1, maxBypassMs: 100 });
+    const busy = h.batcher.admit(1).submit(row(), 'busy');
+    await tick();
+    const late = h.batcher.admit(1).submit(row(), 'late-5', undefined, 5); // late at 50: ranks as due at 105
+    const inTime = [60, 300].map((due) => h.batcher.admit(1).submit(row(), `in-time-${due}`, undefined, due));
+    await tick();
+    h.clock.now = 50;
+    for (let i = 0; i < 4; i++) {
+      h.release();
+      await tick();
+    }
+    await Promise.all([busy, late, ...inTime]);
+    expect(h.runs.map((r) => r.metas)).toEqual([['busy'], ['in-time-60'], ['late-5'], ['in-time-300']]);
+  });
+
   test('a due time that is not a finite number is refused', async () => {
     const h = harness();
     await expect(h.batcher.admit(1).submit(row(), 'x', undefined, NaN)).rejects.toMatchObject({ code: 'INTERNAL' });

@@ -13,10 +13,18 @@ interface Handle {
 }
 
 /** Enqueues a job named `name` whose task records its start in `started` and waits for `finish`. */
-function submit(pool: DecodePool, started: string[], name: string, client: string, pixels = 1, signal?: AbortSignal): Handle {
+function submit(
+  pool: DecodePool,
+  started: string[],
+  name: string,
+  client: string,
+  pixels = 1,
+  signal?: AbortSignal,
+  dueAt?: number,
+): Handle {
   let finish = (): void => undefined;
   let fail = (_e: unknown): void => undefined;
-  const result = pool.run({ client, pixels, ...(signal ? { signal } : {}) }, () => {
+  const result = pool.run({ client, pixels, ...(signal ? { signal } : {}), ...(dueAt === undefined ? {} : { dueAt }) }, () => {
     started.push(name);
     return new Promise<string>((resolve, reject) => {
       finish = () => resolve(name);
@@ -31,6 +39,45 @@ function submit(pool: DecodePool, started: string[], name: string, client: strin
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('the decode pool', () => {
+  it("starts a client's jobs still in time before its jobs already past their due time, in queue order among each", async () => {
+    const clock = { now: 0 };
+    const pool = createDecodePool({ slots: 1, largePixels: LARGE, now: () => clock.now });
+    const started: string[] = [];
+    const first = submit(pool, started, 'first', 'a');
+    const jobs = [
+      submit(pool, started, 'due-10', 'a', 1, undefined, 10),
+      submit(pool, started, 'no-deadline', 'a'),
+      submit(pool, started, 'due-20', 'a', 1, undefined, 20),
+      submit(pool, started, 'due-100', 'a', 1, undefined, 100),
+    ];
+    await flush();
+    clock.now = 15; // due-10 is late now
+    for (const j of [first, ...jobs]) {
+      j.finish();
+      await flush();
+    }
+    // Each finish lets the next start; finishing a job that has not started yet does nothing, so finish them all once more.
+    for (const j of jobs) j.finish();
+    await Promise.all([first, ...jobs].map((j) => j.result));
+    expect(started).toEqual(['first', 'no-deadline', 'due-20', 'due-100', 'due-10']);
+  });
+
+  it('without a clock, due times change nothing', async () => {
+    const pool = createDecodePool({ slots: 1, largePixels: LARGE });
+    const started: string[] = [];
+    const jobs = [
+      submit(pool, started, 'first', 'a'),
+      submit(pool, started, 'due-0', 'a', 1, undefined, 0),
+      submit(pool, started, 'x', 'a'),
+    ];
+    for (let i = 0; i < 3; i++) {
+      for (const j of jobs) j.finish();
+      await flush();
+    }
+    await Promise.all(jobs.map((j) => j.result));
+    expect(started).toEqual(['first', 'due-0', 'x']);
+  });
+
   it('runs at most `slots` jobs at once and starts the next as one finishes', async () => {
     const pool = createDecodePool({ slots: 2, largePixels: LARGE });
     const started: string[] = [];
