@@ -6,6 +6,7 @@
  * libvips then reads it (and the same limits are checked on what it reads).
  */
 import { declaredIsoSize, declaredTiffSize } from './declared-size-boxed';
+import { isStartOfFrame } from './jpeg-header';
 import { declaredPngSize } from './png-size';
 import type { DecodableFormat } from './sniff-format';
 
@@ -60,9 +61,6 @@ function webpSize(b: Uint8Array): DeclaredSize | undefined {
   }
   return undefined;
 }
-
-/** SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC), which share the range. */
-const isStartOfFrame = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
 
 /** JPEG: the first start-of-frame segment's size, walking the marker segments that precede it. */
 function jpegSize(b: Uint8Array): DeclaredSize | undefined {

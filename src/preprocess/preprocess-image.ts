@@ -10,6 +10,7 @@ import type { InputPlan } from './input-plan';
 import { compileInputSpec } from './input-plan';
 import { writeNormalised } from './normalise';
 import type { ImageHeader } from './read-header';
+import { readJpegHeader } from './jpeg-header';
 import { tryPngFastPath } from './png-fast-path';
 import { checkMagic, readHeader, readPngHeader } from './read-header';
 
@@ -77,7 +78,10 @@ async function runInto(
   }
   const decode = async (): Promise<{ header: ImageHeader; pixels: Uint8Array; channels: 1 | 3 }> => {
     checkAborted(options.signal);
-    const header = (format === 'png' ? readPngHeader(bytes) : undefined) ?? (await readHeader(bytes, limits));
+    // PNG and JPEG headers are read here in JavaScript where they are plain; libvips reads the rest.
+    const plain = format === 'png' ? readPngHeader(bytes) : format === 'jpeg' ? readJpegHeader(bytes) : undefined;
+    if (plain !== undefined) checkDeclaredSize(plain, limits);
+    const header = plain ?? (await readHeader(bytes, limits));
     checkAborted(options.signal);
     return { header, ...(await decodePixels(bytes, header, plan, options)) };
   };
