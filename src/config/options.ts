@@ -43,8 +43,17 @@ export interface OptionSpec {
 const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** Names already derived, per option (requests ask for them every time). */
+const derivedNames = new WeakMap<OptionSpec, Partial<Record<Surface, string>>>();
+
 /** The option's name on a surface: `deadline_ms`, `--deadline-ms`, `deadlineMs`. */
 export function surfaceName(spec: OptionSpec, surface: Surface): string {
+  let names = derivedNames.get(spec);
+  if (names === undefined) derivedNames.set(spec, (names = {}));
+  return (names[surface] ??= deriveName(spec, surface));
+}
+
+function deriveName(spec: OptionSpec, surface: Surface): string {
   const own = spec.names?.[surface];
   if (surface === 'flag') return `--${own ?? kebab(spec.key)}`;
   if (own !== undefined) return own;

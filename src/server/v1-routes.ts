@@ -6,7 +6,7 @@ import { classifyHttp, resolveModel } from './classify-http';
 import { requestDeadline, untilAborted } from './deadline';
 import { readMultipart } from './multipart';
 import { clientKey } from './client-key';
-import { parseClassifyParams } from './params';
+import { parseClassifyParams, queryStringParams } from './params';
 import { readBody } from './read-body';
 import { budgetJson, errorItem, resultJson } from './result-json';
 import type { AppDeps } from './server-types';
@@ -32,7 +32,7 @@ async function classifyMultipart(deps: AppDeps, req: Request, res: Response, sig
 }
 
 async function classifyRaw(deps: AppDeps, req: Request, res: Response, signal: AbortSignal): Promise<void> {
-  const params = parseClassifyParams(req.query);
+  const params = queryStringParams(req.url, () => req.query);
   const model = resolveModel(deps, params.model);
   const bytes = await untilAborted(readBody(req, deps.limits.bodyBytes), signal);
   const answer = await untilAborted(
