@@ -3,7 +3,7 @@
  * No I/O, no clock. The method is written up in docs/eero.md.
  */
 export type { ExitOutputs, ScoredOutputs } from './exit-outputs';
-export { fillRowNoise, mulberry32, permutation, rowStream, seededShuffle } from './prng';
+export { fillRowNoise, mulberry32, permutation, seededShuffle } from './prng';
 export type { ScoringOptions } from './scores';
 export { argmax, DEFAULT_SCORING, NO_HISTORY, resolveScoring, scoreRow, softmaxRow, TIE_NOISE } from './scores';
 export { SCORE_KINDS, scorerOf, scorers, type ScoreKind } from './scorers/registry';

@@ -1,5 +1,5 @@
-import { fillRowNoise, mulberry32, rowStream } from '../../src/router';
-import { mixSeed } from '../../src/router/prng';
+import { fillRowNoise, mulberry32 } from '../../src/router';
+import { mixSeed, rowStream } from '../../src/router/prng';
 
 describe('mulberry32', () => {
   it('repeats the same sequence for the same seed', () => {
