@@ -150,6 +150,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
   const classify = async (images: ReadonlyArray<ClassifyInput>, request: ClassifyRequest): Promise<ClassifyAnswer> => {
     const arrivedAt = clock();
     const choice = model.routing.choose(request.routing, request.client); // a bad budget is refused before any decoding
+    const due = dueAt(arrivedAt, choice);
     const firstKey = request.key ?? nextKey;
     nextKey = Math.max(nextKey, firstKey + images.length);
     const decodable = images.flatMap((img, i) => (img instanceof EeroError ? [] : [i]));
@@ -180,7 +181,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
                 ...decodeOptions,
                 client: request.client ?? 'local',
                 signal: stop.signal,
-                ...(choice.deadlineMs === undefined ? {} : { dueAt: arrivedAt + choice.deadlineMs }),
+                ...(due === undefined ? {} : { dueAt: due }),
               });
             }
             return clock() - t0;
@@ -198,7 +199,6 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
         const ms = preprocessMs[j];
         if (ms === undefined) return [];
         const meta: RowMeta = { choice, key: firstKey + i, topk, trace: request.trace === true, arrivedAt };
-        const due = dueAt(meta);
         const row = tensor.subarray(j * imageLength, (j + 1) * imageLength);
         const answered = admission.submit(row, meta, stop.signal, due).then((b) => {
           const timings: ImageTimings = { ...b.timings, preprocessMs: ms };

@@ -69,12 +69,11 @@ export function deadlineCaps(
   return caps;
 }
 
-/** When a row's answer is due on the clock (undefined: no deadline): what the batcher orders rows by. */
-export function dueAt(meta: RowMeta): number | undefined {
-  return meta.choice.deadlineMs === undefined ? undefined : meta.arrivedAt + meta.choice.deadlineMs;
+/** When a request's answers are due on the clock (undefined: no deadline): what the batcher and the decode pool order by. */
+export function dueAt(arrivedAt: number, choice: RowMeta['choice']): number | undefined {
+  return choice.deadlineMs === undefined ? undefined : arrivedAt + choice.deadlineMs;
 }
 
-/** Rows each stage ran (stage s: the rows that left at exit s or later). */
 interface Ran {
   results: ImageResult[];
   exits: Int32Array;
