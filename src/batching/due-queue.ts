@@ -54,28 +54,24 @@ export class DueQueue<P extends Queued> {
     return true;
   }
 
-  /** The next batch at clock time `now`: up to `max` rows of the first row's kind, in rank order, the late ones deferred. */
-  take(max: number, now: number): P[] {
+  /**
+   * The next batch at clock time `now`: up to `max` rows of the first row's kind, in rank order, the late
+   * ones deferred; and the due times of the rows with a deadline left waiting, in the order later batches
+   * will take them, at most `max` (one ordering serves both).
+   */
+  take(max: number, now: number): { taken: P[]; behind: number[] } {
     const order = this.order(now);
     const first = order[0];
-    if (first === undefined) return [];
+    if (first === undefined) return { taken: [], behind: [] };
     const taken = new Set<Entry<P>>();
+    const behind: number[] = [];
     for (const e of order) {
-      if (taken.size >= max) break;
-      if (e.urgent === first.urgent) taken.add(e);
+      if (taken.size < max && e.urgent === first.urgent) taken.add(e);
+      else if (behind.length < max && e.item.dueAt !== undefined) behind.push(e.item.dueAt);
+      else if (taken.size >= max && behind.length >= max) break;
     }
     for (let i = this.entries.length - 1; i >= 0; i--) if (taken.has(this.entries[i] as Entry<P>)) this.entries.splice(i, 1);
-    return [...taken].map((e) => e.item);
-  }
-
-  /** Due times of the rows with a deadline still waiting, in the order batches will take them, at most `max`. */
-  due(max: number, now: number): number[] {
-    const out: number[] = [];
-    for (const e of this.order(now)) {
-      if (out.length >= max) break;
-      if (e.item.dueAt !== undefined) out.push(e.item.dueAt);
-    }
-    return out;
+    return { taken: [...taken].map((e) => e.item), behind };
   }
 
   /** The entries in the order batches take them at `now`: those past due ranked `maxBypassMs` later. */

@@ -123,9 +123,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
         return;
       }
     }
-    const formedAt = now();
-    const taken = queue.take(maxBatch, formedAt);
-    const behind = queue.due(maxBatch, formedAt);
+    const { taken, behind } = queue.take(maxBatch, now());
     for (const p of taken) if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     const n = taken.length;
     runningRows = n;
