@@ -228,4 +228,30 @@ describe('Open Inference Protocol over REST: tensor inputs (already preprocessed
     ]);
     expect(service.models.get(MODEL)?.classifier.depth).toBe(0);
   });
+
+  test('JSON holding more values than the most images allowed need is 413 before it is parsed; the largest real request passes', async () => {
+    const limit = 16; // filesPerRequest in this service
+    const nested = (rows: number): number[][][][] =>
+      Array.from({ length: rows }, () => [Array.from({ length: 32 }, () => new Array<number>(32).fill(0.5))]);
+    const largest = await inferV2(inferUrl(), {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [limit, 1, 32, 32], data: nested(limit) }],
+    });
+    expect([largest.status, largest.json.error]).toEqual([200, undefined]);
+    expect(outputOf(largest, 'exit').data).toHaveLength(limit);
+    // The flood hides where the schema never looks; a valid input beside it does not let it through.
+    const flood = await inferV2(inferUrl(), {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 32, 32], data: nested(1) }],
+      parameters: { junk: new Array<number>(2 * limit * 1024 + 10_001).fill(0) },
+    });
+    expect([flood.status, flood.json.error]).toEqual([
+      413,
+      expect.stringMatching(/^BODY_TOO_LARGE: the JSON holds more than 42768 values/),
+    ]);
+    // Too many images are refused from the shape, before the data are read.
+    const many = await inferV2(inferUrl(), {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [limit + 1, 1, 32, 32], data: [] }],
+      parameters: { pad: 'x'.repeat(80_000) },
+    });
+    expect([many.status, many.json.error]).toEqual([413, expect.stringMatching(/^TOO_MANY_FILES: more than 16 images/)]);
+  });
 });

@@ -65,7 +65,8 @@ function typedData(head: InputHead, values: unknown[]): InputData {
   return Uint8Array.from(pixels);
 }
 
-export function decodeInferRequest(req: ModelInferRequest, model: ModelDescription): InferCall {
+/** `maxImages`: limits.filesPerRequest, checked from the shape before the data are read. */
+export function decodeInferRequest(req: ModelInferRequest, model: ModelDescription, maxImages: number): InferCall {
   if (req.inputs.length !== 1) throw new EeroError('BAD_PARAMETER', '"inputs" must hold exactly one tensor: image, input or pixels');
   const input = req.inputs[0] as ModelInferRequest['inputs'][number];
   const raw = req.raw_input_contents;
@@ -77,7 +78,7 @@ export function decodeInferRequest(req: ModelInferRequest, model: ModelDescripti
   const rawData = raw[0];
   const values = rawData ? [] : typedValues(input.name, input.datatype, input.contents);
   // Elements cannot outnumber what the message carries: bounds the shape before anything is allocated.
-  const head = checkInputHead(input.name, input.datatype, input.shape, model, rawData ? rawData.length : values.length);
+  const head = checkInputHead(input.name, input.datatype, input.shape, model, rawData ? rawData.length : values.length, maxImages);
   const data = rawData ? rawInputData(head, rawData) : typedData(head, values);
   return {
     id: req.id === '' ? undefined : req.id,

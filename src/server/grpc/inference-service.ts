@@ -25,7 +25,7 @@ function versioned(deps: AppDeps, name: string, version: string): ServedModel {
 
 async function infer(deps: AppDeps, req: ModelInferRequest, signal: AbortSignal, client: string): Promise<ModelInferResponse> {
   const model = versioned(deps, req.model_name, req.model_version);
-  const call = decodeInferRequest(req, model.describe());
+  const call = decodeInferRequest(req, model.describe(), deps.limits.filesPerRequest);
   const answer = await untilAborted(runInfer(deps, model, call, signal, client), signal);
   return encodeInferResponse(answer, rawParameters(req.parameters));
 }

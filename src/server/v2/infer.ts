@@ -11,6 +11,7 @@ import { parseParams, type RawParams } from '../params';
 import { screenImage } from '../screen-image';
 import type { AppDeps, ServedModel } from '../server-types';
 import { MODEL_VERSION } from './metadata';
+import { tooManyImages } from './model-inputs';
 import { buildOutputs, flag, wantedOutputs, type OutputTensor, type RequestedOutput } from './outputs';
 
 /** A decoded inference request. */
@@ -34,11 +35,7 @@ export interface InferAnswer {
 }
 
 function checkImageCount(deps: AppDeps, images: number): void {
-  if (images > deps.limits.filesPerRequest) {
-    throw new EeroError('TOO_MANY_FILES', `more than ${deps.limits.filesPerRequest} images in one inference`, {
-      details: { limit: deps.limits.filesPerRequest },
-    });
-  }
+  if (images > deps.limits.filesPerRequest) throw tooManyImages(deps.limits.filesPerRequest);
 }
 
 /** `client`: who asks (an API key or an address), for the per-client limits on new expensive rules. */

@@ -51,8 +51,31 @@ function forms(model: ModelDescription): string {
   return `image (BYTES, encoded images), input (FP32 [N, ${s}], normalised) or pixels (UINT8 [N, ${s}], raw)`;
 }
 
-/** Name, datatype and shape of the one input; `most` bounds the elements (the request's size in bytes). */
-export function checkInputHead(name: unknown, datatype: unknown, shape: unknown, model: ModelDescription, most: number): InputHead {
+/** More images in one request than limits.filesPerRequest allows. */
+export function tooManyImages(limit: number): EeroError {
+  return new EeroError('TOO_MANY_FILES', `more than ${limit} images in one inference`, { details: { limit } });
+}
+
+/** The data do not hold what the shape says. */
+export function countMismatch(head: InputHead, elements: number): EeroError {
+  return new EeroError(
+    'BAD_REQUEST',
+    `input "${head.name}": shape ${JSON.stringify(head.shape)} holds ${head.count} elements, the data hold ${elements}`,
+  );
+}
+
+/**
+ * Name, datatype and shape of the one input; `most` bounds the elements (the request's size in bytes).
+ * More than `maxImages` images are refused from the shape, before any data is read.
+ */
+export function checkInputHead(
+  name: unknown,
+  datatype: unknown,
+  shape: unknown,
+  model: ModelDescription,
+  most: number,
+  maxImages: number,
+): InputHead {
   if (typeof name !== 'string' || !Object.hasOwn(INPUT_DATATYPES, name)) {
     throw new EeroError('BAD_PARAMETER', `unknown input ${shown(name)}; send one of ${forms(model)}`);
   }
@@ -62,7 +85,10 @@ export function checkInputHead(name: unknown, datatype: unknown, shape: unknown,
   if (!Array.isArray(shape)) throw new EeroError('BAD_REQUEST', `input "${input}": "shape" must be an array of integers`);
   const count = elementCount(shape, `input "${input}"`, most);
   const dims = shape as number[];
-  if (input === 'image') return { name: input, datatype: want, shape: dims, count, images: count };
+  if (input === 'image') {
+    if (count > maxImages) throw tooManyImages(maxImages);
+    return { name: input, datatype: want, shape: dims, count, images: count };
+  }
   const [c, h, w] = modelShape(model);
   if (dims.length !== 4 || dims[1] !== c || dims[2] !== h || dims[3] !== w) {
     throw new EeroError(
@@ -70,6 +96,7 @@ export function checkInputHead(name: unknown, datatype: unknown, shape: unknown,
       `input "${input}" must have shape [N, ${c}, ${h}, ${w}] (this model's input), got ${JSON.stringify(dims)}`,
     );
   }
+  if ((dims[0] as number) > maxImages) throw tooManyImages(maxImages);
   return { name: input, datatype: want, shape: dims, count, images: dims[0] as number };
 }
 
@@ -83,12 +110,7 @@ export function rawInputData(head: InputHead, data: Uint8Array): InputData {
 
 /** The classifier's inputs: one per image; BAD_REQUEST when the data do not hold what the shape says. */
 export function classifyInputs(head: InputHead, data: InputData): ClassifyInput[] {
-  if (data.length !== head.count) {
-    throw new EeroError(
-      'BAD_REQUEST',
-      `input "${head.name}": shape ${JSON.stringify(head.shape)} holds ${head.count} elements, the data hold ${data.length}`,
-    );
-  }
+  if (data.length !== head.count) throw countMismatch(head, data.length);
   if (head.count === 0) throw new EeroError('EMPTY_INPUT', `input "${head.name}" has no data`);
   if (Array.isArray(data)) return data;
   const per = head.count / head.images;

@@ -8,7 +8,17 @@ import { EeroError } from '../../errors';
 import type { ModelDescription } from '../server-types';
 import type { RawParams } from '../params';
 import type { InferCall } from './infer';
-import { checkInputHead, classifyInputs, rawInputData, shown, type InputData, type InputHead } from './model-inputs';
+import { jsonValuesOver } from './json-values';
+import {
+  checkInputHead,
+  classifyInputs,
+  countMismatch,
+  modelShape,
+  rawInputData,
+  shown,
+  type InputData,
+  type InputHead,
+} from './model-inputs';
 import type { RequestedOutput } from './outputs';
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -43,30 +53,56 @@ function parseJson(text: string): Record<string, unknown> {
   return body;
 }
 
+/**
+ * Visits the leaves of nested arrays down to `depth` levels, in order, as
+ * Array.prototype.flat(depth) would list them (deeper arrays are leaves);
+ * returns the index after the last (from 0: how many there were). Nothing is
+ * copied: a flat() of two million numbers took as long as parsing them.
+ */
+function eachLeaf(data: unknown[], depth: number, visit: (value: unknown, index: number) => void, at = 0): number {
+  for (const v of data) {
+    if (depth > 0 && Array.isArray(v)) at = eachLeaf(v, depth - 1, visit, at);
+    else visit(v, at++);
+  }
+  return at;
+}
+
 /** JSON `data`, nested or flat, as the head's datatype. */
-function jsonData(head: InputHead, data: unknown): InputData {
+function jsonData(head: InputHead, raw: unknown): InputData {
+  const data = Array.isArray(raw) ? raw : [];
   // Flattened as deep as the shape goes (at least [[...]] for [n] images, as before).
-  const flat: unknown[] = Array.isArray(data) ? data.flat(Math.max(2, head.shape.length - 1)) : [];
+  const depth = Math.max(2, head.shape.length - 1);
+  const count = eachLeaf(data, depth, () => undefined);
+  if (count !== head.count) throw countMismatch(head, count);
   const what = `input "${head.name}"`;
   if (head.datatype === 'BYTES') {
-    return flat.map((d, i) => {
+    const images: Uint8Array[] = [];
+    eachLeaf(data, depth, (d, i) => {
       if (typeof d !== 'string') throw bad(`input image ${i}: expected a base64 string`);
       const s = d.replace(/\s+/g, '');
       if (!BASE64.test(s)) throw bad(`input image ${i}: not valid base64`);
-      return Buffer.from(s, 'base64');
+      images.push(Buffer.from(s, 'base64'));
     });
+    return images;
   }
-  const out = head.datatype === 'FP32' ? new Float32Array(flat.length) : new Uint8Array(flat.length);
-  flat.forEach((v, i) => {
-    const ok = typeof v === 'number' && (head.datatype === 'FP32' ? Number.isFinite(v) : Number.isInteger(v) && v >= 0 && v <= 255);
+  const fp32 = head.datatype === 'FP32';
+  const out = fp32 ? new Float32Array(count) : new Uint8Array(count);
+  eachLeaf(data, depth, (v, i) => {
+    const ok = typeof v === 'number' && (fp32 ? Number.isFinite(v) : Number.isInteger(v) && v >= 0 && v <= 255);
     if (!ok)
-      throw new EeroError(
-        'BAD_REQUEST',
-        `${what}: element ${i} is ${shown(v)}, not ${head.datatype === 'FP32' ? 'a finite number' : 'an integer 0..255'}`,
-      );
+      throw new EeroError('BAD_REQUEST', `${what}: element ${i} is ${shown(v)}, not ${fp32 ? 'a finite number' : 'an integer 0..255'}`);
     out[i] = v;
   });
   return out;
+}
+
+/**
+ * The most values a request's JSON may hold: its images' elements (one per image as BYTES), with room for
+ * the arrays that nest them, the parameters and the outputs.
+ */
+function jsonValueLimit(model: ModelDescription, maxImages: number): number {
+  const [c, h, w] = modelShape(model);
+  return 2 * maxImages * c * h * w + 10_000;
 }
 
 function requestedOutputs(raw: unknown): RequestedOutput[] | undefined {
@@ -78,19 +114,31 @@ function requestedOutputs(raw: unknown): RequestedOutput[] | undefined {
   });
 }
 
-/** The body as an inference call; `jsonLength` splits JSON from binary data (the header's value). */
-export function parseRestInfer(body: Buffer, jsonLength: number | undefined, model: ModelDescription): InferCall {
+/**
+ * The body as an inference call; `jsonLength` splits JSON from binary data (the header's value).
+ * `maxImages` (limits.filesPerRequest) bounds the images, and with them the values the JSON may hold.
+ */
+export function parseRestInfer(body: Buffer, jsonLength: number | undefined, model: ModelDescription, maxImages: number): InferCall {
   if (jsonLength !== undefined && jsonLength > body.length) {
     throw new EeroError('BAD_REQUEST', `Inference-Header-Content-Length ${jsonLength} is more than the body's ${body.length} bytes`);
   }
-  const json = parseJson(body.subarray(0, jsonLength ?? body.length).toString('utf8'));
+  const text = body.subarray(0, jsonLength ?? body.length);
+  const most = jsonValueLimit(model, maxImages);
+  if (jsonValuesOver(text, most)) {
+    throw new EeroError(
+      'BODY_TOO_LARGE',
+      `the JSON holds more than ${most} values, more than a request of at most ${maxImages} images needs; send images as BYTES or pixels with the binary data extension`,
+      { details: { limit: most } },
+    );
+  }
+  const json = parseJson(text.toString('utf8'));
   const binary = jsonLength === undefined ? new Uint8Array(0) : body.subarray(jsonLength);
   const inputs = json.inputs;
   if (!Array.isArray(inputs) || inputs.length !== 1 || !isRecord(inputs[0])) {
     throw bad('"inputs" must hold exactly one tensor: image, input or pixels');
   }
   const input = inputs[0];
-  const head = checkInputHead(input.name, input.datatype, input.shape, model, body.length);
+  const head = checkInputHead(input.name, input.datatype, input.shape, model, body.length, maxImages);
   const inputParams: RawParams = isRecord(input.parameters) ? input.parameters : {};
   const size = inputParams.binary_data_size;
   let data: InputData;

@@ -54,7 +54,7 @@ function infer(deps: AppDeps): RequestHandler {
       const jsonLength = headerLength(req.headers['inference-header-content-length']);
       checkBodyType(req, jsonLength !== undefined);
       const body = await untilAborted(readBody(req, jsonLength === undefined ? limits.json : limits.binary), deadline.signal);
-      const call = parseRestInfer(body, jsonLength, model.describe());
+      const call = parseRestInfer(body, jsonLength, model.describe(), deps.limits.filesPerRequest);
       const answer = restAnswer(await runInfer(deps, model, call, deadline.signal, clientKey(req)));
       res.status(200).set(answer.headers).end(answer.body);
     } finally {
