@@ -89,6 +89,24 @@ describe('hostile gRPC input', () => {
     expect(details).toMatch(/larger than max/i);
   });
 
+  test('a message holding more values than the most images allowed need is RESOURCE_EXHAUSTED before it is decoded; the largest real one passes', async () => {
+    // filesPerRequest 16 x 1024 elements: at most 2 x 16,384 + 10,000 values; 50,000 floats are 200 KB, within the size limit.
+    const flood = await statusOf(
+      infer({ name: 'input', datatype: 'FP32', shape: [1, 1, 32, 32], contents: { fp32_contents: new Array<number>(50_000).fill(0.5) } }),
+    );
+    expect(flood).toEqual([8, expect.stringMatching(/^BODY_TOO_LARGE: the request holds more than 42768 values/)]);
+    const largest = await statusOf(
+      infer({
+        name: 'input',
+        datatype: 'FP32',
+        shape: [16, 1, 32, 32],
+        contents: { fp32_contents: new Array<number>(16 * 1024).fill(0.5) },
+      }),
+    );
+    expect(largest).toEqual([0, 'answered']);
+    expect(depth()).toBe(0);
+  });
+
   test('shape lies are INVALID_ARGUMENT: more elements than sent, a negative dimension, a tensor of the wrong shape or size, cut framing', async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [infer({ name: 'image', datatype: 'BYTES', shape: [1e12] }, rawBytes([png])), /holds more elements than the request carries/],

@@ -11,7 +11,9 @@ import { EeroError } from '../../errors';
 import type { AppDeps } from '../server-types';
 import { healthService } from './health-service';
 import { inferenceService, type Closers } from './inference-service';
+import { boundedInference } from './message-bound';
 import { loadServices } from './proto-files';
+import { requestValueLimit } from '../v2';
 
 export interface GrpcOptions {
   port: number;
@@ -56,7 +58,9 @@ export function listenGrpc(deps: AppDeps, options: GrpcOptions): Promise<GrpcLis
     'grpc.max_send_message_length': Math.max(4 * 1024 * 1024, options.maxReceiveBytes),
   });
   const closers: Closers = new Set();
-  server.addService(services.inference, inferenceService(deps, closers));
+  // The most values any served model's request may hold; more are refused before decoding (message-bound.ts).
+  const values = Math.max(...[...deps.models.values()].map((m) => requestValueLimit(m.describe(), deps.limits.filesPerRequest)));
+  server.addService(boundedInference(services.inference, values), inferenceService(deps, closers));
   server.addService(services.health, healthService(deps, closers, options.watchPollMs));
   return new Promise((resolve, reject) => {
     server.bindAsync(addressOf(options.host, options.port), ServerCredentials.createInsecure(), (error, port) => {

@@ -13,6 +13,7 @@ import { isReady } from '../v1-routes';
 import { checkVersion, modelMetadata, modelReady, runInfer, serverMetadata } from '../v2';
 import { cancelled, grpcClientKey, observe, requestTimer, shuttingDown, unary } from './call-guard';
 import { decodeInferRequest, encodeInferResponse, rawParameters } from './codec';
+import { RefusedMessage } from './message-bound';
 import type { ModelInferRequest, ModelInferResponse, ModelStreamInferResponse, NameVersion } from './messages';
 
 const SERVICE = '/inference.GRPCInferenceService';
@@ -23,7 +24,13 @@ function versioned(deps: AppDeps, name: string, version: string): ServedModel {
   return model;
 }
 
-async function infer(deps: AppDeps, req: ModelInferRequest, signal: AbortSignal, client: string): Promise<ModelInferResponse> {
+async function infer(
+  deps: AppDeps,
+  req: ModelInferRequest | RefusedMessage,
+  signal: AbortSignal,
+  client: string,
+): Promise<ModelInferResponse> {
+  if (req instanceof RefusedMessage) throw req.error;
   const model = versioned(deps, req.model_name, req.model_version);
   const call = decodeInferRequest(req, model.describe(), deps.limits.filesPerRequest);
   const answer = await untilAborted(runInfer(deps, model, call, signal, client), signal);
@@ -49,7 +56,7 @@ function streamInfer(deps: AppDeps, closers: Closers) {
       finish();
     };
     closers.add(close);
-    call.on('data', (req: ModelInferRequest) => {
+    call.on('data', (req: ModelInferRequest | RefusedMessage) => {
       const started = deps.clock();
       const timer = requestTimer(deps.limits.requestTimeoutMs);
       inFlight.add(timer.controller);
@@ -97,7 +104,7 @@ export function inferenceService(deps: AppDeps, closers: Closers): UntypedServic
       const { name, versions, platform, inputs, outputs } = modelMetadata(versioned(deps, req.name, req.version));
       return { name, versions, platform, inputs, outputs };
     }),
-    ModelInfer: unary(deps, m('ModelInfer'), 'serving', (req: ModelInferRequest, signal, call) =>
+    ModelInfer: unary(deps, m('ModelInfer'), 'serving', (req: ModelInferRequest | RefusedMessage, signal, call) =>
       infer(deps, req, signal, grpcClientKey(call)),
     ),
     ModelStreamInfer: streamInfer(deps, closers),

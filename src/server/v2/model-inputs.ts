@@ -51,6 +51,15 @@ function forms(model: ModelDescription): string {
   return `image (BYTES, encoded images), input (FP32 [N, ${s}], normalised) or pixels (UINT8 [N, ${s}], raw)`;
 }
 
+/**
+ * The most values a request may hold (JSON values, protobuf fields and packed elements): its images'
+ * elements (one per image as BYTES), with room for what nests them, the parameters and the outputs.
+ */
+export function requestValueLimit(model: ModelDescription, maxImages: number): number {
+  const [c, h, w] = modelShape(model);
+  return 2 * maxImages * c * h * w + 10_000;
+}
+
 /** More images in one request than limits.filesPerRequest allows. */
 export function tooManyImages(limit: number): EeroError {
   return new EeroError('TOO_MANY_FILES', `more than ${limit} images in one inference`, { details: { limit } });

@@ -13,7 +13,7 @@ import {
   checkInputHead,
   classifyInputs,
   countMismatch,
-  modelShape,
+  requestValueLimit,
   rawInputData,
   shown,
   type InputData,
@@ -96,15 +96,6 @@ function jsonData(head: InputHead, raw: unknown): InputData {
   return out;
 }
 
-/**
- * The most values a request's JSON may hold: its images' elements (one per image as BYTES), with room for
- * the arrays that nest them, the parameters and the outputs.
- */
-function jsonValueLimit(model: ModelDescription, maxImages: number): number {
-  const [c, h, w] = modelShape(model);
-  return 2 * maxImages * c * h * w + 10_000;
-}
-
 function requestedOutputs(raw: unknown): RequestedOutput[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) throw bad('"outputs" must be an array of {"name": ...}');
@@ -123,7 +114,7 @@ export function parseRestInfer(body: Buffer, jsonLength: number | undefined, mod
     throw new EeroError('BAD_REQUEST', `Inference-Header-Content-Length ${jsonLength} is more than the body's ${body.length} bytes`);
   }
   const text = body.subarray(0, jsonLength ?? body.length);
-  const most = jsonValueLimit(model, maxImages);
+  const most = requestValueLimit(model, maxImages);
   if (jsonValuesOver(text, most)) {
     throw new EeroError(
       'BODY_TOO_LARGE',
