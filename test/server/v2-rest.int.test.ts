@@ -158,6 +158,13 @@ describe('Open Inference Protocol over REST: outputs, binary data and classifica
       await inferV2(inferUrl(), imageRequest([png]), [Buffer.from('extra')]),
     ];
     for (const r of cases) expect([r.status, r.json.error?.split(':')[0]]).toEqual([400, 'BAD_REQUEST']);
+    // More elements than the shape says (here 50,000 empty ones) are refused as the framing is read, not after.
+    const flood = Buffer.concat([framed, Buffer.alloc(200_000)]);
+    const more = await inferV2(inferUrl(), head(flood.length), [flood]);
+    expect([more.status, more.json.error]).toEqual([
+      400,
+      expect.stringMatching(/^BAD_REQUEST: input "image": the data hold more than the 1 BYTES elements the shape says/),
+    ]);
   });
 });
 

@@ -23,12 +23,16 @@ export function elementCount(shape: readonly unknown[], what: string, most: numb
   return n;
 }
 
-/** A BYTES tensor's elements, each a view into `data` (no copy); BAD_REQUEST if the framing does not fill `data` exactly. */
-export function splitBytesElements(data: Uint8Array, what: string): Uint8Array[] {
+/**
+ * A BYTES tensor's elements, each a view into `data` (no copy); BAD_REQUEST if the framing does not fill `data` exactly,
+ * or holds more than `most` elements (checked as it goes: 20 MB of empty elements would be 5 million views, 4 s of the loop).
+ */
+export function splitBytesElements(data: Uint8Array, what: string, most: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let at = 0;
   while (at < data.length) {
+    if (out.length === most) throw bad(`${what}: the data hold more than the ${most} BYTES elements the shape says`);
     if (at + 4 > data.length) throw bad(`${what}: a BYTES element's 4-byte length is cut short at byte ${at}`);
     const length = view.getUint32(at, true);
     at += 4;

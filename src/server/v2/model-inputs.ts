@@ -112,7 +112,7 @@ export function checkInputHead(
 /** An input's data as bytes (REST binary data, gRPC raw contents): BYTES elements length-prefixed, FP32 little-endian, UINT8 as is. */
 export function rawInputData(head: InputHead, data: Uint8Array): InputData {
   const what = `input "${head.name}"`;
-  if (head.datatype === 'BYTES') return splitBytesElements(data, what);
+  if (head.datatype === 'BYTES') return splitBytesElements(data, what, head.count);
   if (head.datatype === 'FP32') return readFloat32(data, what);
   return data;
 }
