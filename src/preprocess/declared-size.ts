@@ -4,9 +4,10 @@
  * and without the thread pool: the size limits refuse a bomb before anything
  * is queued or decoded. `undefined` when the header is too damaged to say;
  * libvips then reads it (and the same limits are checked on what it reads).
+ * A JPEG with thousands of markers before its frame is refused (CORRUPT_IMAGE).
  */
 import { declaredIsoSize, declaredTiffSize } from './declared-size-boxed';
-import { isStartOfFrame } from './jpeg-header';
+import { isStartOfFrame, markersExhausted, tooManyMarkers } from './jpeg-header';
 import { declaredPngSize } from './png-size';
 import type { DecodableFormat } from './sniff-format';
 
@@ -62,10 +63,11 @@ function webpSize(b: Uint8Array): DeclaredSize | undefined {
   return undefined;
 }
 
-/** JPEG: the first start-of-frame segment's size, walking the marker segments that precede it. */
+/** JPEG: the first start-of-frame segment's size, walking the marker segments that precede it; CORRUPT_IMAGE past too many. */
 function jpegSize(b: Uint8Array): DeclaredSize | undefined {
   let at = 2;
-  while (at + 4 <= b.length) {
+  for (let steps = 0; at + 4 <= b.length; steps++) {
+    if (markersExhausted(steps)) throw tooManyMarkers();
     if (b[at] !== 0xff) return undefined;
     const marker = b[at + 1] as number;
     if (marker === 0xff) {

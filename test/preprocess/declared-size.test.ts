@@ -1,7 +1,9 @@
 /** The size each accepted format declares, read without libvips, equals what libvips reads; damaged headers never throw. */
 import fc from 'fast-check';
 import sharp from 'sharp';
+import { isEeroError } from '../../src/errors';
 import { declaredSize } from '../../src/preprocess/declared-size';
+import { readJpegHeader } from '../../src/preprocess/jpeg-header';
 import { sniffFormat, type DecodableFormat } from '../../src/preprocess/sniff-format';
 import { fromRaw, noiseBytes, rawImage } from './images';
 
@@ -41,6 +43,22 @@ describe('declared sizes read without libvips', () => {
     const meta = await sharp(s.bytes).metadata();
     expect({ width: meta.width, height: meta.height }).toEqual({ width: W, height: H });
     expect(declaredSize(s.bytes, s.format)).toEqual({ width: W, height: H });
+  });
+
+  it('a JPEG with more markers before its frame than any encoder writes is CORRUPT_IMAGE from its header; 4,000 are still read', () => {
+    const jpeg = samples.find((x) => x.name === 'JPEG baseline')?.bytes as Buffer;
+    const padded = (segments: number): Buffer =>
+      Buffer.concat([jpeg.subarray(0, 2), Buffer.alloc(4 * segments, Buffer.from([0xff, 0xe2, 0x00, 0x02])), jpeg.subarray(2)]);
+    expect(declaredSize(padded(4000), 'jpeg')).toEqual({ width: W, height: H });
+    expect(readJpegHeader(padded(4000))).toMatchObject({ width: W, height: H });
+    let thrown: unknown;
+    try {
+      declaredSize(padded(100_000), 'jpeg');
+    } catch (e) {
+      thrown = e;
+    }
+    expect(isEeroError(thrown) && thrown.code).toBe('CORRUPT_IMAGE');
+    expect(readJpegHeader(padded(100_000))).toBeUndefined();
   });
 
   it('returns a size or undefined, never throws, for every header cut short or with bytes changed (fast-check)', () => {
