@@ -61,6 +61,21 @@ describe('declared sizes read without libvips', () => {
     expect(readJpegHeader(padded(100_000))).toBeUndefined();
   });
 
+  it('an AVIF with thousands of boxes side by side is CORRUPT_IMAGE from its header; 4,000 are still read', () => {
+    const avif = samples.find((x) => x.name === 'AVIF')?.bytes as Buffer;
+    const ftyp = avif.readUInt32BE(0);
+    const free = (n: number): Buffer => Buffer.concat(Array.from({ length: n }, () => Buffer.from([0, 0, 0, 8, 0x66, 0x72, 0x65, 0x65])));
+    const withFree = (n: number): Buffer => Buffer.concat([avif.subarray(0, ftyp), free(n), avif.subarray(ftyp)]);
+    expect(declaredSize(withFree(4000), 'avif')).toEqual({ width: W, height: H });
+    let thrown: unknown;
+    try {
+      declaredSize(withFree(5000), 'avif');
+    } catch (e) {
+      thrown = e;
+    }
+    expect(isEeroError(thrown) && thrown.code).toBe('CORRUPT_IMAGE');
+  });
+
   it('returns a size or undefined, never throws, for every header cut short or with bytes changed (fast-check)', () => {
     const damage = fc.record({
       sample: fc.nat(),
