@@ -5,10 +5,13 @@
  * (127.0.0.2) keeps N decompression bombs in flight (each re-sent as soon as
  * it is answered). Phases: the victim alone; with 1 x 40,000,000 gray PNGs
  * (78 KB, within the pixel limit); with 6000 x 6000 RGB PNGs of zeros (~100 KB,
- * 36 megapixels). Reported: the victim's latency (p50, p99, worst) and
- * statuses, the bombs' answers, and the server's CPU seconds beside the wall.
+ * 36 megapixels); then floods that were costly to read on the event loop
+ * (support/floods.ts: a v2 JSON of millions of numbers, BYTES framing of
+ * millions of empty elements, a gRPC ModelInfer of millions of floats, PNG
+ * chunks, JPEG markers, AVIF boxes). Reported: the victim's latency (p50, p99,
+ * worst) and statuses, the bombs' answers, and the server's CPU seconds beside the wall.
  * Usage: node dist/benchmarks/decode-stall.js [--main [label=]dist/src/cli/main.js ...] [--seconds 15] [--bombs 8]
- *   [--interval 200] [--out benchmarks/results/decode-stall.md] [--cgroup /sys/fs/cgroup/cpu/NAME]
+ *   [--interval 200] [--kinds strip,square,json-numbers,...] [--out benchmarks/results/decode-stall.md] [--cgroup /sys/fs/cgroup/cpu/NAME]
  * --cgroup runs the server alone in that cgroup (created beforehand with a CPU quota: a container's CPU limit).
  * --main (repeatable) measures other builds with the same client (e.g. the commit before the decode pool), phase by phase in turn.
  */
@@ -20,6 +23,8 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../src/cli/report/tables';
+import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { avifBoxes, bytesFraming, grpcFloats, jpegMarkers, jsonNumbers, pngChunks } from './support/floods';
 import { zeroPng } from './support/png';
 import { REPO_ROOT } from './support/options';
 
@@ -31,13 +36,15 @@ interface Reply {
 
 interface Server {
   url: string;
+  /** host:port of the gRPC port, when it was asked for. */
+  grpc?: string;
   child: ChildProcess;
   stop: () => Promise<void>;
 }
 
-function startServer(main: string, cgroup: string | undefined): Promise<Server> {
+function startServer(main: string, cgroup: string | undefined, grpc: boolean): Promise<Server> {
   const cwd = path.resolve(path.dirname(main), '..', '..', '..');
-  const args = [main, 'serve', '--port', '0', '--host', '127.0.0.1'];
+  const args = [main, 'serve', '--port', '0', '--host', '127.0.0.1', ...(grpc ? ['--grpc-port', '0'] : [])];
   // --cgroup: the server alone joins the cgroup (a container's CPU limit) before node starts, so it reads its quota at start-up.
   const child = cgroup
     ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, ...args], {
@@ -51,10 +58,11 @@ function startServer(main: string, cgroup: string | undefined): Promise<Server> 
     child.stderr?.on('data', (c: Buffer) => {
       log += c.toString();
       const m = /listening on (http:\/\/\S+)/.exec(log);
-      if (!m?.[1]) return;
+      const g = /listening for gRPC on (\S+)/.exec(log);
+      if (!m?.[1] || (grpc && !g?.[1])) return;
       clearTimeout(timer);
       const stop = (): Promise<void> => new Promise((done) => (child.once('exit', () => done()), child.kill('SIGKILL')));
-      resolve({ url: m[1], child, stop });
+      resolve({ url: m[1], ...(g?.[1] ? { grpc: g[1] } : {}), child, stop });
     });
     child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)));
   });
@@ -77,13 +85,21 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function post(url: string, agent: Agent, body: Buffer): Promise<Reply> {
+const IMAGE_PATH = '/v1/classify';
+
+function post(
+  url: string,
+  agent: Agent,
+  body: Buffer,
+  at = IMAGE_PATH,
+  headers: Record<string, string> = { 'content-type': 'image/png' },
+): Promise<Reply> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const req = request(`${url}/v1/classify`, {
+    const req = request(`${url}${at}`, {
       method: 'POST',
       agent,
-      headers: { 'content-type': 'image/png', 'content-length': body.length },
+      headers: { ...headers, 'content-length': body.length },
     });
     req.setTimeout(60_000, () => req.destroy(new Error('client timeout')));
     req.on('response', (res) => {
@@ -92,7 +108,9 @@ function post(url: string, agent: Agent, body: Buffer): Promise<Reply> {
       res.on('end', () => {
         let code: string;
         try {
-          code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } }).error?.code ?? '';
+          // v1 errors are {"error": {"code"}}, v2 ones {"error": "CODE: message"}.
+          const error = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { code?: string } | string }).error;
+          code = (typeof error === 'string' ? error.split(':')[0] : error?.code) ?? '';
         } catch {
           code = 'not JSON';
         }
@@ -123,25 +141,102 @@ function fixtureImages(): Buffer[] {
     .map((f) => readFileSync(path.join(fixtures, f)));
 }
 
-const BOMBS: Record<string, () => Buffer> = {
-  strip: () => zeroPng(1, 40_000_000, 0),
-  square: () => zeroPng(6000, 6000, 2),
+/** A bomb's bytes and where they go: an HTTP path with its headers, or the gRPC ModelInfer (the bytes serialized). */
+type Load = { body: Buffer; path: string; headers: Record<string, string> } | { body: Buffer; grpc: true };
+
+interface Bomb {
+  name: string;
+  make: () => Load | Promise<Load>;
+}
+
+const V2_INFER = '/v2/models/resnet18-fmnist/infer';
+const image = (type: string, bytes: () => Buffer | Promise<Buffer>) => async (): Promise<Load> => ({
+  body: await bytes(),
+  path: IMAGE_PATH,
+  headers: { 'content-type': type },
+});
+
+const BOMBS: Record<string, Bomb> = {
+  strip: { name: '1x40000000 gray PNG of zeros', make: image('image/png', () => zeroPng(1, 40_000_000, 0)) },
+  square: { name: '6000x6000 RGB PNG of zeros', make: image('image/png', () => zeroPng(6000, 6000, 2)) },
+  'json-numbers': {
+    name: 'v2 JSON of 2,048,000 numbers',
+    make: () => ({ body: jsonNumbers(), path: V2_INFER, headers: { 'content-type': 'application/json' } }),
+  },
+  'bytes-framing': {
+    name: 'v2 binary BYTES of 5,000,000 empty elements',
+    make: () => {
+      const { json, body } = bytesFraming();
+      return {
+        body,
+        path: V2_INFER,
+        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
+      };
+    },
+  },
+  'grpc-floats': { name: 'gRPC ModelInfer of 4,000,000 fp32_contents', make: () => ({ body: grpcFloats(), grpc: true }) },
+  'png-chunks': { name: 'PNG with 1,100,000 empty IDAT chunks', make: image('image/png', pngChunks) },
+  'jpeg-markers': { name: 'JPEG with 3,000,000 empty APP2 segments', make: image('image/jpeg', jpegMarkers) },
+  'avif-boxes': { name: 'AVIF with 2,400,000 empty boxes', make: image('image/avif', avifBoxes) },
 };
 
+/** A gRPC client (grpc-js, as existing clients are) whose ModelInfer sends bytes already serialized. */
+interface RawInferClient {
+  call: (message: Buffer) => Promise<Reply>;
+  close: () => void;
+}
+
+function rawInferClient(address: string): RawInferClient {
+  const Raw = makeGenericClientConstructor(
+    {
+      ModelInfer: {
+        path: '/inference.GRPCInferenceService/ModelInfer',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (b: Buffer) => b,
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (b: Buffer) => b,
+        responseDeserialize: (b: Buffer) => b,
+      },
+    },
+    'GRPCInferenceService',
+  );
+  const client = new Raw(address, credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+  const infer = (client as unknown as Record<string, (m: Buffer, cb: (e: ServiceError | null) => void) => void>).ModelInfer as (
+    m: Buffer,
+    cb: (e: ServiceError | null) => void,
+  ) => void;
+  return {
+    call: (message) => {
+      const t0 = performance.now();
+      return new Promise((resolve) =>
+        infer.call(client, message, (e) =>
+          resolve({ status: e ? e.code : 0, code: e ? (e.details.split(':')[0] ?? '') : '', ms: performance.now() - t0 }),
+        ),
+      );
+    },
+    close: () => client.close(),
+  };
+}
+
 /** The bombing client, in a process of its own (its event loop must not delay the victim's): prints its replies as JSON. */
-async function bomber(url: string, kind: string, count: number, seconds: number): Promise<void> {
-  const bomb = (BOMBS[kind] as () => Buffer)();
+async function bomber(url: string, grpc: string, kind: string, count: number, seconds: number): Promise<void> {
+  const load = await (BOMBS[kind] as Bomb).make();
   const agent = new Agent({ keepAlive: true, localAddress: '127.0.0.2', maxSockets: count });
+  const grpcClient = 'grpc' in load ? rawInferClient(grpc) : undefined;
+  const send = (): Promise<Reply> =>
+    'grpc' in load ? (grpcClient as RawInferClient).call(load.body) : post(url, agent, load.body, load.path, load.headers);
   const replies: Reply[] = [];
   const until = performance.now() + seconds * 1000;
   process.stdout.write('started\n');
   await Promise.all(
     Array.from({ length: count }, async () => {
-      while (performance.now() < until) replies.push(await post(url, agent, bomb));
+      while (performance.now() < until) replies.push(await send());
     }),
   );
   agent.destroy();
-  process.stdout.write(JSON.stringify({ bytes: bomb.length, replies }));
+  grpcClient?.close();
+  process.stdout.write(JSON.stringify({ bytes: load.body.length, replies }));
 }
 
 interface Bombing {
@@ -150,8 +245,8 @@ interface Bombing {
   done: Promise<{ bytes: number; replies: Reply[] }>;
 }
 
-function startBomber(url: string, kind: string, o: { seconds: number; bombs: number }): Bombing {
-  const child = spawn(process.execPath, [__filename, '--bomber', url, kind, String(o.bombs), String(o.seconds)], {
+function startBomber(server: Server, kind: string, o: { seconds: number; bombs: number }): Bombing {
+  const child = spawn(process.execPath, [__filename, '--bomber', server.url, server.grpc ?? '', kind, String(o.bombs), String(o.seconds)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -180,7 +275,7 @@ async function phase(
   const agent = new Agent({ keepAlive: true, localAddress: '127.0.0.1' });
   const victim: Reply[] = [];
   const cpu0 = cpuSeconds(server.child.pid as number);
-  const bombing = kind === undefined ? undefined : startBomber(server.url, kind, o);
+  const bombing = kind === undefined ? undefined : startBomber(server, kind, o);
   // The victim starts 1 s after the bombs and stops 1 s before them: every image it sends meets bombs in flight.
   if (bombing) await bombing.started.then(() => new Promise((r) => setTimeout(r, 1000)));
   const t0 = performance.now();
@@ -195,10 +290,7 @@ async function phase(
   await Promise.all(sends);
   const { bytes, replies } = bombing ? await bombing.done : { bytes: 0, replies: [] };
   agent.destroy();
-  const name =
-    kind === undefined
-      ? 'victim alone'
-      : `${o.bombs} × ${kind === 'strip' ? '1x40000000 gray' : '6000x6000 RGB'} PNG of zeros (${Math.round(bytes / 1024)} KB)`;
+  const name = kind === undefined ? 'victim alone' : `${o.bombs} × ${(BOMBS[kind] as Bomb).name} (${Math.round(bytes / 1024)} KB)`;
   return { phase: name, victim, bombs: replies, wall: (performance.now() - t0) / 1000, cpu: cpuSeconds(server.child.pid as number) - cpu0 };
 }
 
@@ -237,8 +329,11 @@ async function main(): Promise<void> {
       interval: { type: 'string', default: '200' },
       out: { type: 'string', default: path.join(REPO_ROOT, 'benchmarks', 'results', 'decode-stall.md') },
       cgroup: { type: 'string' },
+      kinds: { type: 'string', default: Object.keys(BOMBS).join(',') },
     },
   });
+  const kinds = values.kinds.split(',');
+  for (const k of kinds) if (!(k in BOMBS)) throw new Error(`unknown --kinds entry ${k}; known: ${Object.keys(BOMBS).join(', ')}`);
   const o = { seconds: Number(values.seconds), bombs: Number(values.bombs), interval: Number(values.interval) };
   // --main [label=]path: a label names a build kept outside this checkout (e.g. before=/tmp/before/dist/src/cli/main.js).
   const mains = values.main.map((m) => {
@@ -247,10 +342,10 @@ async function main(): Promise<void> {
     return { file, label: at < 0 ? path.relative(REPO_ROOT, file) : m.slice(0, at) };
   });
   const results: PhaseResult[] = [];
-  for (const kind of [undefined, 'strip', 'square']) {
+  for (const kind of [undefined, ...kinds]) {
     for (const main of mains) {
       // A fresh server per phase and build: a phase's leftovers (a decode still running) must not reach the next.
-      const server = await startServer(main.file, values.cgroup);
+      const server = await startServer(main.file, values.cgroup, kind === 'grpc-floats');
       try {
         results.push({ ...(await phase(server, kind, o)), build: main.label });
         process.stderr.write(`${row(results[results.length - 1] as PhaseResult).join(' | ')}\n`);
@@ -275,12 +370,12 @@ async function main(): Promise<void> {
   const text = [
     `# Decode stall: bombs in flight against another client`,
     '',
-    `\`node dist/benchmarks/decode-stall.js ${values.main.map((m) => `--main ${m}`).join(' ')} --seconds ${o.seconds} --bombs ${o.bombs} --interval ${o.interval}${values.cgroup ? ` --cgroup ${values.cgroup}` : ''}\``,
+    `\`node dist/benchmarks/decode-stall.js ${values.main.map((m) => `--main ${m}`).join(' ')} --seconds ${o.seconds} --bombs ${o.bombs} --interval ${o.interval} --kinds ${values.kinds}${values.cgroup ? ` --cgroup ${values.cgroup}` : ''}\``,
     `${new Date().toISOString()}; node ${process.version}; ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}); ` +
       `load average ${loadavg()[0]?.toFixed(1)} at the end; \`eero serve\` with the default config (ResNet bundle), a fresh process per phase` +
       (values.cgroup ? `, in cgroup ${values.cgroup} (${cgroupLimit(values.cgroup)}; the clients outside it).` : '.'),
     '',
-    `The other client (127.0.0.2, a process of its own) keeps ${o.bombs} bombs in flight for ${o.seconds} s, each re-sent as soon as it is answered; from 1 s after its start until 1 s before its end the victim (127.0.0.1, this process) sends a Fashion-MNIST fixture PNG every ${o.interval} ms. Target: the victim's worst latency under 1.5 s and every 1 x 40,000,000 bomb answered 4xx.`,
+    `The other client (127.0.0.2, a process of its own) keeps ${o.bombs} bombs in flight for ${o.seconds} s, each re-sent as soon as it is answered; from 1 s after its start until 1 s before its end the victim (127.0.0.1, this process) sends a Fashion-MNIST fixture PNG every ${o.interval} ms. Target: the victim's worst latency under 1.5 s, and a 1 x 40,000,000 bomb answered 4xx.`,
     '',
     markdownTable(header, results.map(row)),
     '',
@@ -290,8 +385,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module && process.argv[2] === '--bomber') {
-  const [url, kind, count, seconds] = process.argv.slice(3);
-  bomber(url as string, kind as string, Number(count), Number(seconds)).catch((e: unknown) => {
+  const [url, grpc, kind, count, seconds] = process.argv.slice(3);
+  bomber(url as string, grpc as string, kind as string, Number(count), Number(seconds)).catch((e: unknown) => {
     process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
     process.exitCode = 1;
   });

@@ -61,6 +61,13 @@ export function zeroPng(width: number, height: number, colourType: 0 | 2): Buffe
   ]);
 }
 
+/** A 28 x 28 gray PNG whose image data is followed by `empties` empty IDAT chunks: valid, and 12 bytes a chunk. */
+export function chunkFloodPng(empties: number): Buffer {
+  const png = grayPng(new Uint8Array(28 * 28), 28, 28);
+  const iend = png.length - 12;
+  return Buffer.concat([png.subarray(0, iend), Buffer.alloc(12 * empties, chunk('IDAT', new Uint8Array(0))), png.subarray(iend)]);
+}
+
 export function encodeGrayPng(pixels: Uint8Array, width: number, height: number, file: string): Promise<void> {
   writeFileSync(file, grayPng(pixels, width, height));
   return Promise.resolve();
