@@ -6,7 +6,8 @@
  * it is answered). Phases: the victim alone; with 1 x 40,000,000 gray PNGs
  * (78 KB, within the pixel limit); with 6000 x 6000 RGB PNGs of zeros (~100 KB,
  * 36 megapixels); then floods that were costly to read on the event loop
- * (support/floods.ts: a v2 JSON of millions of numbers, BYTES framing of
+ * (support/floods.ts: a v2 JSON of millions of numbers, base64 thick with
+ * whitespace, BYTES framing of
  * millions of empty elements, a gRPC ModelInfer of millions of floats, PNG
  * chunks, JPEG markers, AVIF boxes). Reported: the victim's latency (p50, p99,
  * worst) and statuses, the bombs' answers, and the server's CPU seconds beside the wall.
@@ -24,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../src/cli/report/tables';
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
-import { avifBoxes, bytesFraming, grpcFloats, jpegMarkers, jsonNumbers, pngChunks } from './support/floods';
+import { avifBoxes, base64Spaces, bytesFraming, grpcFloats, jpegMarkers, jsonNumbers, pngChunks } from './support/floods';
 import { zeroPng } from './support/png';
 import { REPO_ROOT } from './support/options';
 
@@ -162,6 +163,10 @@ const BOMBS: Record<string, Bomb> = {
   'json-numbers': {
     name: 'v2 JSON of 2,048,000 numbers',
     make: () => ({ body: jsonNumbers(), path: V2_INFER, headers: { 'content-type': 'application/json' } }),
+  },
+  'base64-spaces': {
+    name: 'v2 JSON image of base64 with a space every 2 characters',
+    make: () => ({ body: base64Spaces(), path: V2_INFER, headers: { 'content-type': 'application/json' } }),
   },
   'bytes-framing': {
     name: 'v2 binary BYTES of 5,000,000 empty elements',

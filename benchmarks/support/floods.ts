@@ -23,6 +23,15 @@ export function jsonNumbers(): Buffer {
   ]);
 }
 
+/** A v2 JSON inference of one image whose base64 has a space every two characters (18 MB). */
+export function base64Spaces(): Buffer {
+  return Buffer.concat([
+    Buffer.from('{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":["'),
+    repeated(Buffer.from('QU '), 6_000_000),
+    Buffer.from('"]}]}'),
+  ]);
+}
+
 /** A v2 binary inference of one image whose BYTES framing holds 5,000,000 empty elements (20 MB). */
 export function bytesFraming(): { json: Buffer; body: Buffer } {
   const binary = Buffer.alloc(20_000_000);

@@ -8,6 +8,7 @@ import { EeroError } from '../../errors';
 import type { ModelDescription } from '../server-types';
 import type { RawParams } from '../params';
 import type { InferCall } from './infer';
+import { decodeBase64 } from './base64';
 import { jsonValuesOver } from './json-values';
 import {
   checkInputHead,
@@ -20,8 +21,6 @@ import {
   type InputHead,
 } from './model-inputs';
 import type { RequestedOutput } from './outputs';
-
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function bad(message: string): EeroError {
   return new EeroError('BAD_PARAMETER', message);
@@ -79,9 +78,10 @@ function jsonData(head: InputHead, raw: unknown): InputData {
     const images: Uint8Array[] = [];
     eachLeaf(data, depth, (d, i) => {
       if (typeof d !== 'string') throw bad(`input image ${i}: expected a base64 string`);
-      const s = d.replace(/\s+/g, '');
-      if (!BASE64.test(s)) throw bad(`input image ${i}: not valid base64`);
-      images.push(Buffer.from(s, 'base64'));
+      const bytes = decodeBase64(d);
+      if (bytes === undefined)
+        throw bad(`input image ${i}: not valid base64 (standard or URL-safe; whitespace at most one character in 16)`);
+      images.push(bytes);
     });
     return images;
   }
