@@ -236,6 +236,14 @@ describe('Open Inference Protocol over REST: tensor inputs (already preprocessed
     expect(service.models.get(MODEL)?.classifier.depth).toBe(0);
   });
 
+  test('data nested as deep as a shape of 15,000 ones are walked without recursion: a 4xx for what they hold, not a 500', async () => {
+    const depth = 15_000;
+    const body = `{"inputs":[{"name":"image","datatype":"BYTES","shape":[${new Array<number>(depth).fill(1).join(',')}],"data":${'['.repeat(depth - 1)}"QUJD"${']'.repeat(depth - 1)}}]}`;
+    const res = await fetch(inferUrl(), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const json = (await res.json()) as { error?: string };
+    expect([res.status, json.error]).toEqual([400, expect.stringMatching(/^NOT_AN_IMAGE: input image 0:/)]);
+  });
+
   test('JSON holding more values than the most images allowed need is 413 before it is parsed; the largest real request passes', async () => {
     const limit = 16; // filesPerRequest in this service
     const nested = (rows: number): number[][][][] =>

@@ -9,11 +9,11 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { EeroError } from '../../errors';
 import type { AppDeps } from '../server-types';
+import { requestValueLimit } from '../v2';
 import { healthService } from './health-service';
 import { inferenceService, type Closers } from './inference-service';
 import { boundedInference } from './message-bound';
 import { loadServices } from './proto-files';
-import { requestValueLimit } from '../v2';
 
 export interface GrpcOptions {
   port: number;
