@@ -214,9 +214,19 @@ describe("inference.GRPCInferenceService with clients built from KServe's and Tr
     stream.write(imageInfer([pngs[0] as Buffer], { id: 'a' }));
     stream.write(imageInfer([Buffer.from('junk')], { id: 'b' }));
     stream.write(imageInfer(pngs.slice(1, 3), { id: 'c' }));
+    // More values than any request needs: refused before decoding, and the stream goes on.
+    stream.write({
+      model_name: MODEL,
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1, 32, 32], contents: { fp32_contents: new Array<number>(50_000).fill(0) } }],
+    });
     stream.end();
     await ended;
-    expect(answers.map((a) => a.infer_response?.id ?? a.error_message.split(':')[0]).sort()).toEqual(['NOT_AN_IMAGE', 'a', 'c']);
+    expect(answers.map((a) => a.infer_response?.id ?? a.error_message.split(':')[0]).sort()).toEqual([
+      'BODY_TOO_LARGE',
+      'NOT_AN_IMAGE',
+      'a',
+      'c',
+    ]);
   });
 
   test('gRPC requests are counted with protocol="grpc" beside REST ones', async () => {
