@@ -1,6 +1,7 @@
 /**
  * How often each client may make a model compute a new expensive routing
- * rule (a certificate, an agreement target: each costs up to seconds of CPU).
+ * rule (a certificate, an agreement target: each holds the event loop for
+ * tens of milliseconds).
  * Limits are per client, so one client asking for new values in a loop
  * cannot use up what the others may ask for. Clock injected: no wall time
  * decides anything here.

@@ -300,7 +300,7 @@ export class ModelRouting {
       this.options.onDerivation?.('refused');
       throw new EeroError(
         'OVERLOADED',
-        'too many new routing rules asked for by this client (each new agreement, accuracy or certificate costs seconds of compute); retry shortly or reuse one',
+        "too many new routing rules asked for by this client (each new agreement, accuracy or certificate is computed on the service's event loop); retry shortly or reuse one",
         { details: { retryAfterSeconds: 5 } },
       );
     }
