@@ -6,6 +6,7 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { EeroError, toEeroError } from '../errors';
+import { closesAfterAnswer } from './read-body';
 import { allowedMethods } from './routes-table';
 import type { AppDeps } from './server-types';
 
@@ -58,6 +59,8 @@ export function sendError(deps: AppDeps, req: Request, res: Response, e: unknown
     return;
   }
   const answer = errorAnswer(error, flavourOf(req.path));
+  // A body left unread (read-body.ts) is not parsed on: the connection closes after the answer.
+  if (closesAfterAnswer(req)) res.set('Connection', 'close');
   res.status(answer.status).set(answer.headers).json(answer.body);
 }
 

@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { EeroError } from '../errors';
-import { checkDeclaredLength } from './read-body';
+import { checkDeclaredLength, closesAfterAnswer, watchPieces } from './read-body';
 
 export interface UploadedFile {
   /** The part's filename, or its field name when it has none. */
@@ -50,12 +50,15 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
     const fail = (error: EeroError): void => {
       if (settled) return;
       settled = true;
+      unwatch();
       req.unpipe(parser);
       parser.removeAllListeners();
       parser.on('error', () => undefined);
-      req.resume(); // discard the rest; the answer goes out as soon as the handler throws
+      // Discard the rest (the answer goes out as soon as the handler throws), unless it is not to be read at all.
+      if (!closesAfterAnswer(req)) req.resume();
       reject(error);
     };
+    const unwatch = watchPieces(req, fail);
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
       const entry: UploadedFile = { file: info.filename ?? name, mimeType: info.mimeType, bytes: Buffer.alloc(0) };

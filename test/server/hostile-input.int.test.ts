@@ -413,6 +413,42 @@ describe('malformed and oversized v2 JSON', () => {
   });
 });
 
+describe('bodies in tiny pieces', () => {
+  /** `bytes` as chunked transfer encoding, one byte a chunk. */
+  const byteChunks = (bytes: Buffer): Buffer =>
+    Buffer.concat([...Array.from(bytes, (b) => Buffer.from([0x31, 0x0d, 0x0a, b, 0x0d, 0x0a])), Buffer.from('0\r\n\r\n')]);
+
+  test('10,000 one-byte chunks are 400 after 4,096 of them, the connection closed; the same bytes in one chunk are read', async () => {
+    const image = Buffer.concat([fixturePngs()[0] as Buffer, Buffer.alloc(10_000 - (fixturePngs()[0] as Buffer).length)]);
+    const form = multipartSample([image]);
+    const cases: Array<[string, Record<string, string>, Buffer]> = [
+      ['/v1/classify', { 'content-type': 'image/png' }, image],
+      ['/v1/classify', { 'content-type': form.contentType }, form.body],
+      [
+        V2,
+        { 'content-type': 'application/json' },
+        Buffer.from(JSON.stringify({ inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [image.toString('base64')] }] })),
+      ],
+    ];
+    for (const [path, headers, bytes] of cases) {
+      const answer = await send({
+        path,
+        headers: { ...headers, 'transfer-encoding': 'chunked' },
+        body: byteChunks(bytes),
+        contentLength: null,
+      });
+      expect(answer.kind === 'answer' && [answer.status, answer.headers.connection, answer.body.toString()]).toEqual([
+        400,
+        'close',
+        expect.stringContaining('pieces of under 512 bytes'),
+      ]);
+      const whole = await send({ path, headers, body: bytes, chunked: true });
+      expect(whole.kind === 'answer' && whole.status).toBe(200);
+    }
+    await expectServing();
+  });
+});
+
 describe('damaged image headers', () => {
   let samples: ImageSample[];
   beforeAll(async () => {
