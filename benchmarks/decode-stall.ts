@@ -9,7 +9,7 @@
  * (support/floods.ts: a v2 JSON of millions of numbers, base64 thick with
  * whitespace, BYTES framing of
  * millions of empty elements, a gRPC ModelInfer of millions of floats, PNG
- * chunks, JPEG markers, AVIF boxes). Reported: the victim's latency (p50, p99,
+ * chunks, JPEG markers, AVIF boxes, an upload in one-byte chunks). Reported: the victim's latency (p50, p99,
  * worst) and statuses, the bombs' answers, and the server's CPU seconds beside the wall.
  * Usage: node dist/benchmarks/decode-stall.js [--main [label=]dist/src/cli/main.js ...] [--seconds 15] [--bombs 8]
  *   [--interval 200] [--kinds strip,square,json-numbers,...] [--out benchmarks/results/decode-stall.md] [--cgroup /sys/fs/cgroup/cpu/NAME]
@@ -19,13 +19,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../src/cli/report/tables';
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
-import { avifBoxes, base64Spaces, bytesFraming, grpcFloats, jpegMarkers, jsonNumbers, pngChunks } from './support/floods';
+import { avifBoxes, base64Spaces, bytesFraming, oneByteChunks, grpcFloats, jpegMarkers, jsonNumbers, pngChunks } from './support/floods';
 import { zeroPng } from './support/png';
 import { REPO_ROOT } from './support/options';
 
@@ -143,7 +144,11 @@ function fixtureImages(): Buffer[] {
 }
 
 /** A bomb's bytes and where they go: an HTTP path with its headers, or the gRPC ModelInfer (the bytes serialized). */
-type Load = { body: Buffer; path: string; headers: Record<string, string> } | { body: Buffer; grpc: true };
+type Load =
+  | { body: Buffer; path: string; headers: Record<string, string> }
+  | { body: Buffer; grpc: true }
+  /** A whole HTTP request written as it is on a connection of its own (framing fetch and node:http would not send). */
+  | { body: Buffer; raw: true };
 
 interface Bomb {
   name: string;
@@ -183,7 +188,26 @@ const BOMBS: Record<string, Bomb> = {
   'png-chunks': { name: 'PNG with 1,100,000 empty IDAT chunks', make: image('image/png', pngChunks) },
   'jpeg-markers': { name: 'JPEG with 3,000,000 empty APP2 segments', make: image('image/jpeg', jpegMarkers) },
   'avif-boxes': { name: 'AVIF with 2,400,000 empty boxes', make: image('image/avif', avifBoxes) },
+  'chunked-bytes': { name: 'upload in 1,000,000 one-byte chunks', make: () => ({ body: oneByteChunks(1_000_000), raw: true }) },
 };
+
+/** `request` written on a new connection from 127.0.0.2; the status line and the error code of what comes back. */
+function rawPost(url: string, request: Buffer): Promise<Reply> {
+  const { hostname, port } = new URL(url);
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: hostname, port: Number(port), localAddress: '127.0.0.2' });
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ status, code: /"code":"(\w+)"/.exec(text)?.[1] ?? (status ? '' : 'closed'), ms: performance.now() - t0 });
+    });
+    socket.end(request);
+  });
+}
 
 /** A gRPC client (grpc-js, as existing clients are) whose ModelInfer sends bytes already serialized. */
 interface RawInferClient {
@@ -230,7 +254,11 @@ async function bomber(url: string, grpc: string, kind: string, count: number, se
   const agent = new Agent({ keepAlive: true, localAddress: '127.0.0.2', maxSockets: count });
   const grpcClient = 'grpc' in load ? rawInferClient(grpc) : undefined;
   const send = (): Promise<Reply> =>
-    'grpc' in load ? (grpcClient as RawInferClient).call(load.body) : post(url, agent, load.body, load.path, load.headers);
+    'grpc' in load
+      ? (grpcClient as RawInferClient).call(load.body)
+      : 'raw' in load
+        ? rawPost(url, load.body)
+        : post(url, agent, load.body, load.path, load.headers);
   const replies: Reply[] = [];
   const until = performance.now() + seconds * 1000;
   process.stdout.write('started\n');

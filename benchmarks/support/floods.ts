@@ -54,6 +54,17 @@ export function grpcFloats(): Buffer {
   }) as Buffer;
 }
 
+/** POST /v1/classify with chunked transfer encoding, one byte a chunk (6 bytes each on the wire), then the end. */
+export function oneByteChunks(count: number): Buffer {
+  return Buffer.concat([
+    Buffer.from(
+      'POST /v1/classify HTTP/1.1\r\nHost: eero\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+    ),
+    repeated(Buffer.from('1\r\nX\r\n'), count),
+    Buffer.from('0\r\n\r\n'),
+  ]);
+}
+
 /** A 28 x 28 PNG followed by 1,100,000 empty IDAT chunks (13 MB). */
 export const pngChunks = (): Buffer => chunkFloodPng(1_100_000);
 
