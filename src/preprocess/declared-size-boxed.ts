@@ -5,15 +5,8 @@
  * bounds-checked; a header that cannot be followed gives `undefined`, one of
  * thousands of boxes side by side CORRUPT_IMAGE.
  */
-import { EeroError } from '../errors';
 import type { DeclaredSize } from './declared-size';
-
-/**
- * Boxes side by side at one level, at most. A file holds a handful at its top
- * level and a few dozen properties; 2.4 million empty boxes (19 MB) took 2.5 s
- * of the event loop to list here.
- */
-const MAX_BOXES = 4096;
+import { MAX_HEADER_PARTS, tooManyHeaderParts } from './image-limits';
 
 function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -63,17 +56,13 @@ interface Box {
   end: number;
 }
 
-/** The boxes laid one after another in [from, to); stops at the first that does not fit; CORRUPT_IMAGE past MAX_BOXES. */
+/** The boxes laid one after another in [from, to); stops at the first that does not fit; CORRUPT_IMAGE past MAX_HEADER_PARTS. */
 function boxes(b: Uint8Array, from: number, to: number): Box[] {
   const v = view(b);
   const out: Box[] = [];
   let at = from;
   while (at + 8 <= to) {
-    if (out.length === MAX_BOXES) {
-      throw new EeroError('CORRUPT_IMAGE', `The image has more than ${MAX_BOXES} boxes side by side; no encoder writes that.`, {
-        details: { limit: MAX_BOXES },
-      });
-    }
+    if (out.length === MAX_HEADER_PARTS) throw tooManyHeaderParts('image', 'boxes side by side');
     let size = v.getUint32(at);
     let header = 8;
     if (size === 1) {

@@ -7,7 +7,8 @@
  * A JPEG with thousands of markers before its frame is refused (CORRUPT_IMAGE).
  */
 import { declaredIsoSize, declaredTiffSize } from './declared-size-boxed';
-import { isStartOfFrame, markersExhausted, tooManyMarkers } from './jpeg-header';
+import { MAX_HEADER_PARTS, tooManyHeaderParts } from './image-limits';
+import { isStartOfFrame } from './jpeg-header';
 import { declaredPngSize } from './png-size';
 import type { DecodableFormat } from './sniff-format';
 
@@ -67,7 +68,7 @@ function webpSize(b: Uint8Array): DeclaredSize | undefined {
 function jpegSize(b: Uint8Array): DeclaredSize | undefined {
   let at = 2;
   for (let steps = 0; at + 4 <= b.length; steps++) {
-    if (markersExhausted(steps)) throw tooManyMarkers();
+    if (steps === MAX_HEADER_PARTS) throw tooManyHeaderParts('JPEG', 'markers before its frame header');
     if (b[at] !== 0xff) return undefined;
     const marker = b[at + 1] as number;
     if (marker === 0xff) {

@@ -7,31 +7,10 @@
  * `undefined` for anything unusual (no frame header, a second Exif block, an
  * orientation outside 1..8, a damaged segment): libvips then reads the header.
  */
-import { EeroError } from '../errors';
+import { MAX_HEADER_PARTS } from './image-limits';
 import type { ImageHeader } from './read-header';
 
 const u16be = (b: Uint8Array, at: number): number => ((b[at] as number) << 8) | (b[at + 1] as number);
-
-/**
- * Markers (fill bytes included) walked before the first scan, at most. An
- * encoder writes a few dozen; 3 million empty segments (12 MB) took 50 ms of
- * the event loop per walk here, and libvips 1.7 s to read the header.
- */
-const MAX_JPEG_MARKERS = 4096;
-
-/** A JPEG with more markers before its frame than MAX_JPEG_MARKERS: refused before anything reads it further. */
-export function tooManyMarkers(): EeroError {
-  return new EeroError(
-    'CORRUPT_IMAGE',
-    `The JPEG has more than ${MAX_JPEG_MARKERS} markers before its frame header; no encoder writes that.`,
-    {
-      details: { limit: MAX_JPEG_MARKERS },
-    },
-  );
-}
-
-/** Whether the walk has taken its last allowed step (`steps` counted from 0). */
-export const markersExhausted = (steps: number): boolean => steps >= MAX_JPEG_MARKERS;
 
 /** SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC), which share the range. */
 export const isStartOfFrame = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
@@ -71,7 +50,7 @@ export function readJpegHeader(b: Uint8Array): ImageHeader | undefined {
   let icc = false;
   let at = 2;
   for (let steps = 0; ; steps++) {
-    if (at + 4 > b.length || b[at] !== 0xff || markersExhausted(steps)) return undefined;
+    if (at + 4 > b.length || b[at] !== 0xff || steps === MAX_HEADER_PARTS) return undefined;
     const marker = b[at + 1] as number;
     if (marker === 0xff) {
       at += 1; // fill byte

@@ -2,20 +2,14 @@
  * A PNG's chunk structure, walked in plain JavaScript: the IHDR fields, the
  * IDAT payloads and which other chunks are present. Anything unexpected
  * (a length past the end, a wrong CRC when CRCs are checked, bytes after
- * IEND, a missing IHDR, more than MAX_PNG_CHUNKS chunks) gives `undefined`:
- * the caller then leaves the file to libvips, which decides how it is refused.
+ * IEND, a missing IHDR, more than MAX_HEADER_PARTS chunks) gives `undefined`:
+ * the caller then leaves the file to libvips (which reads a file of millions
+ * of empty chunks in milliseconds) and it decides how it is refused.
  */
 import { crc32 } from 'node:zlib';
+import { MAX_HEADER_PARTS } from './image-limits';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/**
- * More chunks than this and the walk gives up (libvips reads such a file in
- * milliseconds). libpng writes IDAT in 8 KiB chunks, so a 20 MiB file holds
- * about 2,600; a file of 1.1 million empty chunks took 0.4 to 0.8 s to walk
- * here, on the event loop, and a few in flight stalled every client.
- */
-const MAX_PNG_CHUNKS = 4096;
 
 export interface PngChunks {
   width: number;
@@ -59,7 +53,7 @@ export function walkPng(bytes: Uint8Array, checkCrc: boolean): PngChunks | undef
   let at = 8;
   let lastType = '';
   for (let chunks = 0; ; chunks++) {
-    if (at + 12 > bytes.length || chunks === MAX_PNG_CHUNKS) return undefined;
+    if (at + 12 > bytes.length || chunks === MAX_HEADER_PARTS) return undefined;
     const length = u32(bytes, at);
     const type = typeAt(bytes, at + 4);
     const end = at + 12 + length;
