@@ -4,8 +4,7 @@
  * framing holds millions of tiny parts. Built for benchmarks/decode-stall.ts.
  */
 import sharp from 'sharp';
-import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadProto } from '../../src/server/grpc/proto-files';
+import { loadServices } from '../../src/server/grpc/proto-files';
 import { chunkFloodPng } from './png';
 
 const MODEL = 'resnet18-fmnist';
@@ -43,10 +42,8 @@ export function bytesFraming(): { json: Buffer; body: Buffer } {
 
 /** A ModelInfer message of 4,000,000 fp32_contents (16 MB), serialized. */
 export function grpcFloats(): Buffer {
-  const root = loadPackageDefinition(loadProto('inference.proto')) as unknown as { inference: Record<string, GrpcObject[string]> };
-  const service = (root.inference.GRPCInferenceService as unknown as { service: ServiceDefinition }).service;
   const n = 4_000_000;
-  return service.ModelInfer?.requestSerialize({
+  return loadServices().inference.ModelInfer?.requestSerialize({
     model_name: MODEL,
     inputs: [
       { name: 'input', datatype: 'FP32', shape: [n / 1024, 1, 32, 32], contents: { fp32_contents: new Array<number>(n).fill(0.5) } },

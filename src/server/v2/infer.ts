@@ -11,7 +11,6 @@ import { parseParams, type RawParams } from '../params';
 import { screenImage } from '../screen-image';
 import type { AppDeps, ServedModel } from '../server-types';
 import { MODEL_VERSION } from './metadata';
-import { tooManyImages } from './model-inputs';
 import { buildOutputs, flag, wantedOutputs, type OutputTensor, type RequestedOutput } from './outputs';
 
 /** A decoded inference request. */
@@ -34,11 +33,11 @@ export interface InferAnswer {
   outputs: OutputTensor[];
 }
 
-function checkImageCount(deps: AppDeps, images: number): void {
-  if (images > deps.limits.filesPerRequest) throw tooManyImages(deps.limits.filesPerRequest);
-}
-
-/** `client`: who asks (an API key or an address), for the per-client limits on new expensive rules. */
+/**
+ * `call` as the transports decode it (rest-request.ts, grpc/codec.ts), which refuse more than
+ * limits.filesPerRequest images from the shape. `client`: who asks (an API key or an address), for the
+ * per-client limits on new expensive rules.
+ */
 export async function runInfer(
   deps: AppDeps,
   model: ServedModel,
@@ -46,7 +45,6 @@ export async function runInfer(
   signal: AbortSignal,
   client: string,
 ): Promise<InferAnswer> {
-  checkImageCount(deps, call.inputs.length);
   const params = parseParams([call.parameters], 'v2');
   const binary = flag(call.parameters, 'binary_data_output') ?? false;
   const wanted = wantedOutputs(call.outputs, binary, { topk: params.topkGiven, trace: params.trace });

@@ -61,7 +61,7 @@ export function requestValueLimit(model: ModelDescription, maxImages: number): n
 }
 
 /** More images in one request than limits.filesPerRequest allows. */
-export function tooManyImages(limit: number): EeroError {
+function tooManyImages(limit: number): EeroError {
   return new EeroError('TOO_MANY_FILES', `more than ${limit} images in one inference`, { details: { limit } });
 }
 

@@ -1,13 +1,7 @@
-import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '@grpc/grpc-js';
 import { boundedInference, inferRequestValuesOver, RefusedMessage } from '../../../src/server/grpc/message-bound';
-import { loadProto } from '../../../src/server/grpc/proto-files';
+import { loadServices } from '../../../src/server/grpc/proto-files';
 
-function inferenceDefinition(): ServiceDefinition {
-  const root = loadPackageDefinition(loadProto('inference.proto')) as unknown as { inference: Record<string, GrpcObject[string]> };
-  return (root.inference.GRPCInferenceService as unknown as { service: ServiceDefinition }).service;
-}
-
-const definition = inferenceDefinition();
+const definition = loadServices().inference;
 const encode = (request: Record<string, unknown>): Buffer => definition.ModelInfer?.requestSerialize(request) as Buffer;
 const tensor = (contents: Record<string, unknown>, shape = [1, 1, 32, 32]): Buffer =>
   encode({ model_name: 'm', inputs: [{ name: 'input', datatype: 'FP32', shape, contents }] });
