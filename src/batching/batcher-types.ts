@@ -77,8 +77,12 @@ export interface Admission<M, R> {
 }
 
 export interface Batcher<M, R> {
-  /** Hold `rows` places now, or throw OVERLOADED / SHUTTING_DOWN. */
-  admit(rows: number): Admission<M, R>;
+  /**
+   * Hold `rows` places now, or throw OVERLOADED / SHUTTING_DOWN. `party` (a connection): when the queue
+   * is full, the party with the most rows waiting gives way to one with fewer (fair-shares.ts), its
+   * newest rows answered OVERLOADED; without a party a full queue only refuses.
+   */
+  admit(rows: number, party?: string): Admission<M, R>;
   /** Rows waiting for a batch (and places held for rows not yet submitted). */
   readonly depth: number;
   /** Rows in the run in progress. */

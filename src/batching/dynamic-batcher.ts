@@ -9,8 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { EeroError, toEeroError } from '../errors';
 import type { Admission, BatchReport, Batched, Batcher, BatcherOptions } from './batcher-types';
 import { DueQueue } from './due-queue';
+import { FairShares, type HeldPlaces } from './fair-shares';
 
 interface Pending<M, R> {
+  party: string | undefined;
   input: Float32Array;
   meta: M;
   enqueuedAt: number;
@@ -41,6 +43,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
   const now = options.now ?? (() => performance.now());
   const retryAfterSeconds = options.retryAfterSeconds ?? 1;
   const queue = new DueQueue<Pending<M, R>>(options.maxBypassMs ?? DEFAULT_MAX_BYPASS_MS);
+  const shares = new FairShares<Pending<M, R>>();
   // One buffer for every run: a batch's floats live only until its run settles.
   let buffer = new Float32Array(0);
   let held = 0;
@@ -124,7 +127,10 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
       }
     }
     const { taken, behind } = queue.take(maxBatch, now());
-    for (const p of taken) if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    for (const p of taken) {
+      if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+      shares.left(p);
+    }
     const n = taken.length;
     runningRows = n;
     if (buffer.length < n * imageLength) buffer = new Float32Array(maxBatch * imageLength);
@@ -155,56 +161,104 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
     }
   };
 
-  const refusal = (rows: number): EeroError | undefined => {
+  const queueName = options.name ? ` of model ${options.name}` : '';
+
+  const refusal = (rows: number, party: string | undefined): EeroError | undefined => {
     if (draining) return new EeroError('SHUTTING_DOWN', 'the service is shutting down', { details: { retryAfterSeconds } });
-    if (queue.length + held + rows > maxQueue) {
-      const name = options.name ? ` of model ${options.name}` : '';
-      return new EeroError('OVERLOADED', `the queue${name} is full (${queue.length + held} of ${maxQueue} images waiting); retry later`, {
-        details: { queueDepth: queue.length + held, maxQueue, retryAfterSeconds },
-      });
+    const need = queue.length + held + rows - maxQueue;
+    if (need <= 0) return undefined;
+    const way = shares.giveWay(party, rows, need);
+    if (!way) {
+      return new EeroError(
+        'OVERLOADED',
+        `the queue${queueName} is full (${queue.length + held} of ${maxQueue} images waiting); retry later`,
+        {
+          details: { queueDepth: queue.length + held, maxQueue, retryAfterSeconds },
+        },
+      );
+    }
+    for (const p of way.rows) giveWay(p);
+    for (const h of way.places) {
+      h.places--;
+      h.takenBack++;
+      held--;
+      shares.unhold(h, 1);
     }
     return undefined;
   };
 
-  const enqueue = (input: Float32Array, meta: M, signal: AbortSignal | undefined, dueAt: number | undefined): Promise<Batched<R>> => {
+  /** What a row or a held place is told when it gives way to another client's (fair-shares.ts). */
+  const gaveWay = (): EeroError =>
+    new EeroError(
+      'OVERLOADED',
+      `the queue${queueName} is full, and this image gave its place to another client's: its connection had the most images waiting; retry later`,
+      { details: { maxQueue, retryAfterSeconds } },
+    );
+
+  const giveWay = (p: Pending<M, R>): void => {
+    if (!queue.remove(p)) return;
+    if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
+    shares.left(p);
+    p.reject(gaveWay());
+  };
+
+  const enqueue = (
+    input: Float32Array,
+    meta: M,
+    signal: AbortSignal | undefined,
+    dueAt: number | undefined,
+    party: string | undefined,
+  ): Promise<Batched<R>> => {
     if (signal?.aborted) return Promise.reject(toEeroError(signal.reason, 'ABORTED'));
     if (!(input instanceof Float32Array) || input.length !== imageLength) {
       return Promise.reject(new EeroError('INTERNAL', `batcher: a row must be ${imageLength} floats, got ${String(input?.length)}`));
     }
     return new Promise<Batched<R>>((resolve, reject) => {
-      const pending: Pending<M, R> = { input, meta, enqueuedAt: now(), dueAt, resolve, reject, signal, onAbort: undefined };
+      const pending: Pending<M, R> = { party, input, meta, enqueuedAt: now(), dueAt, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         // Gone before its batch started: dropped, it never reaches the engine or the ledger.
         pending.onAbort = () => {
           if (!queue.remove(pending)) return;
+          shares.left(pending);
           reject(toEeroError(signal.reason, 'ABORTED'));
           schedule();
         };
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       queue.push(pending);
+      shares.enqueued(pending);
       scheduleSoon();
     });
   };
 
-  const admit = (rows: number): Admission<M, R> => {
-    const refused = refusal(rows);
+  const admit = (rows: number, party?: string): Admission<M, R> => {
+    const refused = refusal(rows, party);
     if (refused) throw refused;
-    let places = rows;
-    held += places;
+    const places: HeldPlaces = { party, places: rows, takenBack: 0 };
+    held += rows;
+    shares.hold(places);
     const release = (): void => {
-      held -= places;
-      places = 0;
+      held -= places.places;
+      const n = places.places;
+      places.places = 0;
+      shares.unhold(places, n);
       notifyIdle();
     };
     return {
       submit(input, meta, signal, dueAt) {
-        if (places <= 0) return Promise.reject(new EeroError('INTERNAL', 'batcher: more rows submitted than admitted'));
-        places--;
+        if (places.places <= 0) {
+          if (places.takenBack > 0) {
+            places.takenBack--;
+            return Promise.reject(gaveWay());
+          }
+          return Promise.reject(new EeroError('INTERNAL', 'batcher: more rows submitted than admitted'));
+        }
+        places.places--;
         held--;
+        shares.unhold(places, 1);
         if (dueAt !== undefined && !Number.isFinite(dueAt))
           return Promise.reject(new EeroError('INTERNAL', `batcher: a due time must be finite, got ${dueAt}`));
-        return enqueue(input, meta, signal, dueAt);
+        return enqueue(input, meta, signal, dueAt, party);
       },
       release,
     };

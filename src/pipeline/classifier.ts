@@ -46,6 +46,11 @@ export interface ClassifyRequest {
    * wait in this client's decode queue. Default: the local client.
    */
   client?: string;
+  /**
+   * The connection it came on: when the batch queue is full, the connection with the most images
+   * waiting gives way to one with fewer (src/batching/fair-shares.ts). Default: none (a full queue refuses).
+   */
+  connection?: string;
 }
 
 export interface ClassifyAnswer {
@@ -154,7 +159,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     const firstKey = request.key ?? nextKey;
     nextKey = Math.max(nextKey, firstKey + images.length);
     const decodable = images.flatMap((img, i) => (img instanceof EeroError ? [] : [i]));
-    const admission = batcher.admit(decodable.length);
+    const admission = batcher.admit(decodable.length, request.connection);
     // The request's own stop: its deadline or client, or the first failure of the whole request.
     const stop = new AbortController();
     // Each queued row listens on this signal until its batch starts (the batcher's enqueue): one per image, not a leak.

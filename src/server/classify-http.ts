@@ -1,6 +1,7 @@
 /** The HTTP side of classifying: pick the model, screen the bytes, hand them to the model's one classify path. */
 import { EeroError } from '../errors';
 import type { ClassifyAnswer } from '../pipeline';
+import type { Asker } from './client-key';
 import type { ClassifyParams } from './params';
 import { screenImage } from './screen-image';
 import type { AppDeps, ServedModel } from './server-types';
@@ -26,8 +27,8 @@ export function classifyHttp(
   images: ImageInput[],
   params: ClassifyParams,
   signal: AbortSignal,
-  client: string,
+  asker: Asker,
 ): Promise<ClassifyAnswer> {
   const screened = images.map((img) => (img.bytes instanceof EeroError ? img.bytes : (screenImage(img.bytes, img.mimeType) ?? img.bytes)));
-  return model.classify(screened, { routing: params.routing, topk: params.topk, trace: params.trace, signal, client });
+  return model.classify(screened, { routing: params.routing, topk: params.topk, trace: params.trace, signal, ...asker });
 }

@@ -7,9 +7,19 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-export function clientKey(req: IncomingMessage): string {
+function clientKey(req: IncomingMessage): string {
   const auth = req.headers.authorization ?? req.headers['x-api-key'];
   return clientKeyOf(Array.isArray(auth) ? auth[0] : auth, req.socket.remoteAddress);
+}
+
+/** Who asks, and on which connection (the batch queue's places are shared fairly between connections). */
+export interface Asker {
+  client: string;
+  connection: string;
+}
+
+export function askerOf(req: IncomingMessage): Asker {
+  return { client: clientKey(req), connection: `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? 0}` };
 }
 
 /** The same key from a credential (Authorization or x-api-key) and an address, whatever the transport (gRPC: metadata and peer). */

@@ -5,7 +5,7 @@ import { renderMetrics } from '../metrics';
 import { classifyHttp, resolveModel } from './classify-http';
 import { requestDeadline, untilAborted } from './deadline';
 import { readMultipart } from './multipart';
-import { clientKey } from './client-key';
+import { askerOf } from './client-key';
 import { parseClassifyParams, queryStringParams } from './params';
 import { readBody } from './read-body';
 import { budgetJson, errorItem, resultJson } from './result-json';
@@ -20,7 +20,7 @@ async function classifyMultipart(deps: AppDeps, req: Request, res: Response, sig
   const params = parseClassifyParams(req.query, body.fields);
   const model = resolveModel(deps, params.model);
   if (body.files.length === 0) throw new EeroError('EMPTY_INPUT', 'the multipart request has no file parts');
-  const answer = await untilAborted(classifyHttp(model, body.files, params, signal, clientKey(req)), signal);
+  const answer = await untilAborted(classifyHttp(model, body.files, params, signal, askerOf(req)), signal);
   const budget = budgetJson(answer.choice, model.describe().budget.limit);
   const results = answer.outcomes.map((o, i) => {
     const file = body.files[i]?.file ?? String(i);
@@ -36,7 +36,7 @@ async function classifyRaw(deps: AppDeps, req: Request, res: Response, signal: A
   const model = resolveModel(deps, params.model);
   const bytes = await untilAborted(readBody(req, deps.limits.bodyBytes), signal);
   const answer = await untilAborted(
-    classifyHttp(model, [{ bytes, mimeType: req.headers['content-type'] }], params, signal, clientKey(req)),
+    classifyHttp(model, [{ bytes, mimeType: req.headers['content-type'] }], params, signal, askerOf(req)),
     signal,
   );
   const outcome = answer.outcomes[0];

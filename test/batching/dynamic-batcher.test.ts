@@ -51,6 +51,17 @@ async function rejection(p: Promise<unknown>): Promise<EeroError> {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** The code of the EeroError `f` throws, or undefined when it throws none. */
+function codeThrown(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof EeroError) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
 describe('dynamic batcher', () => {
   test('the rows of one request, submitted together, form one batch; each answer comes back to its row', async () => {
     const h = harness();
@@ -129,6 +140,56 @@ describe('dynamic batcher', () => {
     await tick();
     h.release();
     await queued;
+  });
+
+  test('a full queue: the connection with the most rows waiting gives way to one with fewer, its newest rows first', async () => {
+    const h = harness({ maxQueue: 4 }, true);
+    const running = h.batcher.admit(1, 'a').submit(row(0), 0);
+    await tick();
+    const a = h.batcher.admit(4, 'a');
+    const aRows = [1, 2, 3, 4].map((m) => a.submit(row(m), m));
+    const outcome: string[] = [];
+    aRows.forEach((p, i) => {
+      p.then(
+        () => outcome.push(`a${i + 1} ran`),
+        (e: EeroError) => outcome.push(`a${i + 1} ${e.code}`),
+      );
+    });
+    // b has nothing waiting: a (4 rows) gives its newest row way.
+    const b = h.batcher.admit(1, 'b').submit(row(5), 5);
+    await tick();
+    expect(outcome).toEqual(['a4 OVERLOADED']);
+    // a, with 3 against b's 1, may not take a place back; neither may a request without a connection.
+    expect(codeThrown(() => h.batcher.admit(1, 'a'))).toBe('OVERLOADED');
+    expect(codeThrown(() => h.batcher.admit(1))).toBe('OVERLOADED');
+    // c (nothing waiting) takes one of a's places: then a and b hold 2 and 1, c 1; d finds no one above 1 + 1.
+    const c = h.batcher.admit(1, 'c').submit(row(6), 6);
+    await tick();
+    expect(outcome).toEqual(['a4 OVERLOADED', 'a3 OVERLOADED']);
+    expect(codeThrown(() => h.batcher.admit(2, 'd'))).toBe('OVERLOADED');
+    for (let i = 0; i < 2; i++) {
+      h.release();
+      await tick();
+    }
+    await Promise.all([running, b, c]);
+    expect(h.runs.flatMap((r) => r.metas).sort()).toEqual([0, 1, 2, 5, 6]);
+  });
+
+  test('places held for rows still decoding give way too: that row is refused when it is submitted', async () => {
+    const h = harness({ maxQueue: 2 }, true);
+    const running = h.batcher.admit(1, 'a').submit(row(0), 0);
+    await tick();
+    const a = h.batcher.admit(2, 'a');
+    const b = h.batcher.admit(1, 'b');
+    expect(h.batcher.depth).toBe(2);
+    const first = a.submit(row(1), 1);
+    expect((await rejection(a.submit(row(2), 2))).code).toBe('OVERLOADED');
+    const second = b.submit(row(3), 3);
+    h.release();
+    await tick();
+    h.release();
+    await Promise.all([running, first, second]);
+    expect(h.batcher.depth).toBe(0);
   });
 
   test('a row whose request went away before its batch started never reaches the run', async () => {

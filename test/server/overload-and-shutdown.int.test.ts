@@ -2,9 +2,10 @@ import type { Service } from '../../src/server';
 import { serveCommand } from '../../src/cli/commands/serve';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { RESNET_BUNDLE } from '../support/bundles';
-import { call, fixturePngs, postImage, startTestService } from './harness';
+import { call, fixturePngs, postFiles, postImage, startTestService } from './harness';
 import { failures, keepAliveLoad } from './keep-alive-load';
 
 const good = (): Buffer => fixturePngs()[0] as Buffer;
@@ -44,6 +45,42 @@ describe('overload, request timeout and graceful shutdown', () => {
     expect((await first).status).toBe(200);
     await closing;
     service = undefined;
+  });
+
+  test('when the queue is full, the connection with the most images waiting gives its newest place to another', async () => {
+    // Seven images wait for an eighth (the batch window never ends); a request of two then finds the queue one short.
+    service = await startTestService({ batching: { maxBatch: 8, maxQueue: 8, maxWaitMs: FOREVER_MS }, limits: { filesPerRequest: 8 } });
+    const s = service;
+    const classifier = s.models.get('resnet18-fmnist')?.classifier;
+    const { hostname, port } = new URL(s.url);
+    const image = good();
+    const request = Buffer.concat([
+      Buffer.from(`POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${image.length}\r\n\r\n`),
+      image,
+    ]);
+    // Seven requests pipelined on one connection.
+    const pipelined = new Promise<number[]>((done, fail) => {
+      const socket = connect(Number(port), hostname);
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+        const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+        if (statuses.length === 7) {
+          socket.destroy();
+          done(statuses);
+        }
+      });
+      socket.on('error', fail);
+      socket.write(Buffer.concat(Array.from({ length: 7 }, () => request)));
+    });
+    await until(() => classifier?.depth === 7);
+    // The other connection's two images take the pipelining one's newest place; the eight then run.
+    const other = await postFiles<{ results: unknown[] }>(s.url, [
+      { name: 'a.png', bytes: image },
+      { name: 'b.png', bytes: image },
+    ]);
+    expect([other.status, other.body.results.length]).toEqual([200, 2]);
+    expect(await pipelined).toEqual([200, 200, 200, 200, 200, 200, 503]);
   });
 
   test('a request over limits.requestTimeoutMs answers 503 TIMEOUT and its queued image is dropped before the engine', async () => {

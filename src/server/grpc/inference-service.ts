@@ -11,7 +11,8 @@ import { asEeroError } from '../error-response';
 import type { AppDeps, ServedModel } from '../server-types';
 import { isReady } from '../v1-routes';
 import { checkVersion, modelMetadata, modelReady, runInfer, serverMetadata } from '../v2';
-import { cancelled, grpcClientKey, observe, requestTimer, shuttingDown, unary } from './call-guard';
+import type { Asker } from '../client-key';
+import { cancelled, grpcAsker, observe, requestTimer, shuttingDown, unary } from './call-guard';
 import { decodeInferRequest, encodeInferResponse, rawParameters } from './codec';
 import { RefusedMessage } from './message-bound';
 import type { ModelInferRequest, ModelInferResponse, ModelStreamInferResponse, NameVersion } from './messages';
@@ -28,12 +29,12 @@ async function infer(
   deps: AppDeps,
   req: ModelInferRequest | RefusedMessage,
   signal: AbortSignal,
-  client: string,
+  asker: Asker,
 ): Promise<ModelInferResponse> {
   if (req instanceof RefusedMessage) throw req.error;
   const model = versioned(deps, req.model_name, req.model_version);
   const call = decodeInferRequest(req, model.describe(), deps.limits.filesPerRequest);
-  const answer = await untilAborted(runInfer(deps, model, call, signal, client), signal);
+  const answer = await untilAborted(runInfer(deps, model, call, signal, asker), signal);
   return encodeInferResponse(answer, rawParameters(req.parameters));
 }
 
@@ -61,9 +62,7 @@ function streamInfer(deps: AppDeps, closers: Closers) {
       const timer = requestTimer(deps.limits.requestTimeoutMs);
       inFlight.add(timer.controller);
       const work =
-        ending || deps.phase() === 'closing'
-          ? Promise.reject(shuttingDown())
-          : infer(deps, req, timer.controller.signal, grpcClientKey(call));
+        ending || deps.phase() === 'closing' ? Promise.reject(shuttingDown()) : infer(deps, req, timer.controller.signal, grpcAsker(call));
       work
         .then(
           (response) => {
@@ -105,7 +104,7 @@ export function inferenceService(deps: AppDeps, closers: Closers): UntypedServic
       return { name, versions, platform, inputs, outputs };
     }),
     ModelInfer: unary(deps, m('ModelInfer'), 'serving', (req: ModelInferRequest | RefusedMessage, signal, call) =>
-      infer(deps, req, signal, grpcClientKey(call)),
+      infer(deps, req, signal, grpcAsker(call)),
     ),
     ModelStreamInfer: streamInfer(deps, closers),
   };

@@ -6,6 +6,7 @@
  */
 import { EeroError } from '../../errors';
 import type { ClassifyInput } from '../../pipeline';
+import type { Asker } from '../client-key';
 import { untilAborted } from '../deadline';
 import { parseParams, type RawParams } from '../params';
 import { screenImage } from '../screen-image';
@@ -35,15 +36,15 @@ export interface InferAnswer {
 
 /**
  * `call` as the transports decode it (rest-request.ts, grpc/codec.ts), which refuse more than
- * limits.filesPerRequest images from the shape. `client`: who asks (an API key or an address), for the
- * per-client limits on new expensive rules.
+ * limits.filesPerRequest images from the shape. `asker`: who asks (an API key or an address), for the
+ * per-client limits on new expensive rules, and on which connection, for fair shares of the queue.
  */
 export async function runInfer(
   deps: AppDeps,
   model: ServedModel,
   call: InferCall,
   signal: AbortSignal,
-  client: string,
+  asker: Asker,
 ): Promise<InferAnswer> {
   const params = parseParams([call.parameters], 'v2');
   const binary = flag(call.parameters, 'binary_data_output') ?? false;
@@ -58,7 +59,7 @@ export async function runInfer(
       topk: classes,
       trace: wanted.some((w) => w.name === 'trace'),
       signal,
-      client,
+      ...asker,
     }),
     signal,
   );

@@ -7,7 +7,7 @@
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { EeroError } from '../../errors';
 import { resolveModel } from '../classify-http';
-import { clientKey } from '../client-key';
+import { askerOf } from '../client-key';
 import { requestDeadline, untilAborted } from '../deadline';
 import { readBody } from '../read-body';
 import type { AppDeps, ServedModel } from '../server-types';
@@ -55,7 +55,7 @@ function infer(deps: AppDeps): RequestHandler {
       checkBodyType(req, jsonLength !== undefined);
       const body = await untilAborted(readBody(req, jsonLength === undefined ? limits.json : limits.binary), deadline.signal);
       const call = parseRestInfer(body, jsonLength, model.describe(), deps.limits.filesPerRequest);
-      const answer = restAnswer(await runInfer(deps, model, call, deadline.signal, clientKey(req)));
+      const answer = restAnswer(await runInfer(deps, model, call, deadline.signal, askerOf(req)));
       res.status(200).set(answer.headers).end(answer.body);
     } finally {
       deadline.done();
