@@ -177,7 +177,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
         },
       );
     }
-    for (const p of way.rows) giveWay(p);
+    for (const p of way.rows) evict(p);
     for (const h of way.places) {
       h.places--;
       h.takenBack++;
@@ -195,7 +195,8 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
       { details: { maxQueue, retryAfterSeconds } },
     );
 
-  const giveWay = (p: Pending<M, R>): void => {
+  /** Out of the queue, its request told it gave way. */
+  const evict = (p: Pending<M, R>): void => {
     if (!queue.remove(p)) return;
     if (p.onAbort) p.signal?.removeEventListener('abort', p.onAbort);
     shares.left(p);
