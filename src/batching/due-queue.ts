@@ -10,12 +10,19 @@
  * happens, and taken first it would make every row behind it late too. After a stall (the machine
  * busy elsewhere, a burst beyond capacity) earliest-due-first would keep the whole backlog late until
  * it has drained; this way the rows still in time are answered in time while the late ones wait.
+ *
+ * A batch of rows without a due time takes them in turns between parties (connections, see
+ * fair-shares.ts): one row of each, in the order their first rows wait, then a second of each, and so
+ * on; each party's rows keep their order. A connection with a thousand rows waiting then holds back a
+ * quiet one's row by one batch at most, not by its whole backlog.
  */
 
 export interface Queued {
   enqueuedAt: number;
   /** Clock time its answer is due; undefined: no deadline. */
   dueAt: number | undefined;
+  /** Whose row it is (a connection): rows without a due time are taken in turns between parties. */
+  party?: string;
 }
 
 interface Entry<P> {
@@ -63,15 +70,47 @@ export class DueQueue<P extends Queued> {
     const order = this.order(now);
     const first = order[0];
     if (first === undefined) return { taken: [], behind: [] };
-    const taken = new Set<Entry<P>>();
+    const taken = first.urgent ? DueQueue.inOrder(order, max) : DueQueue.inTurns(order, max);
     const behind: number[] = [];
     for (const e of order) {
-      if (taken.size < max && e.urgent === first.urgent) taken.add(e);
-      else if (behind.length < max && e.item.dueAt !== undefined) behind.push(e.item.dueAt);
-      else if (taken.size >= max && behind.length >= max) break;
+      if (behind.length >= max) break;
+      if (!taken.has(e) && e.item.dueAt !== undefined) behind.push(e.item.dueAt);
     }
     for (let i = this.entries.length - 1; i >= 0; i--) if (taken.has(this.entries[i] as Entry<P>)) this.entries.splice(i, 1);
     return { taken: [...taken].map((e) => e.item), behind };
+  }
+
+  /** The first `max` rows with a due time, in order. */
+  private static inOrder<P extends Queued>(order: Array<Entry<P>>, max: number): Set<Entry<P>> {
+    const taken = new Set<Entry<P>>();
+    for (const e of order) {
+      if (taken.size >= max) break;
+      if (e.urgent) taken.add(e);
+    }
+    return taken;
+  }
+
+  /** Up to `max` rows without a due time, in turns between their parties. */
+  private static inTurns<P extends Queued>(order: Array<Entry<P>>, max: number): Set<Entry<P>> {
+    const lanes = new Map<string | undefined, Array<Entry<P>>>();
+    for (const e of order) {
+      if (e.urgent) continue;
+      const lane = lanes.get(e.item.party);
+      if (lane) lane.push(e);
+      else lanes.set(e.item.party, [e]);
+    }
+    const taken = new Set<Entry<P>>();
+    for (let turn = 0; taken.size < max; turn++) {
+      let more = false;
+      for (const lane of lanes.values()) {
+        const e = lane[turn];
+        if (e === undefined) continue;
+        more = true;
+        if (taken.size < max) taken.add(e);
+      }
+      if (!more) break;
+    }
+    return taken;
   }
 
   /** The entries in the order batches take them at `now`: those past due ranked `maxBypassMs` later. */

@@ -175,6 +175,22 @@ describe('dynamic batcher', () => {
     expect(h.runs.flatMap((r) => r.metas).sort()).toEqual([0, 1, 2, 5, 6]);
   });
 
+  test("connections take turns: one row of a quiet connection runs before a flooding connection's backlog", async () => {
+    const h = harness({ maxBatch: 2 }, true);
+    const running = h.batcher.admit(1, 'a').submit(row(0), 0);
+    await tick();
+    const a = h.batcher.admit(6, 'a');
+    const flood = [1, 2, 3, 4, 5, 6].map((m) => a.submit(row(m), m));
+    const quiet = h.batcher.admit(1, 'b').submit(row(7), 7);
+    for (let i = 0; i < 5; i++) {
+      h.release();
+      await tick();
+    }
+    await Promise.all([running, quiet, ...flood]);
+    // The quiet connection's row joins the first batch after the one running; without a connection it would be last.
+    expect(h.runs.map((r) => r.metas)).toEqual([[0], [1, 7], [2, 3], [4, 5], [6]]);
+  });
+
   test('places held for rows still decoding give way too: that row is refused when it is submitted', async () => {
     const h = harness({ maxQueue: 2 }, true);
     const running = h.batcher.admit(1, 'a').submit(row(0), 0);
