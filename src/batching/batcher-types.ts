@@ -65,6 +65,12 @@ export interface BatcherOptions<M, R> {
   settle?: () => Promise<unknown>;
 }
 
+/** Who sends a row: a client (an API key or an address) and the connection it came on. */
+export interface Party {
+  readonly client: string;
+  readonly connection: string;
+}
+
 /** Queue places held for one request, so that its rows are admitted all together or not at all. */
 export interface Admission<M, R> {
   /**
@@ -78,11 +84,13 @@ export interface Admission<M, R> {
 
 export interface Batcher<M, R> {
   /**
-   * Hold `rows` places now, or throw OVERLOADED / SHUTTING_DOWN. `party` (a connection): when the queue
-   * is full, the party with the most rows waiting gives way to one with fewer (fair-shares.ts), its
-   * newest rows answered OVERLOADED; without a party a full queue only refuses.
+   * Hold `rows` places now, or throw OVERLOADED / SHUTTING_DOWN. `party`: when the queue is full, the
+   * client, or the connection of the same client, with the most rows waiting gives way to one with
+   * fewer (fair-shares.ts), its newest rows answered OVERLOADED; and batches take rows without a due
+   * time in turns between clients, and between a client's connections (due-queue.ts). Without a
+   * party a full queue only refuses.
    */
-  admit(rows: number, party?: string): Admission<M, R>;
+  admit(rows: number, party?: Party): Admission<M, R>;
   /** Rows waiting for a batch (and places held for rows not yet submitted). */
   readonly depth: number;
   /** Rows in the run in progress. */

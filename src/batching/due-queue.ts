@@ -11,18 +11,20 @@
  * busy elsewhere, a burst beyond capacity) earliest-due-first would keep the whole backlog late until
  * it has drained; this way the rows still in time are answered in time while the late ones wait.
  *
- * A batch of rows without a due time takes them in turns between parties (connections, see
- * fair-shares.ts): one row of each, in the order their first rows wait, then a second of each, and so
- * on; each party's rows keep their order. A connection with a thousand rows waiting then holds back a
- * quiet one's row by one batch at most, not by its whole backlog.
+ * A batch of rows without a due time takes them in turns between clients (see fair-shares.ts): one
+ * row of each, in the order their first rows wait, then a second of each, and so on; a client's turns
+ * go round its connections the same way, and each connection's rows keep their order. A client with a
+ * thousand rows waiting, on one connection or on many, then holds back another's row by one batch at
+ * most, not by its whole backlog.
  */
+import type { Party } from './batcher-types';
 
 export interface Queued {
   enqueuedAt: number;
   /** Clock time its answer is due; undefined: no deadline. */
   dueAt: number | undefined;
-  /** Whose row it is (a connection): rows without a due time are taken in turns between parties. */
-  party?: string;
+  /** Whose row it is: rows without a due time are taken in turns between clients and their connections. */
+  party?: Party;
 }
 
 interface Entry<P> {
@@ -90,27 +92,24 @@ export class DueQueue<P extends Queued> {
     return taken;
   }
 
-  /** Up to `max` rows without a due time, in turns between their parties. */
+  /** Up to `max` rows without a due time, in turns between their clients, and a client's between its connections. */
   private static inTurns<P extends Queued>(order: Array<Entry<P>>, max: number): Set<Entry<P>> {
-    const lanes = new Map<string | undefined, Array<Entry<P>>>();
+    const clients = new Map<string | undefined, Map<string | undefined, Array<Entry<P>>>>();
     for (const e of order) {
       if (e.urgent) continue;
-      const lane = lanes.get(e.item.party);
-      if (lane) lane.push(e);
-      else lanes.set(e.item.party, [e]);
-    }
-    const taken = new Set<Entry<P>>();
-    for (let turn = 0; taken.size < max; turn++) {
-      let more = false;
-      for (const lane of lanes.values()) {
-        const e = lane[turn];
-        if (e === undefined) continue;
-        more = true;
-        if (taken.size < max) taken.add(e);
+      const { client, connection } = e.item.party ?? {};
+      let connections = clients.get(client);
+      if (!connections) {
+        connections = new Map<string | undefined, Array<Entry<P>>>();
+        clients.set(client, connections);
       }
-      if (!more) break;
+      const lane = connections.get(connection);
+      if (lane) lane.push(e);
+      else connections.set(connection, [e]);
     }
-    return taken;
+    // One lane per client: its connections' rows interleaved, one of each in turn.
+    const lanes = [...clients.values()].map((connections) => interleave([...connections.values()]));
+    return new Set(interleave(lanes).slice(0, max));
   }
 
   /** The entries in the order batches take them at `now`: those past due ranked `maxBypassMs` later. */
@@ -132,5 +131,21 @@ export class DueQueue<P extends Queued> {
       end = Math.min(end, item.enqueuedAt + Math.min(maxWaitMs, slack));
     }
     return end;
+  }
+}
+
+/** The lists' items one of each in turn (the first of each, then the second of each, ...), each list's in order. */
+function interleave<T>(lists: T[][]): T[] {
+  if (lists.length === 1) return lists[0] as T[];
+  const out: T[] = [];
+  for (let turn = 0; ; turn++) {
+    let more = false;
+    for (const list of lists) {
+      const item = list[turn];
+      if (item === undefined) continue;
+      more = true;
+      out.push(item);
+    }
+    if (!more) return out;
   }
 }

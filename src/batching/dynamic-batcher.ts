@@ -7,12 +7,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { EeroError, toEeroError } from '../errors';
-import type { Admission, BatchReport, Batched, Batcher, BatcherOptions } from './batcher-types';
+import type { Admission, BatchReport, Batched, Batcher, BatcherOptions, Party } from './batcher-types';
 import { DueQueue } from './due-queue';
 import { FairShares, type HeldPlaces } from './fair-shares';
 
 interface Pending<M, R> {
-  party: string | undefined;
+  party: Party | undefined;
   input: Float32Array;
   meta: M;
   enqueuedAt: number;
@@ -163,7 +163,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
 
   const queueName = options.name ? ` of model ${options.name}` : '';
 
-  const refusal = (rows: number, party: string | undefined): EeroError | undefined => {
+  const refusal = (rows: number, party: Party | undefined): EeroError | undefined => {
     if (draining) return new EeroError('SHUTTING_DOWN', 'the service is shutting down', { details: { retryAfterSeconds } });
     const need = queue.length + held + rows - maxQueue;
     if (need <= 0) return undefined;
@@ -191,7 +191,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
   const gaveWay = (): EeroError =>
     new EeroError(
       'OVERLOADED',
-      `the queue${queueName} is full, and this image gave its place to another client's: its connection had the most images waiting; retry later`,
+      `the queue${queueName} is full, and this image gave its place to another client's: its client, or its connection, had the most images waiting; retry later`,
       { details: { maxQueue, retryAfterSeconds } },
     );
 
@@ -208,7 +208,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
     meta: M,
     signal: AbortSignal | undefined,
     dueAt: number | undefined,
-    party: string | undefined,
+    party: Party | undefined,
   ): Promise<Batched<R>> => {
     if (signal?.aborted) return Promise.reject(toEeroError(signal.reason, 'ABORTED'));
     if (!(input instanceof Float32Array) || input.length !== imageLength) {
@@ -232,7 +232,7 @@ export function createBatcher<M, R>(options: BatcherOptions<M, R>): Batcher<M, R
     });
   };
 
-  const admit = (rows: number, party?: string): Admission<M, R> => {
+  const admit = (rows: number, party?: Party): Admission<M, R> => {
     const refused = refusal(rows, party);
     if (refused) throw refused;
     const places: HeldPlaces = { party, places: rows, takenBack: 0 };

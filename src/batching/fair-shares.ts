@@ -1,14 +1,18 @@
 /**
- * Who holds the batch queue's places. When the queue is full, a party (a
- * connection) with fewer rows waiting takes places from the one with the
- * most, so that one client sending without pause (four pipelining
- * connections gave another client 13 of 40 answers `503 OVERLOADED`) cannot
- * keep every other client out. A lone party still has the whole queue.
+ * Who holds the batch queue's places. When the queue is full, a request
+ * takes places from the client with the most rows waiting (an API key or an
+ * address), or, within its own client, from the connection with the most,
+ * so that one client sending without pause (four pipelining connections
+ * gave another client 13 of 40 answers `503 OVERLOADED`) cannot keep the
+ * others out, whether it sends on many connections from one address or
+ * pipelines on a few from the others' address. A lone party still has the
+ * whole queue.
  */
+import type { Party } from './batcher-types';
 
 /** A row waiting in the queue, or a place held for a row still decoding. */
 export interface Place {
-  readonly party: string | undefined;
+  readonly party: Party | undefined;
 }
 
 /** Places held for one request's rows that are not submitted yet; `giveWay` takes them back one by one. */
@@ -25,87 +29,140 @@ interface Holdings<Q> {
   rows: number;
 }
 
+/** A client's connections and their rows in all. */
+interface ClientHoldings<Q> {
+  connections: Map<string, Holdings<Q>>;
+  rows: number;
+}
+
 /** What gives way: rows to take out of the queue, and places to take back from requests still decoding. */
 export interface GiveWay<Q> {
   rows: Q[];
   places: HeldPlaces[];
 }
 
-export class FairShares<Q extends Place> {
-  private readonly parties = new Map<string, Holdings<Q>>();
+/** A connection's holdings as `giveWay` draws on them (a copy: nothing changes until the caller applies it). */
+interface Draw<Q> {
+  client: { rows: number };
+  rows: number;
+  queued: Q[];
+  held: Array<{ p: HeldPlaces; left: number }>;
+}
 
-  private of(party: string): Holdings<Q> {
-    let h = this.parties.get(party);
+export class FairShares<Q extends Place> {
+  private readonly clients = new Map<string, ClientHoldings<Q>>();
+
+  private of(party: Party): Holdings<Q> {
+    let c = this.clients.get(party.client);
+    if (!c) {
+      c = { connections: new Map(), rows: 0 };
+      this.clients.set(party.client, c);
+    }
+    let h = c.connections.get(party.connection);
     if (!h) {
       h = { queued: new Set(), held: new Set(), rows: 0 };
-      this.parties.set(party, h);
+      c.connections.set(party.connection, h);
     }
     return h;
   }
 
-  private shrink(party: string, h: Holdings<Q>, by: number): void {
-    h.rows -= by;
-    if (h.rows <= 0 && h.queued.size === 0 && h.held.size === 0) this.parties.delete(party);
+  private grow(party: Party, h: Holdings<Q>, by: number): void {
+    h.rows += by;
+    (this.clients.get(party.client) as ClientHoldings<Q>).rows += by;
   }
 
-  /** Rows `party` has waiting or held. */
-  rows(party: string): number {
-    return this.parties.get(party)?.rows ?? 0;
+  private shrink(party: Party, h: Holdings<Q>, by: number): void {
+    const c = this.clients.get(party.client) as ClientHoldings<Q>;
+    h.rows -= by;
+    c.rows -= by;
+    if (h.rows <= 0 && h.queued.size === 0 && h.held.size === 0) c.connections.delete(party.connection);
+    if (c.connections.size === 0) this.clients.delete(party.client);
+  }
+
+  private find(party: Party | undefined): Holdings<Q> | undefined {
+    return party === undefined ? undefined : this.clients.get(party.client)?.connections.get(party.connection);
+  }
+
+  /** Rows `party`'s connection has waiting or held. */
+  rows(party: Party): number {
+    return this.find(party)?.rows ?? 0;
   }
 
   hold(p: HeldPlaces): void {
     if (p.party === undefined || p.places <= 0) return;
     const h = this.of(p.party);
     h.held.add(p);
-    h.rows += p.places;
+    this.grow(p.party, h, p.places);
   }
 
   /** `n` of `p`'s places are used (submitted) or given back. */
   unhold(p: HeldPlaces, n: number): void {
-    const h = p.party === undefined ? undefined : this.parties.get(p.party);
+    const h = this.find(p.party);
     if (!h || n <= 0 || !h.held.has(p)) return;
     if (p.places <= 0) h.held.delete(p);
-    this.shrink(p.party as string, h, n);
+    this.shrink(p.party as Party, h, n);
   }
 
   enqueued(row: Q): void {
     if (row.party === undefined) return;
     const h = this.of(row.party);
     h.queued.add(row);
-    h.rows++;
+    this.grow(row.party, h, 1);
   }
 
   /** The row left the queue (taken by a batch, dropped, or given way). */
   left(row: Q): void {
-    const h = row.party === undefined ? undefined : this.parties.get(row.party);
-    if (h?.queued.delete(row)) this.shrink(row.party as string, h, 1);
+    const h = this.find(row.party);
+    if (h?.queued.delete(row)) this.shrink(row.party as Party, h, 1);
   }
 
   /**
-   * Room for `rows` more rows of `party` in a queue `need` places short:
-   * taken from the parties with the most rows, one at a time, each keeping
-   * more rows than `party` will have; their newest queued rows first, then
-   * places held for rows still decoding. Nothing is changed here; undefined
-   * when that cannot free `need` places.
+   * Room for `rows` more rows of `party` in a queue `need` places short,
+   * one place at a time: from the client with the most rows if it keeps
+   * more than `party`'s client will have (its connection with the most
+   * rows), else from the connection of `party`'s own client with the most
+   * rows if it keeps more than `party`'s connection will have; the newest
+   * queued rows first, then places held for rows still decoding. Nothing
+   * is changed here; undefined when that cannot free `need` places.
    */
-  giveWay(party: string | undefined, rows: number, need: number): GiveWay<Q> | undefined {
+  giveWay(party: Party | undefined, rows: number, need: number): GiveWay<Q> | undefined {
     if (party === undefined) return undefined;
+    const draws = new Map<string, Array<Draw<Q>>>();
+    for (const [name, c] of this.clients) {
+      const client = { rows: c.rows };
+      const list: Array<Draw<Q>> = [];
+      for (const [connection, h] of c.connections) {
+        if (name === party.client && connection === party.connection) continue;
+        list.push({ client, rows: h.rows, queued: [...h.queued], held: [...h.held].map((p) => ({ p, left: p.places })) });
+      }
+      draws.set(name, list);
+    }
+    const mineClient = (this.clients.get(party.client)?.rows ?? 0) + rows;
     const mine = this.rows(party) + rows;
-    const others = [...this.parties]
-      .filter(([p]) => p !== party)
-      .map(([, h]) => ({ rows: h.rows, queued: [...h.queued], held: [...h.held].map((p) => ({ p, left: p.places })) }));
+    const heaviest = (list: Array<Draw<Q>>, above: number): Draw<Q> | undefined => {
+      let top: Draw<Q> | undefined;
+      for (const d of list) if (d.rows > above && (!top || d.rows > top.rows)) top = d;
+      return top;
+    };
     const out: GiveWay<Q> = { rows: [], places: [] };
     for (let freed = 0; freed < need; freed++) {
-      let top: (typeof others)[number] | undefined;
-      for (const o of others) if (o.rows > mine && (!top || o.rows > top.rows)) top = o;
-      if (!top) return undefined;
-      top.rows--;
-      const row = top.queued.pop();
+      let from: Draw<Q> | undefined;
+      let topClient: Array<Draw<Q>> | undefined;
+      for (const [name, list] of draws) {
+        const rowsOf = list[0]?.client.rows ?? 0;
+        if (name !== party.client && rowsOf > mineClient && (!topClient || rowsOf > (topClient[0]?.client.rows ?? 0))) topClient = list;
+      }
+      if (topClient) from = heaviest(topClient, 0);
+      else from = heaviest(draws.get(party.client) ?? [], mine);
+      if (!from) return undefined;
+      from.rows--;
+      from.client.rows--;
+      const row = from.queued.pop();
       if (row) {
         out.rows.push(row);
         continue;
       }
-      const held = top.held.find((h) => h.left > 0);
+      const held = from.held.find((h) => h.left > 0);
       if (!held) return undefined;
       held.left--;
       out.places.push(held.p);

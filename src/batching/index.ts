@@ -2,4 +2,4 @@
 export type { BatchInput, BatcherOptions, BatchReport, RunBatch } from './batcher-types';
 export { createBatcher } from './dynamic-batcher';
 /** @internal For the tests. */
-export { type Batcher } from './batcher-types';
+export { type Batcher, type Party } from './batcher-types';

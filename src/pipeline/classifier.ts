@@ -11,6 +11,7 @@ import { createBatcher, type BatchReport, type BatcherOptions } from '../batchin
 import { DEFAULTS, type BatchingConfig } from '../config';
 import { EeroError, toEeroError } from '../errors';
 import { createDecodePool, type DecodePool } from '../preprocess';
+import { LOCAL_CLIENT } from './derivation-limiter';
 import type { LoadedModel } from './loaded-model';
 import { AgreementMonitor, type MonitorOptions } from './monitor';
 import type { RouteChoice } from './model-routing';
@@ -47,8 +48,8 @@ export interface ClassifyRequest {
    */
   client?: string;
   /**
-   * The connection it came on: when the batch queue is full, the connection with the most images
-   * waiting gives way to one with fewer (src/batching/fair-shares.ts). Default: none (a full queue refuses).
+   * The connection it came on: the batch queue is shared between clients, and between a client's
+   * connections (src/batching/fair-shares.ts, due-queue.ts). Default: none (a full queue only refuses).
    */
   connection?: string;
 }
@@ -159,7 +160,8 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     const firstKey = request.key ?? nextKey;
     nextKey = Math.max(nextKey, firstKey + images.length);
     const decodable = images.flatMap((img, i) => (img instanceof EeroError ? [] : [i]));
-    const admission = batcher.admit(decodable.length, request.connection);
+    const party = request.connection === undefined ? undefined : { client: request.client ?? LOCAL_CLIENT, connection: request.connection };
+    const admission = batcher.admit(decodable.length, party);
     // The request's own stop: its deadline or client, or the first failure of the whole request.
     const stop = new AbortController();
     // Each queued row listens on this signal until its batch starts (the batcher's enqueue): one per image, not a leak.
@@ -184,7 +186,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
             else {
               await model.preprocessor.preprocessInto(img, tensor, j * imageLength, {
                 ...decodeOptions,
-                client: request.client ?? 'local',
+                client: request.client ?? LOCAL_CLIENT,
                 signal: stop.signal,
                 ...(due === undefined ? {} : { dueAt: due }),
               });

@@ -1,5 +1,5 @@
 /** The batcher on its own: a fake run function (no model), a fake clock and timers, so no wall-clock window decides a test. */
-import { createBatcher, type BatchInput, type BatchReport, type Batcher, type BatcherOptions } from '../../src/batching';
+import { createBatcher, type BatchInput, type BatchReport, type Batcher, type BatcherOptions, type Party } from '../../src/batching';
 import { EeroError } from '../../src/errors';
 
 const LEN = 4;
@@ -50,6 +50,9 @@ async function rejection(p: Promise<unknown>): Promise<EeroError> {
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A connection from one address (one client): fair shares and turns between connections of that client. */
+const conn = (connection: string): Party => ({ client: 'addr:127.0.0.1', connection });
 
 /** The code of the EeroError `f` throws, or undefined when it throws none. */
 function codeThrown(f: () => unknown): string | undefined {
@@ -144,9 +147,9 @@ describe('dynamic batcher', () => {
 
   test('a full queue: the connection with the most rows waiting gives way to one with fewer, its newest rows first', async () => {
     const h = harness({ maxQueue: 4 }, true);
-    const running = h.batcher.admit(1, 'a').submit(row(0), 0);
+    const running = h.batcher.admit(1, conn('a')).submit(row(0), 0);
     await tick();
-    const a = h.batcher.admit(4, 'a');
+    const a = h.batcher.admit(4, conn('a'));
     const aRows = [1, 2, 3, 4].map((m) => a.submit(row(m), m));
     const outcome: string[] = [];
     aRows.forEach((p, i) => {
@@ -156,17 +159,17 @@ describe('dynamic batcher', () => {
       );
     });
     // b has nothing waiting: a (4 rows) gives its newest row way.
-    const b = h.batcher.admit(1, 'b').submit(row(5), 5);
+    const b = h.batcher.admit(1, conn('b')).submit(row(5), 5);
     await tick();
     expect(outcome).toEqual(['a4 OVERLOADED']);
     // a, with 3 against b's 1, may not take a place back; neither may a request without a connection.
-    expect(codeThrown(() => h.batcher.admit(1, 'a'))).toBe('OVERLOADED');
+    expect(codeThrown(() => h.batcher.admit(1, conn('a')))).toBe('OVERLOADED');
     expect(codeThrown(() => h.batcher.admit(1))).toBe('OVERLOADED');
     // c (nothing waiting) takes one of a's places: then a and b hold 2 and 1, c 1; d finds no one above 1 + 1.
-    const c = h.batcher.admit(1, 'c').submit(row(6), 6);
+    const c = h.batcher.admit(1, conn('c')).submit(row(6), 6);
     await tick();
     expect(outcome).toEqual(['a4 OVERLOADED', 'a3 OVERLOADED']);
-    expect(codeThrown(() => h.batcher.admit(2, 'd'))).toBe('OVERLOADED');
+    expect(codeThrown(() => h.batcher.admit(2, conn('d')))).toBe('OVERLOADED');
     for (let i = 0; i < 2; i++) {
       h.release();
       await tick();
@@ -177,11 +180,11 @@ describe('dynamic batcher', () => {
 
   test("connections take turns: one row of a quiet connection runs before a flooding connection's backlog", async () => {
     const h = harness({ maxBatch: 2 }, true);
-    const running = h.batcher.admit(1, 'a').submit(row(0), 0);
+    const running = h.batcher.admit(1, conn('a')).submit(row(0), 0);
     await tick();
-    const a = h.batcher.admit(6, 'a');
+    const a = h.batcher.admit(6, conn('a'));
     const flood = [1, 2, 3, 4, 5, 6].map((m) => a.submit(row(m), m));
-    const quiet = h.batcher.admit(1, 'b').submit(row(7), 7);
+    const quiet = h.batcher.admit(1, conn('b')).submit(row(7), 7);
     for (let i = 0; i < 5; i++) {
       h.release();
       await tick();
@@ -191,12 +194,38 @@ describe('dynamic batcher', () => {
     expect(h.runs.map((r) => r.metas)).toEqual([[0], [1, 7], [2, 3], [4, 5], [6]]);
   });
 
+  test('between clients: one on many connections gives way to another with fewer rows, which is taken in turn', async () => {
+    const h = harness({ maxQueue: 4, maxBatch: 4 }, true);
+    const running = h.batcher.admit(1, { client: 'x', connection: '0' }).submit(row(0), 0);
+    await tick();
+    // Client x: four rows on four connections; none alone has more than the newcomer will.
+    const xs = [1, 2, 3, 4].map((m) => h.batcher.admit(1, { client: 'x', connection: String(m) }).submit(row(m), m));
+    const outcome: string[] = [];
+    xs.forEach((p, i) => {
+      p.then(
+        () => outcome.push(`x${i + 1} ran`),
+        (e: EeroError) => outcome.push(`x${i + 1} ${e.code}`),
+      );
+    });
+    const y = h.batcher.admit(1, { client: 'y', connection: '9' }).submit(row(5), 5);
+    await tick();
+    // x as a client has the most: its first connection of the heaviest gives its row.
+    expect(outcome).toEqual(['x1 OVERLOADED']);
+    for (let i = 0; i < 2; i++) {
+      h.release();
+      await tick();
+    }
+    await Promise.all([running, y]);
+    // The next batch takes one row of each client in turn: x's first, y's, then x's others.
+    expect(h.runs.map((r) => r.metas)).toEqual([[0], [2, 5, 3, 4]]);
+  });
+
   test('places held for rows still decoding give way too: that row is refused when it is submitted', async () => {
     const h = harness({ maxQueue: 2 }, true);
-    const running = h.batcher.admit(1, 'a').submit(row(0), 0);
+    const running = h.batcher.admit(1, conn('a')).submit(row(0), 0);
     await tick();
-    const a = h.batcher.admit(2, 'a');
-    const b = h.batcher.admit(1, 'b');
+    const a = h.batcher.admit(2, conn('a'));
+    const b = h.batcher.admit(1, conn('b'));
     expect(h.batcher.depth).toBe(2);
     const first = a.submit(row(1), 1);
     expect((await rejection(a.submit(row(2), 2))).code).toBe('OVERLOADED');
