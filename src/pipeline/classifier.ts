@@ -187,6 +187,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
               await model.preprocessor.preprocessInto(img, tensor, j * imageLength, {
                 ...decodeOptions,
                 client: request.client ?? LOCAL_CLIENT,
+                ...(request.connection === undefined ? {} : { connection: request.connection }),
                 signal: stop.signal,
                 ...(due === undefined ? {} : { dueAt: due }),
               });

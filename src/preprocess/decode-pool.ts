@@ -3,7 +3,8 @@
  * one libuv thread while libvips works); the rest wait in one queue per
  * client, and a free slot goes to the next client in turn (round-robin), so
  * a client with many expensive images delays its own queue, not another
- * client's. Large images (declared above `largePixels`) may hold every slot
+ * client's. A client's turns go round its connections the same way: clients
+ * without an API key on one address are one client. Large images (declared above `largePixels`) may hold every slot
  * but one: a small image finds a slot free however many large ones are in
  * flight, from however many clients. Within a client's queue, a job already
  * past its due time (a deadline) waits behind the jobs still in time, as in
@@ -25,6 +26,8 @@ export interface DecodePoolOptions {
 export interface DecodeJob {
   /** Whose queue the job waits in: an address or API key for HTTP, one key for a CLI run. */
   client: string;
+  /** The connection it came on: a client's turns go round its connections; default one for all. */
+  connection?: string;
   /** Declared width x height (0 when unknown: counted as small, the size limits still apply once the header is read). */
   pixels: number;
   /** Aborting it while the job waits takes the job out of the queue (ABORTED); a running job is bounded by the decode timeout. */
@@ -64,8 +67,11 @@ export class DecodePool {
   readonly slots: number;
   readonly largeSlots: number;
   private readonly largePixels: number;
-  /** The queues of the clients with jobs waiting, in the order they are served next (a Map keeps insertion order). */
-  private readonly queues = new Map<string, Waiting[]>();
+  /**
+   * The clients with jobs waiting, each with its connections' queues, both in the order they are served
+   * next (a Map keeps insertion order).
+   */
+  private readonly queues = new Map<string, Map<string, Waiting[]>>();
   private running = 0;
   private runningLarge = 0;
   private readonly now: (() => number) | undefined;
@@ -85,7 +91,8 @@ export class DecodePool {
     const { signal } = job;
     if (signal?.aborted) return Promise.reject(aborted(signal.reason));
     return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => this.remove(job.client, waiting, signal?.reason);
+      const connection = job.connection ?? '';
+      const onAbort = (): void => this.remove(job.client, connection, waiting, signal?.reason);
       const waiting: Waiting = {
         large: job.pixels > this.largePixels,
         dueAt: job.dueAt,
@@ -108,16 +115,21 @@ export class DecodePool {
         cancel: (reason) => reject(aborted(reason)),
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const queue = this.queues.get(job.client);
+      let connections = this.queues.get(job.client);
+      if (!connections) {
+        connections = new Map<string, Waiting[]>();
+        this.queues.set(job.client, connections);
+      }
+      const queue = connections.get(connection);
       if (queue) queue.push(waiting);
-      else this.queues.set(job.client, [waiting]);
+      else connections.set(connection, [waiting]);
       this.dispatch();
     });
   }
 
   state(): DecodePoolState {
     let waiting = 0;
-    for (const q of this.queues.values()) waiting += q.length;
+    for (const connections of this.queues.values()) for (const q of connections.values()) waiting += q.length;
     return { slots: this.slots, running: this.running, runningLarge: this.runningLarge, waiting, clients: this.queues.size };
   }
 
@@ -130,29 +142,41 @@ export class DecodePool {
     }
   }
 
-  /** The next job to start, taken out of its queue; its client goes to the back of the turn (or leaves it when done). */
+  /**
+   * The next job to start, taken out of its queue: the clients in turn, and a client's connections in
+   * turn, each its first job that may run now, in time before late (a client's jobs still in time on
+   * any connection go first); the client and the connection go to the back of their turns (or leave
+   * them when done).
+   */
   private next(): Waiting | undefined {
     const now = this.now?.();
     const mayRun = (w: Waiting): boolean => !w.large || this.runningLarge < this.largeSlots;
     const inTime = (w: Waiting): boolean => now === undefined || w.dueAt === undefined || w.dueAt > now;
-    for (const [client, queue] of this.queues) {
-      const first = queue.findIndex((w) => mayRun(w) && inTime(w));
-      const at = first >= 0 ? first : queue.findIndex(mayRun);
-      if (at < 0) continue;
-      const [job] = queue.splice(at, 1) as [Waiting];
-      this.queues.delete(client);
-      if (queue.length > 0) this.queues.set(client, queue);
-      return job;
+    for (const [client, connections] of this.queues) {
+      for (const pick of [(w: Waiting) => mayRun(w) && inTime(w), mayRun]) {
+        for (const [connection, queue] of connections) {
+          const at = queue.findIndex(pick);
+          if (at < 0) continue;
+          const [job] = queue.splice(at, 1) as [Waiting];
+          connections.delete(connection);
+          if (queue.length > 0) connections.set(connection, queue);
+          this.queues.delete(client);
+          if (connections.size > 0) this.queues.set(client, connections);
+          return job;
+        }
+      }
     }
     return undefined;
   }
 
-  private remove(client: string, waiting: Waiting, reason: unknown): void {
-    const queue = this.queues.get(client);
+  private remove(client: string, connection: string, waiting: Waiting, reason: unknown): void {
+    const connections = this.queues.get(client);
+    const queue = connections?.get(connection);
     const at = queue?.indexOf(waiting) ?? -1;
-    if (queue === undefined || at < 0) return;
+    if (connections === undefined || queue === undefined || at < 0) return;
     queue.splice(at, 1);
-    if (queue.length === 0) this.queues.delete(client);
+    if (queue.length === 0) connections.delete(connection);
+    if (connections.size === 0) this.queues.delete(client);
     waiting.cancel(reason);
   }
 }

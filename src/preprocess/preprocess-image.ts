@@ -21,6 +21,8 @@ export interface PreprocessOptions extends DecodeOptions, SizeLimits {
   pool?: DecodePool;
   /** The pool's queue this image waits in; default 'local'. */
   client?: string;
+  /** The connection it came on: a client's turns in the pool go round its connections. */
+  connection?: string;
   /** Clock time (the pool's clock) the answer is due: once past, the decode waits behind its client's decodes still in time. */
   dueAt?: number;
   /** Decode small, plain PNGs at the model's size without libvips (png-fast-path.ts); default true. The tensor is the same. */
@@ -87,6 +89,7 @@ async function runInto(
   };
   const job = {
     client: options.client ?? 'local',
+    ...(options.connection === undefined ? {} : { connection: options.connection }),
     pixels: declared ? declared.width * declared.height : 0,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.dueAt === undefined ? {} : { dueAt: options.dueAt }),

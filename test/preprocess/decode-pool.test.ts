@@ -21,10 +21,18 @@ function submit(
   pixels = 1,
   signal?: AbortSignal,
   dueAt?: number,
+  connection?: string,
 ): Handle {
   let finish = (): void => undefined;
   let fail = (_e: unknown): void => undefined;
-  const result = pool.run({ client, pixels, ...(signal ? { signal } : {}), ...(dueAt === undefined ? {} : { dueAt }) }, () => {
+  const job = {
+    client,
+    pixels,
+    ...(signal ? { signal } : {}),
+    ...(dueAt === undefined ? {} : { dueAt }),
+    ...(connection === undefined ? {} : { connection }),
+  };
+  const result = pool.run(job, () => {
     started.push(name);
     return new Promise<string>((resolve, reject) => {
       finish = () => resolve(name);
@@ -114,6 +122,23 @@ describe('the decode pool', () => {
     }
     // a1 ran alone; then a, b, c waited in the order they came, and each client served goes to the back.
     expect(started).toEqual(['a1', 'a2', 'b1', 'c1', 'a3', 'b2', 'a4', 'a5']);
+  });
+
+  it("goes round a client's connections in turn too: one connection's backlog delays another of the same client by one job", async () => {
+    const pool = createDecodePool({ slots: 1, largePixels: LARGE });
+    const started: string[] = [];
+    const jobs: Handle[] = [];
+    for (let i = 1; i <= 4; i++) jobs.push(submit(pool, started, `x${i}`, 'a', 1, undefined, undefined, 'x'));
+    jobs.push(submit(pool, started, 'y1', 'a', 1, undefined, undefined, 'y'), submit(pool, started, 'b1', 'b'));
+    for (let k = 0; k < jobs.length; k++) {
+      await flush();
+      const running = jobs.find((j) => j.name === started[started.length - 1]);
+      running?.finish();
+      await running?.result;
+    }
+    // x1 ran alone; then client a (connection x, then y in turn), client b, client a again.
+    expect(started).toEqual(['x1', 'x2', 'b1', 'y1', 'x3', 'x4']);
+    expect(pool.state()).toMatchObject({ running: 0, waiting: 0, clients: 0 });
   });
 
   it('keeps one slot for small images: large ones from any number of clients never hold every slot', async () => {
