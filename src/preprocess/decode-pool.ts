@@ -4,8 +4,9 @@
  * client, and a free slot goes to the next client in turn (round-robin), so
  * a client with many expensive images delays its own queue, not another
  * client's. A client's turns go round its connections the same way: clients
- * without an API key on one address are one client. Large images (declared above `largePixels`) may hold every slot
- * but one: a small image finds a slot free however many large ones are in
+ * without an API key on one address are one client. Large images (declared
+ * above `largePixels`) may hold every slot but one: a small image finds a
+ * slot free however many large ones are in
  * flight, from however many clients. Within a client's queue, a job already
  * past its due time (a deadline) waits behind the jobs still in time, as in
  * the batcher's queue (src/batching/due-queue.ts): late whatever happens, it
