@@ -41,10 +41,8 @@ export interface GiveWay<Q> {
   places: HeldPlaces[];
 }
 
-/** A connection's holdings as `giveWay` draws on them (a copy: nothing changes until the caller applies it). */
-interface Draw<Q> {
-  client: { rows: number };
-  rows: number;
+/** A connection's rows as `giveWay` draws on them, listed when it is first drawn on (a copy: nothing changes until the caller applies it). */
+interface Drawn<Q> {
   queued: Q[];
   held: Array<{ p: HeldPlaces; left: number }>;
 }
@@ -84,7 +82,7 @@ export class FairShares<Q extends Place> {
   }
 
   /** Rows `party`'s connection has waiting or held. */
-  rows(party: Party): number {
+  private rows(party: Party): number {
     return this.find(party)?.rows ?? 0;
   }
 
@@ -127,42 +125,45 @@ export class FairShares<Q extends Place> {
    */
   giveWay(party: Party | undefined, rows: number, need: number): GiveWay<Q> | undefined {
     if (party === undefined) return undefined;
-    const draws = new Map<string, Array<Draw<Q>>>();
-    for (const [name, c] of this.clients) {
-      const client = { rows: c.rows };
-      const list: Array<Draw<Q>> = [];
-      for (const [connection, h] of c.connections) {
-        if (name === party.client && connection === party.connection) continue;
-        list.push({ client, rows: h.rows, queued: [...h.queued], held: [...h.held].map((p) => ({ p, left: p.places })) });
-      }
-      draws.set(name, list);
-    }
-    const mineClient = (this.clients.get(party.client)?.rows ?? 0) + rows;
+    const own = this.clients.get(party.client);
+    const mineClient = (own?.rows ?? 0) + rows;
     const mine = this.rows(party) + rows;
-    const heaviest = (list: Array<Draw<Q>>, above: number): Draw<Q> | undefined => {
-      let top: Draw<Q> | undefined;
-      for (const d of list) if (d.rows > above && (!top || d.rows > top.rows)) top = d;
+    // Rows left after what this call has drawn; only counts are kept for those not drawn on.
+    const clientLeft = new Map<ClientHoldings<Q>, number>();
+    const connectionLeft = new Map<Holdings<Q>, number>();
+    const drawn = new Map<Holdings<Q>, Drawn<Q>>();
+    const leftOfClient = (c: ClientHoldings<Q>): number => clientLeft.get(c) ?? c.rows;
+    const leftOf = (h: Holdings<Q>): number => connectionLeft.get(h) ?? h.rows;
+    const heaviest = (c: ClientHoldings<Q>, above: number, skip?: string): Holdings<Q> | undefined => {
+      let top: Holdings<Q> | undefined;
+      for (const [connection, h] of c.connections) {
+        if (connection !== skip && leftOf(h) > above && (!top || leftOf(h) > leftOf(top))) top = h;
+      }
       return top;
     };
     const out: GiveWay<Q> = { rows: [], places: [] };
     for (let freed = 0; freed < need; freed++) {
-      let from: Draw<Q> | undefined;
-      let topClient: Array<Draw<Q>> | undefined;
-      for (const [name, list] of draws) {
-        const rowsOf = list[0]?.client.rows ?? 0;
-        if (name !== party.client && rowsOf > mineClient && (!topClient || rowsOf > (topClient[0]?.client.rows ?? 0))) topClient = list;
+      let topClient: ClientHoldings<Q> | undefined;
+      for (const [name, c] of this.clients) {
+        if (name !== party.client && leftOfClient(c) > mineClient && (!topClient || leftOfClient(c) > leftOfClient(topClient)))
+          topClient = c;
       }
-      if (topClient) from = heaviest(topClient, 0);
-      else from = heaviest(draws.get(party.client) ?? [], mine);
-      if (!from) return undefined;
-      from.rows--;
-      from.client.rows--;
-      const row = from.queued.pop();
+      const client = topClient ?? own;
+      const from = topClient ? heaviest(topClient, 0) : own && heaviest(own, mine, party.connection);
+      if (!client || !from) return undefined;
+      clientLeft.set(client, leftOfClient(client) - 1);
+      connectionLeft.set(from, leftOf(from) - 1);
+      let rowsOf = drawn.get(from);
+      if (!rowsOf) {
+        rowsOf = { queued: [...from.queued], held: [...from.held].map((p) => ({ p, left: p.places })) };
+        drawn.set(from, rowsOf);
+      }
+      const row = rowsOf.queued.pop();
       if (row) {
         out.rows.push(row);
         continue;
       }
-      const held = from.held.find((h) => h.left > 0);
+      const held = rowsOf.held.find((h) => h.left > 0);
       if (!held) return undefined;
       held.left--;
       out.places.push(held.p);
