@@ -155,12 +155,13 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
 
   const classify = async (images: ReadonlyArray<ClassifyInput>, request: ClassifyRequest): Promise<ClassifyAnswer> => {
     const arrivedAt = clock();
-    const choice = model.routing.choose(request.routing, request.client); // a bad budget is refused before any decoding
+    const client = request.client ?? LOCAL_CLIENT;
+    const choice = model.routing.choose(request.routing, client); // a bad budget is refused before any decoding
     const due = dueAt(arrivedAt, choice);
     const firstKey = request.key ?? nextKey;
     nextKey = Math.max(nextKey, firstKey + images.length);
     const decodable = images.flatMap((img, i) => (img instanceof EeroError ? [] : [i]));
-    const party = request.connection === undefined ? undefined : { client: request.client ?? LOCAL_CLIENT, connection: request.connection };
+    const party = request.connection === undefined ? undefined : { client, connection: request.connection };
     const admission = batcher.admit(decodable.length, party);
     // The request's own stop: its deadline or client, or the first failure of the whole request.
     const stop = new AbortController();
@@ -186,7 +187,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
             else {
               await model.preprocessor.preprocessInto(img, tensor, j * imageLength, {
                 ...decodeOptions,
-                client: request.client ?? LOCAL_CLIENT,
+                client,
                 ...(request.connection === undefined ? {} : { connection: request.connection }),
                 signal: stop.signal,
                 ...(due === undefined ? {} : { dueAt: due }),

@@ -6,8 +6,8 @@
  * client's. A client's turns go round its connections the same way: clients
  * without an API key on one address are one client. Large images (declared
  * above `largePixels`) may hold every slot but one: a small image finds a
- * slot free however many large ones are in
- * flight, from however many clients. Within a client's queue, a job already
+ * slot free however many large ones are in flight, from however many
+ * clients. Within a client's queue, a job already
  * past its due time (a deadline) waits behind the jobs still in time, as in
  * the batcher's queue (src/batching/due-queue.ts): late whatever happens, it
  * would make them late too. Pure scheduling: the clock is given, no I/O.
