@@ -47,6 +47,8 @@ export interface ClassifyRequest {
    * wait in this client's decode queue. Default: the local client.
    */
   client?: string;
+  /** The address it came from: new rules are limited per address too (a client's key is whatever it sends). */
+  address?: string;
   /**
    * The connection it came on: the batch queue is shared between clients, and between a client's
    * connections (src/batching/fair-shares.ts, due-queue.ts). Default: none (a full queue only refuses).
@@ -156,7 +158,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
   const classify = async (images: ReadonlyArray<ClassifyInput>, request: ClassifyRequest): Promise<ClassifyAnswer> => {
     const arrivedAt = clock();
     const client = request.client ?? LOCAL_CLIENT;
-    const choice = model.routing.choose(request.routing, client); // a bad budget is refused before any decoding
+    const choice = model.routing.choose(request.routing, client, request.address); // a bad budget is refused before any decoding
     const due = dueAt(arrivedAt, choice);
     const firstKey = request.key ?? nextKey;
     nextKey = Math.max(nextKey, firstKey + images.length);

@@ -1,8 +1,9 @@
 /**
  * Who a request counts against for per-client limits: its API key when it
- * brings one (hashed: keys are not kept), else its address. A client that
- * rotates keys is still one address per connection; limits that need more
- * sit in front of the service (docs/api.md "Limits").
+ * brings one (hashed: keys are not kept), else its address. Any string is a
+ * key, so the limits a made-up key could dodge count per address too (new
+ * routing rules); limits across addresses sit in front of the service
+ * (docs/api.md "Limits").
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -12,14 +13,16 @@ function clientKey(req: IncomingMessage): string {
   return clientKeyOf(Array.isArray(auth) ? auth[0] : auth, req.socket.remoteAddress);
 }
 
-/** Who asks, and on which connection (the batch queue's places are shared fairly between connections). */
+/** Who asks, from which address, and on which connection (the batch queue's places are shared fairly between connections). */
 export interface Asker {
   client: string;
+  address: string;
   connection: string;
 }
 
 export function askerOf(req: IncomingMessage): Asker {
-  return { client: clientKey(req), connection: `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? 0}` };
+  const address = req.socket.remoteAddress ?? 'unknown';
+  return { client: clientKey(req), address, connection: `${address}:${req.socket.remotePort ?? 0}` };
 }
 
 /** The same key from a credential (Authorization or x-api-key) and an address, whatever the transport (gRPC: metadata and peer). */

@@ -37,6 +37,8 @@ export interface ServiceOptions {
   drainWait?: (ms: number) => Promise<void>;
   /** How batches pick the one graph or the stage chain; default: measured at load (engine graph auto). */
   paths?: PathOption;
+  /** Milliseconds clock of the limits on new routing rules (default performance.now); tests hold it still. */
+  ruleClock?: () => number;
 }
 
 interface Loaded {
@@ -71,6 +73,7 @@ async function loadServed(
   decodePool: DecodePool,
   paths: PathOption | undefined,
   activity: IoActivity,
+  ruleClock: (() => number) | undefined,
 ): Promise<Loaded> {
   const t0 = performance.now();
   const model = await loadModel(
@@ -88,6 +91,7 @@ async function loadServed(
       logger: { warn: (line) => log.warn(line) },
       onDerivation: (event) => metrics.countRuleDerivation(m.name, event),
       ...(paths ? { paths } : {}),
+      ...(ruleClock ? { clock: ruleClock } : {}),
     },
   );
   try {
@@ -195,7 +199,8 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   const activity = new IoActivity();
   try {
     const paths = options.paths ?? (config.engine.graph === 'auto' ? { measureUpTo: config.batching.maxBatch } : undefined);
-    for (const m of config.models) models.set(m.name, await loadServed(config, m, metrics, log, decodePool, paths, activity));
+    for (const m of config.models)
+      models.set(m.name, await loadServed(config, m, metrics, log, decodePool, paths, activity, options.ruleClock));
   } catch (e) {
     await Promise.all([...models.values()].map((l) => l.model.dispose()));
     throw e;

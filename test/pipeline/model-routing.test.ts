@@ -9,7 +9,15 @@ import { type EeroError } from '../../src/errors';
 import { createDerivationLimiter } from '../../src/pipeline/derivation-limiter';
 import { modelCosts } from '../../src/pipeline/model-costs';
 import { ModelRouting, type DerivationEvent } from '../../src/pipeline/model-routing';
-import { certifiedSamplesNeeded, type ThresholdPolicy } from '../../src/router';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  calibrateCertified,
+  certifiedSamplesNeeded,
+  validateLearnedParams,
+  type LearnedParams,
+  type ThresholdPolicy,
+} from '../../src/router';
 import { RESNET_BUNDLE } from '../support/bundles';
 
 let calibration: ExitOutputs;
@@ -26,16 +34,26 @@ function firstRows(outputs: ExitOutputs, n: number): ExitOutputs {
   return { ...outputs, images: n, labels: outputs.labels.slice(0, n), logits: outputs.logits.map((l) => l.slice(0, n * k)) };
 }
 
-function routing(events: DerivationEvent[] = [], perClient = 2): ModelRouting {
+function routing(events: DerivationEvent[] = [], perClient = 2, more: { perAddress?: number; learned?: LearnedParams } = {}): ModelRouting {
   return new ModelRouting({
     calibration,
     costs,
     budget: { fraction: 0.7 },
     ledger: true,
     defaults: {},
-    limiter: createDerivationLimiter(() => 0, { perClient, windowMs: 10_000 }),
+    limiter: createDerivationLimiter(() => 0, { perClient, windowMs: 10_000, ...(more.perAddress ? { perAddress: more.perAddress } : {}) }),
     onDerivation: (e) => events.push(e),
+    ...(more.learned ? { learned: more.learned } : {}),
   });
+}
+
+function refusal(choose: () => unknown): EeroError | undefined {
+  try {
+    choose();
+  } catch (e) {
+    return e as EeroError;
+  }
+  return undefined;
 }
 
 const certified = (budget: number) => ({ budget: { fraction: budget }, guarantee: { agreement: 0.98, delta: 0.1 } });
@@ -46,14 +64,7 @@ describe('new expensive rules', () => {
     const r = routing(events);
     r.choose(certified(0.6), 'greedy');
     r.choose(certified(0.61), 'greedy');
-    const refused = (() => {
-      try {
-        r.choose(certified(0.62), 'greedy');
-      } catch (e) {
-        return e as EeroError;
-      }
-      return undefined;
-    })();
+    const refused = refusal(() => r.choose(certified(0.62), 'greedy'));
     expect(refused?.code).toBe('OVERLOADED');
     expect(refused?.details?.retryAfterSeconds).toBe(5);
     // Another client's new value is computed.
@@ -61,6 +72,39 @@ describe('new expensive rules', () => {
     // A rule already computed is free for everyone.
     expect(r.choose(certified(0.6), 'greedy').rule).toBe('certified');
     expect(events).toEqual(['computed', 'computed', 'refused', 'computed']);
+  });
+
+  it('are limited per address too: a sender making up a new key per request stops at its address limit, another address does not', () => {
+    const r = routing([], 2, { perAddress: 3 });
+    for (const [i, budget] of [0.6, 0.61, 0.62].entries())
+      expect(r.choose(certified(budget), `key:${i}`, '10.0.0.1').rule).toBe('certified');
+    expect(refusal(() => r.choose(certified(0.63), 'key:3', '10.0.0.1'))?.code).toBe('OVERLOADED');
+    expect(r.choose(certified(0.63), 'key:4', '10.0.0.2').rule).toBe('certified');
+  });
+
+  it('count a learned-score budget not asked for before', () => {
+    const file = JSON.parse(readFileSync(join(RESNET_BUNDLE, 'learned-score.json'), 'utf8')) as unknown;
+    const learned = validateLearnedParams(file, costs.costs.length, calibration.classes);
+    const events: DerivationEvent[] = [];
+    const r = routing(events, 2, { learned });
+    const asked = (fraction: number) => ({ score: 'learned' as const, budget: { fraction } });
+    r.choose(asked(0.5), 'greedy');
+    r.choose(asked(0.51), 'greedy');
+    expect(refusal(() => r.choose(asked(0.52), 'greedy'))?.code).toBe('OVERLOADED');
+    // One asked for before is served, even to the client at its limit.
+    expect(() => r.choose(asked(0.5), 'greedy')).not.toThrow();
+    expect(events).toEqual(['computed', 'computed', 'refused']);
+  });
+
+  it('are computed on the calibration scored once, with the thresholds a fresh scoring gives', () => {
+    const r = routing([], 4);
+    const b = costs.full * 0.6;
+    for (const agreement of [0.97, 0.98]) {
+      const guarantee = { agreement, delta: 0.1 };
+      const served = r.choose({ budget: { fraction: 0.6 }, guarantee }).policy as ThresholdPolicy;
+      const fresh = calibrateCertified(calibration, costs.costs, b, { guarantee, costUnit: costs.unitLabel });
+      expect(Array.from(served.thresholds)).toEqual(Array.from(fresh.thresholds));
+    }
   });
 });
 

@@ -34,6 +34,19 @@ export function meanCost(exitOf: Int32Array, costs: ArrayLike<number>): number {
 }
 
 /**
+ * The thresholds where the calibration cost can change with `lastExit` as the cap: the distinct
+ * scores of exits 0..lastExit-1, ascending (NaN left out). They depend only on the scores, so
+ * `PreparedLearned` keeps them for every budget.
+ */
+export function thresholdCandidates(scores: readonly Float64Array[], lastExit = scores.length - 1): Float64Array {
+  const n = scores[0]?.length ?? 0;
+  const all = new Float64Array(n * lastExit);
+  for (let l = 0; l < lastExit; l++) all.set(scores[l] as Float64Array, l * n);
+  all.sort();
+  return all.filter((v, i) => !Number.isNaN(v) && (i === 0 || v !== all[i - 1]));
+}
+
+/**
  * A threshold whose calibration cost fits `target`, as high as one can be.
  * Raising t can only delay a row's exit, so the cost is non-decreasing in t
  * and a binary search over the distinct observed scores (where the cost
@@ -49,13 +62,10 @@ export function spendMatchedThreshold(
   costs: ArrayLike<number>,
   target: number,
   lastExit = scores.length - 1,
+  cand: Float64Array = thresholdCandidates(scores, lastExit),
 ): number {
   const exits = scores.length;
   const n = scores[0]?.length ?? 0;
-  const all = new Float64Array(n * lastExit);
-  for (let l = 0; l < lastExit; l++) all.set(scores[l] as Float64Array, l * n);
-  all.sort();
-  const cand = all.filter((v, i) => !Number.isNaN(v) && (i === 0 || v !== all[i - 1]));
   const buf = new Int32Array(n);
   const fits = (t: number): boolean => meanCost(exitsUnderThresholds(scores, globalThresholds(t, exits, lastExit), buf), costs) <= target;
   if (fits(Infinity)) return Infinity;

@@ -6,7 +6,15 @@ import { isScoredOutputs, type ScoredOutputs } from '../exit-outputs';
 import { ensureScored } from '../exit-scores';
 import type { CalibrationData } from '../policy';
 import { resolveScoring, type ScoringOptions } from '../scores';
-import { accuracyOf, agreementOf, exitsUnderThresholds, globalThresholds, meanCost, spendMatchedThreshold } from './allocation';
+import {
+  accuracyOf,
+  agreementOf,
+  exitsUnderThresholds,
+  globalThresholds,
+  meanCost,
+  spendMatchedThreshold,
+  thresholdCandidates,
+} from './allocation';
 import { fitLearnedParams, type FitOptions } from './fit';
 import { makeThresholdPolicy, type ThresholdPolicy } from '../policy';
 import { validateLearnedParams, type LearnedParams } from './params';
@@ -62,6 +70,8 @@ export interface PreparedLearned {
   table: StatsTable;
   params: LearnedParams;
   scores: Float64Array[];
+  /** At index lastExit (a cap), the learned scores' distinct values at the exits before it: sorted once, not per budget. */
+  candidates: Float64Array[];
 }
 
 export function prepareLearned(data: CalibrationData, options: LearnedOptions = {}): PreparedLearned {
@@ -77,7 +87,9 @@ export function prepareLearnedTable(table: StatsTable, scored: ScoredOutputs, op
   const params = options.fitted
     ? validateLearnedParams(options.fitted, table.exits, table.classes || options.fitted.classes)
     : fitLearnedParams(table, options.fit);
-  return { scoring: scored.scoring, scored, table, params, scores: learnedScores(table, params) };
+  const scores = learnedScores(table, params);
+  const candidates = Array.from({ length: table.exits }, (_, lastExit) => thresholdCandidates(scores, lastExit));
+  return { scoring: scored.scoring, scored, table, params, scores, candidates };
 }
 
 function criterionValue(criterion: FallbackCriterion, exitOf: Int32Array, t: StatsTable): number {
@@ -104,7 +116,7 @@ export function calibrateLearnedPrepared(
   let best = { value: -Infinity, t: Infinity, lastExit: table.exits - 1 };
   const caps = (options.cap ?? true) ? Array.from({ length: table.exits - 1 }, (_, l) => l + 1) : [table.exits - 1];
   for (const lastExit of caps) {
-    const t = spendMatchedThreshold(scores, c, spendTarget, lastExit);
+    const t = spendMatchedThreshold(scores, c, spendTarget, lastExit, prep.candidates[lastExit]);
     const exitOf = exitsUnderThresholds(scores, globalThresholds(t, table.exits, lastExit));
     if (meanCost(exitOf, c) > spendTarget) continue;
     const value = criterionValue(criterion, exitOf, table);

@@ -53,13 +53,13 @@ export function callSignal(call: ServerSurfaceCall, timeoutMs: number): CallSign
   };
 }
 
-/** Who calls, as REST's askerOf says it: the hashed `authorization` or `x-api-key` metadata, else the peer's address (no port); and the connection. */
+/** Who calls, as REST's askerOf says it: the hashed `authorization` or `x-api-key` metadata, else the peer's address (no port); the address; and the connection. */
 export function grpcAsker(call: { readonly metadata: Metadata; getPeer(): string }): Asker {
   const credential = call.metadata.get('authorization')[0] ?? call.metadata.get('x-api-key')[0];
   const peer = call.getPeer();
   const address = /^\[(.*)\]:\d+$/.exec(peer)?.[1] ?? /^([^:]*):\d+$/.exec(peer)?.[1] ?? peer;
   // The peer (address and port) is the HTTP/2 connection.
-  return { client: clientKeyOf(typeof credential === 'string' ? credential : undefined, address), connection: peer };
+  return { client: clientKeyOf(typeof credential === 'string' ? credential : undefined, address), address, connection: peer };
 }
 
 /** Methods answered while the service closes (the probes'); every other one is UNAVAILABLE then. */

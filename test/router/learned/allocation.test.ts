@@ -1,5 +1,5 @@
 import { exitsUnderThresholds, globalThresholds, mulberry32, spendMatchedThreshold } from '../../../src/router';
-import { meanCost } from '../../../src/router/learned/allocation';
+import { meanCost, thresholdCandidates } from '../../../src/router/learned/allocation';
 
 /** scores[exit][row], random but seeded; the last exit's row is +Infinity as learnedScores gives it. */
 function randomScores(exits: number, n: number, seed: number): Float64Array[] {
@@ -64,5 +64,20 @@ describe('global threshold on the learned score', () => {
     const exitOf = exitsUnderThresholds(scores, globalThresholds(t, 4, 2));
     expect(meanCost(exitOf, costs)).toBeLessThanOrEqual(1.8);
     expect(Math.max(...exitOf)).toBeLessThanOrEqual(2);
+  });
+
+  it('searches the same candidates whether they are passed in (sorted once per calibration) or sorted per call', () => {
+    const costs = [1, 2, 3.5, 5];
+    const scores = randomScores(4, 1000, 9);
+    (scores[1] as Float64Array)[7] = NaN;
+    (scores[0] as Float64Array)[3] = (scores[1] as Float64Array)[5] as number; // a score two exits share
+    for (const lastExit of [1, 2, 3]) {
+      const cand = thresholdCandidates(scores, lastExit);
+      const distinct = [...new Set(scores.slice(0, lastExit).flatMap((s) => Array.from(s)))].filter((v) => !Number.isNaN(v));
+      expect(Array.from(cand)).toEqual(distinct.sort((a, b) => a - b));
+      for (const target of [1.2, 2.5, 4]) {
+        expect(spendMatchedThreshold(scores, costs, target, lastExit, cand)).toBe(spendMatchedThreshold(scores, costs, target, lastExit));
+      }
+    }
   });
 });
