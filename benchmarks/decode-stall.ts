@@ -9,7 +9,8 @@
  * (support/floods.ts: a v2 JSON of millions of numbers, base64 thick with
  * whitespace, BYTES framing of
  * millions of empty elements, a gRPC ModelInfer of millions of floats, PNG
- * chunks, JPEG markers, AVIF boxes, an upload in one-byte chunks). Reported: the victim's latency (p50, p99,
+ * chunks, JPEG markers, AVIF boxes, an upload in one-byte chunks), and requests that each ask for a new
+ * routing rule under a made-up API key. Reported: the victim's latency (p50, p99,
  * worst) and statuses, the bombs' answers, and the server's CPU seconds beside the wall.
  * Usage: node dist/benchmarks/decode-stall.js [--main [label=]dist/src/cli/main.js ...] [--seconds 15] [--bombs 8]
  *   [--interval 200] [--kinds strip,square,json-numbers,...] [--out benchmarks/results/decode-stall.md] [--cgroup /sys/fs/cgroup/cpu/NAME]
@@ -145,7 +146,13 @@ function fixtureImages(): Buffer[] {
 
 /** A bomb's bytes and where they go: an HTTP path with its headers, or the gRPC ModelInfer (the bytes serialized). */
 type Load =
-  | { body: Buffer; path: string; headers: Record<string, string> }
+  /** `each`: the query and headers of the n-th send, where they change per request (0-based n). */
+  | {
+      body: Buffer;
+      path: string;
+      headers: Record<string, string>;
+      each?: (n: number) => { query: string; headers: Record<string, string> };
+    }
   | { body: Buffer; grpc: true }
   /** A whole HTTP request written as it is on a connection of its own (framing fetch and node:http would not send). */
   | { body: Buffer; raw: true };
@@ -160,6 +167,17 @@ const image = (type: string, bytes: () => Buffer | Promise<Buffer>) => async ():
   body: await bytes(),
   path: IMAGE_PATH,
   headers: { 'content-type': type },
+});
+
+/**
+ * A fixture image asking each time for a routing rule not asked for before, under an API key never
+ * sent before: every request would make the service derive a rule on its event loop.
+ */
+const newRules = (query: (n: number) => string) => (): Load => ({
+  body: fixtureImages()[0] as Buffer,
+  path: IMAGE_PATH,
+  headers: { 'content-type': 'image/png' },
+  each: (n) => ({ query: query(n), headers: { 'x-api-key': `made-up-${n}` } }),
 });
 
 const BOMBS: Record<string, Bomb> = {
@@ -189,6 +207,14 @@ const BOMBS: Record<string, Bomb> = {
   'jpeg-markers': { name: 'JPEG with 3,000,000 empty APP2 segments', make: image('image/jpeg', jpegMarkers) },
   'avif-boxes': { name: 'AVIF with 2,400,000 empty boxes', make: image('image/avif', avifBoxes) },
   'chunked-bytes': { name: 'upload in 1,000,000 one-byte chunks', make: () => ({ body: oneByteChunks(1_000_000), raw: true }) },
+  'new-certificates': {
+    name: 'a new agreement certificate under a new API key per request',
+    make: newRules((n) => `?agreement=${(0.95 + (n % 40_000) / 1e6).toFixed(6)}`),
+  },
+  'new-learned-budgets': {
+    name: 'a new score=learned budget under a new API key per request',
+    make: newRules((n) => `?score=learned&budget=${(0.2 + (n % 250_000) / 1e6).toFixed(6)}`),
+  },
 };
 
 /** `request` written on a new connection from 127.0.0.2; the status line and the error code of what comes back. */
@@ -260,11 +286,17 @@ async function bomber(url: string, grpc: string, kind: string, count: number, se
         ? rawPost(url, load.body)
         : post(url, agent, load.body, load.path, load.headers);
   const replies: Reply[] = [];
+  let sent = 0;
+  const sendNext = (): Promise<Reply> => {
+    if (!('each' in load) || load.each === undefined) return send();
+    const { query, headers } = load.each(sent++);
+    return post(url, agent, load.body, load.path + query, { ...load.headers, ...headers });
+  };
   const until = performance.now() + seconds * 1000;
   process.stdout.write('started\n');
   await Promise.all(
     Array.from({ length: count }, async () => {
-      while (performance.now() < until) replies.push(await send());
+      while (performance.now() < until) replies.push(await sendNext());
     }),
   );
   agent.destroy();
