@@ -10,7 +10,7 @@
  * whitespace, BYTES framing of
  * millions of empty elements, a gRPC ModelInfer of millions of floats, PNG
  * chunks, JPEG markers, AVIF boxes, an upload in one-byte chunks), and requests that each ask for a new
- * routing rule under a made-up API key. Reported: the victim's latency (p50, p99,
+ * routing rule under a made-up API key, or that each carry a short deadline. Reported: the victim's latency (p50, p99,
  * worst) and statuses, the bombs' answers, and the server's CPU seconds beside the wall.
  * Usage: node dist/benchmarks/decode-stall.js [--main [label=]dist/src/cli/main.js ...] [--seconds 15] [--bombs 8]
  *   [--interval 200] [--kinds strip,square,json-numbers,...] [--out benchmarks/results/decode-stall.md] [--cgroup /sys/fs/cgroup/cpu/NAME]
@@ -207,6 +207,10 @@ const BOMBS: Record<string, Bomb> = {
   'jpeg-markers': { name: 'JPEG with 3,000,000 empty APP2 segments', make: image('image/jpeg', jpegMarkers) },
   'avif-boxes': { name: 'AVIF with 2,400,000 empty boxes', make: image('image/avif', avifBoxes) },
   'chunked-bytes': { name: 'upload in 1,000,000 one-byte chunks', make: () => ({ body: oneByteChunks(1_000_000), raw: true }) },
+  'short-deadlines': {
+    name: 'a fixture PNG with deadline_ms=20',
+    make: () => ({ body: fixtureImages()[0] as Buffer, path: `${IMAGE_PATH}?deadline_ms=20`, headers: { 'content-type': 'image/png' } }),
+  },
   'new-certificates': {
     name: 'a new agreement certificate under a new API key per request',
     make: newRules((n) => `?agreement=${(0.95 + (n % 40_000) / 1e6).toFixed(6)}`),

@@ -3,7 +3,7 @@
  * have none, and the due times left waiting told to the run. A fake run function (no model), a fake
  * clock; a gated run holds the engine busy while rows queue.
  */
-import { createBatcher, type BatchInput, type Batcher, type BatcherOptions } from '../../src/batching';
+import { createBatcher, type BatchInput, type Batcher, type BatcherOptions, type Party } from '../../src/batching';
 
 const LEN = 2;
 
@@ -39,10 +39,10 @@ const row = (): Float32Array => new Float32Array(LEN);
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Queue rows while a first row runs, then let every run finish in turn. */
-async function queueBehindBusy(h: Harness, rows: Array<[string, number | undefined]>): Promise<void> {
+async function queueBehindBusy(h: Harness, rows: Array<[string, number | undefined, Party?]>): Promise<void> {
   const busy = h.batcher.admit(1).submit(row(), 'busy');
   await tick();
-  const answers = rows.map(([meta, due]) => h.batcher.admit(1).submit(row(), meta, undefined, due));
+  const answers = rows.map(([meta, due, party]) => h.batcher.admit(1, party).submit(row(), meta, undefined, due));
   await tick();
   for (let i = 0; i < 10 && h.runs.length < 20; i++) {
     h.release();
@@ -167,5 +167,61 @@ describe('batcher: rows with a due time', () => {
     const h = harness();
     await expect(h.batcher.admit(1).submit(row(), 'x', undefined, NaN)).rejects.toMatchObject({ code: 'INTERNAL' });
     expect(h.batcher.queued).toBe(0);
+  });
+
+  test("the kind of each batch goes by turns between clients: one client's rows with a due time do not hold another's without one", async () => {
+    const h = harness();
+    const flood = { client: 'addr:10.0.0.2', connection: '10.0.0.2:1' };
+    const other = { client: 'addr:10.0.0.1', connection: '10.0.0.1:1' };
+    await queueBehindBusy(h, [
+      ...Array.from({ length: 8 }, (_, i): [string, number, Party] => [`flood-${i}`, 20 + i, flood]),
+      ['other', undefined, other],
+    ]);
+    expect(h.runs.map((r) => r.metas)).toEqual([
+      ['busy'],
+      ['flood-0', 'flood-1', 'flood-2', 'flood-3'],
+      ['other'],
+      ['flood-4', 'flood-5', 'flood-6', 'flood-7'],
+    ]);
+  });
+
+  test("and between a client's connections; a connection's own rows with a due time still go before its rows without one", async () => {
+    const h = harness();
+    const one = { client: 'addr:10.0.0.1', connection: '10.0.0.1:1' };
+    const two = { client: 'addr:10.0.0.1', connection: '10.0.0.1:2' };
+    await queueBehindBusy(h, [
+      ...Array.from({ length: 8 }, (_, i): [string, number, Party] => [`one-${i}`, 20 + i, one]),
+      ['two-plain', undefined, two],
+      ['two-due', 50, two],
+    ]);
+    expect(h.runs.map((r) => r.metas)).toEqual([
+      ['busy'],
+      ['one-0', 'two-due', 'one-1', 'one-2'],
+      ['one-3', 'one-4', 'one-5', 'one-6'],
+      ['two-plain'],
+      ['one-7'],
+    ]);
+  });
+
+  test('a client whose batch took all it had waiting is still the one served last when its next rows come', async () => {
+    const h = harness();
+    const flood = { client: 'addr:10.0.0.2', connection: '10.0.0.2:1' };
+    const other = { client: 'addr:10.0.0.1', connection: '10.0.0.1:1' };
+    const send = (meta: string, due: number | undefined, party: Party) => h.batcher.admit(1, party).submit(row(), meta, undefined, due);
+    // The first batch takes all four of the flood's rows: none of its rows is left waiting.
+    const answers = [0, 1, 2, 3].map((i) => send(`flood-${i}`, 20 + i, flood));
+    await tick();
+    // While it runs: another client's row without a due time, and four more of the flood's.
+    answers.push(send('other', undefined, other), ...[4, 5, 6, 7].map((i) => send(`flood-${i}`, 20 + i, flood)));
+    for (let i = 0; i < 6; i++) {
+      h.release();
+      await tick();
+    }
+    await Promise.all(answers);
+    expect(h.runs.map((r) => r.metas)).toEqual([
+      ['flood-0', 'flood-1', 'flood-2', 'flood-3'],
+      ['other'],
+      ['flood-4', 'flood-5', 'flood-6', 'flood-7'],
+    ]);
   });
 });
