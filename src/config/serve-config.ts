@@ -39,6 +39,7 @@ function defaults() {
       decodeTimeoutSeconds: DEFAULTS.decodeTimeoutSeconds,
       decodeConcurrency: 0,
       largeImagePixels: DEFAULTS.largeImagePixels,
+      connectionsPerAddress: 256,
     },
     engine: { intraOpThreads: usableCores(), interOpThreads: 1, executionProvider: 'cpu' as const, graph: 'auto' as const },
     shutdown: { drainMs: 5000 },
@@ -79,6 +80,8 @@ function serveConfigSchema(specs: readonly OptionSpec[]) {
         decodeConcurrency: dflt(num({ integer: true, min: 0 }), d.limits.decodeConcurrency),
         /** Images declared above this many pixels use every decode slot but one (kept for smaller images). */
         largeImagePixels: dflt(positiveInt, d.limits.largeImagePixels),
+        /** HTTP connections open at once from one address; past it a connection is refused (503) and closed; 0: no limit. */
+        connectionsPerAddress: dflt(num({ integer: true, min: 0 }), d.limits.connectionsPerAddress),
       }),
       d.limits,
     ),

@@ -1,7 +1,9 @@
 /** createApp(deps): the express app, with no socket (listen is separate: listen.ts). */
 import express, { type Express, type RequestHandler } from 'express';
 import { EeroError } from '../errors';
+import { overConnectionLimit } from './connection-limit';
 import { errorHandler, notFound } from './error-response';
+import { leaveUnread } from './read-body';
 import { requestMetrics } from './request-metrics';
 import type { AppDeps } from './server-types';
 import { addStatusPage } from './status-page';
@@ -22,11 +24,23 @@ function shutdownManners(deps: AppDeps): RequestHandler {
   };
 }
 
+/** A connection its address opened past limits.connectionsPerAddress: its request is refused, the connection closed. */
+const connectionLimit: RequestHandler = (req, _res, next) => {
+  if (!overConnectionLimit(req.socket)) return next();
+  leaveUnread(req);
+  throw new EeroError(
+    'OVERLOADED',
+    'too many connections open from this address (limits.connectionsPerAddress); send on the ones already open, or retry shortly',
+    { details: { retryAfterSeconds: 1 } },
+  );
+};
+
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestMetrics(deps));
+  app.use(connectionLimit);
   app.use(shutdownManners(deps));
   addStatusPage(app, deps);
   addV1Routes(app, deps);

@@ -2,6 +2,7 @@ import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { EeroError } from '../errors';
+import { limitConnectionsPerAddress } from './connection-limit';
 import type { IoActivity } from './io-activity';
 import { trackConnections } from './connection-drain';
 
@@ -33,10 +34,11 @@ export function listen(
   app: Express,
   port: number,
   host: string,
-  options: { requestTimeoutMs?: number; activity?: IoActivity } = {},
+  options: { requestTimeoutMs?: number; activity?: IoActivity; connectionsPerAddress?: number } = {},
 ): Promise<Listening> {
   const server = createServer(app);
   const drain = trackConnections(server);
+  limitConnectionsPerAddress(server, options.connectionsPerAddress ?? 0);
   const activity = options.activity;
   if (activity) server.on('connection', () => activity.connected());
   // A request Node cannot parse (bad framing, a body cut short) still gets our JSON error shape, then the connection closes.

@@ -51,6 +51,12 @@ function stopReading(req: IncomingMessage): void {
   }
 }
 
+/** Reads no more of `req`'s body, and closes its connection after the answer (error-response.ts). */
+export function leaveUnread(req: IncomingMessage): void {
+  leftUnread.add(req);
+  stopReading(req);
+}
+
 /**
  * Counts the pieces of `req`'s body as they come; once there are too many
  * tiny ones, stops reading its connection, marks it to be closed after the
@@ -64,8 +70,7 @@ export function watchPieces(req: IncomingMessage, refuse: (error: EeroError) => 
     bytes += chunk.length;
     if (pieces <= MAX_SMALL_PIECES || bytes >= pieces * MIN_PIECE_BYTES) return;
     req.off('data', onData);
-    leftUnread.add(req);
-    stopReading(req);
+    leaveUnread(req);
     refuse(
       new EeroError(
         'BAD_REQUEST',

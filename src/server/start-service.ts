@@ -220,7 +220,11 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   };
   let listening: Listening;
   try {
-    listening = await listen(createApp(deps), config.port, config.host, { requestTimeoutMs: config.limits.requestTimeoutMs, activity });
+    listening = await listen(createApp(deps), config.port, config.host, {
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+      activity,
+      connectionsPerAddress: config.limits.connectionsPerAddress,
+    });
   } catch (e) {
     await Promise.all([...models.values()].map((l) => l.model.dispose()));
     throw e;

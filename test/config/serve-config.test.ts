@@ -32,6 +32,7 @@ describe('serve config', () => {
       decodeTimeoutSeconds: 5,
       decodeConcurrency: 0,
       largeImagePixels: 4_000_000,
+      connectionsPerAddress: 256,
     });
     expect(d.engine).toEqual({ intraOpThreads: availableParallelism(), interOpThreads: 1, executionProvider: 'cpu', graph: 'auto' });
     expect(d.shutdown).toEqual({ drainMs: 5000 });
@@ -102,6 +103,7 @@ describe('serve config', () => {
     ['limits: {maxSide: 100000001}', 'limits.maxSide', /100000000/],
     ['limits: {maxAspectRatio: 0.5}', 'limits.maxAspectRatio', />= 1/],
     ['limits: {decodeConcurrency: -1}', 'limits.decodeConcurrency', />= 0/],
+    ['limits: {connectionsPerAddress: 1.5}', 'limits.connectionsPerAddress', /integer/],
     ['limits: {timeout: 3}', 'limits.timeout', /unknown field/],
     ['engine: {executionProvider: tpu}', 'engine.executionProvider', /"cpu", "cuda"/],
     ['engine: {intraOpThreads: 0}', 'engine.intraOpThreads', />= 1/],
