@@ -1,12 +1,12 @@
 /**
  * Who holds the batch queue's places. When the queue is full, a request
- * takes places from the client with the most rows waiting (an API key or an
- * address), or, within its own client, from the connection with the most,
- * so that one client sending without pause (four pipelining connections
- * gave another client 13 of 40 answers `503 OVERLOADED`) cannot keep the
- * others out, whether it sends on many connections from one address or
- * pipelines on a few from the others' address. A lone party still has the
- * whole queue.
+ * takes places from the client with the most rows waiting (its address, as
+ * the service passes it), or, within its own client, from the connection
+ * with the most, so that one client sending without pause (four pipelining
+ * connections gave another client 13 of 40 answers `503 OVERLOADED`) cannot
+ * keep the others out, whether it sends on many connections from one
+ * address or pipelines on a few from the others' address. A lone party
+ * still has the whole queue.
  */
 import type { Party } from './batcher-types';
 

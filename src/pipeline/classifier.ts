@@ -43,15 +43,16 @@ export interface ClassifyRequest {
   /** Told as each image is done (answered or failed). */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Who asks (an API key or an address): new expensive rules are limited per client, and the images
-   * wait in this client's decode queue. Default: the local client.
+   * Who asks (an API key or an address): new expensive rules are limited per client, and without an
+   * address the images wait in this client's decode queue. Default: the local client.
    */
   client?: string;
   /** The address it came from: new rules are limited per address too (a client's key is whatever it sends). */
   address?: string;
   /**
-   * The connection it came on: the batch queue is shared between clients, and between a client's
-   * connections (src/batching/fair-shares.ts, due-queue.ts). Default: none (a full queue only refuses).
+   * The connection it came on: the batch queue and the decode pool are shared between addresses (else
+   * clients), then between their connections (src/batching/fair-shares.ts, due-queue.ts). Default: none
+   * (a full queue only refuses).
    */
   connection?: string;
 }
@@ -163,7 +164,9 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
     const firstKey = request.key ?? nextKey;
     nextKey = Math.max(nextKey, firstKey + images.length);
     const decodable = images.flatMap((img, i) => (img instanceof EeroError ? [] : [i]));
-    const party = request.connection === undefined ? undefined : { client, connection: request.connection };
+    // The queue and the decode pool are shared between addresses, not keys: a key is whatever a client sends.
+    const sharer = request.address ?? client;
+    const party = request.connection === undefined ? undefined : { client: sharer, connection: request.connection };
     const admission = batcher.admit(decodable.length, party);
     // The request's own stop: its deadline or client, or the first failure of the whole request.
     const stop = new AbortController();
@@ -189,7 +192,7 @@ export function createClassifier(model: LoadedModel, options: ClassifierOptions)
             else {
               await model.preprocessor.preprocessInto(img, tensor, j * imageLength, {
                 ...decodeOptions,
-                client,
+                client: sharer,
                 ...(request.connection === undefined ? {} : { connection: request.connection }),
                 signal: stop.signal,
                 ...(due === undefined ? {} : { dueAt: due }),

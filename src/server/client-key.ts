@@ -13,9 +13,15 @@ function clientKey(req: IncomingMessage): string {
   return clientKeyOf(Array.isArray(auth) ? auth[0] : auth, req.socket.remoteAddress);
 }
 
-/** Who asks, from which address, and on which connection (the batch queue's places are shared fairly between connections). */
+/** Who asks, from which address, and on which connection. */
 export interface Asker {
+  /** What the per-client limits count against: the hashed API key, else the address. */
   client: string;
+  /**
+   * The batch queue and the decode pool are shared between addresses, then between an address's
+   * connections: any string is a key, so a sender making up one per request would count as that
+   * many clients there.
+   */
   address: string;
   connection: string;
 }

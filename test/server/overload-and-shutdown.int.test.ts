@@ -47,20 +47,26 @@ describe('overload, request timeout and graceful shutdown', () => {
     service = undefined;
   });
 
-  test('when the queue is full, the connection with the most images waiting gives its newest place to another', async () => {
-    // Seven images wait for an eighth (the batch window never ends); a request of two then finds the queue one short.
+  /**
+   * Seven images pipelined on one connection (from `localAddress`, each request under a new API key when `keyed`)
+   * wait for an eighth (the batch window never ends); a request of two from 127.0.0.1 then finds the queue one short.
+   */
+  async function sevenThenTwo(localAddress: string, keyed: boolean): Promise<{ other: number; pipelined: number[] }> {
     service = await startTestService({ batching: { maxBatch: 8, maxQueue: 8, maxWaitMs: FOREVER_MS }, limits: { filesPerRequest: 8 } });
     const s = service;
     const classifier = s.models.get('resnet18-fmnist')?.classifier;
     const { hostname, port } = new URL(s.url);
     const image = good();
-    const request = Buffer.concat([
-      Buffer.from(`POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${image.length}\r\n\r\n`),
-      image,
-    ]);
-    // Seven requests pipelined on one connection.
+    const request = (i: number): Buffer =>
+      Buffer.concat([
+        Buffer.from(
+          `POST /v1/classify HTTP/1.1\r\nHost: x\r\n${keyed ? `X-Api-Key: made-up-${i}\r\n` : ''}` +
+            `Content-Type: image/png\r\nContent-Length: ${image.length}\r\n\r\n`,
+        ),
+        image,
+      ]);
     const pipelined = new Promise<number[]>((done, fail) => {
-      const socket = connect(Number(port), hostname);
+      const socket = connect({ port: Number(port), host: hostname, localAddress });
       let text = '';
       socket.on('data', (d: Buffer) => {
         text += d.toString('latin1');
@@ -71,16 +77,29 @@ describe('overload, request timeout and graceful shutdown', () => {
         }
       });
       socket.on('error', fail);
-      socket.write(Buffer.concat(Array.from({ length: 7 }, () => request)));
+      socket.write(Buffer.concat(Array.from({ length: 7 }, (_, i) => request(i))));
     });
     await until(() => classifier?.depth === 7);
-    // The other connection's two images take the pipelining one's newest place; the eight then run.
     const other = await postFiles<{ results: unknown[] }>(s.url, [
       { name: 'a.png', bytes: image },
       { name: 'b.png', bytes: image },
     ]);
-    expect([other.status, other.body.results.length]).toEqual([200, 2]);
-    expect(await pipelined).toEqual([200, 200, 200, 200, 200, 200, 503]);
+    expect(other.body.results?.length ?? 0).toBe(other.status === 200 ? 2 : 0);
+    return { other: other.status, pipelined: await pipelined };
+  }
+
+  test('when the queue is full, the connection with the most images waiting gives its newest place to another', async () => {
+    // The other connection's two images take the pipelining one's newest place; the eight then run.
+    expect(await sevenThenTwo('127.0.0.1', false)).toEqual({ other: 200, pipelined: [200, 200, 200, 200, 200, 200, 503] });
+  });
+
+  test('requests that each bring a new API key count as their address and connection: they give way all the same', async () => {
+    const expected = { other: 200, pipelined: [200, 200, 200, 200, 200, 200, 503] };
+    expect(await sevenThenTwo('127.0.0.2', true)).toEqual(expected);
+    await service?.close();
+    service = undefined;
+    // From the other request's own address: the connection with the most gives way.
+    expect(await sevenThenTwo('127.0.0.1', true)).toEqual(expected);
   });
 
   test('a request over limits.requestTimeoutMs answers 503 TIMEOUT and its queued image is dropped before the engine', async () => {

@@ -37,7 +37,8 @@ export interface InferAnswer {
 /**
  * `call` as the transports decode it (rest-request.ts, grpc/codec.ts), which refuse more than
  * limits.filesPerRequest images from the shape. `asker`: who asks (an API key or an address), for the
- * per-client limits on new expensive rules, and on which connection, for fair shares of the queue.
+ * per-client limits on new expensive rules, and from which address and connection, for fair shares of
+ * the queue.
  */
 export async function runInfer(
   deps: AppDeps,
