@@ -36,6 +36,10 @@ function harness(options: Partial<BatcherOptions<string, string>> = {}): Harness
 }
 
 const row = (): Float32Array => new Float32Array(LEN);
+const party = (address: string, port: number): Party => ({ client: `addr:${address}`, connection: `${address}:${port}` });
+/** `n` rows of `who`, named `name-0`..., due at 20, 21, ... */
+const dueRows = (name: string, n: number, who: Party): Array<[string, number, Party]> =>
+  Array.from({ length: n }, (_, i) => [`${name}-${i}`, 20 + i, who]);
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Queue rows while a first row runs, then let every run finish in turn. */
@@ -171,12 +175,7 @@ describe('batcher: rows with a due time', () => {
 
   test("the kind of each batch goes by turns between clients: one client's rows with a due time do not hold another's without one", async () => {
     const h = harness();
-    const flood = { client: 'addr:10.0.0.2', connection: '10.0.0.2:1' };
-    const other = { client: 'addr:10.0.0.1', connection: '10.0.0.1:1' };
-    await queueBehindBusy(h, [
-      ...Array.from({ length: 8 }, (_, i): [string, number, Party] => [`flood-${i}`, 20 + i, flood]),
-      ['other', undefined, other],
-    ]);
+    await queueBehindBusy(h, [...dueRows('flood', 8, party('10.0.0.2', 1)), ['other', undefined, party('10.0.0.1', 1)]]);
     expect(h.runs.map((r) => r.metas)).toEqual([
       ['busy'],
       ['flood-0', 'flood-1', 'flood-2', 'flood-3'],
@@ -187,13 +186,8 @@ describe('batcher: rows with a due time', () => {
 
   test("and between a client's connections; a connection's own rows with a due time still go before its rows without one", async () => {
     const h = harness();
-    const one = { client: 'addr:10.0.0.1', connection: '10.0.0.1:1' };
-    const two = { client: 'addr:10.0.0.1', connection: '10.0.0.1:2' };
-    await queueBehindBusy(h, [
-      ...Array.from({ length: 8 }, (_, i): [string, number, Party] => [`one-${i}`, 20 + i, one]),
-      ['two-plain', undefined, two],
-      ['two-due', 50, two],
-    ]);
+    const two = party('10.0.0.1', 2);
+    await queueBehindBusy(h, [...dueRows('one', 8, party('10.0.0.1', 1)), ['two-plain', undefined, two], ['two-due', 50, two]]);
     expect(h.runs.map((r) => r.metas)).toEqual([
       ['busy'],
       ['one-0', 'two-due', 'one-1', 'one-2'],
@@ -205,8 +199,7 @@ describe('batcher: rows with a due time', () => {
 
   test('a client whose batch took all it had waiting is still the one served last when its next rows come', async () => {
     const h = harness();
-    const flood = { client: 'addr:10.0.0.2', connection: '10.0.0.2:1' };
-    const other = { client: 'addr:10.0.0.1', connection: '10.0.0.1:1' };
+    const [flood, other] = [party('10.0.0.2', 1), party('10.0.0.1', 1)];
     const send = (meta: string, due: number | undefined, party: Party) => h.batcher.admit(1, party).submit(row(), meta, undefined, due);
     // The first batch takes all four of the flood's rows: none of its rows is left waiting.
     const answers = [0, 1, 2, 3].map((i) => send(`flood-${i}`, 20 + i, flood));
