@@ -65,7 +65,7 @@ export interface BatcherOptions<M, R> {
   settle?: () => Promise<unknown>;
 }
 
-/** Who sends a row: a client (the service passes its address: an API key is whatever a client sends) and the connection it came on. */
+/** Who sends a row: a client (the service passes its address, not its API key) and the connection it came on. */
 export interface Party {
   readonly client: string;
   readonly connection: string;

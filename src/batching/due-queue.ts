@@ -22,8 +22,9 @@
  * client served longest ago (then of its connection served longest ago). Deadlines then rank rows
  * within a client's share, not across clients: a client sending every request with a short deadline
  * would otherwise go ahead of everyone else's rows without one for `maxBypassMs` each (measured: 64
- * connections doing so held another client's plain requests 609 ms at the median, 1,044 ms at worst). A client not served for
- * a while is forgotten once thousands of others have been served since: it then counts as never served.
+ * connections doing so held another client's plain requests 609 ms at the median, 1,044 ms at
+ * worst). A client not served for a while is forgotten once thousands of others have been served
+ * since: it then counts as never served.
  */
 import type { Party } from './batcher-types';
 

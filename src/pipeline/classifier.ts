@@ -47,7 +47,10 @@ export interface ClassifyRequest {
    * address the images wait in this client's decode queue. Default: the local client.
    */
   client?: string;
-  /** The address it came from: new rules are limited per address too (a client's key is whatever it sends). */
+  /**
+   * The address it came from (a client's key is whatever it sends): new rules are limited per address
+   * too, and the queue and the decode pool are shared between addresses.
+   */
   address?: string;
   /**
    * The connection it came on: the batch queue and the decode pool are shared between addresses (else
