@@ -80,7 +80,7 @@ function serveConfigSchema(specs: readonly OptionSpec[]) {
         decodeConcurrency: dflt(num({ integer: true, min: 0 }), d.limits.decodeConcurrency),
         /** Images declared above this many pixels use every decode slot but one (kept for smaller images). */
         largeImagePixels: dflt(positiveInt, d.limits.largeImagePixels),
-        /** HTTP connections open at once from one address; past it a connection is refused (503) and closed; 0: no limit. */
+        /** Connections open at once from one address, per port (HTTP, gRPC); past it a connection is refused and closed; 0: no limit. */
         connectionsPerAddress: dflt(num({ integer: true, min: 0 }), d.limits.connectionsPerAddress),
       }),
       d.limits,

@@ -6,11 +6,11 @@
  * holds a file descriptor until Node's header timeout (a minute) even when it
  * sends its request head a line at a time: 21,000 such connections from two
  * addresses left the service none with which to accept another client
- * (measured; the process may hold 20,000). Limits across addresses sit in
- * front of the service.
+ * (measured; the process may hold 20,000). The gRPC port's connections count
+ * too (grpc-server.ts): a connection there that never sends a byte is held
+ * for good. Limits across addresses sit in front of the service.
  */
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 
 /** How long a connection over the limit has to send its request head before it is closed unanswered. */
 const REFUSED_GRACE_MS = 2000;
@@ -20,19 +20,28 @@ const overLimit = new WeakSet<Socket>();
 /** Whether `socket` came when its address already had the most connections it may have open. */
 export const overConnectionLimit = (socket: Socket): boolean => overLimit.has(socket);
 
-/** Counts `server`'s open connections per address; 0 or less: no limit. */
-export function limitConnectionsPerAddress(server: Server, limit: number): void {
+/** An HTTP/1.1 connection past the limit: its first request is refused (app.ts), and without one it is closed after a grace. */
+function refuseLater(socket: Socket): void {
+  overLimit.add(socket);
+  // Not socket.setTimeout: that is an idle timer, and a line every second would keep it from firing.
+  const timer = setTimeout(() => socket.destroy(), REFUSED_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Counts `server`'s open connections per address (0 or less: no limit); one past the limit goes to
+ * `refuse` (by default: refused at its first request, or closed after a grace).
+ */
+export function limitConnectionsPerAddress(server: NetServer, limit: number, refuse: (socket: Socket) => void = refuseLater): void {
   if (limit <= 0) return;
   const open = new Map<string, number>();
-  server.on('connection', (socket: Socket) => {
+  // Before the server's own listener: a connection refused outright never gets a session (HTTP/2).
+  server.prependListener('connection', (socket: Socket) => {
     const address = socket.remoteAddress ?? 'unknown';
     const count = (open.get(address) ?? 0) + 1;
     if (count > limit) {
-      overLimit.add(socket);
-      // Not socket.setTimeout: that is an idle timer, and a line every second would keep it from firing.
-      const timer = setTimeout(() => socket.destroy(), REFUSED_GRACE_MS);
-      timer.unref();
-      socket.once('close', () => clearTimeout(timer));
+      refuse(socket);
       return;
     }
     open.set(address, count);

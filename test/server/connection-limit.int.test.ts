@@ -1,11 +1,13 @@
 /**
  * limits.connectionsPerAddress on a real service: past the limit, a connection's request is answered
  * 503 OVERLOADED and the connection closed, one that sends only part of its request head is closed
- * unanswered, another address is served meanwhile, and a connection closed gives its place back.
+ * unanswered, another address is served meanwhile, and a connection closed gives its place back. On
+ * the gRPC port a connection past the limit is closed at once.
  */
 import { connect, type Socket } from 'node:net';
-import type { Service } from '../../src/server';
-import { fixturePngs, startTestService } from './harness';
+import { startService, type Service } from '../../src/server';
+import { grpcClients, unary } from './grpc-client';
+import { fixturePngs, startTestService, testConfig } from './harness';
 
 let service: Service;
 beforeAll(async () => {
@@ -13,9 +15,9 @@ beforeAll(async () => {
 });
 afterAll(() => service?.close());
 
-function open(localAddress = '127.0.0.1'): Promise<Socket> {
+function open(localAddress = '127.0.0.1', port = service.port): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port: service.port, localAddress }, () => resolve(socket));
+    const socket = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(socket));
     socket.once('error', reject);
   });
 }
@@ -76,5 +78,27 @@ describe('connections per address', () => {
     const next = await open();
     expect((await classify(next)).status).toBe(200);
     for (const s of [b, next]) s.destroy();
+  });
+});
+
+describe('connections per address on the gRPC port', () => {
+  test('a connection past the limit is closed at once; the ones within it are served', async () => {
+    const grpcService = await startService(
+      { ...testConfig({ limits: { connectionsPerAddress: 2 } }), grpc: { port: 0 } },
+      { defaultMetrics: false },
+    );
+    const clients = grpcClients(grpcService.grpc?.address as string);
+    try {
+      expect(await unary(clients.kserve, 'ServerLive', {})).toMatchObject({ ok: true, value: { live: true } });
+      const port = grpcService.grpc?.port as number;
+      const silent = await open('127.0.0.1', port); // the client's connection and this one: the limit
+      const past = await open('127.0.0.1', port);
+      await closed(past);
+      expect(await unary(clients.kserve, 'ServerLive', {})).toMatchObject({ ok: true, value: { live: true } });
+      silent.destroy();
+    } finally {
+      clients.close();
+      await grpcService.close();
+    }
   });
 });

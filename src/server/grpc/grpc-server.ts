@@ -4,10 +4,13 @@
  * body limit (plus 64 KiB of framing) are refused by grpc-js with
  * RESOURCE_EXHAUSTED before they are decoded. `close()` ends open streams,
  * refuses new calls (GOAWAY: clients retry elsewhere with UNAVAILABLE) and
- * waits for the calls in flight, forcing them after `graceMs`.
+ * waits for the calls in flight, forcing them after `graceMs`. Connections
+ * per address are limited as on the HTTP port (connection-limit.ts).
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Server as NetServer } from 'node:net';
 import { EeroError } from '../../errors';
+import { limitConnectionsPerAddress } from '../connection-limit';
 import type { AppDeps } from '../server-types';
 import { requestValueLimit } from '../v2';
 import { healthService } from './health-service';
@@ -30,6 +33,19 @@ export interface GrpcListening {
   /** host:port, as a client dials it. */
   address: string;
   close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * limits.connectionsPerAddress on the gRPC port: a connection past it is closed at once (no session,
+ * so no status to send). grpc-js keeps its HTTP/2 servers private (`http2Servers`); where that map is
+ * missing the limit is not applied there (docs/api.md says so).
+ */
+function limitGrpcConnections(server: Server, limit: number): void {
+  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(http2Servers instanceof Map)) return;
+  for (const http2Server of http2Servers.keys() as IterableIterator<NetServer>) {
+    limitConnectionsPerAddress(http2Server, limit, (socket) => socket.destroy());
+  }
 }
 
 function addressOf(host: string, port: number): string {
@@ -69,6 +85,7 @@ export function listenGrpc(deps: AppDeps, options: GrpcOptions): Promise<GrpcLis
         reject(bindError(error, options));
         return;
       }
+      limitGrpcConnections(server, deps.limits.connectionsPerAddress);
       let closing: Promise<void> | undefined;
       resolve({
         port,
