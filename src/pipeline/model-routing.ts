@@ -82,10 +82,11 @@ interface CalibrationState {
   /** Policies that depend only on (rule, score, target): computed once per state, and again after a recalibration. */
   derived: Map<string, Derived>;
   /**
-   * The calibration scored once per score (and params) for every rule derived on it: scoring is
-   * most of a new rule's work (measured: 24 of 41 ms for a certificate on 5,000 images).
+   * The calibration scored by the learned score with these params, for the rules derived on it (the
+   * other scores' scoring is the cache's). Scoring is most of a new rule's work (measured: 24 of 41 ms
+   * for a certificate on 5,000 images).
    */
-  scored: Map<string, { params: LearnedParams | undefined; scored: ScoredOutputs }>;
+  learnedScored: { params: LearnedParams; scored: ScoredOutputs } | undefined;
   pinned: ExitPolicy | undefined;
   /** The learned score on this calibration (fitted params, its scores), prepared on first use. */
   learned: { params: LearnedParams; refit: boolean; prepared?: PreparedLearned; byBudget: Map<string, ExitPolicy> } | undefined;
@@ -329,13 +330,14 @@ export class ModelRouting {
     );
   }
 
-  /** `on`'s calibration scored by `score` (with `params`), computed on first use. */
+  /**
+   * `on`'s calibration scored by `score`, computed once per state: the threshold cache's scoring (EERO
+   * sorts the same scores), or with `params` the learned score's.
+   */
   private scoredOf(on: CalibrationState, score: ScoreKind, params: LearnedParams | undefined): ScoredOutputs {
-    const have = on.scored.get(score);
-    if (have !== undefined && have.params === params) return have.scored;
-    const scored = computeExitScores(on.calibration, { score, ...(params === undefined ? {} : { params }) });
-    on.scored.set(score, { params, scored });
-    return scored;
+    if (params === undefined) return on.cache.scored(score);
+    if (on.learnedScored?.params !== params) on.learnedScored = { params, scored: computeExitScores(on.calibration, { score, params }) };
+    return on.learnedScored.scored;
   }
 
   private newState(calibration: ExitOutputs, version: number, learned?: { params: LearnedParams; refit: boolean }): CalibrationState {
@@ -345,7 +347,7 @@ export class ModelRouting {
       calibration,
       cache: new ThresholdCache({ calibration, costs: costs.costs, costUnit: costs.unitLabel }),
       derived: new Map(),
-      scored: new Map(),
+      learnedScored: undefined,
       pinned: undefined,
       learned: learned && { ...learned, byBudget: new Map() },
     };

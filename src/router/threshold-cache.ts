@@ -36,6 +36,8 @@ export interface ThresholdRequest {
 
 interface Prepared {
   scoring: ScoringOptions;
+  /** The calibration scored: kept, for the rules derived on the same outputs (ModelRouting's certificates). */
+  scored: ScoredOutputs;
   sorted: Float64Array[];
 }
 
@@ -110,6 +112,11 @@ export class ThresholdCache {
     this.entries.clear();
   }
 
+  /** The calibration scored by `score` (at the cache's seed and temperature), computed once per score. */
+  scored(score?: ScoreKind): ScoredOutputs {
+    return this.preparedFor(resolveScoring({ score, seed: this.options.seed, temperature: this.options.temperature })).scored;
+  }
+
   private preparedFor(scoring: ScoringOptions): Prepared {
     const have = this.prepared.get(scoring.score);
     if (have !== undefined) return have;
@@ -119,7 +126,7 @@ export class ThresholdCache {
 
   private prepare(calibration: ExitOutputs, scoring: ScoringOptions): ScoredOutputs {
     const scored = computeExitScores(calibration, scoring);
-    this.prepared.set(scoring.score, { scoring, sorted: sortedExitScores(scored) });
+    this.prepared.set(scoring.score, { scoring, scored, sorted: sortedExitScores(scored) });
     return scored;
   }
 }

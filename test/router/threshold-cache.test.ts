@@ -1,4 +1,4 @@
-import { calibrateEero, ThresholdCache } from '../../src/router';
+import { calibrateEero, computeExitScores, ThresholdCache } from '../../src/router';
 import { syntheticOutputs } from './synthetic';
 
 const costs = [1e8, 2e8, 3.5e8, 5e8];
@@ -17,6 +17,13 @@ describe('ThresholdCache', () => {
     const directEnt = calibrateEero(calibration, costs, ent.budget as number, { seed: 2, score: 'entropy', beta: 0.1 });
     expect(ent.thresholds).toEqual(directEnt.thresholds);
     expect(ent.thresholds).not.toEqual(p.thresholds);
+  });
+
+  it('keeps the calibration scored per score, as a fresh scoring at its seed gives it, for the rules derived on it', () => {
+    const margin = cache.scored();
+    expect(cache.scored('margin')).toBe(margin);
+    expect(margin).toEqual(computeExitScores(calibration, { seed: 2 }));
+    expect(cache.scored('maxprob')).toEqual(computeExitScores(calibration, { seed: 2, score: 'maxprob' }));
   });
 
   it('rounds budgets down, so nearby requests share an entry and none spends more than asked', () => {
