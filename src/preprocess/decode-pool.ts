@@ -3,11 +3,11 @@
  * one libuv thread while libvips works); the rest wait in one queue per
  * client, and a free slot goes to the next client in turn (round-robin), so
  * a client with many expensive images delays its own queue, not another
- * client's. A client's turns go round its connections the same way: clients
- * without an API key on one address are one client. Large images (declared
- * above `largePixels`) may hold every slot but one: a small image finds a
- * slot free however many large ones are in flight, from however many
- * clients. Within a client's queue, a job already
+ * client's. A client's turns go round its connections the same way: the
+ * service passes the address as the client, so one address's connections
+ * share its turns. Large images (declared above `largePixels`) may hold every
+ * slot but one: a small image finds a slot free however many large ones are
+ * in flight, from however many clients. Within a client's queue, a job already
  * past its due time (a deadline) waits behind the jobs still in time, as in
  * the batcher's queue (src/batching/due-queue.ts): late whatever happens, it
  * would make them late too. Pure scheduling: the clock is given, no I/O.
@@ -25,7 +25,7 @@ export interface DecodePoolOptions {
 }
 
 export interface DecodeJob {
-  /** Whose queue the job waits in: an address or API key for HTTP, one key for a CLI run. */
+  /** Whose queue the job waits in: the client's address for HTTP and gRPC, one key for a CLI run. */
   client: string;
   /** The connection it came on: a client's turns go round its connections; default one for all. */
   connection?: string;
