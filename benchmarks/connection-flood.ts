@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { markdownTable } from '../src/cli/report/tables';
-import { REPO_ROOT } from './support/options';
+import { buildsOf, kindsOf, REPO_ROOT } from './support/options';
 
 const ATTACKERS = ['127.0.0.2', '127.0.0.3'];
 const KINDS = {
@@ -179,12 +179,8 @@ async function main(): Promise<void> {
       out: { type: 'string', default: path.join(REPO_ROOT, 'benchmarks', 'results', 'connection-flood.md') },
     },
   });
-  const kinds = values.kinds.split(',') as Kind[];
-  for (const k of kinds) if (!(k in KINDS)) throw new Error(`unknown --kinds entry ${k}; known: ${Object.keys(KINDS).join(', ')}`);
-  const builds = values.main.map((m) => {
-    const [label, file] = m.includes('=') ? (m.split('=', 2) as [string, string]) : ['this', m];
-    return { label, file: path.resolve(file) };
-  });
+  const kinds = kindsOf(values.kinds, KINDS);
+  const builds = buildsOf(values.main);
   const connections = Number(values.connections);
   const seconds = Number(values.seconds);
   const rows: Row[] = [];

@@ -29,7 +29,7 @@ import { markdownTable } from '../src/cli/report/tables';
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { avifBoxes, base64Spaces, bytesFraming, oneByteChunks, grpcFloats, jpegMarkers, jsonNumbers, pngChunks } from './support/floods';
 import { zeroPng } from './support/png';
-import { REPO_ROOT } from './support/options';
+import { buildsOf, kindsOf, REPO_ROOT } from './support/options';
 
 interface Reply {
   status: number;
@@ -401,15 +401,9 @@ async function main(): Promise<void> {
       kinds: { type: 'string', default: Object.keys(BOMBS).join(',') },
     },
   });
-  const kinds = values.kinds.split(',');
-  for (const k of kinds) if (!(k in BOMBS)) throw new Error(`unknown --kinds entry ${k}; known: ${Object.keys(BOMBS).join(', ')}`);
+  const kinds = kindsOf(values.kinds, BOMBS);
   const o = { seconds: Number(values.seconds), bombs: Number(values.bombs), interval: Number(values.interval) };
-  // --main [label=]path: a label names a build kept outside this checkout (e.g. before=/tmp/before/dist/src/cli/main.js).
-  const mains = values.main.map((m) => {
-    const at = m.indexOf('=');
-    const file = path.resolve(at < 0 ? m : m.slice(at + 1));
-    return { file, label: at < 0 ? path.relative(REPO_ROOT, file) : m.slice(0, at) };
-  });
+  const mains = buildsOf(values.main);
   const results: PhaseResult[] = [];
   for (const kind of [undefined, ...kinds]) {
     for (const main of mains) {

@@ -31,6 +31,22 @@ export const REPO_ROOT = findRoot(__dirname);
 export const DEFAULT_BUNDLES = ['models/resnet18-fmnist', 'models/convnext-fmnist'].map((b) => path.join(REPO_ROOT, b));
 export const DATA_DIR = path.join(REPO_ROOT, 'benchmarks', 'data');
 
+/** The builds named by `--main [label=]path` flags: a label names a build kept outside this checkout (e.g. before=/tmp/before/dist/src/cli/main.js). */
+export function buildsOf(mains: readonly string[]): Array<{ file: string; label: string }> {
+  return mains.map((m) => {
+    const at = m.indexOf('=');
+    const file = path.resolve(at < 0 ? m : m.slice(at + 1));
+    return { file, label: at < 0 ? path.relative(REPO_ROOT, file) : m.slice(0, at) };
+  });
+}
+
+/** The `--kinds` list, each checked against the benchmark's known kinds. */
+export function kindsOf<K extends string>(list: string, known: Readonly<Record<K, unknown>>): K[] {
+  const kinds = list.split(',');
+  for (const k of kinds) if (!(k in known)) throw new Error(`unknown --kinds entry ${k}; known: ${Object.keys(known).join(', ')}`);
+  return kinds as K[];
+}
+
 export function resultsDir(quick: boolean): string {
   return path.join(REPO_ROOT, 'benchmarks', 'results', ...(quick ? ['quick'] : []));
 }
